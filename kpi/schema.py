@@ -1,0 +1,267 @@
+"""The public schema: canonical warehouse tables and the score marts (the data contract).
+
+Analysts query these with DuckDB directly; README documents them. The ETL creates the canonical
+tables, the scoring engine (kpi.scoring) creates the marts; both take the DDL from here so that
+there is exactly one definition of every column.
+
+Conventions:
+- periods are calendar quarters in Asia/Shanghai time written '2026Q3'; a record belongs to the
+  quarter of its completion / close / rating time (`period` column, set at load);
+- districts are 6-digit 行政区划代码; the city-wide rows of the marts carry the city's code
+  (districts.csv row with level = 'city') and `is_city = true`, and no rank;
+- timestamps are naive local time (Asia/Shanghai), as the exports give them.
+"""
+
+from __future__ import annotations
+
+# ── canonical records (written by etl/, one row per natural key; last load wins) ───────────
+
+LINEAGE_COLUMNS = """
+    period            VARCHAR,        -- '2026Q3': quarter of the completion/close/rating time
+    source_file       VARCHAR,        -- file name the current version came from
+    source_line       INTEGER,        -- physical line (CSV) or row (XLSX) in that file, 1-based
+    load_id           VARCHAR,        -- etl_runs.load_id of the load that wrote this version
+    first_load_id     VARCHAR,        -- etl_runs.load_id of the load that first inserted it
+    version           INTEGER         -- 1 on insert, +1 each time a later export changed it
+"""
+
+CANONICAL_DDL: dict[str, str] = {
+    "approvals": f"""
+CREATE TABLE IF NOT EXISTS approvals (
+    case_id             VARCHAR PRIMARY KEY,   -- 办件编号
+    item_code           VARCHAR,               -- 事项编码
+    item_name           VARCHAR,               -- 事项名称
+    domain_key          VARCHAR,               -- indicator domain from data/catalog/items.csv (NULL: not in catalogue)
+    district_code       VARCHAR NOT NULL,      -- 6-digit 行政区划代码
+    department          VARCHAR,               -- 办理部门 / 受理单位
+    applicant_type      VARCHAR,               -- 企业 | 个人
+    channel             VARCHAR,               -- 全程网办 | 窗口 | 自助终端 | 移动端 | 其他
+    accepted_at         TIMESTAMP NOT NULL,    -- 受理时间
+    completed_at        TIMESTAMP,             -- 办结时间 (NULL while in progress)
+    status              VARCHAR,               -- 已办结 | 办理中 | 不予受理 | 退件 ...
+    legal_limit_days    INTEGER,               -- 法定时限 (working days)
+    promised_limit_days INTEGER,               -- 承诺时限 (working days)
+    visits              INTEGER,               -- 跑动次数
+    workdays_used       INTEGER,               -- working days from the day after 受理 to 办结 (inclusive)
+    on_time             BOOLEAN,               -- workdays_used <= promised_limit_days (falls back to legal)
+    calendar_known      BOOLEAN,               -- false: a date outside the known holiday calendars (weekday-only count)
+{LINEAGE_COLUMNS})""",
+    "hotline": f"""
+CREATE TABLE IF NOT EXISTS hotline (
+    ticket_id           VARCHAR PRIMARY KEY,   -- 工单编号
+    received_at         TIMESTAMP NOT NULL,    -- 来电时间 / 受理时间
+    channel             VARCHAR,               -- 电话 | 网站 | 微信 | APP | ...
+    caller_type         VARCHAR,               -- 企业 | 个人
+    is_enterprise       BOOLEAN,               -- 涉企 (caller_type = 企业 or 是否涉企 = 是)
+    category            VARCHAR,               -- 咨询 | 求助 | 投诉 | 举报 | 建议 | 其他 (normalised)
+    category_raw        VARCHAR,               -- 诉求类型 as exported
+    topic               VARCHAR,               -- 诉求分类
+    domain_key          VARCHAR,               -- indicator domain from data/catalog/hotline_topics.csv
+    district_code       VARCHAR NOT NULL,
+    handling_unit       VARCHAR,               -- 承办单位
+    responded_at        TIMESTAMP,             -- 签收时间 / 首次响应时间
+    closed_at           TIMESTAMP,             -- 办结时间
+    limit_days          INTEGER,               -- 办理时限 (working days)
+    resolved            BOOLEAN,               -- 是否解决 (NULL: not asked)
+    satisfaction        VARCHAR,               -- 满意 | 基本满意 | 不满意 (NULL: not rated)
+    is_repeat           BOOLEAN,               -- 是否重复
+    caller_hash         VARCHAR,               -- keyed hash of 来电号码 (never the number itself)
+    content             VARCHAR,               -- 诉求内容 with phone and ID numbers masked
+    response_hours      DOUBLE,                -- hours from received_at to responded_at
+    workdays_used       INTEGER,               -- working days from the day after receipt to close
+    on_time             BOOLEAN,               -- closed within limit_days
+    calendar_known      BOOLEAN,
+{LINEAGE_COLUMNS})""",
+    "ratings": f"""
+CREATE TABLE IF NOT EXISTS ratings (
+    rating_id           VARCHAR PRIMARY KEY,   -- 评价编号
+    rated_at            TIMESTAMP NOT NULL,    -- 评价时间
+    channel             VARCHAR,               -- 评价渠道 (PC端 | 移动端 | 二维码 | 政务大厅平板电脑 | ...)
+    district_code       VARCHAR NOT NULL,
+    department          VARCHAR,               -- 评价部门
+    item_code           VARCHAR,               -- 事项编码
+    domain_key          VARCHAR,               -- from data/catalog/items.csv
+    case_id             VARCHAR,               -- 办件编号 (optional)
+    level               INTEGER NOT NULL,      -- 1 非常满意 · 2 满意 · 3 基本满意 · 4 不满意 · 5 非常不满意 (GB/T 39046 A.8)
+    level_label         VARCHAR,               -- the label of `level`
+    is_bad              BOOLEAN,               -- 差评: level in (4, 5)
+    rectified           BOOLEAN,               -- 是否整改
+    rectified_at        TIMESTAMP,             -- 整改时间
+{LINEAGE_COLUMNS})""",
+    "reports": f"""
+CREATE TABLE IF NOT EXISTS reports (
+    district_code       VARCHAR NOT NULL,
+    report_period       VARCHAR NOT NULL,      -- 统计期 '2026Q3'
+    indicator_key       VARCHAR NOT NULL,      -- metrics.yaml indicator key (or mapped from 指标名称)
+    value               DOUBLE NOT NULL,       -- 指标值
+    reported_by         VARCHAR,               -- 填报单位
+    note                VARCHAR,               -- 备注
+{LINEAGE_COLUMNS},
+    PRIMARY KEY (district_code, report_period, indicator_key))""",
+}
+
+# Natural key of every canonical table: what "the same record" means across loads.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "approvals": ("case_id",),
+    "hotline": ("ticket_id",),
+    "ratings": ("rating_id",),
+    "reports": ("district_code", "report_period", "indicator_key"),
+}
+
+# The time column that decides a record's quarter (`period`).
+PERIOD_TIME_COLUMN: dict[str, str] = {
+    "approvals": "coalesce(completed_at, accepted_at)",
+    "hotline": "coalesce(closed_at, received_at)",
+    "ratings": "rated_at",
+}
+
+SUPPORT_DDL: dict[str, str] = {
+    "etl_runs": """
+CREATE TABLE IF NOT EXISTS etl_runs (
+    load_id            VARCHAR PRIMARY KEY,
+    file_name          VARCHAR,
+    file_path          VARCHAR,
+    sha256             VARCHAR,
+    source             VARCHAR,         -- approvals | hotline | ratings | reports
+    profile            VARCHAR,         -- header profile used
+    rows_read          BIGINT,          -- = rows_loaded + rows_quarantined + rows_skipped
+    rows_loaded        BIGINT,
+    rows_quarantined   BIGINT,
+    rows_skipped       BIGINT,          -- 合计/总计/小计 and blank rows
+    rows_inserted      BIGINT,
+    rows_updated       BIGINT,
+    rows_unchanged     BIGINT,
+    status             VARCHAR,         -- ok | refused | failed | duplicate_file
+    message            VARCHAR,
+    started_at         TIMESTAMP,
+    finished_at        TIMESTAMP)""",
+    "quarantine": """
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id            VARCHAR,
+    source             VARCHAR,
+    file_name          VARCHAR,
+    line_no            INTEGER,         -- physical line (CSV) or row (XLSX), 1-based, as a user sees it
+    column_name        VARCHAR,         -- the export's own header of the offending column
+    reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间
+    raw                VARCHAR)         -- the row as JSON, personal data removed/masked""",
+    "lineage": """
+CREATE TABLE IF NOT EXISTS lineage (
+    source             VARCHAR,
+    record_key         VARCHAR,         -- natural key (joined with '|')
+    load_id            VARCHAR,
+    action             VARCHAR,         -- insert | update
+    previous_load_id   VARCHAR,
+    changed_at         TIMESTAMP)""",
+    "calendar": """
+CREATE TABLE IF NOT EXISTS calendar (
+    day                DATE PRIMARY KEY,
+    is_workday         BOOLEAN NOT NULL,
+    known              BOOLEAN NOT NULL, -- false: year outside chinese-calendar and holidays.yaml
+    holiday_name       VARCHAR,
+    workday_seq        INTEGER NOT NULL) -- running count of working days; workdays between a and b = seq(b) - seq(a)""",
+    "districts": """
+CREATE TABLE IF NOT EXISTS districts (
+    district_code      VARCHAR PRIMARY KEY,
+    district_name      VARCHAR NOT NULL,
+    short_name         VARCHAR,
+    level              VARCHAR,          -- city | district
+    sort_order         INTEGER)""",
+    "items": """
+CREATE TABLE IF NOT EXISTS items (
+    item_code          VARCHAR PRIMARY KEY,
+    item_name          VARCHAR,
+    domain_key         VARCHAR,
+    department         VARCHAR,
+    legal_limit_days   INTEGER,
+    promised_limit_days INTEGER,
+    is_enterprise      BOOLEAN)""",
+    "snapshot_meta": """
+CREATE TABLE IF NOT EXISTS snapshot_meta (
+    key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period
+    value              VARCHAR)""",
+}
+
+# ── score marts (written by kpi.scoring on `bizenv build`) ─────────────────────────────────
+# Shared columns: the period with its state, and the district with its display name.
+_KEY = """
+    period             VARCHAR NOT NULL,  -- '2026Q3'
+    is_partial         BOOLEAN NOT NULL,  -- true: the quarter is still in progress (进行中)
+    district_code      VARCHAR NOT NULL,  -- the city's code on the 全市 rows
+    district_name      VARCHAR,
+    is_city            BOOLEAN NOT NULL"""
+_CHANGE = """
+    rank               INTEGER,          -- 1 = best; ties share the best rank (并列) by default; NULL on city rows / unscored
+    rank_change        INTEGER,          -- previous quarter's rank − this rank (positive = moved up)
+    score_prev         DOUBLE,           -- score in the previous quarter
+    score_qoq          DOUBLE,           -- score − score_prev (NULL when either side is partial and the other is not)
+    score_yoy          DOUBLE,           -- score − score of the same quarter last year
+    trend_qoq          VARCHAR,          -- improved | worsened | unchanged (direction-aware, neutral band)
+    trend_yoy          VARCHAR"""
+
+MART_DDL: dict[str, str] = {
+    "periods": """
+CREATE OR REPLACE TABLE periods (
+    period             VARCHAR PRIMARY KEY,
+    period_start       DATE,
+    period_end         DATE,
+    is_partial         BOOLEAN,
+    data_as_of         TIMESTAMP)        -- latest event time in the period""",
+    "indicator_scores": f"""
+CREATE OR REPLACE TABLE indicator_scores (
+{_KEY},
+    domain_id          VARCHAR NOT NULL,
+    domain_key         VARCHAR NOT NULL,
+    indicator_id       VARCHAR NOT NULL,
+    indicator_key      VARCHAR NOT NULL,
+    label_zh           VARCHAR,
+    unit               VARCHAR,
+    direction          VARCHAR,          -- higher_is_better | lower_is_better
+    source             VARCHAR,          -- approvals | hotline | ratings | reports
+    value              DOUBLE,           -- the indicator value (ratios as percentages when unit = '%')
+    numerator          DOUBLE,
+    denominator        DOUBLE,
+    n                  BIGINT,           -- sample size (records behind the value)
+    scored             BOOLEAN NOT NULL, -- false: below min_sample, no data, or partial-only
+    suppressed_reason  VARCHAR,          -- why it is not scored (Chinese)
+    score              DOUBLE,           -- distance-to-frontier 0–100
+    weight             DOUBLE,
+    value_prev         DOUBLE,
+    value_qoq          DOUBLE,
+    value_yoy          DOUBLE,
+{_CHANGE},
+    rag                VARCHAR,          -- red | amber | green | NULL (suppressed)
+    warn               DOUBLE,           -- 预警值
+    advanced           DOUBLE,           -- 先进值
+    dtf_best           DOUBLE,
+    dtf_worst          DOUBLE)""",
+    "domain_scores": f"""
+CREATE OR REPLACE TABLE domain_scores (
+{_KEY},
+    domain_id          VARCHAR NOT NULL,
+    domain_key         VARCHAR NOT NULL,
+    label_zh           VARCHAR,
+    weight             DOUBLE,
+    score              DOUBLE,           -- weighted mean of scored indicator scores (renormalised)
+    scored_weight      DOUBLE,           -- share of the domain's indicator weight that was scorable
+    suppressed_reason  VARCHAR,          -- set when score is NULL (e.g. 可评分指标权重不足一半)
+    n_indicators       INTEGER,
+    n_scored           INTEGER,
+    n_red              INTEGER,
+    n_green            INTEGER,
+{_CHANGE},
+    rag                VARCHAR)""",
+    "overall_scores": f"""
+CREATE OR REPLACE TABLE overall_scores (
+{_KEY},
+    score              DOUBLE,           -- 综合指数: weighted mean of domain scores
+    n_domains_scored   INTEGER,
+    n_red              INTEGER,          -- red indicators in the period
+{_CHANGE},
+    rag                VARCHAR)""",
+}
+
+
+def create_canonical(con) -> None:
+    """Create every canonical and support table that does not exist yet."""
+    for ddl in (*CANONICAL_DDL.values(), *SUPPORT_DDL.values()):
+        con.execute(ddl)

@@ -1,0 +1,102 @@
+"""The one door to DuckDB: every connection in bizenv is opened here.
+
+Layout of a data dir (see DESIGN.md, "snapshot pattern"):
+
+    warehouse.duckdb          written by the ETL process only
+    snapshots/<name>.duckdb   immutable copies the app reads
+    CURRENT                   one line: the file name of the live snapshot
+
+DuckDB allows one read-write process or many read-only ones on a file, never both, so the ETL
+writes the warehouse, copies it to a new snapshot file and switches CURRENT with os.replace;
+the app opens whatever CURRENT names, read-only, and notices a new name on its next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from kpi import settings
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+SNAPSHOT_DIR = "snapshots"
+POINTER_FILE = "CURRENT"
+KEEP_SNAPSHOTS = 5
+
+
+class SnapshotMissing(RuntimeError):
+    """No snapshot has been published yet in this data dir (运行 bizenv load 或 bizenv sample)."""
+
+
+def warehouse_path(data_dir: Path | None = None) -> Path:
+    return settings.data_dir(data_dir) / WAREHOUSE_FILE
+
+
+def connect_warehouse(data_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Read-write connection to the warehouse; only the ETL (and `bizenv build`) call this."""
+    path = warehouse_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path))
+
+
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """An in-memory database, for tests, validation (EXPLAIN) and scratch work."""
+    return duckdb.connect(":memory:")
+
+
+def current_snapshot_path(data_dir: Path | None = None) -> Path | None:
+    """The snapshot file CURRENT points at, or None when nothing has been published."""
+    root = settings.data_dir(data_dir)
+    pointer = root / POINTER_FILE
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = root / SNAPSHOT_DIR / name
+    return path if name and path.exists() else None
+
+
+def connect_snapshot(path: Path | None = None, data_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Read-only connection to a snapshot (the current one unless `path` is given)."""
+    path = path or current_snapshot_path(data_dir)
+    if path is None:
+        raise SnapshotMissing("尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample 生成演示数据）。")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def publish_snapshot(data_dir: Path | None = None) -> Path:
+    """Copy the (closed, checkpointed) warehouse to a new snapshot and switch CURRENT atomically.
+
+    The caller must have closed its warehouse connection: the copy is of the file on disk.
+    A failure before os.replace leaves the previous snapshot live.
+    """
+    root = settings.data_dir(data_dir)
+    snap_dir = root / SNAPSHOT_DIR
+    snap_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    name = f"snapshot-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
+    tmp = snap_dir / (name + ".tmp")
+    shutil.copyfile(root / WAREHOUSE_FILE, tmp)
+    os.replace(tmp, snap_dir / name)
+    pointer_tmp = root / (POINTER_FILE + ".tmp")
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, root / POINTER_FILE)
+    prune_snapshots(root)
+    return snap_dir / name
+
+
+def prune_snapshots(root: Path, keep: int = KEEP_SNAPSHOTS) -> None:
+    """Delete all but the newest `keep` snapshots; never the live one.
+
+    On POSIX a reader that still holds a pruned file open keeps reading it (the inode lives on).
+    """
+    live = current_snapshot_path(root)
+    snaps = sorted((root / SNAPSHOT_DIR).glob("snapshot-*.duckdb"), key=lambda p: p.name)
+    for old in snaps[:-keep]:
+        if live is None or old != live:
+            old.unlink(missing_ok=True)
