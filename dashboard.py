@@ -1,0 +1,19 @@
+"""bizenv 营商环境指标看板 — Streamlit entry: page config, first-run demo, navigation."""
+
+import streamlit as st
+
+from ui import app_shell
+
+pages = {
+    "看板": [
+        st.Page("pages/overview.py", title="总览", icon="📊", default=True),
+        st.Page("pages/domains.py", title="指标领域", icon="🧭"),
+        st.Page("pages/district.py", title="区县画像", icon="🏙️"),
+        st.Page("pages/trends.py", title="趋势分析", icon="📈"),
+        st.Page("pages/records.py", title="明细", icon="🔎"),
+        st.Page("pages/data_status.py", title="数据", icon="🗄️"),
+    ],
+    "大屏": [st.Page("pages/led.py", title="一屏通览", icon="🖥️", url_path="led")],
+}
+
+app_shell.run(pages)

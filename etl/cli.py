@@ -1,0 +1,71 @@
+"""`bizenv` — the command line. Each subcommand lives in etl/commands/<name>.py and provides
+HELP (one line), EXAMPLE (shown under --help), add_arguments(parser) and run(args) -> int.
+
+User errors (kpi.errors.BizenvError) become one clear Chinese message and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from kpi.errors import BizenvError
+
+# name → module; order is the order `bizenv --help` lists them.
+COMMANDS = {
+    "sample": "etl.commands.sample",
+    "load": "etl.commands.load",
+    "status": "etl.commands.status",
+    "validate": "etl.commands.validate",
+    "build": "etl.commands.build",
+    "template": "etl.commands.template",
+    "export": "etl.commands.export",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bizenv",
+        description="bizenv 营商环境指标看板：导入办件、12345、好差评和指标填报数据，按 metrics.yaml 计算评分。",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue  # a command not built yet is simply not offered
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.HELP,
+            epilog="示例：\n" + module.EXAMPLE,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except BizenvError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
