@@ -1,0 +1,212 @@
+"""Semantic checks of metrics.yaml, run after the models are built (structure is pydantic's job).
+
+Every rule appends a problem instead of raising, so the user sees all of them at once; each
+message names the file and line (SourceMap.where), the entry, what is wrong and the fix.
+Layers: identity (unique ids/keys) → weights → per-indicator rules (shape, dtf, RAG thresholds,
+columns and expressions) → headline/defaults → compiled SQL through DuckDB EXPLAIN on empty
+canonical tables (only for indicators that passed the earlier layers, to avoid echo errors).
+"""
+
+from __future__ import annotations
+
+from kpi import schema, store
+from kpi.compile import TRANSACTION_SOURCES, ExprError, canonical_columns, compile_expr, indicator_aggregates, source_query
+from kpi.spec import Indicator, MetricsSpec, SourceMap
+
+WEIGHT_TOLERANCE = 1e-6
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def validate(spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True) -> list[str]:
+    problems: list[str] = []
+    problems += _unique(spec, src)
+    problems += _weights(spec, src)
+    sql_ready: list[tuple[tuple, Indicator]] = []
+    for i, dom in enumerate(spec.domains):
+        for j, ind in enumerate(dom.indicators):
+            path = ("domains", i, "indicators", j)
+            found = _indicator(spec, ind, path, src)
+            problems += found
+            if not found and ind.source in TRANSACTION_SOURCES:
+                sql_ready.append((path, ind))
+    problems += _top_level(spec, src)
+    if check_sql and sql_ready:
+        problems += _explain(spec, sql_ready, src)
+    return problems
+
+
+def _unique(spec: MetricsSpec, src: SourceMap) -> list[str]:
+    problems: list[str] = []
+    for what, items in (
+        ("领域 id", [(("domains", i, "id"), d.id) for i, d in enumerate(spec.domains)]),
+        ("领域 key", [(("domains", i, "key"), d.key) for i, d in enumerate(spec.domains)]),
+        ("指标 id", [(("domains", i, "indicators", j, "id"), ind.id)
+                    for i, d in enumerate(spec.domains) for j, ind in enumerate(d.indicators)]),
+        ("指标 key", [(("domains", i, "indicators", j, "key"), ind.key)
+                     for i, d in enumerate(spec.domains) for j, ind in enumerate(d.indicators)]),
+    ):
+        first: dict[str, tuple] = {}
+        for path, value in items:
+            if value in first:
+                problems.append(
+                    f"{src.where(path)}：{what}“{value}”与第 {src.line(first[value])} 行重复。"
+                    f"改法：给其中一个换一个唯一的 {what.split()[-1]}。"
+                )
+            else:
+                first[value] = path
+    return problems
+
+
+def _weights(spec: MetricsSpec, src: SourceMap) -> list[str]:
+    problems: list[str] = []
+    total = sum(d.weight for d in spec.domains)
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        problems.append(
+            f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(total)}，应为 1。"
+            "改法：调整各领域的 weight，使其合计等于 1。"
+        )
+    for i, dom in enumerate(spec.domains):
+        if dom.weight < 0:
+            problems.append(f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(dom.weight)}。改法：改为 0 到 1 之间的数。")
+        total = sum(ind.weight for ind in dom.indicators)
+        if abs(total - 1) > WEIGHT_TOLERANCE:
+            problems.append(
+                f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(total)}，应为 1。"
+                "改法：调整该领域各指标的 weight，使其合计等于 1。"
+            )
+        for j, ind in enumerate(dom.indicators):
+            if ind.weight < 0:
+                problems.append(
+                    f"{src.where(('domains', i, 'indicators', j, 'weight'))}：weight 为负数 {_fmt(ind.weight)}。"
+                    "改法：改为 0 到 1 之间的数。"
+                )
+    return problems
+
+
+def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
+    p: list[str] = []
+    at = src.where
+    better = "大" if ind.higher_is_better else "小"
+    # shape by source
+    if ind.source == "reports":
+        for field in ("measure", "ratio"):
+            if getattr(ind, field) is not None:
+                p.append(f"{at((*path, field))}：source 为 reports 的指标取部门填报值，不能再写 {field}。"
+                         f"改法：删除 {field}，或把 source 改为 approvals / hotline / ratings。")
+        if ind.filters:
+            p.append(f"{at((*path, 'filters'))}：source 为 reports 的指标不能写 filters。改法：删除 filters。")
+    else:
+        if (ind.measure is None) == (ind.ratio is None):
+            p.append(f"{at(path)}：source 为 {ind.source} 的指标必须且只能写 measure 或 ratio 之一。"
+                     "改法：平均值/合计写 measure: {agg, expr}，比率写 ratio: {numerator, denominator}。")
+        if ind.ratio is not None:
+            for part in ("numerator", "denominator"):
+                agg = getattr(ind.ratio, part).agg
+                if agg not in ("sum", "count", "count_if"):
+                    p.append(f"{at((*path, 'ratio', part, 'agg'))}：比率的 {part} 不能用 {agg}。"
+                             "改法：改为 count_if（按条件计件）、count（计件）或 sum（求和）。")
+        p += _columns_and_exprs(spec, ind, path, src)
+    # dtf bounds
+    if ind.dtf.best == ind.dtf.worst:
+        p.append(f"{at((*path, 'dtf'))}：dtf 的 best 与 worst 相等（{_fmt(ind.dtf.best)}），无法计算前沿距离得分。"
+                 "改法：把 best 设为最优值、worst 设为最差值，两者不能相等。")
+    elif (ind.dtf.best > ind.dtf.worst) != ind.higher_is_better:
+        p.append(f"{at((*path, 'dtf'))}：方向为 {ind.direction}（越{better}越好），但 dtf best={_fmt(ind.dtf.best)} "
+                 f"不比 worst={_fmt(ind.dtf.worst)} 更{better}。改法：交换 best 与 worst，或改正 direction。")
+    # RAG thresholds
+    if (ind.warn is None) != (ind.advanced is None):
+        p.append(f"{at(path)}：warn（预警值）和 advanced（先进值）要么都写，要么都不写。改法：补上缺的那一个。")
+    elif ind.warn is not None and ind.advanced is not None:
+        wrong = ind.advanced < ind.warn if ind.higher_is_better else ind.advanced > ind.warn
+        if wrong:
+            p.append(f"{at((*path, 'advanced'))}：方向为越{better}越好，先进值 advanced={_fmt(ind.advanced)} "
+                     f"应不比预警值 warn={_fmt(ind.warn)} 差。改法：交换两者，或改正 direction。")
+    if ind.min_sample is not None and ind.min_sample < 1:
+        p.append(f"{at((*path, 'min_sample'))}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
+    if ind.neutral_band is not None and ind.neutral_band < 0:
+        p.append(f"{at((*path, 'neutral_band'))}：neutral_band 不能为负数。改法：改为 0 或正数。")
+    try:
+        format(1.5, ind.format)
+    except (ValueError, TypeError):
+        p.append(f"{at((*path, 'format'))}：显示格式“{ind.format}”无效。改法：写成 .1f（一位小数）、.0f 或 .2f 这样的格式。")
+    return p
+
+
+def _columns_and_exprs(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
+    p: list[str] = []
+    columns = canonical_columns()[ind.source]
+    for f_i, f in enumerate(ind.filters):
+        fpath = (*path, "filters", f_i)
+        if f.column not in columns:
+            p.append(f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
+                     f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。")
+        if f.op in ("in", "not_in"):
+            if not isinstance(f.value, tuple) or not f.value:
+                p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是非空列表。改法：写成 [值1, 值2]。")
+        elif f.op in ("is_null", "not_null"):
+            if f.value is not None:
+                p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时不需要 value。改法：删除 value。")
+        elif f.value is None or isinstance(f.value, tuple):
+            p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是单个值。"
+                     "改法：写一个值；要匹配多个值请用 op: in 和列表。")
+    exprs = []
+    if ind.measure is not None:
+        exprs.append(((*path, "measure", "expr"), ind.measure.expr))
+    if ind.ratio is not None:
+        exprs += [((*path, "ratio", part, "expr"), getattr(ind.ratio, part).expr) for part in ("numerator", "denominator")]
+    for epath, expr in exprs:
+        try:
+            compile_expr(expr, ind.source, dict(spec.settings))
+        except ExprError as err:
+            p.append(f"{src.where(epath)}：{err}。改法：只使用 {ind.source} 表的列、settings 中的 $设置名、"
+                     "数字、'文字' 和常用运算（AND OR NOT CASE WHEN coalesce 等）。")
+    return p
+
+
+def _top_level(spec: MetricsSpec, src: SourceMap) -> list[str]:
+    p: list[str] = []
+    keys = {ind.key for _, ind in spec.indicators()}
+    for h, key in enumerate(spec.headline):
+        if key not in keys:
+            p.append(f"{src.file} 第 {src.line(('headline', h))} 行，headline：指标 key“{key}”不存在。"
+                     "改法：改成某个指标的 key，或删除这一项。")
+    d = spec.defaults
+    where = f"{src.file} 第 {src.line(('defaults',))} 行，defaults"
+    if not 0 < d.min_scored_weight <= 1:
+        p.append(f"{where}：min_scored_weight={_fmt(d.min_scored_weight)} 应在 0 到 1 之间。改法：例如 0.5（可评分权重过半才出领域得分）。")
+    if not 0 <= d.rank_precision <= 6:
+        p.append(f"{where}：rank_precision={d.rank_precision} 应在 0 到 6 之间。改法：例如 2（排名前得分保留两位小数）。")
+    if d.min_sample < 1:
+        p.append(f"{where}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
+    if d.neutral_band < 0:
+        p.append(f"{where}：neutral_band 不能为负数。改法：改为 0 或正数，例如 0.5。")
+    if d.score_bands.red_below > d.score_bands.green_from:
+        p.append(f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
+                 f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。")
+    if spec.city is not None and not (spec.city.code.isdigit() and len(spec.city.code) == 6):
+        p.append(f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{spec.city.code}”不是 6 位行政区划代码。"
+                 "改法：写成带引号的 6 位数字，例如 \"330800\"。")
+    return p
+
+
+def _explain(spec: MetricsSpec, ready: list[tuple[tuple, Indicator]], src: SourceMap) -> list[str]:
+    """Compile each indicator alone and EXPLAIN it against empty canonical tables."""
+    p: list[str] = []
+    con = store.connect_memory()
+    try:
+        for ddl in schema.CANONICAL_DDL.values():
+            con.execute(ddl)
+        for path, ind in ready:
+            try:
+                sql, params, _ = source_query([(0, indicator_aggregates(ind, dict(spec.settings)))], ind.source)
+                con.execute("EXPLAIN " + sql, params)
+            except Exception as err:  # noqa: BLE001 — any DuckDB complaint is a spec problem here
+                first = str(err).splitlines()[0]
+                p.append(f"{src.where(path)}：编译出的 SQL 无法在 DuckDB 中执行（{first}）。"
+                         "改法：检查 measure / ratio 的表达式类型是否匹配（例如 count_if 需要真假条件，sum 需要数值）。")
+    finally:
+        con.close()
+    return p
