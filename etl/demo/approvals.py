@@ -1,0 +1,143 @@
+"""办件明细: approval cases, one UTF-8 CSV per quarter (BOM on every other quarter).
+
+A case is accepted (受理) in office hours on a working day and completed a number of working days
+later; better districts finish sooner, more of them online (全程网办) and with fewer trips.
+Cases still open at the cut-off are 办理中 with an empty 办结时间.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from etl.demo import context as cx
+from etl.demo import dirty
+from etl.demo.context import Context
+
+COLUMNS = ["办件编号", "事项编码", "事项名称", "所属区县", "办理部门", "申请人类型", "办理渠道",
+           "受理时间", "办结时间", "办件状态", "法定时限", "承诺时限", "跑动次数"]
+PER_QUARTER = 8000            # cases per quarter for the whole city at --scale 1
+_WORKDAYS_PER_QUARTER = 61.0
+_WEEKDAY_WEIGHT = np.array([1.2, 1.05, 1.0, 1.0, 0.85, 0.9, 0.9])  # Mon…Sun (weekend = 调休 days)
+GROWTH = 1.02                  # volumes grow ~2% a quarter
+
+
+def file_name(q) -> str:
+    return f"办件明细_{q.label}.csv"
+
+
+def day_weights(ctx: Context) -> np.ndarray:
+    return np.where(ctx.cal.is_work, _WEEKDAY_WEIGHT[ctx.cal.weekday], 0.0)
+
+
+def quarter_count(ctx: Context, qi: int) -> int:
+    """Number of cases accepted in quarter qi (before the cut-off)."""
+    lo, hi = ctx.day_range(ctx.quarters[qi])
+    w = day_weights(ctx)[lo:hi].sum() / _WEEKDAY_WEIGHT[:5].mean()
+    return int(np.rint(PER_QUARTER * ctx.scale * GROWTH ** qi * w / _WORKDAYS_PER_QUARTER))
+
+
+def case_id(q, seq: np.ndarray | int, n: int = 1) -> np.ndarray:
+    return cx.ids(f"BJ{q.year}{q.q}", int(seq), n)
+
+
+def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
+    """Yield (columns, dirty positions by reason) chunk by chunk for quarter qi."""
+    q = ctx.quarters[qi]
+    lo, hi = ctx.day_range(q)
+    days = cx.timeline.sample_days(ctx.rng("approvals", qi), quarter_count(ctx, qi),
+                                   day_weights(ctx), lo, hi)
+    for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
+        rng = ctx.rng("approvals", qi, c + 1)
+        cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
+        yield cols, dirty.inject(cols, "办件编号", _defects(cols), rng, rotate=qi + c)
+
+
+def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Generator) -> dict:
+    q, cal, items = ctx.quarters[qi], ctx.cal, ctx.items
+    n = len(day)
+    d = rng.choice(len(ctx.districts), n, p=ctx.shares())
+    p = ctx.perf[d, qi]
+    weight = items["weight"].astype(float)
+    it = rng.choice(len(weight), n, p=weight / weight.sum())
+    legal = items["legal_limit_days"].astype(np.int64)[it]
+    promised = items["promised_limit_days"].astype(np.int64)[it]
+    enterprise_item = items["is_enterprise"][it] == "true"
+
+    accept_s = cx.timeline.office_seconds(rng, n)
+    order = np.lexsort((accept_s, day))  # exports list cases in acceptance order
+    day, accept_s = day[order], accept_s[order]
+    accepted = cal.to_datetime(day, accept_s)
+
+    online = rng.random(n) < 0.40 + 0.45 * p
+    offline_channel = np.array(["窗口", "自助终端", "移动端"], dtype=object)[
+        rng.choice(3, n, p=[0.65, 0.15, 0.20])]
+    channel = np.where(online, "全程网办", offline_channel)
+    r = rng.random(n)
+    visits = np.select(
+        [online, channel == "移动端", channel == "自助终端"],
+        [(r < 0.10 * (1 - p)).astype(np.int64), 0, 1],
+        np.where(r < 0.15 + 0.45 * p, 0, np.where(r < 0.75 + 0.2 * p, 1, 2)),
+    )
+    applicant = np.where(rng.random(n) < np.where(enterprise_item, 0.92, 0.12), "企业", "个人")
+
+    refused = rng.random(n) < 0.02
+    festival = cal.near_festival(day)
+    k = cx.workdays_taken(rng, promised, p, 0.80 + 0.18 * p - 0.06 * festival, festival)
+    k = np.where(refused, rng.integers(0, 2, n), k)
+    done_day = cal.add_workdays(day, k)
+    # 即办: done within the same afternoon/morning, before the hall closes at 17:50
+    room = np.maximum(17 * 3600 + 50 * 60 - accept_s, 600)
+    same_day = accept_s + (300 + rng.random(n) * (np.minimum(room, 9000) - 300)).astype(np.int64)
+    done_s = np.where(k == 0, same_day, cx.timeline.office_seconds(rng, n))
+    completed = cal.to_datetime(done_day, done_s)
+    open_case = completed >= ctx.cutoff
+    completed = np.where(open_case, np.datetime64("NaT"), completed)
+    status = np.where(open_case, "办理中", np.where(refused, "不予受理", "已办结"))
+
+    names = ctx.district_names()
+    return {
+        "办件编号": case_id(q, seq0 + 1, n),
+        "事项编码": items["item_code"][it],
+        "事项名称": items["item_name"][it],
+        "所属区县": ctx.district_labels(rng, d),
+        "办理部门": cx.join(names[d], items["department"][it]),
+        "申请人类型": applicant.astype(object),
+        "办理渠道": channel.astype(object),
+        "受理时间": cx.fmt_iso(accepted),
+        "办结时间": cx.fmt_iso(completed),
+        "办件状态": status.astype(object),
+        "法定时限": cx.int_str(legal),
+        "承诺时限": cx.int_str(promised),
+        "跑动次数": cx.int_str(visits),
+        # kept for dirty-row eligibility only; never written
+        "_completed": ~open_case,
+    }
+
+
+def _completed_before_accepted(cols, idx, rng) -> None:
+    """办结时间 a few hours to days before 受理时间."""
+    acc = cols["受理时间"][idx].astype("datetime64[s]")
+    back = rng.integers(3600, 5 * 86400, len(idx)).astype("timedelta64[s]")
+    cols["办结时间"][idx] = cx.fmt_iso(acc - back)
+
+
+def _future_completion(cols, idx, rng) -> None:
+    """办结时间 in 2027: later than any real 'now'."""
+    days = rng.integers(0, 180, len(idx)).astype("timedelta64[D]")
+    when = np.datetime64("2027-01-04T10:00:00") + days
+    cols["办结时间"][idx] = cx.fmt_iso(when)
+
+
+def _defects(cols) -> list[dirty.Defect]:
+    done = cols.pop("_completed")
+    return [
+        dirty.Defect(dirty.MISSING_ID, dirty.set_values("办件编号", np.array([""], dtype=object))),
+        dirty.Defect(dirty.BAD_TIME, dirty.set_values("受理时间", dirty.GARBAGE_TIMES)),
+        dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS)),
+        dirty.Defect(dirty.COMPLETED_BEFORE, _completed_before_accepted, done),
+        dirty.Defect(dirty.FUTURE_TIME, _future_completion, done),
+        dirty.Defect(dirty.DUPLICATE_ID, None),
+        dirty.Defect(dirty.BAD_NUMBER, dirty.set_values("法定时限", dirty.BAD_NUMBERS)),
+    ]
