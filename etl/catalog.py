@@ -1,0 +1,157 @@
+"""The catalogue (data/catalog/ or BIZENV_CATALOG_DIR): districts, items, hotline topics, holidays.
+
+Read once per load, registered as temp tables for the load's SQL (cat_*), and copied into the
+warehouse tables districts / items / calendar so analysts and the scoring engine see exactly the
+catalogue the records were loaded against. Another city = another catalogue folder, no code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import yaml
+
+from etl.calendar import CALENDAR_SELECT, calendar_table
+from kpi import settings
+from kpi.errors import UserInputError
+
+
+@dataclass
+class Catalog:
+    root: Path
+    districts: pa.Table
+    aliases: pa.Table        # alias (lower-case) → district_code
+    items: pa.Table
+    topics: pa.Table
+    calendar: pa.Table
+    indicators: pa.Table | None  # reports indicators from metrics.yaml (None: metrics.yaml absent)
+
+
+def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> pa.Table | None:
+    if not path.exists():
+        if optional:
+            return None
+        raise UserInputError(f"目录 {path.parent} 缺少 {path.name}。请用 --catalog 指向完整的目录（参考 data/catalog/）。")
+    try:
+        with path.open("rb") as fh:
+            head = fh.readline().decode("utf-8-sig").strip().split(",")
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={c.strip(): pa.string() for c in head}, strings_can_be_null=True))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as err:
+        raise UserInputError(f"{path}：无法读取（{err}）。请保存为 UTF-8 编码的 CSV。") from None
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise UserInputError(f"{path}：缺少列 {'、'.join(missing)}（现有列：{'、'.join(table.column_names)}）。")
+    return table
+
+
+def _column(table: pa.Table | None, name: str) -> list:
+    if table is None or name not in table.column_names:
+        return [None] * (0 if table is None else table.num_rows)
+    return table.column(name).to_pylist()
+
+
+def _as_int(values: list) -> list:
+    return [int(float(v)) if v not in (None, "") else None for v in values]
+
+
+def _as_bool(values: list) -> list:
+    return [None if v in (None, "") else str(v).strip().lower() in ("true", "1", "是", "y", "yes") for v in values]
+
+
+def reports_indicators(metrics_path: Path) -> pa.Table | None:
+    """key and label_zh of every indicator with source 'reports' in metrics.yaml (plain YAML read)."""
+    if not metrics_path.exists():
+        return None
+    try:
+        spec = yaml.safe_load(metrics_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return None  # `bizenv validate` reports a broken metrics.yaml; the loader falls back to key syntax
+    keys, labels = [], []
+    for domain in spec.get("domains") or []:
+        for ind in (domain or {}).get("indicators") or []:
+            source = ind.get("source")
+            if isinstance(source, dict):
+                source = source.get("table")
+            if source == "reports" and ind.get("key"):
+                keys.append(str(ind["key"]))
+                labels.append(str(ind.get("label_zh") or ""))
+    return pa.table({"key": pa.array(keys, pa.string()), "label": pa.array(labels, pa.string())})
+
+
+def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = None) -> Catalog:
+    root = settings.catalog_dir(catalog_dir)
+    d = _read_csv(root / "districts.csv", ("district_code", "district_name"))
+    codes = [str(c).strip() for c in _column(d, "district_code")]
+    names = _column(d, "district_name")
+    shorts = _column(d, "short_name")
+    alias_rows: dict[str, str] = {}
+    for code, name, short, aliases in zip(codes, names, shorts, _column(d, "aliases")):
+        for alias in [code, name, short, *re.split(r"[|｜]", aliases or "")]:
+            if alias and alias.strip():
+                alias_rows.setdefault(alias.strip().casefold(), code)
+    districts = pa.table({
+        "district_code": codes,
+        "district_name": names,
+        "short_name": shorts,
+        "level": _column(d, "level"),
+        "sort_order": pa.array(_as_int(_column(d, "sort_order")), pa.int32()),
+    })
+    it = _read_csv(root / "items.csv", ("item_code",), optional=True)
+    items = pa.table({
+        "item_code": pa.array(_column(it, "item_code"), pa.string()),
+        "item_name": pa.array(_column(it, "item_name"), pa.string()),
+        "domain_key": pa.array(_column(it, "domain_key"), pa.string()),
+        "department": pa.array(_column(it, "department"), pa.string()),
+        "legal_limit_days": pa.array(_as_int(_column(it, "legal_limit_days")), pa.int32()),
+        "promised_limit_days": pa.array(_as_int(_column(it, "promised_limit_days")), pa.int32()),
+        "is_enterprise": pa.array(_as_bool(_column(it, "is_enterprise")), pa.bool_()),
+    })
+    tp = _read_csv(root / "hotline_topics.csv", ("topic",), optional=True)
+    topics = pa.table({
+        "topic": pa.array(_column(tp, "topic"), pa.string()),
+        "domain_key": pa.array(_column(tp, "domain_key"), pa.string()),
+        "is_enterprise_topic": pa.array(_as_bool(_column(tp, "is_enterprise_topic")), pa.bool_()),
+    })
+    return Catalog(
+        root=root,
+        districts=districts,
+        aliases=pa.table({"alias": list(alias_rows), "district_code": list(alias_rows.values())}),
+        items=items,
+        topics=topics,
+        calendar=calendar_table(root / "holidays.yaml"),
+        indicators=reports_indicators(settings.metrics_path(metrics_path)),
+    )
+
+
+def register(con, catalog: Catalog) -> None:
+    """The catalogue as temp tables cat_* in a scratch connection (used by the load's SQL)."""
+    for name in ("districts", "aliases", "items", "topics"):
+        con.register(f"cat_{name}_arrow", getattr(catalog, name))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cat_{name} AS SELECT * FROM cat_{name}_arrow")
+        con.unregister(f"cat_{name}_arrow")
+    con.register("cat_calendar_arrow", catalog.calendar)
+    con.execute("CREATE OR REPLACE TEMP TABLE cat_calendar AS " + CALENDAR_SELECT.format(src="cat_calendar_arrow"))
+    con.unregister("cat_calendar_arrow")
+    indicators = catalog.indicators if catalog.indicators is not None else pa.table(
+        {"key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+    con.register("cat_indicators_arrow", indicators)
+    con.execute("CREATE OR REPLACE TEMP TABLE cat_indicators AS SELECT * FROM cat_indicators_arrow")
+    con.unregister("cat_indicators_arrow")
+
+
+def refresh_warehouse(con, catalog: Catalog) -> None:
+    """Replace districts, items and calendar in the warehouse (inside the caller's transaction)."""
+    for table, data, select in (
+        ("districts", catalog.districts, "SELECT * FROM src"),
+        ("items", catalog.items, "SELECT * FROM src"),
+        ("calendar", catalog.calendar, CALENDAR_SELECT.format(src="src")),
+    ):
+        con.register("src", data)
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} BY NAME {select}")
+        con.unregister("src")

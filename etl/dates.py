@@ -1,0 +1,61 @@
+"""Timestamp parsing in DuckDB SQL: the formats Chinese government systems emit.
+
+One expression per column, evaluated by DuckDB over the whole file (no Python per row):
+a timezone suffix is dropped (exports state local time, e.g. Burlington's `+00` on plain dates),
+Excel serial numbers (46204.378) are converted, and the text is tried against a list of
+strptime formats. US month-first formats are ambiguous with day-first ones, so they are never
+built in: a profile lists them under `date_formats` when its export uses them.
+"""
+
+from __future__ import annotations
+
+# Most common first: try_strptime stops at the first format that fits.
+BUILTIN_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y/%m/%d %H:%M:%S.%f",
+    "%Y年%m月%d日 %H时%M分%S秒",
+    "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日%H时%M分",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y.%m.%d",
+)
+
+# Excel serial days 20000–80000 are the years 1954–2119; outside that a 5-digit number is not a date.
+_SERIAL = r"^[2-7]\d{4}(\.\d+)?$"
+_TZ_SUFFIX = r"(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+
+
+def timestamp_sql(text_sql: str, formats_param: str) -> str:
+    """SQL turning the text expression `text_sql` into a TIMESTAMP (NULL when it cannot be read).
+
+    `formats_param` names a bound VARCHAR[] parameter holding the format list (see formats()).
+    """
+    cleaned = f"regexp_replace({text_sql}, '{_TZ_SUFFIX}', '\\1')"
+    serial = (
+        f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({text_sql} AS DOUBLE) * 86400) AS BIGINT)"
+        " * 1000000)"
+    )
+    return (
+        f"CASE WHEN {text_sql} IS NULL THEN NULL "
+        f"WHEN regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
+        f"ELSE try_strptime({cleaned}, {formats_param}) END"
+    )
+
+
+def formats(extra: tuple[str, ...] = ()) -> list[str]:
+    """The profile's own formats first, then the built-in list."""
+    return list(extra) + [f for f in BUILTIN_FORMATS if f not in extra]

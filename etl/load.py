@@ -1,0 +1,289 @@
+"""`bizenv load`: exports → warehouse → snapshot.
+
+Per file: read it as text into an in-memory DuckDB (etl.readers), pick its header profile
+(etl.profiles), type and check every row in one SQL pass (etl.validate), derive the canonical
+columns (etl.derive) — all before the warehouse is even opened, so a refused file cannot change
+anything. Then, in one warehouse transaction per file: refresh the catalogue tables, upsert by
+natural key (last load wins; version + 1 and a lineage row on a real change; identical rows are
+left alone), replace the file's quarantine rows and record the run in etl_runs.
+
+Several files: each is its own transaction. A refused file is reported and skipped, the good
+ones are loaded and published, and then FileRefused is raised (err.reports holds every report),
+so the command exits non-zero after saying exactly which file was refused and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from etl import catalog as catalog_mod
+from etl import derive, pii, readers, validate
+from etl.profiles import (SOURCES, Profile, builtin_profile, builtin_profiles, detect_profile,
+                          known_headers, load_user_profile, missing_required)
+from kpi import settings, store
+from kpi.errors import FileRefused, UserInputError
+from kpi.schema import NATURAL_KEYS, create_canonical
+
+Progress = Callable[[float, str], None]
+LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+SOURCE_LABEL = {"approvals": "办件", "hotline": "12345工单", "ratings": "好差评", "reports": "指标填报"}
+
+
+@dataclass
+class FileReport:
+    file_name: str
+    path: str
+    source: str | None = None
+    profile: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    status: str = "ok"             # ok | duplicate_file | refused
+    message: str = ""
+    seconds: float = 0.0
+    rows_per_second: float = 0.0
+    load_id: str = ""
+    sha256: str = ""
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def local_now() -> dt.datetime:
+    """Now in Asia/Shanghai, naive — the exports' own convention."""
+    return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def choose_profile(headers: list[str], file_name: str, header_line: int, source: str | None,
+                   user: Profile | None) -> Profile:
+    """The profile for an export: the user's, the named source's, or detected from the headers."""
+    shown = "、".join(h for h in headers if h) or "（空）"
+    if user is not None or source is not None:
+        profile = user or builtin_profile(source)
+        missing = missing_required(profile, headers)
+        if missing:
+            raise FileRefused(
+                f"{file_name}：按{SOURCE_LABEL[profile.source]}（{profile.name}）读取，缺少必需的列：{'、'.join(missing)}。"
+                f"文件第 {header_line} 行的表头是：{shown}。"
+                "如果这些列在导出里叫别的名字，请在表头画像中补上（--profile 画像.yaml，示例见 tests/fixtures/profiles/）；"
+                "如果不是这类数据，请用 --source 指定正确的来源。")
+        return profile
+    complete, guess = detect_profile(headers, builtin_profiles())
+    if complete is not None:
+        return complete
+    if guess is not None:
+        missing = missing_required(guess, headers)
+        raise FileRefused(
+            f"{file_name}：看起来是{SOURCE_LABEL[guess.source]}导出，但缺少必需的列：{'、'.join(missing)}。"
+            f"文件第 {header_line} 行的表头是：{shown}。"
+            "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。")
+    raise FileRefused(
+        f"{file_name}：无法判断是哪种导出（办件 / 12345工单 / 好差评 / 指标填报）。"
+        f"文件第 {header_line} 行的表头是：{shown}。"
+        "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。")
+
+
+@dataclass
+class Staged:
+    """One file, read and checked in memory, ready to be written."""
+
+    report: FileReport
+    profile: Profile
+    records: object           # pyarrow.Table of canonical rows
+    quarantine: object        # pyarrow.Table: line_no, column_name, reason, raw
+
+
+def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, tmp: Path,
+               now: dt.datetime) -> Staged:
+    """Read, map, type, check and derive one export inside the scratch connection `mem`."""
+    report = FileReport(file_name=path.name, path=str(path))
+    profiles = [user] if user is not None else builtin_profiles()
+    raw = readers.read_export(mem, path, known_headers(profiles + builtin_profiles()), f"raw{n}", tmp)
+    profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
+    report.source, report.profile = profile.source, profile.name
+    plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
+    mem.execute(plan.sql, plan.params)
+    total, skipped, quarantined, extra = mem.execute(
+        "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
+    ).fetchone()
+    if total - skipped == 0:
+        raise FileRefused(
+            f"{path.name}：表头（第 {raw.header_line} 行）下面没有数据行"
+            f"{'（只有合计/空行）' if total else ''}。请确认导出的时间范围内有数据。")
+    report.rows_read = total + raw.blank_rows
+    report.rows_skipped = skipped + extra + raw.blank_rows
+    report.rows_quarantined = quarantined
+    report.rows_loaded = total - skipped - quarantined - extra
+    active = {d[0][2:] for d in mem.execute("SELECT * FROM checked LIMIT 0").description if d[0].startswith("f_")}
+    p = validate.Params()
+    records = mem.sql(derive.canonical_sql(profile, active, p), params=p.values).to_arrow_table()
+    quarantine = mem.sql(
+        "SELECT line_no, column_name, reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
+    ).to_arrow_table()
+    report.quarantine_by_reason = dict(mem.execute(
+        "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC").fetchall())
+    for f in raw.temp_files:
+        f.unlink(missing_ok=True)
+    return Staged(report, profile, records, quarantine)
+
+
+def _columns(con, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
+        "ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.datetime) -> tuple[int, int, int]:
+    """Write `records` into the canonical table by natural key; returns (inserted, updated, unchanged)."""
+    q = validate.q
+    keys = NATURAL_KEYS[source]
+    content = [c for c in _columns(con, source) if c not in LINEAGE_ONLY and c not in keys]
+    con.register("staged_records", records)
+    on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
+    diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE upsert_plan AS
+        SELECT s.*, t.load_id AS _prev_load,
+               CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
+        FROM staged_records s LEFT JOIN {q(source)} t ON {on}""")
+    con.unregister("staged_records")
+    params = {"file": file_name, "load": load_id, "now": now, "source": source}
+    cols = ", ".join(q(c) for c in (*keys, *content, "period", "source_line"))
+    con.execute(f"""
+        INSERT INTO {q(source)} BY NAME
+        SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version
+        FROM upsert_plan WHERE _action = 'insert'""", {k: params[k] for k in ("file", "load")})
+    sets = ", ".join(f"{q(c)} = p.{q(c)}" for c in (*content, "period", "source_line"))
+    con.execute(f"""
+        UPDATE {q(source)} AS t SET {sets}, source_file = $file, load_id = $load, version = t.version + 1
+        FROM upsert_plan p WHERE p._action = 'update' AND {on.replace('s.', 'p.')}""",
+                {k: params[k] for k in ("file", "load")})
+    record_key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in keys)
+    con.execute(f"""
+        INSERT INTO lineage
+        SELECT $source, {record_key}, $load, _action, _prev_load, $now
+        FROM upsert_plan WHERE _action <> 'unchanged'""", {k: params[k] for k in ("source", "load", "now")})
+    counts = dict(con.execute("SELECT _action, count(*) FROM upsert_plan GROUP BY 1").fetchall())
+    con.execute("DROP TABLE upsert_plan")
+    return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)
+
+
+def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime) -> None:
+    """Everything one file changes in the warehouse (inside the caller's transaction)."""
+    r = staged.report
+    r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
+        con, r.source, staged.records, r.load_id, r.file_name, now)
+    seen_before = con.execute(
+        "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')", [r.sha256]
+    ).fetchone()[0]
+    if seen_before and not (r.rows_inserted or r.rows_updated):
+        r.status = "duplicate_file"
+    # A file's quarantine is its current list of bad rows: a re-load of the same bytes replaces it.
+    con.execute("DELETE FROM quarantine WHERE load_id IN (SELECT load_id FROM etl_runs WHERE sha256 = ?)", [r.sha256])
+    con.register("staged_quarantine", staged.quarantine)
+    con.execute("""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
+                   SELECT $load, $source, $file, line_no, column_name, reason, raw FROM staged_quarantine""",
+                {"load": r.load_id, "source": r.source, "file": r.file_name})
+    con.unregister("staged_quarantine")
+    r.message = summary(r)
+    con.execute(
+        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [r.load_id, r.file_name, r.path, r.sha256, r.source, r.profile, r.rows_read, r.rows_loaded,
+         r.rows_quarantined, r.rows_skipped, r.rows_inserted, r.rows_updated, r.rows_unchanged, r.status,
+         r.message, started, local_now()])
+
+
+def summary(r: FileReport) -> str:
+    text = (f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
+            f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}")
+    if r.status == "duplicate_file":
+        text += "（与之前导入过的文件完全相同，数据未变化）"
+    return text
+
+
+def load_files(paths, source: str | None = None, profile=None, data_dir=None, catalog_dir=None,
+               progress: Progress | None = None, build: bool = True) -> list[FileReport]:
+    """Load export files into the warehouse and publish a snapshot (see module docstring)."""
+    progress = progress or (lambda fraction, text: None)
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise UserInputError("没有指定要导入的文件。用法：bizenv load 文件1.csv [文件2.xlsx …]")
+    if source is not None and source not in SOURCES:
+        raise UserInputError(f"--source 只能是 {'、'.join(SOURCES)} 之一（收到 {source}）。")
+    user = profile if isinstance(profile, Profile) or profile is None else load_user_profile(profile)
+    if user is not None and source is not None and user.source != source:
+        raise UserInputError(f"画像 {user.name} 的 source 是 {user.source}，与 --source {source} 不一致。")
+    root = settings.data_dir(data_dir)
+    catalog = catalog_mod.load_catalog(catalog_dir)
+    mem = store.connect_memory()
+    catalog_mod.register(mem, catalog)
+    reports: list[FileReport] = []
+    wh = None
+    share = 0.9 / len(paths)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp:
+            for n, path in enumerate(paths):
+                base = n * share
+                progress(base, f"读取 {path.name}")
+                t0, started, now = time.perf_counter(), local_now(), local_now()
+                try:
+                    staged = stage_file(mem, path, n, catalog, source, user, root, Path(tmp), now)
+                except FileRefused as err:
+                    reports.append(FileReport(file_name=path.name, path=str(path), status="refused",
+                                              message=str(err), seconds=time.perf_counter() - t0))
+                    continue
+                r = staged.report
+                r.sha256 = _sha256(path)
+                r.load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+                progress(base + share * 0.6, f"写入 {path.name}（{r.rows_loaded} 行）")
+                if wh is None:
+                    wh = store.connect_warehouse(root)
+                    create_canonical(wh)
+                wh.execute("BEGIN TRANSACTION")
+                try:
+                    catalog_mod.refresh_warehouse(wh, catalog)
+                    write_file(wh, staged, started, now)
+                    wh.execute("COMMIT")
+                except BaseException:
+                    wh.execute("ROLLBACK")
+                    raise
+                r.seconds = time.perf_counter() - t0
+                r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
+                reports.append(r)
+                for table in ("checked",):
+                    mem.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        mem.close()
+        if wh is not None:
+            wh.close()
+    loaded = [r for r in reports if r.status != "refused"]
+    if loaded and build:
+        progress(0.9, "计算评分并发布快照")
+        from kpi.build import build_and_publish
+
+        build_and_publish(root)
+    progress(1.0, "完成")
+    refused = [r for r in reports if r.status == "refused"]
+    if refused:
+        head = "" if len(paths) == 1 else (
+            f"{len(refused)} 个文件被拒绝导入（其余 {len(loaded)} 个已导入）：\n")
+        err = FileRefused(head + "\n".join(r.message for r in refused))
+        err.reports = reports
+        raise err
+    return reports

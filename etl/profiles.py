@@ -1,0 +1,239 @@
+"""Header profiles: which export header means which canonical field — data (YAML), not code.
+
+A profile per source lives in etl/profiles/<source>.yaml. A user with an unfamiliar export writes
+a small profile of their own (`bizenv load --profile 我的导出.yaml`) that names the base source and
+adds header synonyms, value maps, date formats, constants or a regex that pulls a field out of a
+text column; it is merged over the built-in one (the user's entries win).
+
+Example user profile:
+
+    name: 某区自建系统办件导出
+    source: approvals
+    date_formats: ['%m/%d/%Y %I:%M:%S %p']
+    fields:
+      case_id: {headers: [流水号]}
+      district: {constant: 柯城区}          # the export has no district column
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kpi.errors import SpecError
+
+SOURCES = ("approvals", "hotline", "ratings", "reports")
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+
+FieldType = Literal[
+    "key", "text", "timestamp", "count", "number", "district", "bool", "level", "period",
+    "phone", "drop", "freetext",
+]
+
+# `other` left out means "keep an unmapped value as exported"; this marker tells the two apart
+# from an explicit `other: null` (unmapped values become empty).
+KEEP = "\x00keep"
+
+
+class Extract(BaseModel):
+    """Pull a field out of another column's text: the first pattern that matches wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    from_header: str
+    patterns: tuple[str, ...]
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    headers: tuple[str, ...] = ()
+    type: FieldType = "text"
+    required: bool = False
+    values: dict[str, str | None] = Field(default_factory=dict)  # raw value → canonical value
+    other: str | None = KEEP          # value for a non-empty raw value the map does not know
+    codes: dict[str, str] = Field(default_factory=dict)  # level code → label (per-source code table)
+    constant: str | None = None       # the export lacks the column: every row gets this value
+    extract: Extract | None = None
+    default: str | None = None        # used when the cell is empty (or nothing was extracted)
+
+
+class OrderRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    earlier: str
+    later: str
+    reason: str
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: Literal["approvals", "hotline", "ratings", "reports"]
+    name: str = ""
+    label: str = ""
+    date_formats: tuple[str, ...] = ()  # tried before the built-in formats (e.g. US AM/PM)
+    fields: dict[str, FieldSpec]
+    order_rules: tuple[OrderRule, ...] = ()
+    required_any: tuple[tuple[str, ...], ...] = ()
+    categories: dict[str, str] = Field(default_factory=dict)
+
+
+class UserFieldSpec(BaseModel):
+    """A field entry of a user's profile: everything optional, merged over the built-in one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    headers: tuple[str, ...] = ()
+    required: bool | None = None
+    values: dict[str, str | None] = Field(default_factory=dict)
+    other: str | None = KEEP
+    codes: dict[str, str] = Field(default_factory=dict)
+    constant: str | None = None
+    extract: Extract | None = None
+    default: str | None = None
+
+
+class UserProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: Literal["approvals", "hotline", "ratings", "reports"]
+    name: str = ""
+    date_formats: tuple[str, ...] = ()
+    fields: dict[str, UserFieldSpec] = Field(default_factory=dict)
+    categories: dict[str, str] = Field(default_factory=dict)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError([f"找不到画像文件 {path}"], str(path)) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise SpecError([f"不是有效的 YAML（UTF-8）：{err}"], str(path)) from None
+    if not isinstance(data, dict):
+        raise SpecError(["顶层应为键值对（source、fields …）"], str(path))
+    return data
+
+
+def _problems(err: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in err.errors()]
+
+
+def builtin_profile(source: str) -> Profile:
+    path = PROFILE_DIR / f"{source}.yaml"
+    try:
+        profile = Profile.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise SpecError(_problems(err), str(path)) from None
+    return profile.model_copy(update={"name": profile.name or f"内置:{source}"})
+
+
+def builtin_profiles() -> list[Profile]:
+    return [builtin_profile(s) for s in SOURCES]
+
+
+def load_user_profile(path: str | Path) -> Profile:
+    """Read a user's profile and merge it over the built-in profile of its source."""
+    path = Path(path)
+    try:
+        user = UserProfile.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise SpecError(_problems(err) + ["source 取 approvals|hotline|ratings|reports"], str(path)) from None
+    base = builtin_profile(user.source)
+    problems = []
+    for name in user.fields:
+        if name not in base.fields:
+            problems.append(f"fields.{name}：{user.source} 没有这个字段，可用字段：{'、'.join(base.fields)}")
+    for fmt in user.date_formats:
+        if "%" not in fmt:
+            problems.append(f"date_formats：{fmt!r} 不是 strptime 格式（例如 '%m/%d/%Y %I:%M:%S %p'）")
+    for name, spec in user.fields.items():
+        for pattern in spec.extract.patterns if spec.extract else ():
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                problems.append(f"fields.{name}.extract：正则 {pattern!r} 无效（{err}）")
+    if problems:
+        raise SpecError(problems, str(path))
+    fields = dict(base.fields)
+    for name, over in user.fields.items():
+        old = fields[name]
+        fields[name] = old.model_copy(update={
+            "headers": over.headers + tuple(h for h in old.headers if h not in over.headers),
+            "required": old.required if over.required is None else over.required,
+            "values": {**old.values, **over.values},
+            "other": old.other if over.other == KEEP else over.other,
+            "codes": over.codes or old.codes,
+            "constant": over.constant,
+            "extract": over.extract,
+            "default": over.default if over.default is not None else old.default,
+        })
+    return base.model_copy(update={
+        "name": user.name or path.name,
+        "date_formats": user.date_formats,
+        "fields": fields,
+        "categories": {**base.categories, **user.categories},
+    })
+
+
+def normalize_header(text: object) -> str:
+    """Header text as compared: no spaces (also full-width), no BOM or * marks, no (单位) suffix."""
+    s = str(text or "").replace("\ufeff", "")
+    s = re.sub(r"[\s\u3000*＊]+", "", s)
+    s = re.sub(r"[（(][^（）()]*[)）]$", "", s)
+    return s.casefold()
+
+
+def known_headers(profiles: list[Profile]) -> set[str]:
+    return {normalize_header(h) for p in profiles for f in p.fields.values() for h in f.headers}
+
+
+def match_fields(profile: Profile, headers: list[str]) -> dict[str, int]:
+    """field → column index for every field whose header (or extract source) is in the export."""
+    index: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        index.setdefault(normalize_header(h), i)
+    found = {}
+    for name, spec in profile.fields.items():
+        for h in spec.headers:
+            if normalize_header(h) in index:
+                found[name] = index[normalize_header(h)]
+                break
+    return found
+
+
+def extract_column(spec: FieldSpec, headers: list[str]) -> int | None:
+    if spec.extract is None:
+        return None
+    wanted = normalize_header(spec.extract.from_header)
+    return next((i for i, h in enumerate(headers) if normalize_header(h) == wanted), None)
+
+
+def missing_required(profile: Profile, headers: list[str]) -> list[str]:
+    """Required fields the export cannot fill, named by their first (generator) header."""
+    found = match_fields(profile, headers)
+    missing = []
+    for name, spec in profile.fields.items():
+        if not spec.required or name in found or spec.constant is not None:
+            continue
+        if spec.extract is not None and extract_column(spec, headers) is not None:
+            continue
+        missing.append(" 或 ".join(spec.headers[:2]) if spec.headers else name)
+    for group in profile.required_any:
+        if not any(g in found for g in group):
+            missing.append(" 或 ".join(profile.fields[g].headers[0] for g in group))
+    return missing
+
+
+def detect_profile(headers: list[str], profiles: list[Profile]) -> tuple[Profile | None, Profile | None]:
+    """(complete profile, best partial guess): the source whose required columns are all present.
+
+    Several complete ones: the one that recognises the most headers.
+    """
+    scored = sorted(
+        ((len(match_fields(p, headers)), -len(missing_required(p, headers)), p) for p in profiles),
+        key=lambda t: (t[1], t[0]),
+        reverse=True,
+    )
+    complete = [p for n, neg_missing, p in scored if neg_missing == 0]
+    best_guess = scored[0][2] if scored and scored[0][0] >= 2 else None
+    return (complete[0] if complete else None), best_guess

@@ -1,0 +1,265 @@
+"""Type and check every row of a raw export in one SQL pass (表头映射 → 类型转换 → 校验).
+
+The result table `checked` has, per physical row: line_no, is_skip (合计/总计/小计 or blank),
+the mapped text values f_<field>, typed values (ts_/num_/bool_ …), the district code, and
+`reason` + `column_name` when the row must be quarantined (one reason per row: the first rule
+it breaks, in the order below), plus `dup_extra` for exact repeats of an earlier row.
+
+The reason texts are canonical — the demo generator injects dirty rows of each kind and the
+status page groups by them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from etl import dates, pii
+from etl.profiles import KEEP, FieldSpec, Profile, extract_column, match_fields
+
+MISSING_KEY = "缺少编号"
+BAD_TIME = "时间无法识别"
+UNKNOWN_DISTRICT = "区县未知"
+FUTURE_TIME = "时间晚于当前时间"
+LEVEL_OUT_OF_RANGE = "评价等级超出五级"
+LEVEL_CODE_UNDECLARED = "评价等级为数字编码，但画像未声明编码方向（codes）"
+DUPLICATE_CONFLICT = "同一文件内编号重复且内容不同"
+BAD_NUMBER = "数值无效"
+BAD_PERIOD = "统计期无法识别"
+UNKNOWN_INDICATOR = "指标未定义"
+
+# GB/T 39046 A.8 — the canonical direction: 1 非常满意 … 5 非常不满意.
+LEVEL_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+
+TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
+YES_WORDS = ("是", "true", "1", "y", "yes", "有", "已解决", "已整改", "涉企")
+NO_WORDS = ("否", "false", "0", "n", "no", "无", "未解决", "未整改", "不涉企")
+CN_QUARTER = {"一": "1", "二": "2", "三": "3", "四": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
+
+NATURAL_KEY_FIELDS = {
+    "approvals": ("case_id",),
+    "hotline": ("ticket_id",),
+    "ratings": ("rating_id",),
+    "reports": ("district_code", "report_period", "indicator_key"),
+}
+
+
+class Params:
+    """Named query parameters: every value from a file or profile is bound, never spliced."""
+
+    def __init__(self):
+        self.values: dict[str, object] = {}
+
+    def __call__(self, value: object) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Plan:
+    sql: str
+    params: dict[str, object]
+    headers: dict[str, str]   # field → the export's header (or where the value came from)
+
+
+def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:
+    mapping = dict(spec.codes) if spec.type == "level" else {}
+    mapping.update(spec.values)
+    if not mapping and spec.other == KEEP:
+        return expr
+    arms = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in mapping.items())
+    other = expr if spec.other == KEEP else p(spec.other)
+    if spec.type == "level" and not spec.codes:
+        other = expr
+    return f"(CASE {expr} {arms} ELSE {other} END)" if arms else f"(CASE WHEN {expr} IS NULL THEN NULL ELSE {other} END)"
+
+
+def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Column index of each mapped field, and the header a user should look at for each field."""
+    found = match_fields(profile, headers)
+    shown = {}
+    for name, spec in profile.fields.items():
+        if spec.constant is not None:
+            shown[name] = f"（画像常量 {spec.constant}）"
+        elif name in found:
+            shown[name] = headers[found[name]]
+        elif (j := extract_column(spec, headers)) is not None:
+            shown[name] = headers[j]
+        else:
+            shown[name] = spec.headers[0] if spec.headers else name
+    return found, shown
+
+
+def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.datetime, secret: str) -> Plan:
+    """The CREATE TABLE checked … statement for this export (see module docstring)."""
+    p = Params()
+    found, shown = field_sources(profile, headers)
+    trim = f"'{TRIM_CHARS}'"
+    cells = [f"nullif(trim(c{i}, {trim}), '')" for i in range(len(headers))]
+    first_cell = f"coalesce({', '.join(cells)})"
+    src_cols = [
+        "line_no",
+        f"({first_cell} IS NULL OR regexp_matches({first_cell}, '^(合\\s*计|总\\s*计|小\\s*计)')) AS is_skip",
+    ]
+    fields = profile.fields
+    active: list[str] = []
+    for name, spec in fields.items():
+        if spec.type == "drop":
+            continue
+        if spec.constant is not None:
+            expr = p(spec.constant)
+        else:
+            parts = []
+            if name in found:
+                parts.append(cells[found[name]])
+            j = extract_column(spec, headers)
+            if j is not None and spec.extract is not None:
+                parts += [f"nullif(regexp_extract(c{j}, {p(pat)}), '')" for pat in spec.extract.patterns]
+            if spec.default is not None:
+                parts.append(p(spec.default))
+            if not parts:
+                continue
+            expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        if spec.type in ("key", "text", "district", "bool", "level"):
+            expr = _value_map(expr, spec, p)
+        src_cols.append(f"{expr} AS {q('f_' + name)}")
+        active.append(name)
+
+    fmts = p(dates.formats(profile.date_formats))
+    typed_cols = ["src.*"]
+    joins = []
+    checks: list[tuple[str, str, str]] = []   # (condition meaning "bad", reason, field)
+    key_fields = [n for n in active if fields[n].type == "key"]
+    for name in key_fields:
+        checks.append((f"{q('f_' + name)} IS NULL", MISSING_KEY, name))
+    for name, spec in fields.items():
+        if spec.type == "key" and spec.required and name not in active:
+            checks.append(("TRUE", MISSING_KEY, name))
+    time_fields = []
+    for name in active:
+        spec, f = fields[name], q("f_" + name)
+        if spec.type == "timestamp":
+            typed_cols.append(f"{dates.timestamp_sql(f, fmts)} AS {q('ts_' + name)}")
+            time_fields.append(name)
+    for name in time_fields:
+        bad = f"{q('ts_' + name)} IS NULL" if fields[name].required else f"({q('f_' + name)} IS NOT NULL AND {q('ts_' + name)} IS NULL)"
+        checks.append((bad, BAD_TIME, name))
+    for name, spec in fields.items():
+        if spec.type == "timestamp" and spec.required and name not in active:
+            checks.append(("TRUE", BAD_TIME, name))
+    if "district" in fields:
+        if "district" in active:
+            joins.append(f"LEFT JOIN cat_aliases da ON da.alias = lower(src.{q('f_district')})")
+            typed_cols.append("da.district_code AS district_code")
+        else:
+            typed_cols.append("CAST(NULL AS VARCHAR) AS district_code")
+        checks.append(("district_code IS NULL", UNKNOWN_DISTRICT, "district"))
+    if profile.source == "reports":
+        per = q("f_report_period") if "report_period" in active else "CAST(NULL AS VARCHAR)"
+        norm = f"upper(regexp_replace({per}, '[\\s年第季度]', '', 'g'))"
+        digit = f"regexp_extract({norm}, '^(\\d{{4}})-?Q?([1-4一二三四])$', 2)"
+        quarter = "CASE " + " ".join(f"WHEN {digit} = '{k}' THEN '{v}'" for k, v in CN_QUARTER.items()) + " END"
+        typed_cols.append(
+            f"CASE WHEN regexp_matches({norm}, '^\\d{{4}}-?Q?[1-4一二三四]$') "
+            f"THEN substr({norm}, 1, 4) || 'Q' || ({quarter}) END AS report_period")
+        checks.append(("report_period IS NULL", BAD_PERIOD, "report_period"))
+        code = q("f_indicator_code") if "indicator_code" in active else "CAST(NULL AS VARCHAR)"
+        label = q("f_indicator_name") if "indicator_name" in active else "CAST(NULL AS VARCHAR)"
+        typed_cols.append(
+            f"CASE WHEN {code} IS NOT NULL THEN (CASE WHEN (SELECT count(*) FROM cat_indicators) = 0 "
+            f"THEN (CASE WHEN regexp_matches({code}, '^[a-z0-9_]+$') THEN {code} END) "
+            f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code}) END) "
+            f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key")
+        checks.append(("indicator_key IS NULL", UNKNOWN_INDICATOR,
+                       "indicator_code" if "indicator_code" in active else "indicator_name"))
+    num_re = p(r"^(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?$")
+    for name in active:
+        spec, f = fields[name], q("f_" + name)
+        if spec.type in ("count", "number"):
+            n = q("num_" + name)
+            typed_cols.append(f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE) AS {n}")
+            whole = f" OR {n} <> floor({n})" if spec.type == "count" else ""
+            missing = f"{f} IS NULL" if spec.required else "FALSE"
+            checks.append((f"({missing} OR ({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole})))",
+                           BAD_NUMBER, name))
+        elif spec.type == "bool":
+            yes = ", ".join(p(w) for w in YES_WORDS)
+            no = ", ".join(p(w) for w in NO_WORDS)
+            typed_cols.append(f"CASE WHEN lower({f}) IN ({yes}) THEN TRUE WHEN lower({f}) IN ({no}) THEN FALSE END "
+                              f"AS {q('bool_' + name)}")
+        elif spec.type == "level":
+            arms = " ".join(f"WHEN {p(lab)} THEN {i}" for i, lab in enumerate(LEVEL_LABELS, 1))
+            typed_cols.append(f"CASE {f} {arms} END AS level")
+            if not spec.codes:
+                checks.append((f"(level IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
+                               LEVEL_CODE_UNDECLARED, name))
+            checks.append(("level IS NULL", LEVEL_OUT_OF_RANGE, name))
+        elif spec.type == "phone":
+            typed_cols.append(f"{pii.phone_hash_sql(f, p(secret))} AS {q('hash_' + name)}")
+        elif spec.type == "freetext":
+            typed_cols.append(f"{pii.mask_text_sql(f)} AS {q('masked_' + name)}")
+    for rule in profile.order_rules:
+        if rule.earlier in time_fields and rule.later in time_fields:
+            checks.append((f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}", rule.reason, rule.later))
+    now_p = p(now)
+    for name in time_fields:
+        checks.append((f"{q('ts_' + name)} > {now_p}", FUTURE_TIME, name))
+
+    reason = "CASE " + " ".join(f"WHEN {bad} THEN {p(r)}" for bad, r, _ in checks) + " END"
+    column = "CASE " + " ".join(f"WHEN {bad} THEN {p(shown[fld])}" for bad, _, fld in checks) + " END"
+
+    key_cols = [("district_code" if k == "district_code" else k if k in ("report_period", "indicator_key")
+                 else q("f_" + k)) for k in NATURAL_KEY_FIELDS[profile.source]]
+    content = [q(c) for c in _content_columns(profile, active)]
+    dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
+
+    safe = []  # the quarantined row as JSON: personal data already hashed/masked, names never selected
+    for name in active:
+        spec = fields[name]
+        value = {"phone": q("hash_" + name), "freetext": q("masked_" + name)}.get(spec.type, q("f_" + name))
+        safe += [p(shown[name]), value]
+    raw_json = f"json_object({', '.join(safe)})" if safe else "'{}'"
+
+    sql = f"""
+CREATE OR REPLACE TEMP TABLE checked AS
+WITH src AS (SELECT {', '.join(src_cols)} FROM {raw_view}),
+typed AS (SELECT {', '.join(typed_cols)} FROM src {' '.join(joins)}),
+judged AS (
+    SELECT typed.*,
+           CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason0,
+           CASE WHEN is_skip THEN NULL ELSE {column} END AS column0
+    FROM typed),
+hashed AS (
+    SELECT judged.*, CASE WHEN reason0 IS NULL AND NOT is_skip THEN hash({', '.join(content) or "1"}) END AS content_hash
+    FROM judged),
+dups AS (
+    SELECT hashed.*,
+           content_hash IS NOT NULL AND min(content_hash) OVER k <> max(content_hash) OVER k AS dup_conflict,
+           content_hash IS NOT NULL AND row_number() OVER (PARTITION BY {', '.join(key_cols)}, content_hash ORDER BY line_no) > 1 AS dup_extra
+    FROM hashed
+    WINDOW k AS (PARTITION BY {', '.join(key_cols)}, content_hash IS NULL))
+SELECT * EXCLUDE (reason0, column0),
+       CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
+       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name,
+       CASE WHEN reason0 IS NOT NULL OR dup_conflict THEN {raw_json} END AS raw
+FROM dups"""
+    return Plan(sql, p.values, shown)
+
+
+def _content_columns(profile: Profile, active: list[str]) -> list[str]:
+    """Typed columns that define "the same content" for the duplicate check."""
+    cols = []
+    for name in active:
+        t = profile.fields[name].type
+        cols.append({"timestamp": "ts_", "count": "num_", "number": "num_", "bool": "bool_",
+                     "phone": "hash_", "freetext": "masked_"}.get(t, "f_") + name
+                    if t not in ("district", "level", "period") else
+                    {"district": "district_code", "level": "level", "period": "report_period"}[t])
+    if profile.source == "reports":
+        cols.append("indicator_key")
+    return cols
