@@ -1,3 +1,5 @@
-import streamlit as st
+"""一屏通览: the lobby LED screen (see docs/led.md for the URL, options and kiosk set-up)."""
 
-st.info("本页正在建设中。")
+from ui.led.screen import run
+
+run()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import streamlit as st
 
 from kpi import store
+
+LED_URL_PATH = "led"
 
 
 def _bootstrap_demo() -> None:
@@ -25,7 +29,18 @@ def _bootstrap_demo() -> None:
         status.update(label="演示数据已就绪", state="complete", expanded=False)
 
 
+def _led_requested() -> bool:
+    """The lobby screen is asked for: /led, or ?mode=led on any page."""
+    path = urlparse(st.context.url or "").path.rstrip("/")
+    return path.endswith("/" + LED_URL_PATH) or st.query_params.get("mode") == "led"
+
+
 def run(pages: dict) -> None:
     st.set_page_config(page_title="营商环境指标看板", page_icon="📊", layout="wide")
     _bootstrap_demo()
+    led_pages = [p for section in pages.values() for p in section if p.url_path == LED_URL_PATH]
+    if led_pages and _led_requested():
+        # The LED page alone, navigation hidden: no sidebar, no menu, nothing to click on a kiosk.
+        st.navigation(led_pages, position="hidden").run()
+        return
     st.navigation(pages).run()

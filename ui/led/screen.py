@@ -1,0 +1,90 @@
+"""The Streamlit side of the LED screen: chrome-free dark page, one timed fragment, nightly reload.
+
+The fragment runs every `tick` seconds. Each run asks `kpi.led` which view is due by the wall
+clock and which board (snapshot) is current, and re-emits the title and the view as two st.html
+elements. Streamlit's Html element is memoised on its body, so a run that changes nothing (same
+view, same minute, same data) leaves the DOM untouched: no flash, no animation replay.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import streamlit as st
+
+from kpi import led
+from ui.led import style, widgets
+
+# Module level: shared by every screen on this server and kept across page reloads, so a broken
+# or missing snapshot after a nightly reload still shows the last good data.
+_BOARDS = led.BoardCache()
+_LAST_HTML: dict[str, str] = {}
+
+_RELOAD_JS = """<script>(function () {
+  if (window.__bizenvLedReload) return;
+  var health = location.pathname.replace(/[^/]*$/, "") + "_stcore/health";
+  function tryReload() {  // reload only when the server answers, else Chromium shows an error page
+    fetch(health, {cache: "no-store"}).then(function (r) {
+      if (r.ok) { location.reload(); } else { setTimeout(tryReload, 60000); }
+    }).catch(function () { setTimeout(tryReload, 60000); });
+  }
+  window.__bizenvLedReload = setTimeout(tryReload, DELAY_MS);
+})();</script>"""
+
+
+def _frame(inner: str, **data: str) -> str:
+    attrs = "".join(f' data-{k.replace("_", "-")}="{widgets.escape(str(v))}"' for k, v in data.items())
+    return f'<div class="led-frame"{attrs}>{inner}</div>'
+
+
+def run() -> None:
+    """Draw the LED screen (call from pages/led.py)."""
+    options = led.LedOptions.from_params(st.query_params)
+    st.html(style.style_tag())
+    delay = led.reload_delay_seconds(led.now_local(), options)
+    script = _RELOAD_JS.replace("DELAY_MS", str(int(delay * 1000))) if delay else ""
+    st.html('<div class="led-frame led-bg"></div>' + script, unsafe_allow_javascript=True)
+
+    @st.fragment(run_every=options.tick)
+    def screen() -> None:
+        try:
+            top, body = _render(options)
+        except Exception:  # noqa: BLE001 — never an error page on the lobby screen
+            top = _LAST_HTML.get("top", _frame(widgets.title_bar("", led.now_local(), "", True)))
+            body = _LAST_HTML.get("body", _frame(widgets.message("正在恢复显示", "请稍候")))
+        else:
+            _LAST_HTML.update(top=top, body=body)
+        st.html(top)
+        st.html(body)
+
+    screen()
+
+
+def _render(options: led.LedOptions) -> tuple[str, str]:
+    now = led.now_local()
+    epoch = time.time()
+    board, problem = _BOARDS.get(now, refresh=options.refresh)
+    if board is None:
+        top = _frame(widgets.title_bar("", now, widgets.stamp_text(None, None, problem), True))
+        body = _frame(widgets.message("暂无可显示的数据", "请先导入数据（bizenv load），导入完成后本屏自动显示"),
+                      view="none")
+        return top, body
+    stale = led.is_stale(board.built_at, now, options.stale_hours)
+    note = led.stale_note(board.built_at, now) if stale else None
+    top = _frame(widgets.title_bar(board.city_name, now,
+                                   widgets.stamp_text(board.data_as_of, board.built_at, note), stale))
+    keys = led.view_keys(board.domain_keys, options.views)
+    index = led.view_index(epoch, options.dwell, len(keys))
+    view = board.view(keys[index])
+    notice = f"{problem}，继续显示 {board.loaded_at:%m-%d %H:%M} 读取的数据" if problem else None
+    view_start = math.floor(epoch / options.dwell) * options.dwell
+    body = _frame(
+        widgets.view_strip(view.title, board.period, index, len(keys), notice)
+        + widgets.view_body(view, view_start),
+        view=view.key, view_index=str(index), snapshot=board.snapshot,
+        counters=json.dumps({c.label: widgets.fmt_number(c.value, c.decimals) for c in view.counters},
+                            ensure_ascii=False),
+    )
+    return top, body
