@@ -67,7 +67,7 @@ SELECT s.f_case_id AS case_id, {_f(active, 'item_code')} AS item_code,
         used, known, joins = _workdays("s.ts_received_at", closed)
         raw_cat = _f(active, "category_raw")
         cats = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in profile.categories.items())
-        category = f"CASE WHEN {raw_cat} IS NULL THEN NULL {cats} ELSE '其他' END"
+        category = f"CASE WHEN {raw_cat} IS NULL THEN NULL ELSE (CASE {raw_cat} {cats} ELSE '其他' END) END"
         caller = _f(active, "caller_type")
         flag = _f(active, "enterprise_flag", "bool_", "BOOLEAN")
         responded = _f(active, "responded_at", "ts_", "TIMESTAMP")

@@ -132,7 +132,8 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     report.rows_loaded = total - skipped - quarantined - extra
     active = {d[0][2:] for d in mem.execute("SELECT * FROM checked LIMIT 0").description if d[0].startswith("f_")}
     p = validate.Params()
-    records = mem.sql(derive.canonical_sql(profile, active, p), params=p.values).to_arrow_table()
+    canonical = derive.canonical_sql(profile, active, p)
+    records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
     quarantine = mem.sql(
         "SELECT line_no, column_name, reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
     ).to_arrow_table()

@@ -132,7 +132,8 @@ def find_header_row(rows: list[list[str | None]], known: set[str]) -> int:
     widths = [sum(1 for c in row if c not in (None, "")) for row in rows[:HEAD_ROWS]]
     if not widths or max(widths) == 0:
         return 0
-    return next(i for i, w in enumerate(widths) if w == max(widths))
+    # No known names: the first row about as wide as the widest (title rows have one cell).
+    return next(i for i, w in enumerate(widths) if w >= max(2, max(widths) // 2) or w == max(widths))
 
 
 def read_export(con, path: Path, known: set[str], view: str, tmp_dir: Path) -> RawExport:

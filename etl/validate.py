@@ -12,6 +12,7 @@ status page groups by them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from etl import dates, pii
@@ -54,6 +55,11 @@ class Params:
         name = f"p{len(self.values)}"
         self.values[name] = value
         return f"${name}"
+
+    def used_in(self, sql: str) -> dict[str, object]:
+        """The values `sql` refers to (DuckDB refuses unused named parameters)."""
+        names = set(re.findall(r"\$(p\d+)\b", sql))
+        return {k: v for k, v in self.values.items() if k in names}
 
 
 def q(name: str) -> str:
@@ -248,7 +254,7 @@ SELECT * EXCLUDE (reason0, column0),
        CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name,
        CASE WHEN reason0 IS NOT NULL OR dup_conflict THEN {raw_json} END AS raw
 FROM dups"""
-    return Plan(sql, p.values, shown)
+    return Plan(sql, p.used_in(sql), shown)
 
 
 def _content_columns(profile: Profile, active: list[str]) -> list[str]:

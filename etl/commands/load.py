@@ -1,0 +1,77 @@
+"""`bizenv load`: import export files into the warehouse and publish a new snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from etl.load import FileReport, load_files
+from kpi.errors import FileRefused
+
+HELP = "导入办件、12345工单、好差评或指标填报导出文件（CSV/XLSX），校验后写入数据仓库并发布新快照。"
+EXAMPLE = (
+    "  bizenv load 办件明细_2026Q3.csv 12345工单明细_2026Q3.csv\n"
+    "  bizenv load 某区导出.xlsx --source approvals\n"
+    "  bizenv load 自建系统导出.csv --profile 我的画像.yaml --catalog 其他城市/catalog\n"
+    "每个文件单独成一个事务：被拒绝的文件不写入任何内容，其余文件照常导入，命令以非零状态退出。"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="导出文件（CSV UTF-8/GBK/GB18030，XLSX/XLS）")
+    parser.add_argument("--source", choices=("approvals", "hotline", "ratings", "reports"),
+                        help="数据来源（不指定时按表头自动识别）：approvals 办件 | hotline 12345 | ratings 好差评 | reports 指标填报")
+    parser.add_argument("--profile", metavar="FILE", help="自定义表头画像 YAML（导出的列名与内置不同时使用）")
+    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（仓库、快照、CURRENT；默认 data/warehouse/）")
+    parser.add_argument("--catalog", metavar="DIR", help="目录数据（区县、事项、节假日；默认 data/catalog/）")
+    parser.add_argument("--no-build", action="store_true", help="只写入数据仓库，不计算评分、不发布快照")
+
+
+class _Bar:
+    """A one-line progress bar on a terminal; plain step lines when output is redirected."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = ""
+
+    def __call__(self, fraction: float, text: str) -> None:
+        if self.tty:
+            filled = int(fraction * 30)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {text[:50]:<50}")
+            if fraction >= 1:
+                self.stream.write("\n")
+        elif text != self.last:
+            self.stream.write(f"… {text}\n")
+        self.last = text
+        self.stream.flush()
+
+
+def print_reports(reports: list[FileReport]) -> None:
+    for r in reports:
+        if r.status == "refused":
+            print(f"✗ {r.file_name}：已拒绝（见下方原因），未写入任何数据")
+            continue
+        print(f"✓ {r.file_name}（{r.source}，画像 {r.profile}）")
+        print(f"    读取 {r.rows_read:,} 行 = 导入 {r.rows_loaded:,} + 隔离 {r.rows_quarantined:,} + 跳过 {r.rows_skipped:,}"
+              f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"
+              f"；{r.seconds:.1f} 秒，{r.rows_per_second:,.0f} 行/秒")
+        if r.status == "duplicate_file":
+            print("    该文件与之前导入过的文件完全相同，数据未变化。")
+        for reason, n in r.quarantine_by_reason.items():
+            print(f"    隔离原因：{reason} {n:,} 行")
+    if any(r.rows_quarantined for r in reports):
+        print("被隔离的行（文件、行号、列、原因）可在看板“数据质量”页或 bizenv status 中查看。")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        reports = load_files(args.files, source=args.source, profile=args.profile, data_dir=args.data_dir,
+                             catalog_dir=args.catalog, progress=_Bar(), build=not args.no_build)
+    except FileRefused as err:
+        print_reports(getattr(err, "reports", []))
+        raise
+    print_reports(reports)
+    if args.no_build:
+        print("已写入数据仓库（--no-build：未发布新快照，运行 bizenv build 后看板才会更新）。")
+    return 0

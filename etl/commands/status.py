@@ -1,0 +1,88 @@
+"""`bizenv status`: what the dashboard currently shows — snapshot, loads, rows, quarantine."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpi import store
+
+HELP = "查看当前数据快照、导入记录、各来源各季度的记录数和隔离原因统计。"
+EXAMPLE = "  bizenv status\n  bizenv status --data-dir data/其他城市"
+
+SOURCES = (("approvals", "办件"), ("hotline", "12345工单"), ("ratings", "好差评"), ("reports", "指标填报"))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认 data/warehouse/）")
+    parser.add_argument("--runs", type=int, default=10, metavar="N", help="显示最近 N 次导入（默认 10）")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = store.current_snapshot_path(args.data_dir)
+    if path is None:
+        print("尚未发布任何数据快照：请先运行 bizenv load 导入数据（或 bizenv sample 生成演示数据）。")
+        return 0
+    con = store.connect_snapshot(path)
+    try:
+        print(f"当前快照：{path.name}（{_snapshot_time(con, path)}）")
+        _runs(con, args.runs)
+        _rows(con)
+        _quarantine(con)
+    finally:
+        con.close()
+    return 0
+
+
+def _snapshot_time(con, path) -> str:
+    rows = con.execute("SELECT value FROM snapshot_meta WHERE key = 'built_at'").fetchall() if _has(con, "snapshot_meta") else []
+    if rows:
+        return f"构建于 {rows[0][0]}"
+    import datetime as dt
+
+    return f"发布于 {dt.datetime.fromtimestamp(path.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
+
+
+def _has(con, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+
+
+def _runs(con, limit: int) -> None:
+    if not _has(con, "etl_runs"):
+        return
+    total = con.execute("SELECT count(*) FROM etl_runs").fetchone()[0]
+    print(f"\n导入记录（共 {total} 次，最近 {min(limit, total)} 次）：")
+    for row in con.execute(
+        "SELECT finished_at, file_name, source, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, "
+        "rows_inserted, rows_updated FROM etl_runs ORDER BY finished_at DESC, load_id DESC LIMIT ?", [limit]
+    ).fetchall():
+        at, name, source, status, read, loaded, quarantined, skipped, inserted, updated = row
+        flag = {"ok": "", "duplicate_file": "（重复文件，未变化）"}.get(status, f"（{status}）")
+        print(f"  {at:%Y-%m-%d %H:%M}  {name}  [{source}] 读取 {read:,} 导入 {loaded:,} 隔离 {quarantined:,} "
+              f"跳过 {skipped:,}；新增 {inserted:,} 更新 {updated:,}{flag}")
+
+
+def _rows(con) -> None:
+    print("\n各来源各季度记录数：")
+    for table, label in SOURCES:
+        if not _has(con, table):
+            continue
+        rows = con.execute(f'SELECT period, count(*) FROM "{table}" GROUP BY 1 ORDER BY 1').fetchall()
+        if not rows:
+            print(f"  {label}：无数据")
+            continue
+        total = sum(n for _, n in rows)
+        print(f"  {label}（共 {total:,}）：" + "  ".join(f"{p} {n:,}" for p, n in rows))
+    if _has(con, "approvals"):
+        unknown = con.execute("SELECT count(*) FROM approvals WHERE NOT calendar_known").fetchone()[0]
+        if unknown:
+            print(f"  注意：{unknown:,} 条办件的日期超出已知节假日日历，工作日按周一至周五计算；"
+                  "请在 data/catalog/holidays.yaml 中补充该年份的放假安排。")
+
+
+def _quarantine(con) -> None:
+    if not _has(con, "quarantine"):
+        return
+    rows = con.execute("SELECT source, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC").fetchall()
+    print("\n隔离的行（按原因）：" + ("无" if not rows else ""))
+    for source, reason, n in rows:
+        print(f"  [{source}] {reason}：{n:,} 行")
