@@ -17,6 +17,7 @@ MISSING_ID = "缺少编号"
 BAD_TIME = "时间无法识别"
 UNKNOWN_DISTRICT = "区县未知"
 COMPLETED_BEFORE = "办结时间早于受理时间"
+CLOSED_BEFORE_CALL = "办结时间早于来电时间"  # hotline wording of the same rule
 FUTURE_TIME = "时间晚于当前时间"
 BAD_LEVEL = "评价等级超出五级"
 DUPLICATE_ID = "同一文件内编号重复且内容不同"

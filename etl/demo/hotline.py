@@ -179,7 +179,7 @@ def _defects(cols) -> list[dirty.Defect]:
         dirty.Defect(dirty.MISSING_ID, dirty.set_values("工单编号", np.array([""], dtype=object))),
         dirty.Defect(dirty.BAD_TIME, dirty.set_values("来电时间", dirty.GARBAGE_TIMES)),
         dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS)),
-        dirty.Defect(dirty.COMPLETED_BEFORE, _closed_before_call, closed),
+        dirty.Defect(dirty.CLOSED_BEFORE_CALL, _closed_before_call, closed),
         dirty.Defect(dirty.FUTURE_TIME, _future_close, closed),
         dirty.Defect(dirty.DUPLICATE_ID, None),
         dirty.Defect(dirty.BAD_NUMBER, dirty.set_values("办理时限", dirty.BAD_NUMBERS)),
