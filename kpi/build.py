@@ -1,15 +1,55 @@
 """`bizenv build`: recompute the score marts in the warehouse and publish a new snapshot.
 
-Placeholder until the scoring engine lands: publishes the warehouse as it is.
+Order matters for the snapshot pattern: compute inside the warehouse, write snapshot_meta,
+CHECKPOINT and close, and only then copy the file (kpi.store.publish_snapshot) — a copy of an
+open, un-checkpointed database could miss the WAL.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from kpi import store
+from kpi import periods, schema, store
+from kpi.scoring import compute_marts
+from kpi.spec import load_spec
 
 
-def build_and_publish(data_dir: Path | None = None, metrics_path: Path | None = None) -> Path:
+def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, *,
+                now: dt.datetime | None = None, catalog_dir: Path | None = None) -> dict:
+    """Recompute the marts and snapshot_meta in the warehouse (no publish); returns the meta."""
+    spec = load_spec(metrics_path)  # SpecError (with every problem) before touching the warehouse
+    now = now or periods.now_local()
+    con = store.connect_warehouse(data_dir)
+    try:
+        schema.create_canonical(con)
+        con.execute("BEGIN TRANSACTION")
+        facts = compute_marts(con, spec, now=now, catalog=catalog_dir)
+        meta = {
+            "built_at": now.replace(microsecond=0).isoformat(),
+            "data_as_of": facts["data_as_of"].isoformat(sep=" ") if facts["data_as_of"] else "",
+            "city_code": facts["city_code"],
+            "city_name": facts["city_name"],
+            "metrics_version": spec.version,
+            "current_period": facts["current_period"],
+            "latest_complete_period": facts["latest_complete_period"],
+        }
+        con.executemany("INSERT OR REPLACE INTO snapshot_meta VALUES (?, ?)", list(meta.items()))
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 — no transaction open; the original error matters
+            pass
+        raise
+    finally:
+        con.close()
+    return meta
+
+
+def build_and_publish(data_dir: Path | None = None, metrics_path: Path | None = None, *,
+                      now: dt.datetime | None = None, catalog_dir: Path | None = None) -> Path:
     """Rebuild marts from the warehouse with metrics.yaml, then publish a snapshot; returns its path."""
+    build_marts(data_dir, metrics_path, now=now, catalog_dir=catalog_dir)
     return store.publish_snapshot(data_dir)

@@ -1,10 +1,9 @@
 """metrics.yaml indicators → DuckDB SQL, always as (sql, params).
 
-Each transaction source is scanned once: every indicator of that source becomes a few filtered
-aggregates (`sum(..) FILTER (WHERE ..)`) in one `GROUP BY period, district_code`, because a scan
-per indicator would cost ~70 passes over the biggest tables. Only decomposable parts are
-aggregated (sums, counts, min, max), so the city-wide value is rolled up from the district parts
-exactly as if computed over all records (never a mean of district values).
+Each transaction source is scanned once (see SourcePlan): a scan per indicator would cost ~70
+passes over the biggest tables. Only decomposable parts are aggregated (sums, counts, min, max),
+so the city-wide value is rolled up from the district parts exactly as if computed over all
+records (never a mean of district values).
 
 Expressions in the spec are small SQL fragments. They are tokenised here and only column names of
 the source table, a fixed list of keywords/functions, numbers, '…' literals and $settings are
@@ -69,11 +68,14 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list]:
-    """Check and rewrite one expression: columns quoted, $settings bound. Raises ExprError."""
+def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list, list[str]]:
+    """Check and rewrite one expression: columns quoted, $settings bound. Raises ExprError.
+
+    Returns (sql, params, the columns it reads)."""
     columns = set(canonical_columns()[source])
     out: list[str] = []
     params: list = []
+    used: list[str] = []
     pos = 0
     expr = expr.strip()
     while pos < len(expr):
@@ -87,6 +89,7 @@ def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list]:
             low = tok.lower()
             if low in columns:
                 out.append(quote(low))
+                used.append(low)
             elif low in ALLOWED_WORDS:
                 out.append(tok)
             else:
@@ -105,30 +108,32 @@ def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list]:
             out.append(tok)
     if not out:
         raise ExprError("表达式为空")
-    return " ".join(out), params
+    return " ".join(out), params, used
+
+
+def compile_filter(f: Filter, source: str) -> tuple[str, list]:
+    """One filter as an SQL predicate with bound values. Unknown columns raise ExprError."""
+    if f.column not in canonical_columns()[source]:
+        raise ExprError(f"筛选条件的列“{f.column}”在 {source} 表中不存在")
+    col = quote(f.column)
+    if f.op == "is_null":
+        return f"{col} IS NULL", []
+    if f.op == "not_null":
+        return f"{col} IS NOT NULL", []
+    if f.op in ("in", "not_in"):
+        values = list(f.value) if isinstance(f.value, tuple) else [f.value]
+        marks = ", ".join("?" for _ in values)
+        return f"{col} {'NOT IN' if f.op == 'not_in' else 'IN'} ({marks})", values
+    return f"{col} {f.op} ?", [f.value]
 
 
 def compile_filters(filters: tuple[Filter, ...], source: str) -> tuple[str, list]:
-    """AND of all filters, values bound. Unknown columns raise ExprError."""
-    columns = set(canonical_columns()[source])
-    parts: list[str] = []
-    params: list = []
+    """AND of all filters, values bound."""
+    parts, params = [], []
     for f in filters:
-        if f.column not in columns:
-            raise ExprError(f"筛选条件的列“{f.column}”在 {source} 表中不存在")
-        col = quote(f.column)
-        if f.op == "is_null":
-            parts.append(f"{col} IS NULL")
-        elif f.op == "not_null":
-            parts.append(f"{col} IS NOT NULL")
-        elif f.op in ("in", "not_in"):
-            values = f.value if isinstance(f.value, tuple) else (f.value,)
-            marks = ", ".join("?" for _ in values)
-            parts.append(f"{col} {'NOT IN' if f.op == 'not_in' else 'IN'} ({marks})")
-            params.extend(values)
-        else:
-            parts.append(f"{col} {f.op} ?")
-            params.append(f.value)
+        sql, p = compile_filter(f, source)
+        parts.append(sql)
+        params.extend(p)
     return (" AND ".join(parts) if parts else "TRUE"), params
 
 
@@ -140,11 +145,11 @@ class Fragment:
 
 @dataclass(frozen=True)
 class IndicatorAggregates:
-    """The aggregates of one indicator over its source, and how to turn them into a value.
+    """The stage-2 aggregates of one indicator, and how to turn them into a value.
 
-    num / den / n are SQL aggregate fragments; den and n may be None: the value is num/den·scale
-    when den is set (kind 'ratio'), else num (kind 'plain'); n is the sample size, taken from
-    `n`, else from `den`, else from `num` (for count measures).
+    num / den / n are SQL aggregate fragments over the reduced table; den and n may be None: the
+    value is num/den·scale when den is set (kind 'ratio'), else num (kind 'plain'); n is the
+    sample size, taken from `n`, else `den`, else `num`.
     """
 
     num: Fragment
@@ -154,69 +159,141 @@ class IndicatorAggregates:
     rollup: str    # how district parts combine into the city value: sum | min | max
 
 
-def _agg_part(a: Aggregate, where: str, wparams: list, source: str, settings: dict):
-    """(value-part SQL, params, count-of-rows SQL, params) of one aggregate under a filter."""
-    e, eparams = compile_expr(a.expr, source, settings)
-    f = f"FILTER (WHERE {where})"
-    if a.agg == "count_if":
-        cond = f"FILTER (WHERE ({where}) AND ({e}))"
-        return Fragment(f"count(*) {cond}", (*wparams, *eparams)), None
-    count = Fragment(f"count({e}) {f}", (*eparams, *wparams))
-    if a.agg == "count":
-        return count, None
-    if a.agg in ("sum", "avg"):
-        return Fragment(f"sum(CAST(({e}) AS DOUBLE)) {f}", (*eparams, *wparams)), count
-    return Fragment(f"{a.agg}(CAST(({e}) AS DOUBLE)) {f}", (*eparams, *wparams)), count
+class SourcePlan:
+    """Two-stage plan for one source, shared by all its indicators.
 
-
-def indicator_aggregates(ind: Indicator, settings: dict) -> IndicatorAggregates:
-    """Compile one transaction indicator. Raises ExprError on a bad column or expression."""
-    where, wparams = compile_filters(ind.filters, ind.source)
-    if ind.ratio is not None:
-        num, _ = _agg_part(ind.ratio.numerator, where, wparams, ind.source, settings)
-        den, den_count = _agg_part(ind.ratio.denominator, where, wparams, ind.source, settings)
-        # n = records behind the denominator: rows counted, or rows with a value when summed.
-        return IndicatorAggregates(num, den, den_count if ind.ratio.denominator.agg == "sum" else None, "ratio", "sum")
-    m = ind.measure
-    assert m is not None  # validate_spec guarantees measure xor ratio for transaction sources
-    if m.agg == "avg":
-        total, count = _agg_part(Aggregate(agg="sum", expr=m.expr), where, wparams, ind.source, settings)
-        return IndicatorAggregates(total, count, None, "ratio", "sum")
-    part, count = _agg_part(m, where, wparams, ind.source, settings)
-    if m.agg == "count_if":
-        count = Fragment(f"count(*) FILTER (WHERE {where})", tuple(wparams))
-    rollup = m.agg if m.agg in ("min", "max") else "sum"
-    return IndicatorAggregates(part, None, count, "plain", rollup)
-
-
-def source_query(parts: list[tuple[int, IndicatorAggregates]], source: str) -> tuple[str, list, list[str]]:
-    """One GROUP BY period, district_code over `source` computing every part as a column.
-
-    Returns (sql, params, column names). Columns are named num_<k>, den_<k>, n_<k> by the
-    indicator's ordinal k (an int we generate, never user text).
+    Stage 1 is the only pass over the big table. Every distinct condition the indicators use (each
+    filter, each count_if condition) is an *atom*; a row's atoms are packed into bit masks, and
+    the rows are grouped by period, district and the masks, counting rows (`_n`) and summing each
+    distinct measure expression. Grouping on a few integers instead of every column a filter
+    touches keeps the scan close to a plain GROUP BY. Stage 2 evaluates each indicator's parts on
+    that reduced table (hundreds of rows per quarter and district) with bit tests: a sum of the
+    stage-1 sums is the sum over the records, so nothing is approximated. A NULL condition counts
+    as false, exactly as in `FILTER (WHERE …)`.
     """
-    select: list[str] = []
-    params: list = []
-    names: list[str] = []
-    for k, agg in parts:
-        for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
-            if frag is None:
-                continue
-            select.append(f"{frag.sql} AS {label}_{k}")
-            params.extend(frag.params)
-            names.append(f"{label}_{k}")
-    sql = (
-        f"SELECT period, district_code, {', '.join(select)} FROM {quote(source)} "
-        "WHERE period IS NOT NULL GROUP BY period, district_code"
-    )
-    return sql, params, names
+
+    BITS = 62  # atoms per BIGINT mask word (sign bit unused)
+
+    def __init__(self, source: str, settings: dict):
+        self.source = source
+        self.settings = settings
+        self.atoms: dict[tuple, int] = {}     # (sql, params) → atom number
+        self.measures: dict[tuple, int] = {}  # (sql, params) → j
+        self.needs: dict[int, set[str]] = {}  # j → {'sum', 'min', 'max'}
+        self.parts: list[tuple[int, IndicatorAggregates]] = []
+
+    # -- building blocks -------------------------------------------------------------------
+    def _atom(self, sql: str, params: list) -> int:
+        return self.atoms.setdefault((sql, tuple(params)), len(self.atoms))
+
+    def _test(self, atoms: list[int]) -> str:
+        """SQL: all these atoms are true in the row group (bit tests, integers we generate)."""
+        words: dict[int, int] = {}
+        for a in atoms:
+            words[a // self.BITS] = words.get(a // self.BITS, 0) | (1 << (a % self.BITS))
+        return " AND ".join(f"(_m{w} & {bits}) = {bits}" for w, bits in sorted(words.items())) or "TRUE"
+
+    def _measure(self, expr: str, need: str | None) -> int:
+        sql, params, _ = compile_expr(expr, self.source, self.settings)
+        j = self.measures.setdefault((sql, tuple(params)), len(self.measures))
+        if need:
+            self.needs.setdefault(j, set()).add(need)
+        return j
+
+    def _part(self, a: Aggregate, where: list[int]) -> tuple[Fragment, Fragment | None]:
+        """(value part, count of rows behind it or None) of one aggregate under the filter atoms."""
+        if a.agg == "count_if":
+            cond, cparams, _ = compile_expr(a.expr, self.source, self.settings)
+            return Fragment(f"sum(_n) FILTER (WHERE {self._test([*where, self._atom(cond, cparams)])})", ()), None
+        f = f"FILTER (WHERE {self._test(where)})"
+        j = self._measure(a.expr, None if a.agg == "count" else a.agg)
+        count = Fragment(f"sum(_c{j}) {f}", ())
+        if a.agg == "count":
+            return count, None
+        if a.agg == "sum":
+            return Fragment(f"sum(_sum{j}) {f}", ()), count
+        return Fragment(f"{a.agg}(_{a.agg}{j}) {f}", ()), count
+
+    def add(self, k: int, ind: Indicator) -> IndicatorAggregates:
+        where = [self._atom(*compile_filter(f, self.source)) for f in ind.filters]
+        if ind.ratio is not None:
+            num, _ = self._part(ind.ratio.numerator, where)
+            den, den_count = self._part(ind.ratio.denominator, where)
+            # n = records behind the denominator: rows counted, or rows with a value when summed.
+            agg = IndicatorAggregates(num, den, den_count if ind.ratio.denominator.agg == "sum" else None, "ratio", "sum")
+        else:
+            m = ind.measure
+            assert m is not None  # validate_spec guarantees measure xor ratio for transaction sources
+            if m.agg == "avg":
+                total, count = self._part(Aggregate(agg="sum", expr=m.expr), where)
+                agg = IndicatorAggregates(total, count, None, "ratio", "sum")
+            else:
+                part, count = self._part(m, where)
+                if m.agg == "count_if":
+                    count = Fragment(f"sum(_n) FILTER (WHERE {self._test(where)})", ())
+                agg = IndicatorAggregates(part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum")
+        self.parts.append((k, agg))
+        return agg
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def stage1(self) -> tuple[str, list]:
+        """The one scan: GROUP BY period, district_code and the atom masks."""
+        cols = ["period", "district_code"]
+        params: list = []
+        n_words = (len(self.atoms) + self.BITS - 1) // self.BITS
+        for w in range(n_words):
+            terms = []
+            for (sql, aparams), a in self.atoms.items():
+                if a // self.BITS == w:
+                    terms.append(f"CASE WHEN {sql} THEN {1 << (a % self.BITS)} ELSE 0 END")
+                    params.extend(aparams)
+            cols.append(f"({' + '.join(terms)})::BIGINT AS _m{w}")
+        cols += ["count(*) AS _n", f"max({schema.PERIOD_TIME_COLUMN[self.source]}) AS _as_of"]
+        for (sql, mparams), j in self.measures.items():
+            cols.append(f"count({sql}) AS _c{j}")
+            params.extend(mparams)
+            for need in sorted(self.needs.get(j, ())):
+                cols.append(f"{need}(CAST(({sql}) AS DOUBLE)) AS _{need}{j}")
+                params.extend(mparams)
+        keys = ", ".join(["period", "district_code", *(f"_m{w}" for w in range(n_words))])
+        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE period IS NOT NULL GROUP BY {keys}"
+        return sql, params
+
+    def stage2(self, relation: str) -> tuple[str, list, list[str]]:
+        """Per (period, district): every indicator part as num_<k> / den_<k> / n_<k> columns.
+
+        `relation` is the name of the stage-1 result (a name we choose, never user text).
+        """
+        select: list[str] = []
+        names: list[str] = []
+        for k, agg in self.parts:
+            for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
+                if frag is not None:
+                    select.append(f"{frag.sql} AS {label}_{k}")
+                    names.append(f"{label}_{k}")
+        sql = (f"SELECT period, district_code, max(_as_of) AS as_of, {', '.join(select)} "
+               f"FROM {relation} GROUP BY period, district_code")
+        return sql, [], names
+
+    def single_query(self) -> tuple[str, list]:
+        """Both stages as one statement (for EXPLAIN while validating)."""
+        s1, p1 = self.stage1()
+        s2, p2, _ = self.stage2("_r")
+        return f"WITH _r AS ({s1}) {s2}", [*p1, *p2]
 
 
-def compile_spec(spec: MetricsSpec) -> dict[str, tuple[list[tuple[int, IndicatorAggregates]], tuple[str, list, list[str]]]]:
-    """source → (indicator parts, its one aggregate query) for every transaction source in use."""
+def indicator_plan(ind: Indicator, settings: dict) -> SourcePlan:
+    """A plan holding one indicator only. Raises ExprError on a bad column or expression."""
+    plan = SourcePlan(ind.source, settings)
+    plan.add(0, ind)
+    return plan
+
+
+def compile_spec(spec: MetricsSpec) -> dict[str, SourcePlan]:
+    """source → its plan with every indicator of that source, for each transaction source in use."""
     settings = dict(spec.settings)
-    by_source: dict[str, list[tuple[int, IndicatorAggregates]]] = {}
+    plans: dict[str, SourcePlan] = {}
     for k, (_, ind) in enumerate(spec.indicators()):
         if ind.source in TRANSACTION_SOURCES:
-            by_source.setdefault(ind.source, []).append((k, indicator_aggregates(ind, settings)))
-    return {src: (parts, source_query(parts, src)) for src, parts in by_source.items()}
+            plans.setdefault(ind.source, SourcePlan(ind.source, settings)).add(k, ind)
+    return plans

@@ -10,7 +10,7 @@ canonical tables (only for indicators that passed the earlier layers, to avoid e
 from __future__ import annotations
 
 from kpi import schema, store
-from kpi.compile import TRANSACTION_SOURCES, ExprError, canonical_columns, compile_expr, indicator_aggregates, source_query
+from kpi.compile import TRANSACTION_SOURCES, ExprError, canonical_columns, compile_expr, indicator_plan
 from kpi.spec import Indicator, MetricsSpec, SourceMap
 
 WEIGHT_TOLERANCE = 1e-6
@@ -201,7 +201,7 @@ def _explain(spec: MetricsSpec, ready: list[tuple[tuple, Indicator]], src: Sourc
             con.execute(ddl)
         for path, ind in ready:
             try:
-                sql, params, _ = source_query([(0, indicator_aggregates(ind, dict(spec.settings)))], ind.source)
+                sql, params = indicator_plan(ind, dict(spec.settings)).single_query()
                 con.execute("EXPLAIN " + sql, params)
             except Exception as err:  # noqa: BLE001 — any DuckDB complaint is a spec problem here
                 first = str(err).splitlines()[0]

@@ -1,0 +1,31 @@
+"""`bizenv build`: recompute the score marts from the warehouse and publish a new snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from kpi import settings
+from kpi.build import build_marts
+from kpi import store
+
+HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
+EXAMPLE = "  bizenv build\n  bizenv build --metrics 其他城市/metrics.yaml --data-dir /srv/bizenv"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）")
+    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认：data/warehouse 或 BIZENV_DATA_DIR）")
+    parser.add_argument("--catalog", metavar="DIR", help="目录表所在文件夹（默认：data/catalog 或 BIZENV_CATALOG_DIR）")
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    data_dir = settings.data_dir(args.data_dir)
+    meta = build_marts(data_dir, settings.metrics_path(args.metrics),
+                       catalog_dir=settings.catalog_dir(args.catalog) if args.catalog else None)
+    snap = store.publish_snapshot(data_dir)
+    took = time.perf_counter() - started
+    print(f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"
+          f"数据截至 {meta['data_as_of'] or '无数据'}，用时 {took:.1f} 秒）。")
+    return 0

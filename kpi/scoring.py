@@ -1,0 +1,322 @@
+"""The scoring engine: canonical tables + MetricsSpec → the score marts, all in DuckDB SQL.
+
+Steps (each a temp table, so every stage can be inspected in a debugger with one SELECT):
+  _meta     one row per indicator of the spec (bound parameters, never SQL text)
+  _w_<src>  one scan per transaction source: filtered aggregates per (period, district)
+  _raw      long form: (k, period, district, num, den, n) + the city-wide rows rolled up from
+            the district parts (sums of sums and counts = the value over all records)
+  _ind      the full grid periods × units × indicators: value, n, score, rank, changes, RAG
+  _dom      domain scores (weighted, renormalised over scorable indicators)
+  _all      the overall index (weighted mean of the domain scores that exist)
+
+Rules (docs/metrics.md has the user-facing version):
+  - DTF score = (worst − value)/(worst − best)·100 clamped to [0, 100]; only when n ≥ min_sample.
+  - ranks over districts (never the city row) of the rounded score, tie rule from defaults.
+  - QoQ / YoY / rank change are NULL when one side is a partial quarter and the other is not.
+  - trend: the change times the direction's sign, |change| ≤ neutral band → unchanged.
+  - RAG: indicators by warn/advanced, domains and overall by defaults.score_bands.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from kpi import periods, schema, settings
+from kpi.compile import compile_spec
+from kpi.spec import MetricsSpec
+
+RANK_FUNCTIONS = {"min": "rank()", "dense": "dense_rank()", "ordinal": "row_number()"}
+EPS = 1e-9  # float slack for band and weight comparisons (0.3 + 0.2 + 0.5 ≠ 1.0 exactly)
+
+_META_COLUMNS = (
+    "k", "domain_id", "domain_key", "domain_label", "domain_weight", "domain_order", "indicator_id",
+    "indicator_key", "label_zh", "unit", "direction", "sign", "source", "weight", "dtf_best",
+    "dtf_worst", "warn", "advanced", "min_sample", "band", "kind", "scale",
+)
+
+
+def _meta_rows(spec: MetricsSpec, kinds: dict[int, str]) -> list[tuple]:
+    rows = []
+    d_order = {d.id: n for n, d in enumerate(spec.domains)}
+    for k, (dom, ind) in enumerate(spec.indicators()):
+        rows.append((
+            k, dom.id, dom.key, dom.label_zh, dom.weight, d_order[dom.id], ind.id, ind.key, ind.label_zh,
+            ind.unit, ind.direction, 1 if ind.higher_is_better else -1, ind.source, ind.weight,
+            ind.dtf.best, ind.dtf.worst, ind.warn, ind.advanced, spec.min_sample(ind),
+            spec.neutral_band(ind), kinds.get(k, "plain"),
+            ind.scale if ind.ratio is not None else 1.0,
+        ))
+    return rows
+
+
+def city_of(con, spec: MetricsSpec, catalog: Path | None = None) -> tuple[str, str]:
+    """The city's code and name: metrics.yaml `city`, else the level=city row of the districts."""
+    if spec.city is not None:
+        return spec.city.code, spec.city.name
+    row = con.execute("SELECT district_code, district_name FROM _districts WHERE level = 'city' LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else ("000000", "全市")
+
+
+def _load_districts(con, catalog: Path | None) -> None:
+    """_districts: the warehouse's districts table, or the catalogue CSV when the ETL has not run."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _districts AS SELECT district_code, district_name, level, sort_order FROM districts")
+    if con.execute("SELECT count(*) FROM _districts").fetchone()[0]:
+        return
+    path = settings.catalog_dir(catalog) / "districts.csv"
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [(r["district_code"], r["district_name"], r.get("level"), int(r.get("sort_order") or 0))
+                for r in csv.DictReader(fh)]
+    con.executemany("INSERT INTO _districts VALUES (?, ?, ?, ?)", rows)
+
+
+def _raw(con, plans: dict, city: str) -> None:
+    """Build _raw (long values) and _asof (latest event time per period)."""
+    district_parts: list[str] = []
+    city_parts: list[str] = []
+    asof_parts: list[str] = []
+    for source, plan in plans.items():
+        sql1, params1 = plan.stage1()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{source} AS {sql1}", params1)
+        sql2, params2, _ = plan.stage2(f"_r_{source}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _w_{source} AS {sql2}", params2)
+        asof_parts.append(f"SELECT period, max(as_of) AS as_of FROM _w_{source} GROUP BY period")
+        for k, agg in plan.parts:
+            den = f"den_{k}" if agg.den is not None else "NULL::DOUBLE"
+            n = f"n_{k}" if agg.n is not None else (f"den_{k}" if agg.den is not None else f"num_{k}")
+            district_parts.append(
+                f"SELECT {k} AS k, period, district_code, num_{k}::DOUBLE AS num, {den}::DOUBLE AS den, "
+                f"{n}::BIGINT AS n FROM _w_{source} WHERE district_code <> $city"
+            )
+            city_parts.append(
+                f"SELECT {k} AS k, period, $city AS district_code, {agg.rollup}(num_{k})::DOUBLE AS num, "
+                f"sum({den})::DOUBLE AS den, sum({n})::BIGINT AS n FROM _w_{source} GROUP BY period"
+            )
+    # Reports: the value as filed. The city row is the city's own filing when there is one,
+    # otherwise the mean of the districts' filings (n = how many districts filed).
+    reports = """
+        WITH rep AS (
+            SELECT m.k, r.report_period AS period, r.district_code, r.value
+            FROM reports r JOIN _meta m ON m.indicator_key = r.indicator_key AND m.source = 'reports')
+        SELECT k, period, district_code, value AS num, NULL::DOUBLE AS den, 1::BIGINT AS n
+        FROM rep WHERE district_code <> $city
+        UNION ALL
+        SELECT k, period, $city, coalesce(max(value) FILTER (WHERE district_code = $city),
+                                          avg(value) FILTER (WHERE district_code <> $city)),
+               NULL::DOUBLE,
+               CASE WHEN count(*) FILTER (WHERE district_code = $city) > 0 THEN 1
+                    ELSE count(*) FILTER (WHERE district_code <> $city) END
+        FROM rep GROUP BY k, period"""
+    union = " UNION ALL ".join([*district_parts, *city_parts, f"SELECT * FROM ({reports})"])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM ({union}) "
+        "WHERE regexp_full_match(period, '\\d{4}Q[1-4]')",
+        {"city": city},
+    )
+    asof = " UNION ALL ".join(asof_parts) or "SELECT NULL::VARCHAR AS period, NULL::TIMESTAMP AS as_of"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _asof AS SELECT period, max(as_of) AS as_of FROM ({asof}) GROUP BY period")
+
+
+def _trend(delta: str, band: str) -> str:
+    """SQL: 'improved' | 'worsened' | 'unchanged' for a direction-adjusted change and a band."""
+    return (f"CASE WHEN {delta} IS NULL THEN NULL WHEN {delta} > {band} + {EPS} THEN 'improved' "
+            f"WHEN {delta} < -({band}) - {EPS} THEN 'worsened' ELSE 'unchanged' END")
+
+
+def _rank(spec: MetricsSpec, partition: str, rankable: str) -> str:
+    """SQL for the rank of a row among the rankable rows of its partition (NULL otherwise)."""
+    fn = RANK_FUNCTIONS[spec.defaults.rank_tie_rule]
+    prec = int(spec.defaults.rank_precision)
+    # ordinal: ties broken by the catalogue order, then the code — stable and documented.
+    # min/dense must not see a tie-breaker, or no two districts would ever share a rank.
+    tie_break = ", sort_order, district_code" if spec.defaults.rank_tie_rule == "ordinal" else ""
+    return (f"CASE WHEN {rankable} THEN {fn} OVER (PARTITION BY {partition}, ({rankable}) "
+            f"ORDER BY round(score, {prec}) DESC{tie_break}) END")
+
+
+def _changes(table: str, key: str) -> str:
+    """SQL selecting `table` with prev-quarter and same-quarter-last-year columns joined.
+
+    `key` is the entity column list (trusted constants). Comparable only when both quarters have
+    the same partial state, so an in-progress quarter is never compared with a full one.
+    """
+    on = " AND ".join(f"p.{c} = c.{c}" for c in key.split(", "))
+    on_y = " AND ".join(f"y.{c} = c.{c}" for c in key.split(", "))
+    return f"""
+        SELECT c.*, p.score AS score_prev, p.rank AS rank_prev, p.value_ AS value_prev_, p.scored_ AS scored_prev,
+               y.value_ AS value_ly, y.score AS score_ly, y.scored_ AS scored_ly,
+               (p.period IS NOT NULL AND p.is_partial = c.is_partial) AS cmp_q,
+               (y.period IS NOT NULL AND y.is_partial = c.is_partial) AS cmp_y
+        FROM {table} c
+        LEFT JOIN {table} p ON {on} AND p.pidx = c.pidx - 1
+        LEFT JOIN {table} y ON {on_y} AND y.pidx = c.pidx - 4"""
+
+
+def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, catalog: Path | None = None) -> dict:
+    """Recreate the marts (periods, indicator_scores, domain_scores, overall_scores) in `con`.
+
+    Returns facts for snapshot_meta: city_code, city_name, current_period, data_as_of.
+    """
+    schema.create_canonical(con)
+    _load_districts(con, catalog)
+    city_code, city_name = city_of(con, spec, catalog)
+    current = periods.current_period(now)
+    d = spec.defaults
+
+    # _meta first (reports join it), then the scans.
+    plans = compile_spec(spec)
+    kinds = {k: agg.kind for plan in plans.values() for k, agg in plan.parts}
+    con.execute("CREATE OR REPLACE TEMP TABLE _meta (k INTEGER, domain_id VARCHAR, domain_key VARCHAR, "
+                "domain_label VARCHAR, domain_weight DOUBLE, domain_order INTEGER, indicator_id VARCHAR, "
+                "indicator_key VARCHAR, label_zh VARCHAR, unit VARCHAR, direction VARCHAR, sign INTEGER, "
+                "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
+                "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)")
+    rows = _meta_rows(spec, kinds)
+    row_marks = "(" + ", ".join("?" for _ in _META_COLUMNS) + ")"
+    # One statement with every row bound: executemany costs a round trip per row.
+    con.execute(f"INSERT INTO _meta VALUES {', '.join(row_marks for _ in rows)}", [v for r in rows for v in r])
+    _raw(con, plans, city_code)
+
+    cur_idx = periods.index(current)
+    pidx = periods.sql_index("period")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _periods AS
+        SELECT period, {pidx} AS pidx, {pidx} >= $cur AS is_partial
+        FROM (SELECT DISTINCT period FROM _raw)""", {"cur": cur_idx})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _units AS
+        SELECT $city AS district_code, $city_name AS district_name, TRUE AS is_city, -1 AS sort_order
+        UNION ALL
+        SELECT district_code, district_name, FALSE, coalesce(sort_order, 0) FROM _districts
+        WHERE coalesce(level, 'district') <> 'city' AND district_code <> $city
+        UNION ALL
+        SELECT DISTINCT district_code, district_code, FALSE, 1000000 FROM _raw
+        WHERE district_code <> $city AND district_code NOT IN (SELECT district_code FROM _districts)""",
+                {"city": city_code, "city_name": city_name})
+
+    # ── indicators ──────────────────────────────────────────────────────────────────────
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _ind0 AS
+        WITH g AS (
+            SELECT p.period, p.pidx, p.is_partial, u.district_code, u.district_name, u.is_city, u.sort_order,
+                   m.*, r.num, r.den, coalesce(r.n, 0) AS n,
+                   CASE WHEN m.kind = 'ratio' THEN r.num / nullif(r.den, 0) * m.scale
+                        WHEN coalesce(r.n, 0) > 0 THEN r.num END AS value_
+            FROM _periods p CROSS JOIN _units u CROSS JOIN _meta m
+            LEFT JOIN _raw r ON r.k = m.k AND r.period = p.period AND r.district_code = u.district_code)
+        SELECT *, value_ IS NOT NULL AND n >= min_sample AS scored_,
+               CASE WHEN value_ IS NOT NULL AND n >= min_sample
+                    THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
+        FROM g""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ind1 AS SELECT *, {_rank(spec, 'period, k', 'scored_ AND NOT is_city')} AS rank FROM _ind0")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ind AS
+        WITH x AS ({_changes('_ind1', 'k, district_code')})
+        SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
+               indicator_id, indicator_key, label_zh, unit, direction, source,
+               value_ AS value, num AS numerator, den AS denominator, n, scored_ AS scored,
+               CASE WHEN value_ IS NULL THEN '无数据'
+                    WHEN NOT scored_ THEN '样本量不足（' || n || '，至少 ' || min_sample || '）' END AS suppressed_reason,
+               score, weight, value_prev_ AS value_prev,
+               CASE WHEN cmp_q THEN value_ - value_prev_ END AS value_qoq,
+               CASE WHEN cmp_y THEN value_ - value_ly END AS value_yoy,
+               rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
+               score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,
+               CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
+               {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * sign END', 'band')} AS trend_qoq,
+               {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * sign END', 'band')} AS trend_yoy,
+               CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL
+                    WHEN (value_ - warn) * sign < 0 THEN 'red'
+                    WHEN (value_ - advanced) * sign >= 0 THEN 'green'
+                    ELSE 'amber' END AS rag,
+               warn, advanced, dtf_best, dtf_worst,
+               pidx, sort_order, domain_weight, domain_label, domain_order, k
+        FROM x""")
+
+    # ── domains ─────────────────────────────────────────────────────────────────────────
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _dom0 AS
+        WITH a AS (
+            SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
+                   domain_id, domain_key, domain_label, domain_weight, domain_order,
+                   sum(weight) FILTER (WHERE scored) / nullif(sum(weight), 0) AS scored_weight,
+                   sum(score * weight) FILTER (WHERE scored) / nullif(sum(weight) FILTER (WHERE scored), 0) AS raw_score,
+                   count(*) AS n_indicators, count(*) FILTER (WHERE scored) AS n_scored,
+                   count(*) FILTER (WHERE rag = 'red') AS n_red, count(*) FILTER (WHERE rag = 'green') AS n_green
+            FROM _ind GROUP BY ALL)
+        SELECT *, coalesce(scored_weight, 0) + $eps >= $minw AND raw_score IS NOT NULL AS scored_,
+               CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS score,
+               CASE WHEN n_scored = 0 THEN '无可评分指标'
+                    WHEN coalesce(scored_weight, 0) + $eps < $minw
+                    THEN '可评分指标权重仅 ' || round(scored_weight * 100)::INTEGER || '%，不足 '
+                         || round($minw * 100)::INTEGER || '%' END AS suppressed_reason,
+               CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS value_
+        FROM a""", {"eps": EPS, "minw": d.min_scored_weight})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dom1 AS SELECT *, {_rank(spec, 'period, domain_id', 'scored_ AND NOT is_city')} AS rank FROM _dom0")
+    band_rag = ("CASE WHEN score IS NULL THEN NULL WHEN score < $red THEN 'red' "
+                "WHEN score >= $green THEN 'green' ELSE 'amber' END")
+    change_cols = f"""
+               rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
+               score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,
+               CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
+               {_trend('CASE WHEN cmp_q THEN score - score_prev END', '$band')} AS trend_qoq,
+               {_trend('CASE WHEN cmp_y THEN score - score_ly END', '$band')} AS trend_yoy,
+               {band_rag} AS rag"""
+    bands = {"band": d.neutral_band, "red": d.score_bands.red_below, "green": d.score_bands.green_from}
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dom AS
+        WITH x AS ({_changes('_dom1', 'domain_id, district_code')})
+        SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
+               domain_label AS label_zh, domain_weight AS weight, score, scored_weight, suppressed_reason,
+               n_indicators, n_scored, n_red, n_green, {change_cols},
+               pidx, sort_order, domain_order
+        FROM x""", bands)
+
+    # ── overall ─────────────────────────────────────────────────────────────────────────
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _all0 AS
+        SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
+               sum(score * weight) FILTER (WHERE score IS NOT NULL)
+                 / nullif(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS score,
+               count(*) FILTER (WHERE score IS NOT NULL) AS n_domains_scored,
+               sum(n_red) AS n_red
+        FROM _dom GROUP BY ALL""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _all1 AS SELECT *, score IS NOT NULL AS scored_, score AS value_,
+                    {_rank(spec, 'period', 'score IS NOT NULL AND NOT is_city')} AS rank FROM _all0""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _all AS
+        WITH x AS ({_changes('_all1', 'district_code')})
+        SELECT period, is_partial, district_code, district_name, is_city, score, n_domains_scored, n_red,
+               {change_cols}, pidx, sort_order
+        FROM x""", bands)
+
+    # ── publish into the mart tables (DDL from kpi.schema, insert by column name) ───────
+    for ddl in schema.MART_DDL.values():
+        con.execute(ddl)
+    con.execute("""
+        INSERT INTO periods BY NAME
+        SELECT p.period, p.is_partial, a.as_of AS data_as_of,
+               make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) AS period_start,
+               (make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE AS period_end
+        FROM _periods p LEFT JOIN _asof a USING (period)""")
+    order = "ORDER BY pidx, sort_order, district_code"
+    ind_cols = _mart_columns(con, "indicator_scores")
+    con.execute(f"INSERT INTO indicator_scores BY NAME SELECT {ind_cols} FROM _ind {order}, domain_order, k")
+    con.execute(f"INSERT INTO domain_scores BY NAME SELECT {_mart_columns(con, 'domain_scores')} FROM _dom {order}, domain_order")
+    con.execute(f"INSERT INTO overall_scores BY NAME SELECT {_mart_columns(con, 'overall_scores')} FROM _all {order}")
+    as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
+    for t in ("_ind0", "_ind1", "_ind", "_dom0", "_dom1", "_dom", "_all0", "_all1", "_all", "_raw", "_meta",
+              "_units", "_periods", "_asof", "_districts", *(f"_{x}_{s}" for s in ("approvals", "hotline", "ratings") for x in "rw")):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return {"city_code": city_code, "city_name": city_name, "current_period": current,
+            "latest_complete_period": periods.previous(current), "data_as_of": as_of}
+
+
+def _mart_columns(con, table: str) -> str:
+    cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
+    ).fetchall()]
+    return ", ".join(f'"{c}"' for c in cols)

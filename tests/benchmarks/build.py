@@ -1,0 +1,136 @@
+"""Benchmark: `bizenv build` on ~10 million transaction rows vs one plain GROUP BY pass.
+
+Run on demand:  uv run python -m tests.benchmarks.build [--rows 10000000]
+
+The canonical tables are synthesized directly in DuckDB (generate_series + hash-based
+pseudo-random columns): going through CSV exports would measure the loader, not the build.
+Rows are split 50 % approvals, 30 % hotline, 20 % ratings over 10 quarters and the catalogue's
+six districts, with the catalogue's items and hotline topics; reports get one value per district,
+quarter and reported indicator. The baseline is one `GROUP BY district_code, period` with a
+count(*) over each of the three tables, timed in the same process on the same file, right
+before the build. Prints both times and the ratio (the issue's limit is 3×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from kpi import settings, store
+from kpi.schema import create_canonical
+from kpi.spec import load_spec
+
+QUARTERS = 10  # 2024Q3 … 2026Q4
+
+
+def synthesize(con, rows: int, spec=None) -> None:
+    """Fill the canonical tables of `con` with `rows` pseudo-random transaction rows."""
+    create_canonical(con)
+    catalog = settings.catalog_dir()
+    con.execute("CREATE OR REPLACE TEMP TABLE _it AS SELECT row_number() OVER () - 1 AS i, * FROM read_csv(?, header=true, all_varchar=true)",
+                [str(catalog / "items.csv")])
+    con.execute("CREATE OR REPLACE TEMP TABLE _tp AS SELECT row_number() OVER () - 1 AS i, * FROM read_csv(?, header=true, all_varchar=true)",
+                [str(catalog / "hotline_topics.csv")])
+    con.execute("CREATE OR REPLACE TEMP TABLE _ds AS SELECT row_number() OVER () - 1 AS i, district_code FROM read_csv(?, header=true, all_varchar=true) WHERE level = 'district'",
+                [str(catalog / "districts.csv")])
+    n_items = con.execute("SELECT count(*) FROM _it").fetchone()[0]
+    n_topics = con.execute("SELECT count(*) FROM _tp").fetchone()[0]
+    n_ds = con.execute("SELECT count(*) FROM _ds").fetchone()[0]
+    a, h = rows // 2, rows * 3 // 10
+    r = rows - a - h
+    # h(x, salt) = a pseudo-random non-negative integer; % m picks a value.
+    con.execute(f"""
+        INSERT INTO approvals BY NAME
+        WITH s AS (SELECT g, hash(g, 1) AS h1, hash(g, 2) AS h2, hash(g, 3) AS h3, hash(g, 4) AS h4
+                   FROM generate_series(1, {a}) t(g)),
+        b AS (SELECT s.*, TIMESTAMP '2024-07-01' + to_seconds((h1 % (91 * 86400 * {QUARTERS}))::BIGINT) AS acc,
+                     (h2 % 12)::INTEGER AS wd FROM s)
+        SELECT 'A' || g AS case_id, it.item_code, it.item_name, it.domain_key, ds.district_code,
+               it.department, CASE WHEN h3 % 3 = 0 THEN '个人' ELSE '企业' END AS applicant_type,
+               CASE h4 % 5 WHEN 0 THEN '窗口' WHEN 1 THEN '移动端' ELSE '全程网办' END AS channel,
+               acc AS accepted_at, acc + to_days(wd + wd // 2) AS completed_at,
+               CASE WHEN h3 % 50 = 0 THEN '办理中' ELSE '已办结' END AS status,
+               it.legal_limit_days::INTEGER AS legal_limit_days, it.promised_limit_days::INTEGER AS promised_limit_days,
+               (h4 % 7 // 4)::INTEGER AS visits, wd AS workdays_used,
+               wd <= it.promised_limit_days::INTEGER AS on_time, TRUE AS calendar_known,
+               year(acc + to_days(wd + wd // 2)) || 'Q' || quarter(acc + to_days(wd + wd // 2)) AS period
+        FROM b JOIN _it it ON it.i = b.h1 % {n_items} JOIN _ds ds ON ds.i = b.h2 % {n_ds}""")
+    con.execute(f"""
+        INSERT INTO hotline BY NAME
+        WITH s AS (SELECT g, hash(g, 11) AS h1, hash(g, 12) AS h2, hash(g, 13) AS h3, hash(g, 14) AS h4
+                   FROM generate_series(1, {h}) t(g)),
+        b AS (SELECT s.*, TIMESTAMP '2024-07-01' + to_seconds((h1 % (91 * 86400 * {QUARTERS}))::BIGINT) AS rec FROM s)
+        SELECT 'H' || g AS ticket_id, rec AS received_at, '电话' AS channel,
+               CASE WHEN h3 % 2 = 0 THEN '企业' ELSE '个人' END AS caller_type, h3 % 2 = 0 AS is_enterprise,
+               CASE h4 % 4 WHEN 0 THEN '咨询' WHEN 1 THEN '投诉' WHEN 2 THEN '求助' ELSE '举报' END AS category,
+               tp.topic, nullif(tp.domain_key, '') AS domain_key, ds.district_code,
+               rec + to_hours((h2 % 30)::INTEGER) AS responded_at, rec + to_days((h2 % 9)::INTEGER) AS closed_at,
+               7 AS limit_days,
+               CASE WHEN h4 % 10 = 0 THEN NULL ELSE h4 % 10 < 9 END AS resolved,
+               CASE h3 % 10 WHEN 0 THEN NULL WHEN 1 THEN '不满意' WHEN 2 THEN '基本满意' ELSE '满意' END AS satisfaction,
+               h2 % 20 = 0 AS is_repeat, (h2 % 30)::DOUBLE AS response_hours, (h2 % 9)::INTEGER AS workdays_used,
+               h2 % 9 <= 7 AS on_time, TRUE AS calendar_known,
+               year(rec + to_days((h2 % 9)::INTEGER)) || 'Q' || quarter(rec + to_days((h2 % 9)::INTEGER)) AS period
+        FROM b JOIN _tp tp ON tp.i = b.h1 % {n_topics} JOIN _ds ds ON ds.i = b.h2 % {n_ds}""")
+    con.execute(f"""
+        INSERT INTO ratings BY NAME
+        WITH s AS (SELECT g, hash(g, 21) AS h1, hash(g, 22) AS h2, hash(g, 23) AS h3 FROM generate_series(1, {r}) t(g)),
+        b AS (SELECT s.*, TIMESTAMP '2024-07-01' + to_seconds((h1 % (91 * 86400 * {QUARTERS}))::BIGINT) AS rt,
+                     CASE WHEN h3 % 100 < 70 THEN 1 WHEN h3 % 100 < 92 THEN 2 WHEN h3 % 100 < 97 THEN 3
+                          WHEN h3 % 100 < 99 THEN 4 ELSE 5 END AS lv FROM s)
+        SELECT 'R' || g AS rating_id, rt AS rated_at, '移动端' AS channel, ds.district_code, it.department,
+               it.item_code, it.domain_key, lv AS level, lv >= 4 AS is_bad,
+               CASE WHEN lv >= 4 THEN h2 % 5 > 0 END AS rectified,
+               year(rt) || 'Q' || quarter(rt) AS period
+        FROM b JOIN _it it ON it.i = b.h1 % {n_items} JOIN _ds ds ON ds.i = b.h2 % {n_ds}""")
+    spec = spec or load_spec()
+    keys = [(i.key, i.dtf.best, i.dtf.worst) for _, i in spec.indicators() if i.source == "reports"]
+    con.execute("CREATE OR REPLACE TEMP TABLE _rk (indicator_key VARCHAR, best DOUBLE, worst DOUBLE)")
+    if keys:
+        con.executemany("INSERT INTO _rk VALUES (?, ?, ?)", keys)
+    con.execute("""
+        INSERT INTO reports BY NAME
+        SELECT ds.district_code, p.period AS report_period, k.indicator_key,
+               round(k.best + (k.worst - k.best) * (hash(ds.district_code, p.period, k.indicator_key) % 1000) / 1250.0, 2) AS value
+        FROM _ds ds CROSS JOIN _rk k CROSS JOIN (SELECT DISTINCT period FROM approvals) p""")
+
+
+def baseline(con) -> float:
+    t = time.perf_counter()
+    for table in ("approvals", "hotline", "ratings"):
+        con.execute(f"SELECT district_code, period, count(*) FROM {table} GROUP BY district_code, period").fetchall()
+    return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args(argv)
+    from kpi.build import build_marts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        os.environ["BIZENV_DATA_DIR"] = str(data)
+        con = store.connect_warehouse(data)
+        t = time.perf_counter()
+        synthesize(con, args.rows)
+        con.execute("CHECKPOINT")
+        print(f"synthesized {args.rows:,} transaction rows in {time.perf_counter() - t:.1f} s")
+        base = min(baseline(con) for _ in range(2))
+        con.close()
+        t = time.perf_counter()
+        build_marts(data)
+        built = time.perf_counter() - t
+        con = store.connect_warehouse(data)
+        n = con.execute("SELECT count(*) FROM indicator_scores").fetchone()[0]
+        con.close()
+        print(f"baseline GROUP BY district_code, period over 3 tables: {base:.2f} s")
+        print(f"build (marts, {n:,} indicator rows):                   {built:.2f} s")
+        print(f"ratio build / baseline: {built / base:.2f}× (limit 3×)")
+
+
+if __name__ == "__main__":
+    main()
