@@ -1,0 +1,30 @@
+"""`bizenv template`: write the 指标填报 workbook for the departments that report figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kpi import periods, settings
+from kpi.spec import load_spec
+from kpi.template import write_template
+
+HELP = "生成部门指标填报模板（xlsx）：每个填报指标每个区县一行，附指标定义；填好后用 bizenv load 导入。"
+EXAMPLE = "  bizenv template --period 2026Q3 --out 指标填报_2026Q3.xlsx"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", metavar="季度", help="统计期，例如 2026Q3（默认：最近一个完整季度）")
+    parser.add_argument("--out", metavar="FILE.xlsx", help="输出文件（默认：指标填报_<季度>.xlsx）")
+    parser.add_argument("--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）")
+    parser.add_argument("--catalog", metavar="DIR", help="区县目录所在文件夹（默认：data/catalog）")
+
+
+def run(args: argparse.Namespace) -> int:
+    period = args.period or periods.latest_complete_period()
+    periods.parse(period)
+    out = Path(args.out or f"指标填报_{period}.xlsx")
+    spec = load_spec(settings.metrics_path(args.metrics))
+    rows = write_template(spec, period, out, settings.catalog_dir(args.catalog) if args.catalog else None)
+    print(f"已生成 {out}：{rows} 行待填报（{periods.label_zh(period)}）。填好“指标值”列后运行 bizenv load {out.name}。")
+    return 0
