@@ -49,14 +49,15 @@ def file_kind(path: Path) -> str:
     """csv | xlsx | xls, by content first (a renamed file is still recognised), then by suffix."""
     try:
         with path.open("rb") as fh:
-            magic = fh.read(8)
+            magic = fh.read(4096)
     except OSError as err:
         raise FileRefused(f"{path.name}：无法读取文件（{err.strerror}）。请检查路径和访问权限。") from None
     if magic.startswith(b"PK\x03\x04"):
         return "xlsx"
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
-    if b"\x00" in magic and not magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if magic.startswith(b"%PDF") or (
+            b"\x00" in magic and not magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
         raise FileRefused(f"{path.name}：不是 CSV 或 Excel（xlsx/xls）文件。请从业务系统导出 CSV 或 Excel 后再导入。")
     return "csv"
 

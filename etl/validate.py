@@ -181,8 +181,10 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             f"THEN (CASE WHEN regexp_matches({code}, '^[a-z0-9_]+$') THEN {code} END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code}) END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key")
+        if "indicator_code" in active:  # blame the column the user actually filled in
+            checks.append((f"indicator_key IS NULL AND {code} IS NOT NULL", UNKNOWN_INDICATOR, "indicator_code"))
         checks.append(("indicator_key IS NULL", UNKNOWN_INDICATOR,
-                       "indicator_code" if "indicator_code" in active else "indicator_name"))
+                       "indicator_name" if "indicator_name" in active else "indicator_code"))
     num_re = p(r"^(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?$")
     for name in active:
         spec, f = fields[name], q("f_" + name)
