@@ -1,3 +1,36 @@
+"""总览: city KPI cards, the overall ranking, the district × domain heatmap, 骏马/蜗牛."""
+
 import streamlit as st
 
-st.info("本页正在建设中。")
+from ui import cards, state, tables
+from ui.data import headline_keys
+
+snap = state.require_snapshot()
+meta = snap.meta()
+
+top = st.columns([4, 1.3])
+top[0].title(f"{meta.get('city_name', '')}营商环境指标看板")
+period, partial = state.period_picker(snap, top[1])
+st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
+
+keys = headline_keys()
+cards.headline_row(snap.overall_series(period, 8), snap.headline(keys, period, 8), keys, period)
+
+ov = snap.overall(period)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("综合排名")
+    st.caption("点击一行查看该区县画像。名次变化 ▲ 上升、▼ 下降；环比为综合指数较上季度的变化。")
+    code = tables.overall_ranking(ov, key="overall_rank", name=f"综合排名_{period}")
+    if code:
+        state.go("district", period=period, district=code)
+with right:
+    st.subheader("骏马 · 蜗牛")
+    cards.movers(ov, partial)
+
+st.subheader("区县 × 指标领域 得分热力图")
+st.caption("底色：绿 ≥ 先进、黄 居中、红 预警（数字为领域得分）。点击一个格子查看该领域本季度的排名与指标。")
+cell = tables.heatmap(snap.domain_matrix(period), key="heatmap", name=f"领域得分_{period}")
+if cell:
+    district, domain = cell
+    state.go("domains", period=period, domain=domain, district=district)

@@ -1,3 +1,71 @@
+"""明细: the records behind a score (办件, 12345 工单, 好差评) for a district, quarter and indicator
+filter — paged, searchable, exportable, without personal data."""
+
 import streamlit as st
 
-st.info("本页正在建设中。")
+from kpi import queries, store
+from kpi.exports import csv_bytes, xlsx_bytes
+from ui import state
+from ui.data import spec
+
+snap = state.require_snapshot()
+st.title("明细")
+st.caption(state.freshness_caption(snap) + " · 不含个人信息（来电号码等已在导入时删除或脱敏）。")
+
+c = st.columns([1, 1, 1, 1.4])
+period, _ = state.period_picker(snap, c[0])
+district = state.district_picker(snap, c[1], allow_all=True)
+source = state.picker("source", "数据来源", ["approvals", "hotline", "ratings"], container=c[2],
+                      format_func=queries.SOURCE_LABELS.get)
+domain = state.domain_picker(snap, c[3], allow_all=True)
+
+indicator = st.query_params.get("indicator")
+filt = queries.indicator_filter(spec(), indicator) if indicator else None
+ind, _ = queries.find_indicator(spec(), indicator) if indicator else (None, None)
+filter_sql, filter_params = None, ()
+if filt and ind is not None and ind.source == source:
+    filter_sql, filter_params, text = filt
+    domain = None  # the indicator's own filters define its scope (it may span domains)
+    st.info(f"指标“{ind.label_zh}”的口径（metrics.yaml）：{text}")
+elif indicator:
+    st.info("按数据来源、区县、季度和领域筛选（未取到该指标在 metrics.yaml 中的筛选口径）。")
+    if st.button("清除指标筛选", key="clear_indicator"):
+        st.query_params.pop("indicator", None)
+        st.rerun()
+
+search = st.text_input("搜索（编号、事项、部门、分类、内容……）", key="q", value=st.query_params.get("q", ""))
+if search:
+    st.query_params["q"] = search
+else:
+    st.query_params.pop("q", None)
+
+args = {"period": period, "district": district, "domain_key": domain, "search": search or None,
+        "filter_sql": filter_sql, "filter_params": filter_params}
+total = snap.records_count(source, **args)
+size = 50
+pages = max(1, -(-total // size))
+c2 = st.columns([1, 1, 4])
+page = c2[0].number_input(f"页码（共 {pages} 页）", 1, pages, 1, key="page")
+c2[1].metric("记录数", f"{total:,}")
+frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args)
+if frame.empty:
+    st.info("没有符合条件的记录。")
+st.dataframe(frame, hide_index=True, key="records_table")
+
+path = snap.path
+
+
+def _all():  # the whole filtered set (runs on click, outside the script)
+    con = store.connect_snapshot(path)
+    try:
+        return queries.records(con, source, limit=200_000, **args)
+    finally:
+        con.close()
+
+
+name = f"明细_{queries.SOURCE_LABELS[source]}_{period}"
+d = st.container(horizontal=True, gap="small")
+d.download_button("下载 CSV", lambda: csv_bytes(_all()), f"{name}.csv", "text/csv", key="rec_csv",
+                     on_click="ignore", icon=":material/download:")
+d.download_button("下载 XLSX", lambda: xlsx_bytes({"明细": _all()}), f"{name}.xlsx", key="rec_xlsx",
+                     on_click="ignore", icon=":material/download:")

@@ -1,0 +1,81 @@
+"""KPI cards (value, QoQ change coloured by direction, 8-quarter sparkline) and 骏马/蜗牛 lists."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import format as fmt
+
+_COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
+
+
+def kpi_card(container, label: str, value, unit: str | None, delta, direction: str | None,
+             trend: str | None, spark: list[float], help: str | None = None) -> None:
+    """One st.metric card: arrow + sign + unit in the delta text, colour from the direction."""
+    colour = _COLOUR_NAME[fmt.delta_colour(delta, direction, trend)]
+    shown = fmt.value(value, unit) if unit == "%" else fmt.num(value)
+    container.metric(label, shown, delta=fmt.delta_text(delta, unit),
+                     delta_color=colour if not fmt.missing(delta) else "off", delta_arrow="off",
+                     chart_data=[v for v in spark if not fmt.missing(v)] or None,
+                     chart_type="line", border=True, help=help)
+
+
+def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str) -> None:
+    """Six cards: the city's overall index and the metrics.yaml headline indicators."""
+    cols = st.columns(1 + len(keys))
+    cur = overall_city[overall_city["period"] == period]
+    prev = overall_city[overall_city["period"] < period]
+    score = cur["score"].iloc[0] if len(cur) else None
+    delta = None
+    if len(cur) and len(prev) and bool(cur["is_partial"].iloc[0]) == bool(prev["is_partial"].iloc[-1]):
+        delta = score - prev["score"].iloc[-1]
+    kpi_card(cols[0], "综合指数", score, "分", delta, "higher_is_better",
+             fmt.trend_of(delta, "higher_is_better", fmt.NEUTRAL_BAND), list(overall_city["score"]))
+    for col, key in zip(cols[1:], keys):
+        h = headline[headline["indicator_key"] == key]
+        row = h[h["period"] == period]
+        if row.empty:
+            col.metric(key, "—", border=True, help="本季度无数据")
+            continue
+        r = row.iloc[0]
+        kpi_card(col, f"{r['label_zh']}", r["value"], r["unit"], r["value_qoq"], r["direction"],
+                 r["trend_qoq"], list(h["value"]))
+    st.caption("全市数值。综合指数为 18 个指标领域得分的加权平均（0–100 分，前沿距离法）；"
+               "平均办理用时单位为工作日（越低越好）；变化为较上季度，绿色为改善、红色为退步；迷你图为近 8 个季度。")
+
+
+def movers(ov: pd.DataFrame, partial: bool) -> None:
+    """This quarter's 骏马 (most improved / best) and 蜗牛 (fell back most / red indicators)."""
+    d = ov[~ov["is_city"].astype(bool)].copy()
+    with st.container(border=True):
+        st.markdown("**:material/military_tech: 骏马榜** · 进步最快、成绩最好")
+        if partial or d["score_qoq"].isna().all():
+            st.caption("进行中的季度不评选（无可比的环比）。")
+        else:
+            up = d[d["trend_qoq"] == "improved"].sort_values("score_qoq", ascending=False).head(3)
+            for _, r in up.iterrows():
+                st.markdown(f"<span style='color:{fmt.GREEN}'>▲</span> **{r['district_name']}** 综合指数 "
+                            f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}",
+                            unsafe_allow_html=True)
+            top = d.sort_values("rank").head(1)
+            for _, r in top.iterrows():
+                st.markdown(f":material/emoji_events: **{r['district_name']}** 综合第 1 名（{fmt.num(r['score'])} 分）")
+            if up.empty:
+                st.caption("本季度没有区县明显进步。")
+    with st.container(border=True):
+        st.markdown("**:material/pest_control: 蜗牛榜** · 退步最多、红色指标")
+        if partial or d["score_qoq"].isna().all():
+            st.caption("进行中的季度不评选（无可比的环比）。")
+        else:
+            down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").head(3)
+            for _, r in down.iterrows():
+                st.markdown(f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
+                            f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}，"
+                            f"红色指标 {int(r['n_red'] or 0)} 项", unsafe_allow_html=True)
+            reds = d[(d["n_red"].fillna(0) > 0) & ~d["district_code"].isin(down["district_code"])]
+            for _, r in reds.sort_values("n_red", ascending=False).head(3).iterrows():
+                st.markdown(f"<span style='color:{fmt.RED}'>●</span> **{r['district_name']}** 红色指标 {int(r['n_red'])} 项",
+                            unsafe_allow_html=True)
+            if down.empty and reds.empty:
+                st.caption("本季度没有区县退步或亮红灯。")

@@ -1,0 +1,80 @@
+"""Plotly charts: trends with partial quarters marked, district profile bars, rank history.
+
+Fonts are the system CJK fonts (no CDN); plotly's JavaScript is bundled by Streamlit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import format as fmt
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+PALETTE = ["#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#0a7ea4", "#6e7781"]
+CITY_COLOUR = "#24292f"
+CONFIG = {"displayModeBar": False, "locale": "zh-CN"}
+
+
+def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"family": FONT, "size": 13},
+                      legend={"orientation": "h", "y": -0.15}, plot_bgcolor="white", hovermode="x unified", **kw)
+    fig.update_xaxes(showgrid=False, type="category")
+    fig.update_yaxes(gridcolor="#eaeef2")
+    return fig
+
+
+def trend(df: pd.DataFrame, y: str, title: str, unit: str | None, key: str, height: int = 380) -> None:
+    """One line per district plus the city (dark, dashed); partial quarters hollow and shaded."""
+    fig = go.Figure()
+    periods = sorted(df["period"].unique())
+    partial = sorted(df.loc[df["is_partial"].astype(bool), "period"].unique())
+    groups = list(df.groupby(["is_city", "district_code"], sort=False))
+    for i, ((is_city, _code), g) in enumerate(groups):
+        g = g.sort_values("period")
+        name = "全市" if is_city else g["district_name"].iloc[0]
+        colour = CITY_COLOUR if is_city else PALETTE[i % len(PALETTE)]
+        symbols = ["circle-open" if p else "circle" for p in g["is_partial"].astype(bool)]
+        text = [f"{fmt.value(v, unit)}{'（进行中）' if p else ''}" for v, p in zip(g[y], g["is_partial"].astype(bool))]
+        fig.add_trace(go.Scatter(x=g["period"], y=g[y], name=name, mode="lines+markers",
+                                 line={"color": colour, "width": 3 if is_city else 2, "dash": "dash" if is_city else "solid"},
+                                 marker={"symbol": symbols, "size": 9}, hovertext=text, hoverinfo="text+name"))
+    for p in partial:
+        fig.add_vrect(x0=periods.index(p) - 0.5, x1=periods.index(p) + 0.5, fillcolor="#fff8c5", opacity=0.5,
+                      line_width=0, annotation_text="进行中", annotation_position="top left")
+    _layout(fig, height, title={"text": title, "font": {"size": 15}})
+    if unit:
+        fig.update_yaxes(title_text=unit)
+    st.plotly_chart(fig, config=CONFIG, key=key)
+
+
+def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
+    """Domain scores of a district against the city and the best district (horizontal bars)."""
+    d = df.iloc[::-1]
+    labels = list(d["label_zh"])
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=labels, x=d["score"], name=district_name, orientation="h", marker_color="#0969da",
+                         text=[fmt.num(v) for v in d["score"]], textposition="outside"))
+    fig.add_trace(go.Scatter(y=labels, x=d["city_score"], name="全市", mode="markers",
+                             marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": CITY_COLOUR}}))
+    fig.add_trace(go.Scatter(y=labels, x=d["best_score"], name="最优区县", mode="markers",
+                             marker={"symbol": "diamond", "size": 10, "color": "#1a7f37"},
+                             hovertext=list(d["best_district"]), hoverinfo="text+x"))
+    _layout(fig, max(300, 34 * len(labels) + 80))
+    fig.update_layout(hovermode="y unified")
+    fig.update_xaxes(range=[0, 105], title_text="得分（0–100）", type="linear")
+    fig.update_yaxes(type="category")
+    st.plotly_chart(fig, config=CONFIG, key=key)
+
+
+def rank_history(df: pd.DataFrame, key: str) -> None:
+    """Overall rank over the quarters (1 at the top)."""
+    n = int(df["n_districts"].max() or 1)
+    fig = go.Figure(go.Scatter(x=df["period"], y=df["rank"], mode="lines+markers+text",
+                               text=[f"第{int(r)}名" if not fmt.missing(r) else "" for r in df["rank"]],
+                               textposition="top center", line={"color": "#0969da", "width": 2},
+                               marker={"size": 9, "symbol": ["circle-open" if p else "circle" for p in df["is_partial"].astype(bool)]}))
+    _layout(fig, 260)
+    fig.update_yaxes(range=[n + 0.5, 0.5], dtick=1, title_text="名次", type="linear")
+    st.plotly_chart(fig, config=CONFIG, key=key)

@@ -1,0 +1,247 @@
+"""Ranked tables with direction-aware colours, the district × domain heatmap, and downloads.
+
+Every table is shown with CSV (UTF-8 BOM) and XLSX downloads of exactly what is on screen, with
+numbers kept as numbers. Colours always come with text (▲▼, 红/黄/绿) for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import exports
+from ui import format as fmt
+
+SHORT_DOMAIN = {
+    "starting_business": "开办企业", "labor_market": "劳动力市场", "construction_permits": "建筑许可",
+    "government_procurement": "政府采购", "bidding": "招标投标", "electricity": "获得电力",
+    "water_gas": "用水用气", "property_registration": "登记财产", "credit": "获得信贷",
+    "minority_investors": "中小投资者", "intellectual_property": "知识产权", "cross_border_trade": "跨境贸易",
+    "taxes": "纳税", "contract_enforcement": "执行合同", "insolvency": "办理破产",
+    "market_regulation": "市场监管", "government_services": "政务服务", "inclusive_innovation": "包容普惠",
+}
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV + XLSX download buttons for a table (files are built only when clicked)."""
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("下载 CSV", lambda: exports.csv_bytes(df), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
+    row.download_button("下载 XLSX", lambda: exports.xlsx_bytes({name[:31]: df}), file_name=f"{name}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
+
+
+def _colour_css(colour: str, bold: bool = True) -> str:
+    return f"color: {colour};" + (" font-weight: 600;" if bold else "")
+
+
+def styled(df: pd.DataFrame, colours: dict[str, list[str]] | None = None,
+           backgrounds: dict[str, list[str]] | None = None, digits: dict[str, int] | None = None):
+    """A Styler: per-cell text colours / backgrounds, numbers to 1 decimal, '—' for missing."""
+    colours, backgrounds = colours or {}, backgrounds or {}
+
+    def css(_):
+        out = pd.DataFrame("", index=df.index, columns=df.columns)
+        for col, values in colours.items():
+            out[col] = [_colour_css(v) if v else "" for v in values]
+        for col, values in backgrounds.items():
+            out[col] = [(f"background-color: {v};" if v else "") + out.at[i, col]
+                        for i, v in zip(df.index, values)]
+        return out
+
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    formats = {c: "{:." + str((digits or {}).get(c, 1)) + "f}" for c in floats}
+    return df.style.apply(css, axis=None).format(formats, na_rep="—")
+
+
+def show(df: pd.DataFrame, key: str, name: str, styler=None, select: str | None = None,
+         column_config: dict | None = None, height: int | str = "auto"):
+    """Render a table (optionally clickable) and its downloads; returns the selection or None."""
+    kwargs = {"hide_index": True, "key": key, "column_config": column_config, "height": height,
+              "placeholder": "—"}
+    if select:
+        kwargs.update(on_select="rerun", selection_mode=select)
+    event = st.dataframe(styler if styler is not None else df, **kwargs)
+    downloads(df, name, key)
+    return event.selection if select else None
+
+
+def selected_row(selection) -> int | None:
+    rows = list(getattr(selection, "rows", None) or (selection or {}).get("rows", []) or [])
+    return rows[0] if rows else None
+
+
+def selected_cell(selection) -> tuple[int, str] | None:
+    cells = list(getattr(selection, "cells", None) or (selection or {}).get("cells", []) or [])
+    if not cells:
+        return None
+    row, col = cells[0]
+    return int(row), str(col)
+
+
+# ── specific tables ──────────────────────────────────────────────────────────────────────────
+
+def overall_ranking(ov: pd.DataFrame, key: str, name: str) -> str | None:
+    """Districts by overall index with rank change and QoQ; returns the clicked district code."""
+    d = ov[~ov["is_city"].astype(bool)].reset_index(drop=True)
+    table = pd.DataFrame({
+        "排名": d["rank"].astype("Int64"),
+        "区县": d["district_name"],
+        "综合指数": d["score"].round(1),
+        "名次变化": [fmt.rank_change_text(v) for v in d["rank_change"]],
+        "环比": [fmt.delta_text(v) for v in d["score_qoq"]],
+        "红色指标": d["n_red"].astype("Int64"),
+        "等级": [fmt.rag_text(v) for v in d["rag"]],
+    })
+    styler = styled(table, colours={
+        "名次变化": [fmt.rank_change_colour(v) for v in d["rank_change"]],
+        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(d["score_qoq"], d["trend_qoq"])],
+        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in d["rag"]],
+    })
+    sel = show(table, key, name, styler=styler, select="single-row")
+    row = selected_row(sel)
+    return None if row is None or row >= len(d) else str(d.at[row, "district_code"])
+
+
+def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None:
+    """Districts × domains coloured by RAG with the score in each cell; returns (district, domain)."""
+    if matrix.empty:
+        st.info("本季度没有领域得分。")
+        return None
+    order = matrix.drop_duplicates("domain_key").sort_values("domain_id")
+    cols = {k: SHORT_DOMAIN.get(k, lbl) for k, lbl in zip(order["domain_key"], order["label_zh"])}
+    rows = matrix.drop_duplicates("district_code").sort_values(["is_city", "district_code"],
+                                                               ascending=[False, True])
+    codes = list(rows["district_code"])
+    names = {c: ("全市" if ic else n) for c, n, ic in zip(rows["district_code"], rows["district_name"], rows["is_city"])}
+    score = matrix.pivot(index="district_code", columns="domain_key", values="score").reindex(codes)
+    rag = matrix.pivot(index="district_code", columns="domain_key", values="rag").reindex(codes)
+    table = pd.DataFrame({"区县": [names[c] for c in codes]})
+    for k, label in cols.items():
+        table[label] = score[k].round(1).to_numpy() if k in score else None
+    backgrounds = {label: [fmt.RAG_BG.get(v, "#f0f0f0") if isinstance(v, str) else "#f0f0f0" for v in rag[k]]
+                   for k, label in cols.items()}
+    config = {"区县": st.column_config.TextColumn("区县", pinned=True, width="small")}
+    sel = show(table, key, name, styler=styled(table, backgrounds=backgrounds), select="single-cell",
+               column_config=config)
+    cell = selected_cell(sel)
+    if cell is None:
+        return None
+    row, label = cell
+    by_label = {v: k for k, v in cols.items()}
+    if label not in by_label or row >= len(codes):
+        return None
+    return codes[row], by_label[label]
+
+
+def indicator_brief(ind: pd.DataFrame):
+    """(table, styler): 指标 · 指标值 · 得分 · 排名 · 等级 · 环比 for a few indicator rows."""
+    table = pd.DataFrame({
+        "指标": ind["label_zh"].to_numpy(),
+        "领域": [SHORT_DOMAIN.get(k, k) for k in ind["domain_key"]],
+        "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"])],
+        "得分": ind["score"].round(1).to_numpy(),
+        "排名": ind["rank"].astype("Int64").to_numpy(),
+        "等级": [fmt.rag_text(v) for v in ind["rag"]],
+        "环比": [fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"])],
+    })
+    return table, styled(table, colours={
+        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
+        "环比": [fmt.delta_colour(v, d, t) for v, d, t in zip(ind["value_qoq"], ind["direction"], ind["trend_qoq"])],
+    })
+
+
+def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
+    """对标提升清单 with Chinese headers; numbers stay numbers (1 decimal)."""
+    return pd.DataFrame({
+        "领域": [SHORT_DOMAIN.get(k, k) for k in bm["domain_key"]],
+        "指标": bm["label_zh"],
+        "单位": bm["unit"],
+        "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in bm["direction"]],
+        "本区县值": bm["value"].round(1),
+        "得分": bm["score"].round(1),
+        "排名": bm["rank"].astype("Int64"),
+        "等级": [fmt.rag_text(v) for v in bm["rag"]],
+        "最优区县": bm["best_district"],
+        "最优值": bm["best_value"].round(1),
+        "与最优差距": bm["gap"].round(1),
+        "先进值": bm["advanced"].round(1),
+        "距先进值": bm["to_advanced"].round(1),
+    })
+
+
+def domain_ranking(dr: pd.DataFrame, key: str, name: str) -> str | None:
+    """Districts on one domain (city on top, not ranked); returns the clicked district code."""
+    table = pd.DataFrame({
+        "排名": dr["rank"].astype("Int64"),
+        "区县": ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"])],
+        "领域得分": dr["score"].round(1),
+        "名次变化": [fmt.rank_change_text(v) for v in dr["rank_change"]],
+        "环比": [fmt.delta_text(v) for v in dr["score_qoq"]],
+        "红色指标": dr["n_red"].astype("Int64"),
+        "等级": [fmt.rag_text(v) for v in dr["rag"]],
+    })
+    styler = styled(table, colours={
+        "名次变化": [fmt.rank_change_colour(v) for v in dr["rank_change"]],
+        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(dr["score_qoq"], dr["trend_qoq"])],
+        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in dr["rag"]],
+    })
+    row = selected_row(show(table, key, name, styler=styler, select="single-row"))
+    if row is None or row >= len(dr) or bool(dr.iloc[row]["is_city"]):
+        return None
+    return str(dr.iloc[row]["district_code"])
+
+
+def indicator_matrix(ind: pd.DataFrame, key: str, name: str):
+    """One row per indicator × district: value, n, score, rank, RAG, QoQ; returns the clicked row."""
+    table = pd.DataFrame({
+        "指标": ind["label_zh"].to_numpy(),
+        "区县": ["全市" if c else n for c, n in zip(ind["is_city"], ind["district_name"])],
+        "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"])],
+        "样本量": ind["n"].astype("Int64").to_numpy(),
+        "得分": ind["score"].round(1).to_numpy(),
+        "排名": ind["rank"].astype("Int64").to_numpy(),
+        "等级": [fmt.rag_text(v) for v in ind["rag"]],
+        "环比": [fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"])],
+        "说明": [r if isinstance(r, str) else "" for r in ind["suppressed_reason"]],
+    })
+    styler = styled(table, colours={
+        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
+        "环比": [fmt.delta_colour(v, d, t) for v, d, t in zip(ind["value_qoq"], ind["direction"], ind["trend_qoq"])],
+    })
+    row = selected_row(show(table, key, name, styler=styler, select="single-row", height=420))
+    if row is None or row >= len(ind):
+        return None
+    r = ind.iloc[row]
+    return None if bool(r["is_city"]) else r
+
+
+def definitions_from_marts(defs: pd.DataFrame) -> pd.DataFrame:
+    """Indicator definitions as far as the marts carry them (when metrics.yaml cannot be read)."""
+    return pd.DataFrame({
+        "编号": defs["indicator_id"], "指标": defs["label_zh"], "单位": defs["unit"],
+        "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in defs["direction"]],
+        "数据来源": [fmt.SOURCE_LABEL.get(s, s) for s in defs["source"]],
+        "最优值": defs["dtf_best"], "最差值": defs["dtf_worst"], "预警值": defs["warn"],
+        "先进值": defs["advanced"], "权重": defs["weight"],
+    })
+
+
+LOAD_STATUS = {"ok": "成功", "refused": "拒收", "failed": "失败", "duplicate_file": "重复文件"}
+
+
+def loads_table(loads: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "导入时间": [fmt.timestamp(t) for t in loads["started_at"]],
+        "文件": loads["file_name"],
+        "来源": [fmt.SOURCE_LABEL.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]],
+        "状态": [LOAD_STATUS.get(s, s) for s in loads["status"]],
+        "读取行数": loads["rows_read"].astype("Int64"),
+        "导入": loads["rows_loaded"].astype("Int64"),
+        "隔离": loads["rows_quarantined"].astype("Int64"),
+        "跳过（合计行/空行）": loads["rows_skipped"].astype("Int64"),
+        "新增": loads["rows_inserted"].astype("Int64"),
+        "更新": loads["rows_updated"].astype("Int64"),
+        "说明": [m if isinstance(m, str) else "" for m in loads["message"]],
+    })
