@@ -30,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class _Bar:
     """A one-line progress bar on a terminal; plain step lines when output is redirected."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last = ""
 
     def __call__(self, fraction: float, text: str) -> None:
