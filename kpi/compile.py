@@ -204,10 +204,11 @@ class SourcePlan:
         """(value part, count of rows behind it or None) of one aggregate under the filter atoms."""
         if a.agg == "count_if":
             cond, cparams, _ = compile_expr(a.expr, self.source, self.settings)
-            return Fragment(f"sum(_n) FILTER (WHERE {self._test([*where, self._atom(cond, cparams)])})", ()), None
+            # coalesce: a count over no rows is 0 (as count_if), not the NULL a sum gives.
+            return Fragment(f"coalesce(sum(_n) FILTER (WHERE {self._test([*where, self._atom(cond, cparams)])}), 0)", ()), None
         f = f"FILTER (WHERE {self._test(where)})"
         j = self._measure(a.expr, None if a.agg == "count" else a.agg)
-        count = Fragment(f"sum(_c{j}) {f}", ())
+        count = Fragment(f"coalesce(sum(_c{j}) {f}, 0)", ())
         if a.agg == "count":
             return count, None
         if a.agg == "sum":
@@ -230,7 +231,7 @@ class SourcePlan:
             else:
                 part, count = self._part(m, where)
                 if m.agg == "count_if":
-                    count = Fragment(f"sum(_n) FILTER (WHERE {self._test(where)})", ())
+                    count = Fragment(f"coalesce(sum(_n) FILTER (WHERE {self._test(where)}), 0)", ())
                 agg = IndicatorAggregates(part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum")
         self.parts.append((k, agg))
         return agg
