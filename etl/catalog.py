@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from etl.calendar import CALENDAR_SELECT, calendar_table
+from etl.profiles import YAML_LOADER
 from kpi import settings
 from kpi.errors import UserInputError
 
@@ -68,7 +69,7 @@ def reports_indicators(metrics_path: Path) -> pa.Table | None:
     if not metrics_path.exists():
         return None
     try:
-        spec = yaml.safe_load(metrics_path.read_text(encoding="utf-8")) or {}
+        spec = yaml.load(metrics_path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except yaml.YAMLError:
         return None  # `bizenv validate` reports a broken metrics.yaml; the loader falls back to key syntax
     keys, labels = [], []

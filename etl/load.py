@@ -236,6 +236,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
     catalog_mod.register(mem, catalog)
     reports: list[FileReport] = []
     wh = None
+    refreshed = False
     share = 0.9 / len(paths)
     try:
         with tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp:
@@ -258,9 +259,11 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                     create_canonical(wh)
                 wh.execute("BEGIN TRANSACTION")
                 try:
-                    catalog_mod.refresh_warehouse(wh, catalog)
+                    if not refreshed:  # once per run, inside the first file's transaction
+                        catalog_mod.refresh_warehouse(wh, catalog)
                     write_file(wh, staged, started, now)
                     wh.execute("COMMIT")
+                    refreshed = True
                 except BaseException:
                     wh.execute("ROLLBACK")
                     raise
