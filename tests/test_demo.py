@@ -538,3 +538,21 @@ def test_bootstrap_generates_once_and_loads(tmp_path, monkeypatch):
     assert seen[-1] == 1.0 and max(f for f in seen if f < 0.31) <= 0.3 + 1e-9
     assert bootstrap.ensure_demo_snapshot() == results[0] and len(calls) == 1
     assert (settings.data_dir() / bootstrap.LOCK_FILE).exists()
+
+
+def test_ratings_beyond_excel_row_limit_continue_in_part_files(tmp_path, monkeypatch):
+    from etl.demo import context
+
+    monkeypatch.setattr(context, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(demo, "XLSX_MAX_DATA_ROWS", 300)
+    written = demo.generate(tmp_path, scale=0.2, quarters=1, end_period="2026Q3",
+                            sources=("ratings",))
+    names = [p.name for p in written["ratings"]]
+    assert names[:3] == ["好差评明细_2026Q3.xlsx", "好差评明细_2026Q3_2.xlsx", "好差评明细_2026Q3_3.xlsx"]
+    sizes = [len(_read_xlsx(p, 1)) for p in written["ratings"]]
+    assert all(n <= 300 for n in sizes) and sizes[0] == 300
+    ids = pd.concat([_read_xlsx(p, 1)["评价编号"] for p in written["ratings"]]).dropna()
+    # ids run on across the parts; only the injected duplicates repeat, and only inside one file
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    dups = sum(e["duplicate_ids"] for e in manifest["files"])
+    assert ids.duplicated().sum() == dups

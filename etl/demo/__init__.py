@@ -31,6 +31,8 @@ SOURCES = ("approvals", "hotline", "ratings", "reports")
 DEFAULT_SEED = 20261124
 DEFAULT_QUARTERS = 10  # 2024Q3…2026Q4: eight full quarters and more, so YoY exists for the latest two
 MANIFEST = "manifest.json"
+# Excel holds 1,048,576 rows a sheet; stay a round number below it (a multiple of the chunk size)
+XLSX_MAX_DATA_ROWS = 1_000_000
 Progress = Callable[[float, str], None]
 
 __all__ = ["DEFAULT_QUARTERS", "DEFAULT_SEED", "MANIFEST", "SOURCES", "generate"]
@@ -71,10 +73,11 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
         q = ctx.quarters[qi]
         if progress:
             progress(done_cost / total_cost, f"正在生成 {_FILE_NAMES[source](q)}")
-        entry = _WRITERS[source](ctx, qi, out, inds=inds, city_name=city_name)
-        entry.update(source=source, period=q.label, partial=ctx.is_partial(q))
-        entries.append(entry)
-        written[source].append(out / entry["file"])
+        result = _WRITERS[source](ctx, qi, out, inds=inds, city_name=city_name)
+        for entry in result if isinstance(result, list) else [result]:
+            entry.update(source=source, period=q.label, partial=ctx.is_partial(q))
+            entries.append(entry)
+            written[source].append(out / entry["file"])
         done_cost += cost
 
     catalogue_note = None
@@ -199,18 +202,31 @@ def _write_hotline(ctx, qi, out: Path, **_) -> dict:
     return _entry(path, "csv", "gbk", sink, found)
 
 
-def _write_ratings(ctx, qi, out: Path, **_) -> dict:
+def _write_ratings(ctx, qi, out: Path, **_) -> list[dict]:
+    """One workbook per quarter; past Excel's row limit the quarter continues in _2, _3 … files."""
     q = ctx.quarters[qi]
-    path = out / ratings.file_name(q)
-    sink = XlsxSink(path, "好差评明细", ratings.COLUMNS, ratings.DATE_COLUMNS,
-                    widths={"评价部门": 24, "办件编号": 16})
-    found, offset = [], 0
+    entries: list[dict] = []
+    sink, found = None, []
     for cols, bad in ratings.chunks(ctx, qi):
+        n = len(cols["评价编号"])
+        if sink is None or sink.data_rows + n > XLSX_MAX_DATA_ROWS:
+            if sink is not None:
+                sink.close()
+                entries.append(_entry(sink.path, "xlsx", None, sink, found))
+            name = ratings.file_name(q)
+            if entries:
+                name = name.replace(".xlsx", f"_{len(entries) + 1}.xlsx")
+            sink = XlsxSink(out / name, "好差评明细", ratings.COLUMNS, ratings.DATE_COLUMNS,
+                            widths={"评价部门": 24, "办件编号": 16})
+            found = []
+        found.append((sink.data_rows, bad))
         sink.write_rows(zip(*(cols[c] for c in ratings.COLUMNS)))
-        found.append((offset, bad))
-        offset += len(cols["评价编号"])
+    if sink is None:  # nothing rated yet (a quarter cut off on its first day)
+        sink = XlsxSink(out / ratings.file_name(q), "好差评明细", ratings.COLUMNS,
+                        ratings.DATE_COLUMNS)
     sink.close()
-    return _entry(path, "xlsx", None, sink, found)
+    entries.append(_entry(sink.path, "xlsx", None, sink, found))
+    return entries
 
 
 def _write_reports(ctx, qi, out: Path, *, inds, city_name, **_) -> dict:

@@ -38,8 +38,9 @@ def quarter_count(ctx: Context, qi: int) -> int:
     return int(np.rint(PER_QUARTER * ctx.scale * GROWTH ** qi * w / _WORKDAYS_PER_QUARTER))
 
 
-def case_id(q, seq: np.ndarray | int, n: int = 1) -> np.ndarray:
-    return cx.ids(f"BJ{q.year}{q.q}", int(seq), n)
+def case_ids(q, seq: np.ndarray) -> np.ndarray:
+    """办件编号 of the quarter's cases with these running numbers (1-based)."""
+    return cx.numbered(f"BJ{q.year}{q.q}", seq)
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
@@ -98,7 +99,7 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
 
     names = ctx.district_names()
     return {
-        "办件编号": case_id(q, seq0 + 1, n),
+        "办件编号": case_ids(q, np.arange(seq0 + 1, seq0 + n + 1)),
         "事项编码": items["item_code"][it],
         "事项名称": items["item_name"][it],
         "所属区县": ctx.district_labels(rng, d),

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from etl.demo import city, timeline
 from etl.demo.timeline import Quarter, WorkCalendar
 
-CHUNK_ROWS = 100_000  # rows generated and written at a time: bounds memory at any --scale
+CHUNK_ROWS = 50_000  # rows generated and written at a time: bounds memory at any --scale
 SOURCE_IDS = {"approvals": 1, "hotline": 2, "ratings": 3, "reports": 4}
 EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 
@@ -119,8 +119,13 @@ def excel_serial(values: np.ndarray) -> np.ndarray:
 
 
 def ids(prefix: str, start: int, n: int, width: int = 7) -> np.ndarray:
-    """prefix + zero-padded running number."""
-    nums = pc.utf8_lpad(pc.cast(pa.array(np.arange(start, start + n)), pa.string()), width, "0")
+    """prefix + zero-padded running numbers start … start + n − 1."""
+    return numbered(prefix, np.arange(start, start + n), width)
+
+
+def numbered(prefix: str, numbers: np.ndarray, width: int = 7) -> np.ndarray:
+    """prefix + each number zero-padded to `width`."""
+    nums = pc.utf8_lpad(pc.cast(pa.array(numbers.astype(np.int64)), pa.string()), width, "0")
     return pc.binary_join_element_wise(prefix, nums, "").to_numpy(zero_copy_only=False)
 
 

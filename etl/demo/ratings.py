@@ -80,7 +80,7 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
 
     # 3 in 4 ratings name the case they rate (a case of the same quarter)
     n_cases = max(approvals.quarter_count(ctx, qi), 1)
-    case = approvals.case_id(q, 1, n_cases)[rng.integers(0, n_cases, n)]
+    case = approvals.case_ids(q, rng.integers(1, n_cases + 1, n))
     case = np.where(rng.random(n) < 0.75, case, None)
 
     names = ctx.district_names()
