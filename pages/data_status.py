@@ -18,11 +18,9 @@ if data.snapshot_path() is None:
 
 snap = data.Snapshot(data.snapshot_path())
 meta = snap.meta()
-c = st.columns(4)
-c[0].metric("数据截至", fmt.timestamp(meta.get("data_as_of")), border=True)
-c[1].metric("更新于", fmt.timestamp(meta.get("built_at")), border=True)
-c[2].metric("最近完整季度", meta.get("latest_complete_period", "—"), border=True)
-c[3].metric("指标规格版本", meta.get("metrics_version", "—"), border=True)
+st.markdown(f"#### 数据截至 {fmt.timestamp(meta.get('data_as_of'))} · 更新于 {fmt.timestamp(meta.get('built_at'))}")
+st.markdown(f"最近完整季度 **{meta.get('latest_complete_period', '—')}** · 当前季度 **{meta.get('current_period', '—')}**（进行中）"
+            f" · 指标规格版本 **{meta.get('metrics_version', '—')}**")
 st.caption(f"当前快照：{data.snapshot_path()}")
 
 st.subheader("指标规格（metrics.yaml）校验")

@@ -16,7 +16,7 @@ domain = state.domain_picker(snap, top[2])
 st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
 
 ranking = snap.domain_ranking(period, domain)
-left, right = st.columns([2, 3])
+left, right = st.container(), st.container()
 with left:
     st.subheader("区县排名")
     st.caption("点击一行查看该区县画像。")
