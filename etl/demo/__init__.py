@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,11 +70,18 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
     written: dict[str, list[Path]] = {s: [] for s in sources}
     entries = []
     started = time.perf_counter()
+    _remove_previous(out)
     for source, qi, cost in plan:
         q = ctx.quarters[qi]
-        if progress:
-            progress(done_cost / total_cost, f"正在生成 {_FILE_NAMES[source](q)}")
-        result = _WRITERS[source](ctx, qi, out, inds=inds, city_name=city_name)
+        message = f"正在生成 {_FILE_NAMES[source](q)}"
+        expected = max(cost / _COST_PER_ROW[source], 1)
+
+        def tick(rows: int, base=done_cost, cost=cost, expected=expected, message=message) -> None:
+            if progress:  # per chunk, so a long file at a large --scale still moves the bar
+                progress((base + cost * min(rows / expected, 1.0)) / total_cost, message)
+
+        tick(0)
+        result = _WRITERS[source](ctx, qi, out, inds=inds, city_name=city_name, tick=tick)
         for entry in result if isinstance(result, list) else [result]:
             entry.update(source=source, period=q.label, partial=ctx.is_partial(q))
             entries.append(entry)
@@ -122,23 +130,45 @@ def _notes(sources, inds) -> list[str]:
     return []
 
 
+_MODULES = {"approvals": approvals, "hotline": hotline, "ratings": ratings}
 _FILE_NAMES = {"approvals": approvals.file_name, "hotline": hotline.file_name,
                "ratings": ratings.file_name, "reports": reports.file_name}
+
+
+# relative time per row: XLSX goes cell by cell through xlsxwriter, CSV is written column-wise
+_COST_PER_ROW = {"approvals": 1.0, "hotline": 1.5, "ratings": 3.0, "reports": 3.0}
 
 
 def _plan(ctx, sources, inds) -> list[tuple[str, int, float]]:
     """(source, quarter index, relative cost) for every file, in writing order."""
     plan = []
     for qi, q in enumerate(ctx.quarters):
-        if "approvals" in sources:
-            plan.append(("approvals", qi, approvals.quarter_count(ctx, qi) * 1.0))
-        if "hotline" in sources:
-            plan.append(("hotline", qi, hotline.quarter_count(ctx, qi) * 1.5))
-        if "ratings" in sources:
-            plan.append(("ratings", qi, ratings.quarter_count(ctx, qi) * 3.0))  # xlsx is slower
-        if "reports" in sources and inds and not ctx.is_partial(q):
-            plan.append(("reports", qi, len(inds) * len(ctx.districts) * 3.0))
+        for source in SOURCES:
+            if source not in sources or (source == "reports" and (not inds or ctx.is_partial(q))):
+                continue  # a quarter in progress has no 填报 yet
+            rows = (len(inds) * len(ctx.districts) if source == "reports"
+                    else _MODULES[source].quarter_count(ctx, qi))
+            plan.append((source, qi, rows * _COST_PER_ROW[source]))
     return plan
+
+
+def _remove_previous(out: Path) -> None:
+    """Delete the files an earlier run listed in out/manifest.json (only those), so the folder
+    holds exactly one demo and `bizenv load out/*.csv` cannot pick up a stale quarter."""
+    path = out / MANIFEST
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        names = [e["file"] for e in old.get("files", [])]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return  # not our manifest: leave the folder alone
+    for name in names:
+        target = out / Path(name).name
+        if target.is_file():
+            target.unlink()
+    if old.get("catalog") == "catalog" and (out / "catalog").is_dir():
+        shutil.rmtree(out / "catalog")
 
 
 def _entry(path: Path, fmt: str, encoding: str | None, sink, chunk_dirty: list) -> dict:
@@ -174,7 +204,7 @@ def _table(cols: dict, columns: list[str]) -> pa.Table:
     return pa.table({c: pa.array(cols[c], pa.string()) for c in columns})
 
 
-def _write_approvals(ctx, qi, out: Path, **_) -> dict:
+def _write_approvals(ctx, qi, out: Path, *, tick, **_) -> dict:
     q = ctx.quarters[qi]
     bom = qi % 2 == 0  # some systems write a BOM, some do not
     path = out / approvals.file_name(q)
@@ -184,11 +214,12 @@ def _write_approvals(ctx, qi, out: Path, **_) -> dict:
         sink.write(_table(cols, approvals.COLUMNS))
         found.append((offset, bad))
         offset += len(cols["办件编号"])
+        tick(offset)
     sink.close()
     return _entry(path, "csv", "utf-8-sig" if bom else "utf-8", sink, found)
 
 
-def _write_hotline(ctx, qi, out: Path, **_) -> dict:
+def _write_hotline(ctx, qi, out: Path, *, tick, **_) -> dict:
     q = ctx.quarters[qi]
     path = out / hotline.file_name(q)
     # GBK from a Windows desktop system: CRLF line ends, a title row and a 合计 row
@@ -198,15 +229,16 @@ def _write_hotline(ctx, qi, out: Path, **_) -> dict:
         sink.write(_table(cols, hotline.COLUMNS))
         found.append((offset, bad))
         offset += len(cols["工单编号"])
+        tick(offset)
     sink.close(total=("合计", 1, sink.data_rows))
     return _entry(path, "csv", "gbk", sink, found)
 
 
-def _write_ratings(ctx, qi, out: Path, **_) -> list[dict]:
+def _write_ratings(ctx, qi, out: Path, *, tick, **_) -> list[dict]:
     """One workbook per quarter; past Excel's row limit the quarter continues in _2, _3 … files."""
     q = ctx.quarters[qi]
     entries: list[dict] = []
-    sink, found = None, []
+    sink, found, done_rows = None, [], 0
     for cols, bad in ratings.chunks(ctx, qi):
         n = len(cols["评价编号"])
         if sink is None or sink.data_rows + n > XLSX_MAX_DATA_ROWS:
@@ -221,6 +253,8 @@ def _write_ratings(ctx, qi, out: Path, **_) -> list[dict]:
             found = []
         found.append((sink.data_rows, bad))
         sink.write_rows(zip(*(cols[c] for c in ratings.COLUMNS)))
+        done_rows += n
+        tick(done_rows)
     if sink is None:  # nothing rated yet (a quarter cut off on its first day)
         sink = XlsxSink(out / ratings.file_name(q), "好差评明细", ratings.COLUMNS,
                         ratings.DATE_COLUMNS)
