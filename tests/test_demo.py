@@ -556,3 +556,12 @@ def test_ratings_beyond_excel_row_limit_continue_in_part_files(tmp_path, monkeyp
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     dups = sum(e["duplicate_ids"] for e in manifest["files"])
     assert ids.duplicated().sum() == dups
+
+
+def test_rerun_replaces_its_own_files_only(tmp_path):
+    demo.generate(tmp_path, scale=0.02, quarters=2, end_period="2026Q3")
+    (tmp_path / "我的笔记.txt").write_text("keep", encoding="utf-8")
+    demo.generate(tmp_path, scale=0.02, quarters=1, end_period="2026Q2")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["manifest.json", "我的笔记.txt", "办件明细_2026Q2.csv",
+                            "12345工单明细_2026Q2.csv", "好差评明细_2026Q2.xlsx", "指标填报_2026Q2.xlsx"])

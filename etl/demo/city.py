@@ -75,15 +75,16 @@ def districts(n: int, catalog_dir: Path, seed: int) -> list[District]:
     i = 0
     while len(out) < n:
         i += 1
+        if i > 16 * 16 * len(_SUFFIX):
+            raise ValueError("合成区县最多 768 个")
         a, b = _FIRST[(i - 1) % 16], _SECOND[((i - 1) // 16) % 16]
-        suffix = _SUFFIX[((i - 1) // 256) % 3]
+        name = a + b + _SUFFIX[((i - 1) // 256) % len(_SUFFIX)]
+        # the short form (东阳) is only unique within the first 256; later ones go by full name
+        short = a + b if i <= 256 else name
         code = str(SYNTHETIC_CODE_BASE + i)
-        short = a + b
-        if code in taken_codes or short in taken_names or i > 768:
-            if i > 768:
-                raise ValueError("合成区县最多 768 个")
+        if code in taken_codes or short in taken_names or name in taken_names:
             continue
-        out.append(District(code, short + suffix, short, float(rng.uniform(0.05, 0.2)),
+        out.append(District(code, name, short, float(rng.uniform(0.05, 0.2)),
                             float(rng.uniform(0.4, 0.85)), float(rng.uniform(-0.03, 0.03)), True))
     return out
 
@@ -113,7 +114,7 @@ def write_catalogue(out_dir: Path, catalog_dir: Path, ds: list[District]) -> lis
     for k, d in enumerate(x for x in ds if x.synthetic):
         rows.append({**{f: "" for f in fields}, "district_code": d.code, "district_name": d.name,
                      "short_name": d.short, "level": "district", "sort_order": str(next_order + k),
-                     "aliases": f"{d.short}|{d.name}"})
+                     "aliases": "|".join(dict.fromkeys([d.short, d.name]))})
     with open(target / "districts.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
