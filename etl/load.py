@@ -134,9 +134,8 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     p = validate.Params()
     canonical = derive.canonical_sql(profile, active, p)
     records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
-    quarantine = mem.sql(
-        "SELECT line_no, column_name, reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
-    ).to_arrow_table()
+    q_sql, q_params = validate.quarantine_sql(profile, raw.headers, raw.view)
+    quarantine = mem.sql(q_sql, params=q_params).to_arrow_table()
     report.quarantine_by_reason = dict(mem.execute(
         "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC").fetchall())
     for f in raw.temp_files:

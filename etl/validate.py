@@ -226,13 +226,6 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     content = [q(c) for c in _content_columns(profile, active)]
     dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
 
-    safe = []  # the quarantined row as JSON: personal data already hashed/masked, names never selected
-    for name in active:
-        spec = fields[name]
-        value = {"phone": q("hash_" + name), "freetext": q("masked_" + name)}.get(spec.type, q("f_" + name))
-        safe += [p(shown[name]), value]
-    raw_json = f"json_object({', '.join(safe)})" if safe else "'{}'"
-
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH src AS (SELECT {', '.join(src_cols)} FROM {raw_view}),
@@ -253,10 +246,40 @@ dups AS (
     WINDOW k AS (PARTITION BY {', '.join(key_cols)}, content_hash IS NULL))
 SELECT * EXCLUDE (reason0, column0),
        CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
-       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name,
-       CASE WHEN reason0 IS NOT NULL OR dup_conflict THEN {raw_json} END AS raw
+       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name
 FROM dups"""
     return Plan(sql, p.used_in(sql), shown)
+
+
+def quarantine_sql(profile: Profile, headers: list[str], raw_view: str) -> tuple[str, dict]:
+    """The quarantined rows with the row as JSON, keyed by the export's own headers.
+
+    Cells are shown as exported (before value maps) so the user recognises them; personal data is
+    the exception: phone numbers appear only as their hash, free text masked, names not at all.
+    """
+    p = Params()
+    found, shown = field_sources(profile, headers)
+    pairs = []
+    for name, spec in profile.fields.items():
+        if spec.type == "drop":
+            continue
+        if spec.type == "phone":
+            value = f"c.{q('hash_' + name)}"
+        elif spec.type == "freetext":
+            value = f"c.{q('masked_' + name)}"
+        elif name in found:
+            value = f"nullif(trim(r.c{found[name]}, '{TRIM_CHARS}'), '')"
+        elif spec.constant is not None or spec.extract is not None or spec.default is not None:
+            value = f"c.{q('f_' + name)}"
+        else:
+            continue
+        if spec.type in ("phone", "freetext") and name not in found and spec.constant is None:
+            continue
+        pairs += [p(shown[name]), value]
+    raw = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+    sql = (f"SELECT c.line_no, c.column_name, c.reason, {raw} AS raw FROM checked c "
+           f"JOIN {raw_view} r ON r.line_no = c.line_no WHERE c.reason IS NOT NULL ORDER BY c.line_no")
+    return sql, p.used_in(sql)
 
 
 def _content_columns(profile: Profile, active: list[str]) -> list[str]:
