@@ -7,9 +7,11 @@ XLSX keeps numbers as numbers (with a display format), freezes the header, fits 
 from __future__ import annotations
 
 import io
+import numbers
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -99,11 +101,11 @@ def write_sheet(wb, name: str, df: pd.DataFrame, title: str | None = None,
             f = fmt_for(num_fmt, extra)
             if _blank(v):
                 ws.write_blank(top + 1 + r, c, None, f)
-            elif isinstance(v, bool):
+            elif isinstance(v, (bool, np.bool_)):
                 ws.write_string(top + 1 + r, c, "是" if v else "否", f)
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(top + 1 + r, c, v, f)
-                width = max(width, len(f"{v:.1f}"))
+            elif isinstance(v, numbers.Number):
+                ws.write_number(top + 1 + r, c, float(v), f)
+                width = max(width, len(f"{float(v):.1f}"))
             elif isinstance(v, pd.Timestamp):
                 ws.write_string(top + 1 + r, c, v.strftime("%Y-%m-%d %H:%M:%S"), f)
                 width = max(width, 19)

@@ -12,6 +12,7 @@ top = st.columns([4, 1.3])
 top[0].title(f"{meta.get('city_name', '')}营商环境指标看板")
 period, partial = state.period_picker(snap, top[1])
 st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
+tables.review_download(snap.path, period)
 
 keys = headline_keys()
 cards.headline_row(snap.overall_series(period, 8), snap.headline(keys, period, 8), keys, period)

@@ -6,10 +6,12 @@ numbers kept as numbers. Colours always come with text (▲▼, 红/黄/绿) for
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
-from kpi import exports
+from kpi import exports, review, store
 from ui import format as fmt
 
 SHORT_DOMAIN = {
@@ -245,3 +247,17 @@ def loads_table(loads: pd.DataFrame) -> pd.DataFrame:
         "更新": loads["rows_updated"].astype("Int64"),
         "说明": [m if isinstance(m, str) else "" for m in loads["message"]],
     })
+
+
+def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -> None:
+    """One click: the 季度评议材料 workbook of this quarter (built when clicked)."""
+    def build() -> bytes:
+        con = store.connect_snapshot(Path(snapshot_path))
+        try:
+            return review.review_bytes(con, period)
+        finally:
+            con.close()
+
+    st.download_button(f"下载 {period} 季度评议材料（XLSX）", build, file_name=f"{period}季度评议材料.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=key, on_click="ignore", icon=":material/description:", type="primary")
