@@ -36,6 +36,8 @@ def test_snapshot_holds_no_phone_id_or_name(tmp_path, isolated_data_dir):
                           "WHERE data_type = 'VARCHAR'").fetchall()
     assert ("hotline", "content") in columns and ("quarantine", "raw") in columns
     for table, column in columns:
+        if column == "caller_hash":  # 64 hex digits can contain a digit run by chance; checked below
+            continue
         for label, pattern in PATTERNS.items():
             hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE regexp_matches("{column}", ?)',
                                [pattern]).fetchone()[0]
