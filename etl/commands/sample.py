@@ -15,6 +15,9 @@ HELP = "生成演示导出文件（办件 CSV、12345 工单 GBK CSV、好差评
 EXAMPLE = """  bizenv sample --out data/inbox/demo --scale 1
   bizenv load data/inbox/demo/*.csv data/inbox/demo/*.xlsx
 
+  bizenv sample --out /tmp/bench --scale 120 --quarters 1 --end-period 2026Q3 --sources approvals
+  （约 100 万行办件的单个 CSV，用于导入性能测试）
+
   同一 --seed 与参数生成的文件逐字节相同；--scale 50 约为一个省的数据量。
   --districts 大于 6 时会增加合成区县，并在输出目录写入 catalog/ 目录：
   导入时请加 --catalog <输出目录>/catalog。"""
@@ -33,6 +36,8 @@ def add_arguments(parser) -> None:
                         help=f"季度数，含当前进行中的季度（默认 {demo.DEFAULT_QUARTERS}）")
     parser.add_argument("--end-period", default=None, metavar="2026Q4",
                         help="最后一个季度（默认今天所在季度，只生成到今天为止）")
+    parser.add_argument("--sources", default=",".join(demo.SOURCES), metavar="来源",
+                        help="只生成部分来源，逗号分隔（默认全部：approvals,hotline,ratings,reports）")
 
 
 def _bar(stream):
@@ -62,12 +67,16 @@ def run(args) -> int:
         raise UserInputError(f"输出路径 {out} 已存在且不是目录：请用 --out 指定一个目录。")
     show, done = _bar(sys.stderr)
     started = time.perf_counter()
+    sources = tuple(x.strip() for x in args.sources.replace("，", ",").split(",") if x.strip())
     written = demo.generate(out, seed=args.seed, scale=args.scale, districts=args.districts,
-                            quarters=args.quarters, end_period=args.end_period, progress=show)
+                            quarters=args.quarters, end_period=args.end_period, sources=sources,
+                            progress=show)
     done()
     seconds = time.perf_counter() - started
     manifest = json.loads((out / demo.MANIFEST).read_text(encoding="utf-8"))
-    print(f"已生成演示数据：{out}（季度 {manifest['quarters'][0]}–{manifest['quarters'][-1]}，"
+    qs = manifest["quarters"]
+    span = qs[0] if len(qs) == 1 else f"{qs[0]}–{qs[-1]}"
+    print(f"已生成演示数据：{out}（季度 {span}，"
           f"截至 {manifest['cutoff'][:10]}，种子 {args.seed}，倍数 {args.scale:g}）")
     labels = {"approvals": "办件明细", "hotline": "12345工单", "ratings": "好差评", "reports": "指标填报"}
     total_rows = 0
@@ -80,9 +89,11 @@ def run(args) -> int:
     size = sum(p.stat().st_size for files in written.values() for p in files)
     print(f"共 {total_rows:,} 行，{size / 1e6:.1f} MB，用时 {seconds:.1f} 秒"
           f"（{total_rows / max(seconds, 1e-9):,.0f} 行/秒）。文件清单见 {out / demo.MANIFEST}")
+    suffixes = sorted({p.suffix for s, files in written.items() if s != "catalog" for p in files})
+    globs = " ".join(f"{out}/*{suffix}" for suffix in suffixes)
     if "catalog" in written:
         print(f"已加入合成区县，目录表写在 {out / 'catalog'}；导入时请使用：\n"
-              f"  bizenv load --catalog {out / 'catalog'} {out}/*.csv {out}/*.xlsx")
-    else:
-        print(f"下一步：bizenv load {out}/*.csv {out}/*.xlsx")
+              f"  bizenv load --catalog {out / 'catalog'} {globs}")
+    elif globs:
+        print(f"下一步：bizenv load {globs}")
     return 0
