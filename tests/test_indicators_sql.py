@@ -139,8 +139,7 @@ def built(tmp_path_factory):
                for p in PERIODS for d in DISTRICTS for k in reported]
     reports.append({"district_code": CITY, "report_period": "2026Q3", "indicator_key": reported[0], "value": 42.0})
     tables = {"approvals": approvals, "hotline": hotline, "ratings": ratings, "reports": reports}
-    con = build(tmp, spec_text, settings.catalog_dir(), tables)
-    con.execute("CREATE TEMP TABLE _tables_loaded AS SELECT 1")  # the fixture data is now in `con`
+    con = build(tmp, spec_text, settings.catalog_dir(), tables)  # canonical rows and marts in one file
     return con, spec, reported
 
 

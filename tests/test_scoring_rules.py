@@ -234,3 +234,64 @@ def test_snapshot_meta(marts):
     meta = dict(marts.execute("SELECT key, value FROM snapshot_meta").fetchall())
     assert (meta["city_code"], meta["city_name"], meta["current_period"], meta["latest_complete_period"],
             meta["metrics_version"]) == ("330800", "测试市", "2026Q4", "2026Q3", "test-1")
+
+
+SMALL = """
+version: t-small
+city: {code: "330800", name: 测试市}
+defaults: {min_sample: 1, rank_tie_rule: min, rank_precision: %(prec)s, neutral_band: 0.5}
+domains:
+  - id: S
+    key: dom_s
+    label_zh: 单领域
+    weight: 1
+    indicators:
+      - {id: S1, key: s1, label_zh: 一, description: 测试, unit: 分, source: reports,
+         direction: higher_is_better, weight: 0.5, dtf: {best: 10, worst: 0}, neutral_band: 2}
+      - {id: S2, key: s2, label_zh: 二, description: 测试, unit: 天, source: reports,
+         direction: lower_is_better, weight: 0.5, dtf: {best: 0, worst: 10}, neutral_band: 2}
+"""
+
+
+def _small(tmp, prec, values):
+    catalog = write_catalog(tmp / "catalog", [("330800", "测试市", "city", 0), ("330801", "甲区", "district", 1),
+                                              ("330802", "乙区", "district", 2)])
+    rows = [{"district_code": d, "report_period": p, "indicator_key": k, "value": v} for (p, d, k), v in values.items()]
+    return build(tmp, SMALL % {"prec": prec}, catalog, {"reports": rows})
+
+
+@pytest.mark.parametrize("prec,ranks", [
+    # s1 5.0004 vs 5.0 → scores 50.004 and 50.0: equal at 2 decimals (并列), apart at 3
+    (2, (1, 1)), (3, (1, 2)),
+])
+def test_rank_precision(tmp_path, prec, ranks):
+    con = _small(tmp_path, prec, {("2025Q1", "330801", "s1"): 5.0004, ("2025Q1", "330802", "s1"): 5.0})
+    got = con.execute("SELECT rank FROM indicator_scores WHERE indicator_key = 's1' AND NOT is_city "
+                      "ORDER BY district_code").fetchall()
+    assert tuple(r[0] for r in got) == ranks
+
+
+@pytest.mark.parametrize("key,before,after,trend", [
+    ("s1", 5.0, 6.5, "unchanged"),   # +1.5 within the indicator's band of 2
+    ("s1", 5.0, 7.5, "improved"),    # +2.5
+    ("s1", 5.0, 3.0, "unchanged"),   # −2 exactly on the band edge
+    ("s2", 5.0, 2.5, "improved"),    # −2.5 days, lower is better
+    ("s2", 5.0, 7.5, "worsened"),
+])
+def test_indicator_neutral_band(tmp_path, key, before, after, trend):
+    con = _small(tmp_path, 2, {("2025Q1", "330801", key): before, ("2025Q2", "330801", key): after})
+    got = con.execute("SELECT trend_qoq FROM indicator_scores WHERE indicator_key = ? AND period = '2025Q2' "
+                      "AND district_code = '330801'", [key]).fetchone()
+    assert got == (trend,)
+
+
+@pytest.mark.parametrize("delta,band,expected", [
+    (0.6, 0.5, "improved"), (0.5, 0.5, "unchanged"), (-0.5, 0.5, "unchanged"), (-0.51, 0.5, "worsened"),
+    (0.0, 0.0, "unchanged"), (0.01, 0.0, "improved"), (None, 0.5, None),
+])
+def test_trend_rule(delta, band, expected):
+    from kpi import store
+    from kpi.scoring import _trend
+
+    con = store.connect_memory()
+    assert con.execute(f"SELECT {_trend('d', 'b')} FROM (SELECT ?::DOUBLE AS d, ?::DOUBLE AS b)", [delta, band]).fetchone() == (expected,)

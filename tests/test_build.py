@@ -1,0 +1,38 @@
+"""`bizenv build` end to end: empty warehouse, snapshot publishing, a bad spec never publishes."""
+
+from __future__ import annotations
+
+from etl.cli import main
+from kpi import store
+from kpi.build import build_and_publish
+
+
+def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsys):
+    assert main(["build"]) == 0
+    assert "已发布快照" in capsys.readouterr().out
+    con = store.connect_snapshot()
+    try:
+        for table in ("periods", "indicator_scores", "domain_scores", "overall_scores"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+        meta = dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
+    finally:
+        con.close()
+    assert set(meta) == {"built_at", "data_as_of", "city_code", "city_name", "metrics_version",
+                         "current_period", "latest_complete_period"}
+    assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
+
+
+def test_bad_spec_fails_before_publishing(isolated_data_dir, tmp_path, capsys):
+    first = build_and_publish()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: x\ndomains: []\n", encoding="utf-8")
+    assert main(["build", "--metrics", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "改法" in err
+    assert store.current_snapshot_path() == first
+
+
+def test_second_build_is_a_new_snapshot(isolated_data_dir):
+    first = build_and_publish()
+    second = build_and_publish()
+    assert first != second and store.current_snapshot_path() == second
