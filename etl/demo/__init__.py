@@ -148,7 +148,8 @@ def _plan(ctx, sources, inds) -> list[tuple[str, int, float]]:
                 continue  # a quarter in progress has no 填报 yet
             rows = (len(inds) * len(ctx.districts) if source == "reports"
                     else _MODULES[source].quarter_count(ctx, qi))
-            plan.append((source, qi, rows * _COST_PER_ROW[source]))
+            if rows > 0:  # e.g. a quarter that began today: nothing has happened in it yet
+                plan.append((source, qi, rows * _COST_PER_ROW[source]))
     return plan
 
 

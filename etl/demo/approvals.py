@@ -52,7 +52,7 @@ def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("approvals", qi, c + 1)
         cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
-        yield cols, dirty.inject(cols, "办件编号", _defects(cols), rng, rotate=qi + c)
+        yield cols, dirty.inject(cols, "办件编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
 def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Generator) -> dict:
@@ -124,21 +124,21 @@ def _completed_before_accepted(cols, idx, rng) -> None:
     cols["办结时间"][idx] = cx.fmt_iso(acc - back)
 
 
-def _future_completion(cols, idx, rng) -> None:
-    """办结时间 in 2027: later than any real 'now'."""
-    days = rng.integers(0, 180, len(idx)).astype("timedelta64[D]")
-    when = np.datetime64("2027-01-04T10:00:00") + days
-    cols["办结时间"][idx] = cx.fmt_iso(when)
+def _future_completion(cutoff: np.datetime64):
+    def apply(cols, idx, rng) -> None:
+        """办结时间 next year: later than any real 'now'."""
+        cols["办结时间"][idx] = cx.fmt_iso(dirty.future_times(rng, len(idx), cutoff))
+    return apply
 
 
-def _defects(cols) -> list[dirty.Defect]:
+def _defects(cols, cutoff: np.datetime64) -> list[dirty.Defect]:
     done = cols.pop("_completed")
     return [
         dirty.Defect(dirty.MISSING_ID, dirty.set_values("办件编号", np.array([""], dtype=object))),
         dirty.Defect(dirty.BAD_TIME, dirty.set_values("受理时间", dirty.GARBAGE_TIMES)),
         dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS)),
         dirty.Defect(dirty.COMPLETED_BEFORE, _completed_before_accepted, done),
-        dirty.Defect(dirty.FUTURE_TIME, _future_completion, done),
+        dirty.Defect(dirty.FUTURE_TIME, _future_completion(cutoff), done),
         dirty.Defect(dirty.DUPLICATE_ID, None),
         dirty.Defect(dirty.BAD_NUMBER, dirty.set_values("法定时限", dirty.BAD_NUMBERS)),
     ]

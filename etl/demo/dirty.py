@@ -37,6 +37,15 @@ class Defect:
     eligible: np.ndarray | None = None  # rows this defect may hit (None: any)
 
 
+def future_times(rng: np.random.Generator, n: int, cutoff: np.datetime64) -> np.ndarray:
+    """Times in the next calendar year after the cut-off (2027 for a 2026 run): 'in the future'
+    for any loader running before then, whatever year the demo is generated in."""
+    year = cutoff.astype("datetime64[Y]") + 1
+    start = year.astype("datetime64[D]") + 3
+    return (start.astype("datetime64[s]") + 9 * 3600
+            + rng.integers(0, 180 * 86400, n).astype("timedelta64[s]"))
+
+
 def set_values(column: str, pool: np.ndarray) -> Callable:
     """A defect that overwrites one column with values drawn from `pool`."""
     def apply(cols: Columns, idx: np.ndarray, rng: np.random.Generator) -> None:

@@ -71,7 +71,7 @@ def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("hotline", qi, c + 1)
         cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
-        yield cols, dirty.inject(cols, "工单编号", _defects(cols), rng, rotate=qi + c)
+        yield cols, dirty.inject(cols, "工单编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
 def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Generator) -> dict:
@@ -163,9 +163,10 @@ def _closed_before_call(cols, idx, rng) -> None:
     cols["办结时间"][idx] = cx.fmt_slash(recv - back)
 
 
-def _future_close(cols, idx, rng) -> None:
-    days = rng.integers(0, 180, len(idx)).astype("timedelta64[D]")
-    cols["办结时间"][idx] = cx.fmt_slash(np.datetime64("2027-01-04T15:30:00") + days)
+def _future_close(cutoff: np.datetime64):
+    def apply(cols, idx, rng) -> None:
+        cols["办结时间"][idx] = cx.fmt_slash(dirty.future_times(rng, len(idx), cutoff))
+    return apply
 
 
 def _parse_slash(values: np.ndarray) -> np.ndarray:
@@ -173,14 +174,14 @@ def _parse_slash(values: np.ndarray) -> np.ndarray:
         zero_copy_only=False).astype("datetime64[s]")
 
 
-def _defects(cols) -> list[dirty.Defect]:
+def _defects(cols, cutoff: np.datetime64) -> list[dirty.Defect]:
     closed = cols.pop("_closed")
     return [
         dirty.Defect(dirty.MISSING_ID, dirty.set_values("工单编号", np.array([""], dtype=object))),
         dirty.Defect(dirty.BAD_TIME, dirty.set_values("来电时间", dirty.GARBAGE_TIMES)),
         dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS)),
         dirty.Defect(dirty.CLOSED_BEFORE_CALL, _closed_before_call, closed),
-        dirty.Defect(dirty.FUTURE_TIME, _future_close, closed),
+        dirty.Defect(dirty.FUTURE_TIME, _future_close(cutoff), closed),
         dirty.Defect(dirty.DUPLICATE_ID, None),
         dirty.Defect(dirty.BAD_NUMBER, dirty.set_values("办理时限", dirty.BAD_NUMBERS)),
     ]

@@ -50,7 +50,7 @@ def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("ratings", qi, c + 1)
         cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
-        yield cols, dirty.inject(cols, "评价编号", _defects(cols), rng, rotate=qi + c)
+        yield cols, dirty.inject(cols, "评价编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
 def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Generator) -> dict:
@@ -99,10 +99,10 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     }
 
 
-def _future_rating(cols, idx, rng) -> None:
-    when = np.datetime64("2027-01-04T10:00:00") + rng.integers(0, 180 * 86400, len(idx)).astype(
-        "timedelta64[s]")
-    cols["评价时间"][idx] = cx.excel_serial(when)
+def _future_rating(cutoff: np.datetime64):
+    def apply(cols, idx, rng) -> None:
+        cols["评价时间"][idx] = cx.excel_serial(dirty.future_times(rng, len(idx), cutoff))
+    return apply
 
 
 def _bad_level(cols, idx, rng) -> None:
@@ -110,14 +110,14 @@ def _bad_level(cols, idx, rng) -> None:
     cols["评价等级"][idx] = pool[rng.integers(0, len(pool), len(idx))]
 
 
-def _defects(cols) -> list[dirty.Defect]:
+def _defects(cols, cutoff: np.datetime64) -> list[dirty.Defect]:
     unfixed = cols.pop("_unfixed")
     return [
         dirty.Defect(dirty.MISSING_ID, dirty.set_values("评价编号", np.array([""], dtype=object))),
         dirty.Defect(dirty.BAD_TIME, dirty.set_values("评价时间", dirty.GARBAGE_TIMES)),
         dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS)),
         # a 2027 rating on a rectified row would also put 整改时间 before 评价时间: avoid those
-        dirty.Defect(dirty.FUTURE_TIME, _future_rating, unfixed),
+        dirty.Defect(dirty.FUTURE_TIME, _future_rating(cutoff), unfixed),
         dirty.Defect(dirty.BAD_LEVEL, _bad_level),
         dirty.Defect(dirty.DUPLICATE_ID, None),
     ]
