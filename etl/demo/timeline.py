@@ -163,7 +163,9 @@ def office_seconds(rng: np.random.Generator, n: int) -> np.ndarray:
     centre = np.where(morning, 10 * 3600, 15 * 3600)
     lo = np.where(morning, 8 * 3600 + 1800, 14 * 3600)
     hi = np.where(morning, 11 * 3600 + 50 * 60, 17 * 3600 + 20 * 60)
-    s = np.clip(centre + rng.normal(0, 3600, n), lo, hi)
+    s = centre + rng.normal(0, 3600, n)
+    # outside the session: redraw uniformly inside it (clipping would pile cases up at 8:30 sharp)
+    s = np.where((s < lo) | (s > hi), lo + rng.random(n) * (hi - lo), s)
     return (s // 60 * 60 + rng.integers(0, 60, n)).astype(np.int64)
 
 
