@@ -191,11 +191,11 @@ _KEY = """
     is_city            BOOLEAN NOT NULL"""
 _CHANGE = """
     rank               INTEGER,          -- 1 = best; ties share the best rank (并列) by default; NULL on city rows / unscored
-    rank_change        INTEGER,          -- previous quarter's rank − this rank (positive = moved up)
+    rank_change        INTEGER,          -- previous quarter's rank − this rank (positive = moved up; NULL across partial/full)
     score_prev         DOUBLE,           -- score in the previous quarter
     score_qoq          DOUBLE,           -- score − score_prev (NULL when either side is partial and the other is not)
-    score_yoy          DOUBLE,           -- score − score of the same quarter last year
-    trend_qoq          VARCHAR,          -- improved | worsened | unchanged (direction-aware, neutral band)
+    score_yoy          DOUBLE,           -- score − score of the same quarter last year (NULL across partial/full)
+    trend_qoq          VARCHAR,          -- improved | worsened | unchanged (direction-aware, neutral band; docs/metrics.md)
     trend_yoy          VARCHAR"""
 
 MART_DDL: dict[str, str] = {
@@ -225,9 +225,9 @@ CREATE OR REPLACE TABLE indicator_scores (
     suppressed_reason  VARCHAR,          -- why it is not scored (Chinese)
     score              DOUBLE,           -- distance-to-frontier 0–100
     weight             DOUBLE,
-    value_prev         DOUBLE,
-    value_qoq          DOUBLE,
-    value_yoy          DOUBLE,
+    value_prev         DOUBLE,           -- value in the previous quarter
+    value_qoq          DOUBLE,           -- value − value_prev (NULL when one quarter is partial and the other is not)
+    value_yoy          DOUBLE,           -- value − value of the same quarter last year (same rule)
 {_CHANGE},
     rag                VARCHAR,          -- red | amber | green | NULL (suppressed)
     warn               DOUBLE,           -- 预警值
