@@ -115,13 +115,16 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
                                                     "基本满意", "满意"))
     satisfaction = np.where(rated, sat, None)
 
-    # callers drawn from a pool with a long tail: a few call again and again
-    pool = max(int(n * 0.8), 1)
-    caller = (pool * rng.random(n) ** 2.2).astype(np.int64) + qi * 10_000_000
+    # most callers ring once; one call in six comes from a small set of frequent callers, the
+    # same people quarter after quarter (caller index → the same phone number)
+    frequent = rng.random(n) < 0.16
+    pool = max(int(n * 0.04), 1)
+    caller = np.where(frequent, (pool * rng.random(n) ** 1.5).astype(np.int64),
+                      rng.integers(10**6, 10**8, n))
     phones = text.phone_numbers(caller, ctx.seed)
     first_call = ~_seen_before(caller)
     r2 = rng.random(n)
-    repeat = np.where(r2 < 0.03, None, np.where(~first_call & (r2 < 0.6), "是", "否"))
+    repeat = np.where(r2 < 0.03, None, np.where(~first_call & (r2 < 0.8), "是", "否"))
     content, _, _ = text.contents(rng, topic, phones)
 
     names = ctx.district_names()
