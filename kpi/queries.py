@@ -439,24 +439,41 @@ def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.
         if keys is not None and ind.key not in keys:
             continue
         rows.append({
-            "编号": ind.id, "指标": ind.label_zh, "单位": ind.unit,
+            "编号": ind.id, "指标": ind.label_zh, "说明": ind.description, "单位": ind.unit,
             "方向": {"higher_is_better": "越高越好", "lower_is_better": "越低越好"}.get(ind.direction, ind.direction),
             "数据来源": SOURCE_LABELS.get(ind.source, ind.source),
             "分子 / 计算": _agg_text(ind.ratio.numerator) if ind.ratio else _agg_text(ind.measure),
             "分母": _agg_text(ind.ratio.denominator) if ind.ratio else "",
             "筛选条件": _filters_text(ind.filters),
             "最优值": ind.dtf.best, "最差值": ind.dtf.worst, "预警值": ind.warn, "先进值": ind.advanced,
-            "权重": ind.weight, "最小样本": ind.min_sample, "说明": ind.description,
+            "权重": ind.weight, "最小样本": ind.min_sample,
         })
     return pd.DataFrame(rows)
 
 
+def _counted_condition(agg) -> str | None:
+    """The condition that makes a record count in an aggregate (its expression for count_if)."""
+    if agg is None:
+        return None
+    return agg.expr if agg.agg == "count_if" else f"({agg.expr}) IS NOT NULL"
+
+
 def indicator_filter(spec, indicator_key: str) -> tuple[str, tuple, str] | None:
-    """The indicator's compiled WHERE (sql, params) from metrics.yaml and a Chinese description."""
+    """The records behind an indicator's value, from metrics.yaml: its filters AND the condition
+    that puts a record in the denominator (ratio) or the measure; compiled by kpi.compile to
+    (sql, params), plus a Chinese description."""
     ind, _ = find_indicator(spec, indicator_key)
     if ind is None or ind.source not in RECORD_COLUMNS:
         return None
-    from kpi.compile import compile_filters  # late: only when a spec is in use
+    from kpi.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
     sql, params = compile_filters(ind.filters, ind.source)
-    return sql, tuple(params), _filters_text(ind.filters)
+    text = _filters_text(ind.filters)
+    base = ind.ratio.denominator if ind.ratio else ind.measure
+    cond = _counted_condition(base)
+    if cond:
+        csql, cparams, _ = compile_expr(cond, ind.source, dict(spec.settings))
+        sql, params = f"({sql}) AND ({csql})", [*params, *cparams]
+        if base.expr not in ("case_id", "ticket_id", "rating_id"):  # "key IS NOT NULL" says nothing
+            text += f"；计入{'分母' if ind.ratio else '计算'}：{cond}"
+    return sql, tuple(params), text

@@ -37,7 +37,8 @@ catalog = snap.indicator_definitions(domain)
 defs = queries.indicator_specs(spec(), domain, list(catalog["indicator_key"]))
 if defs.empty:  # spec unreadable or scored with other keys: show what the marts carry
     defs = tables.definitions_from_marts(catalog)
-tables.show(defs, "definitions", f"指标定义_{domain}")
+tables.show(defs, "definitions", f"指标定义_{domain}",
+            column_config={"说明": st.column_config.TextColumn("说明", width="large")})
 
 st.subheader("指标趋势")
 labels = dict(zip(catalog["indicator_key"], catalog["label_zh"]))

@@ -71,10 +71,14 @@ def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
 def rank_history(df: pd.DataFrame, key: str) -> None:
     """Overall rank over the quarters (1 at the top)."""
     n = int(df["n_districts"].max() or 1)
-    fig = go.Figure(go.Scatter(x=df["period"], y=df["rank"], mode="lines+markers+text",
-                               text=[f"第{int(r)}名" if not fmt.missing(r) else "" for r in df["rank"]],
-                               textposition="top center", line={"color": "#0969da", "width": 2},
-                               marker={"size": 9, "symbol": ["circle-open" if p else "circle" for p in df["is_partial"].astype(bool)]}))
+    last = len(df) - 1
+    fig = go.Figure(go.Scatter(
+        x=df["period"], y=df["rank"], mode="lines+markers+text",
+        text=[f"第{int(r)}名" if i == last and not fmt.missing(r) else "" for i, r in enumerate(df["rank"])],
+        hovertext=[f"{p}：第{int(r)}名" if not fmt.missing(r) else f"{p}：未排名" for p, r in zip(df["period"], df["rank"])],
+        hoverinfo="text", textposition="middle left", line={"color": "#0969da", "width": 2},
+        marker={"size": 9, "symbol": ["circle-open" if p else "circle" for p in df["is_partial"].astype(bool)]}))
     _layout(fig, 260)
     fig.update_yaxes(range=[n + 0.5, 0.5], dtick=1, title_text="名次", type="linear")
+    fig.update_layout(hovermode="closest")
     st.plotly_chart(fig, config=CONFIG, key=key)

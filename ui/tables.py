@@ -60,6 +60,10 @@ def styled(df: pd.DataFrame, colours: dict[str, list[str]] | None = None,
 def show(df: pd.DataFrame, key: str, name: str, styler=None, select: str | None = None,
          column_config: dict | None = None, height: int | str = "auto"):
     """Render a table (optionally clickable) and its downloads; returns the selection or None."""
+    if styler is None:  # plain tables: every float column to 1 decimal (Styler tables format themselves)
+        floats = {c: st.column_config.NumberColumn(c, format="%.1f") for c in df.columns
+                  if pd.api.types.is_float_dtype(df[c])}
+        column_config = {**floats, **(column_config or {})}
     kwargs = {"hide_index": True, "key": key, "column_config": column_config, "height": height,
               "placeholder": "—"}
     if select:
@@ -107,34 +111,38 @@ def overall_ranking(ov: pd.DataFrame, key: str, name: str) -> str | None:
 
 
 def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None:
-    """Districts × domains coloured by RAG with the score in each cell; returns (district, domain)."""
+    """Domains (rows) × 全市 and districts (columns), coloured by RAG with the score in each cell.
+
+    Domains run down the rows so that all 18 fit on a desk screen without scrolling sideways.
+    Returns (district_code, domain_key) of a clicked cell.
+    """
     if matrix.empty:
         st.info("本季度没有领域得分。")
         return None
-    order = matrix.drop_duplicates("domain_key").sort_values("domain_id")
-    cols = {k: SHORT_DOMAIN.get(k, lbl) for k, lbl in zip(order["domain_key"], order["label_zh"])}
-    rows = matrix.drop_duplicates("district_code").sort_values(["is_city", "district_code"],
-                                                               ascending=[False, True])
-    codes = list(rows["district_code"])
-    names = {c: ("全市" if ic else n) for c, n, ic in zip(rows["district_code"], rows["district_name"], rows["is_city"])}
-    score = matrix.pivot(index="district_code", columns="domain_key", values="score").reindex(codes)
-    rag = matrix.pivot(index="district_code", columns="domain_key", values="rag").reindex(codes)
-    table = pd.DataFrame({"区县": [names[c] for c in codes]})
-    for k, label in cols.items():
-        table[label] = score[k].round(1).to_numpy() if k in score else None
-    backgrounds = {label: [fmt.RAG_BG.get(v, "#f0f0f0") if isinstance(v, str) else "#f0f0f0" for v in rag[k]]
-                   for k, label in cols.items()}
-    config = {"区县": st.column_config.TextColumn("区县", pinned=True, width="small")}
+    domains = matrix.drop_duplicates("domain_key").sort_values("domain_id")
+    keys = list(domains["domain_key"])
+    who = matrix.drop_duplicates("district_code").sort_values(["is_city", "district_code"],
+                                                              ascending=[False, True])
+    codes = list(who["district_code"])
+    names = {c: ("全市" if ic else n) for c, n, ic in zip(who["district_code"], who["district_name"], who["is_city"])}
+    score = matrix.pivot(index="domain_key", columns="district_code", values="score").reindex(keys)
+    rag = matrix.pivot(index="domain_key", columns="district_code", values="rag").reindex(keys)
+    table = pd.DataFrame({"指标领域": [SHORT_DOMAIN.get(k, lbl) for k, lbl in zip(keys, domains["label_zh"])]})
+    for c in codes:
+        table[names[c]] = score[c].round(1).to_numpy()
+    backgrounds = {names[c]: [fmt.RAG_BG.get(v, "#f0f0f0") if isinstance(v, str) else "#f0f0f0" for v in rag[c]]
+                   for c in codes}
+    config = {"指标领域": st.column_config.TextColumn("指标领域", pinned=True)}
     sel = show(table, key, name, styler=styled(table, backgrounds=backgrounds), select="single-cell",
-               column_config=config)
+               column_config=config, height=min(36 * len(keys) + 40, 700))
     cell = selected_cell(sel)
     if cell is None:
         return None
     row, label = cell
-    by_label = {v: k for k, v in cols.items()}
-    if label not in by_label or row >= len(codes):
+    by_name = {v: k for k, v in names.items()}
+    if label not in by_name or row >= len(keys):
         return None
-    return codes[row], by_label[label]
+    return by_name[label], keys[row]
 
 
 def indicator_brief(ind: pd.DataFrame):
