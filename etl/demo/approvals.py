@@ -35,7 +35,7 @@ def quarter_count(ctx: Context, qi: int) -> int:
     """Number of cases accepted in quarter qi (before the cut-off)."""
     lo, hi = ctx.day_range(ctx.quarters[qi])
     w = day_weights(ctx)[lo:hi].sum() / _WEEKDAY_WEIGHT[:5].mean()
-    return int(np.rint(PER_QUARTER * ctx.scale * GROWTH ** qi * w / _WORKDAYS_PER_QUARTER))
+    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * w / _WORKDAYS_PER_QUARTER))
 
 
 def case_ids(q, seq: np.ndarray) -> np.ndarray:

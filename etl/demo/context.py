@@ -49,6 +49,12 @@ class Context:
     def is_partial(self, q: Quarter) -> bool:
         return q.end > self.cutoff_day
 
+    @property
+    def volume(self) -> float:
+        """Volume multiplier: --scale × the districts' combined size (the six Quzhou districts
+        sum to 1, so extra synthetic districts bring their own records, fewer bring fewer)."""
+        return self.scale * float(sum(d.share for d in self.districts))
+
     def shares(self) -> np.ndarray:
         s = np.array([d.share for d in self.districts])
         return s / s.sum()

@@ -60,7 +60,7 @@ def day_weights(ctx: Context) -> np.ndarray:
 def quarter_count(ctx: Context, qi: int) -> int:
     lo, hi = ctx.day_range(ctx.quarters[qi])
     w = day_weights(ctx)[lo:hi].sum() / _WEEKDAY_WEIGHT.mean()
-    return int(np.rint(PER_QUARTER * ctx.scale * GROWTH ** qi * w / 91.0))
+    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * w / 91.0))
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:

@@ -39,7 +39,7 @@ def day_weights(ctx: Context) -> np.ndarray:
 def quarter_count(ctx: Context, qi: int) -> int:
     lo, hi = ctx.day_range(ctx.quarters[qi])
     full = 61 * _WEEKDAY_WEIGHT[:5].mean() + 30 * 0.27
-    return int(np.rint(PER_QUARTER * ctx.scale * GROWTH ** qi * day_weights(ctx)[lo:hi].sum() / full))
+    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * day_weights(ctx)[lo:hi].sum() / full))
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
