@@ -34,6 +34,7 @@ def _exclusive(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
             import msvcrt
 
             told = False
+            fh.seek(0)  # msvcrt locks bytes from the current position: always byte 0
             while True:
                 try:
                     msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)

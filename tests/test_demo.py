@@ -478,6 +478,10 @@ def test_synthetic_districts_come_with_a_catalogue(tmp_path):
     unknown = df[~df["所属区县"].isin(labels)]
     assert len(unknown) == json.loads((out / "manifest.json").read_text())["files"][0]["dirty_rows"]["区县未知"]
     assert df["所属区县"].isin({r["district_name"] for r in districts[6:]}).any()
+    # the extra districts bring their own records on top of the six
+    six = demo.generate(tmp_path / "six", scale=0.05, quarters=1, end_period="2026Q3",
+                        sources=("approvals",))
+    assert len(df) > 1.1 * len(_read_approvals(six["approvals"][0]))
 
 
 def test_no_reports_without_metrics_file(tmp_path, monkeypatch):
