@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
+
 from kpi import periods, schema, store
 from kpi.scoring import compute_marts
 from kpi.spec import load_spec
@@ -18,13 +20,20 @@ from kpi.spec import load_spec
 def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, *,
                 now: dt.datetime | None = None, catalog_dir: Path | None = None) -> dict:
     """Recompute the marts and snapshot_meta in the warehouse (no publish); returns the meta."""
-    spec = load_spec(metrics_path)  # SpecError (with every problem) before touching the warehouse
+    # Structure and rules are checked up front (SpecError before touching the warehouse); the
+    # per-indicator EXPLAIN layer is skipped because the build runs the same SQL anyway — if it
+    # fails, the full validation below turns the DuckDB error into the usual spec message.
+    spec = load_spec(metrics_path, check_sql=False)
     now = now or periods.now_local()
     con = store.connect_warehouse(data_dir)
     try:
         schema.create_canonical(con)
         con.execute("BEGIN TRANSACTION")
-        facts = compute_marts(con, spec, now=now, catalog=catalog_dir)
+        try:
+            facts = compute_marts(con, spec, now=now, catalog=catalog_dir)
+        except duckdb.Error:
+            load_spec(metrics_path)  # raises SpecError naming the indicator, if the spec is at fault
+            raise
         meta = {
             "built_at": now.replace(microsecond=0).isoformat(),
             "data_as_of": facts["data_as_of"].isoformat(sep=" ") if facts["data_as_of"] else "",

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
-from kpi import periods, schema, settings
+from kpi import periods, schema, settings, store
 from kpi.compile import compile_spec
 from kpi.spec import MetricsSpec
 
@@ -315,8 +316,22 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
             "latest_complete_period": periods.previous(current), "data_as_of": as_of}
 
 
+@lru_cache(maxsize=None)
+def _mart_column_lists() -> dict[str, str]:
+    """Quoted column list of every mart, read once from its DDL (in memory)."""
+    con = store.connect_memory()
+    try:
+        for ddl in schema.MART_DDL.values():
+            con.execute(ddl)
+        rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                           "ORDER BY table_name, ordinal_position").fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, []).append(f'"{column}"')
+    return {t: ", ".join(c) for t, c in out.items()}
+
+
 def _mart_columns(con, table: str) -> str:
-    cols = [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
-    ).fetchall()]
-    return ", ".join(f'"{c}"' for c in cols)
+    return _mart_column_lists()[table]

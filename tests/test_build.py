@@ -36,3 +36,18 @@ def test_second_build_is_a_new_snapshot(isolated_data_dir):
     first = build_and_publish()
     second = build_and_publish()
     assert first != second and store.current_snapshot_path() == second
+
+
+def test_sql_failure_in_build_becomes_a_spec_message(isolated_data_dir, tmp_path, capsys):
+    # The build skips the EXPLAIN layer for speed; a query DuckDB refuses must still come back as
+    # the spec problem (file, line, indicator, fix), not as a DuckDB traceback.
+    from kpi import settings
+
+    text = settings.metrics_path().read_text(encoding="utf-8").replace(
+        "measure: {agg: avg, expr: workdays_used}", "measure: {agg: avg, expr: \"channel + 1\"}", 1)
+    bad = tmp_path / "m.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["build", "--metrics", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "m.yaml 第" in err and "sb_avg_workdays" in err and "DuckDB" in err and "改法" in err
+    assert store.current_snapshot_path() is None
