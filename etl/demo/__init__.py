@@ -60,6 +60,8 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
     catalog_dir = settings.catalog_dir()
     ctx = cx.build(seed, scale, qs, cutoff, catalog_dir, districts)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"输出路径 {out} 已存在且不是目录：请指定一个目录（--out）。")
     out.mkdir(parents=True, exist_ok=True)
 
     city_code, city_name = city.city_of(catalog_dir)

@@ -91,9 +91,15 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     cat = rng.choice(len(_CATEGORIES), n, p=_CATEGORY_P)
     limit = _LIMIT_DAYS[cat]
 
-    # 签收 within hours (slower in weaker districts), never before the call
-    sign_gap = np.maximum(300, rng.exponential(3600 * (3.5 - 2.5 * p))).astype(np.int64)
-    signed = received + sign_gap.astype("timedelta64[s]")
+    # the handling unit signs (签收) in its office hours, within hours (slower in weaker
+    # districts): a call at night or on a holiday waits for the next working morning
+    opens, closes = 8 * 3600 + 1800, 17 * 3600 + 1800
+    in_office = cal.is_work[day] & (recv_s >= opens) & (recv_s < closes)
+    early = cal.is_work[day] & (recv_s < opens)
+    next_day = np.where(early, day, cal.add_workdays(day, np.ones(n, dtype=np.int64)))
+    start = np.where(in_office, received, cal.to_datetime(next_day, np.full(n, opens)))
+    sign_gap = np.maximum(300, rng.exponential(3600 * (2.5 - 2.0 * p))).astype(np.int64)
+    signed = start + sign_gap.astype("timedelta64[s]")
     festival = cal.near_festival(day)
     k = cx.workdays_taken(rng, limit, p, 0.85 + 0.13 * p - 0.06 * festival, festival)
     close_day = cal.add_workdays(day, k)
