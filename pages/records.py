@@ -17,21 +17,22 @@ period, _ = state.period_picker(snap, c[0])
 district = state.district_picker(snap, c[1], allow_all=True)
 source = state.picker("source", "数据来源", ["approvals", "hotline", "ratings"], container=c[2],
                       format_func=queries.SOURCE_LABELS.get)
-domain = state.domain_picker(snap, c[3], allow_all=True)
 
 indicator = st.query_params.get("indicator")
-filt = queries.indicator_filter(spec(), indicator) if indicator else None
 ind, _ = queries.find_indicator(spec(), indicator) if indicator else (None, None)
-filter_sql, filter_params = None, ()
-if filt and ind is not None and ind.source == source:
+filt = queries.indicator_filter(spec(), indicator) if ind is not None and ind.source == source else None
+filter_sql, filter_params, domain = None, (), None
+if filt:  # the indicator's own filters define its scope (it may span domains)
     filter_sql, filter_params, text = filt
-    domain = None  # the indicator's own filters define its scope (it may span domains)
-    st.info(f"指标“{ind.label_zh}”的口径（metrics.yaml）：{text}")
-elif indicator:
-    st.info("按数据来源、区县、季度和领域筛选（未取到该指标在 metrics.yaml 中的筛选口径）。")
-    if st.button("清除指标筛选", key="clear_indicator"):
-        st.query_params.pop("indicator", None)
-        st.rerun()
+    c[3].selectbox("指标领域", [f"按指标口径：{ind.label_zh}"], disabled=True, key="domain_locked")
+    st.info(f"指标“{ind.label_zh}”背后的记录（metrics.yaml 口径）：{text}")
+else:
+    domain = state.domain_picker(snap, c[3], allow_all=True)
+    if indicator:
+        st.info("按数据来源、区县、季度和领域筛选（未取到该指标在 metrics.yaml 中的筛选口径）。")
+if indicator and st.button("清除指标筛选", key="clear_indicator"):
+    st.query_params.pop("indicator", None)
+    st.rerun()
 
 search = st.text_input("搜索（编号、事项、部门、分类、内容……）", key="q", value=st.query_params.get("q", ""))
 if search:

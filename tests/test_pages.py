@@ -163,6 +163,10 @@ def test_district_weak_indicator_drills_to_records(snapshot):
     assert not at.exception
     assert [t.value for t in at.title] == ["明细"]
     assert at.selectbox(key="source").value == "approvals"
+    # 全程网办率 = 已办结 approvals of any domain: all four of 柯城区's in 2026Q3, not just 政务服务
+    assert at.selectbox(key="domain_locked").disabled
+    assert sorted(table(at, "records_table")["办件编号"]) == [
+        "BJ2026070001", "BJ2026070002", "BJ2026070003", "BJ2026070004"]
 
 
 # ── 指标领域 ──────────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,98 @@
+"""The dashboard in real headless Chromium on the fixture snapshot: overview and district page load,
+a click in the ranking opens the district profile, a click on a weak indicator opens its records,
+a deep link opened first after a restart still goes through the entry point. Screenshots land in
+tests/artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.fixtures.snapshot_fixture import build_fixture_snapshot
+
+pytestmark = pytest.mark.browser
+
+ROW_H = 35  # st.dataframe default row height (px), header row included
+
+
+@pytest.fixture(scope="module")
+def app(start_app, tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser-data")
+    build_fixture_snapshot(data)
+    return start_app(data)
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    p = ctx.new_page()
+    yield p
+    ctx.close()
+
+
+def settle(page, text: str) -> None:
+    """Wait until `text` is on screen and Streamlit has finished running the script."""
+    page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def shoot(page, artifacts, name: str) -> None:
+    height = page.evaluate("""() => { const b = document.querySelector('[data-testid="stMainBlockContainer"]');
+                                      return b ? b.scrollHeight + 120 : 900 }""")
+    page.set_viewport_size({"width": 1440, "height": min(int(height), 5000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def click_row(page, table_index: int, row: int) -> None:
+    """Click the selection checkbox of `row` (0-based) in the n-th st.dataframe on the page."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(table_index)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + ROW_H * (row + 1) + ROW_H / 2)
+
+
+def test_deep_link_goes_through_the_entry_point(app, page):
+    # first in this module: the server has not run the entry point yet (Streamlit's pages/ fallback)
+    page.goto(f"{app.url}/district?district=330803&period=2026Q2")
+    settle(page, "对标提升清单")
+    nav = page.inner_text('[data-testid="stSidebarNav"]')
+    assert "区县画像" in nav and "district" not in nav  # our navigation, not the pages/ file list
+    body = page.inner_text("body")
+    assert "衢江区" in body and "第3名/3" in body  # 衢江区 was third in 2026Q2 (62.3)
+
+
+def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
+    page.goto(app.url)
+    settle(page, "综合排名")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    body = page.inner_text("body")
+    assert "衢州市营商环境指标看板" in body
+    assert "71.3" in body and "90.0%" in body  # city overall index and 诉求解决率 (fixture, by hand)
+    assert "数据截至 2026-11-19 17:45" in body
+    assert page.locator('[data-testid="stMetric"]').count() == 6
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 2  # ranking + heatmap
+    shoot(page, artifacts, "browser_overview")
+
+
+def test_ranking_click_opens_district_then_records(app, page, artifacts):
+    page.goto(app.url)
+    settle(page, "综合排名")
+    click_row(page, 0, 2)  # 常山县, rank 3
+    page.wait_for_url(re.compile(r"/district\?.*district=330822"), timeout=30_000)
+    settle(page, "对标提升清单")
+    body = page.inner_text("body")
+    assert "第3名/3" in body and "52.8" in body
+    shoot(page, artifacts, "browser_district")
+
+    # 短板 table is the 2nd dataframe (after the domain table): its first row is 全程网办率 (58.0%)
+    click_row(page, 1, 0)
+    page.wait_for_url(re.compile(r"/records\?.*indicator=approval_online_rate"), timeout=30_000)
+    settle(page, "记录数")
+    assert "全程网办率" in page.inner_text("body")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shoot(page, artifacts, "browser_records")
