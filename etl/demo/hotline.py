@@ -131,7 +131,7 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     first_call = ~_seen_before(caller)
     r2 = rng.random(n)
     repeat = np.where(r2 < 0.03, None, np.where(~first_call & (r2 < 0.8), "是", "否"))
-    content, _, _ = text.contents(rng, topic, phones)
+    content, _, _ = text.contents(rng, topic, phones, caller_type == "企业")
 
     names = ctx.district_names()
     units = np.array([_UNITS.get(x, "综合行政执法局") for x in topics["topic"]], dtype=object)[t]

@@ -85,10 +85,18 @@ def id_numbers(rng: np.random.Generator, n: int) -> pa.Array:
                                        pa.array(check, pa.string()), "")
 
 
+_OPENINGS_PERSON = ["来电人称，", "市民来电反映：", "来电人表示，", "市民通过热线反映，"]
+_OPENINGS_FIRM = ["企业负责人来电反映：", "某公司工作人员来电称，", "企业来电表示，"]
+
+
 def contents(rng: np.random.Generator, topics: np.ndarray, phones: pa.Array,
-             pii_phone: float = 0.12, pii_id: float = 0.03) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+             enterprise: np.ndarray | None = None, pii_phone: float = 0.12,
+             pii_id: float = 0.03) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """诉求内容 for each topic; returns (text, has_phone, has_id)."""
     n = len(topics)
+    firm = np.zeros(n, dtype=bool) if enterprise is None else enterprise
+    opening = pc.if_else(pa.array(firm), _pick(rng, _OPENINGS_FIRM, n),
+                         _pick(rng, _OPENINGS_PERSON, n))
     uniq, inv = np.unique(topics, return_inverse=True)
     variant = rng.integers(0, 2, n)
     table = np.array([_SENTENCES.get(t, _GENERIC) for t in uniq], dtype=object)  # [topic, 2]
@@ -100,5 +108,5 @@ def contents(rng: np.random.Generator, topics: np.ndarray, phones: pa.Array,
                             pc.binary_join_element_wise("联系电话", phones, "。", ""), "")
     id_part = pc.if_else(pa.array(has_id),
                          pc.binary_join_element_wise("本人身份证号", id_numbers(rng, n), "。", ""), "")
-    text = pc.binary_join_element_wise("来电人称，", place, sentence, phone_part, id_part, "")
+    text = pc.binary_join_element_wise(opening, place, sentence, phone_part, id_part, "")
     return text, has_phone, has_id
