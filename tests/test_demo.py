@@ -448,7 +448,7 @@ def test_ratings_good_rate_in_range(city, entries):
 
 def test_current_quarter_stops_before_now(tmp_path):
     out = tmp_path / "now"
-    demo.generate(out, scale=0.03, quarters=1)  # the quarter containing today
+    demo.generate(out, scale=0.03, quarters=2)  # up to the quarter containing today
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     a = _approval_frame(out)
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
