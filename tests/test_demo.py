@@ -450,15 +450,16 @@ def test_current_quarter_stops_before_now(tmp_path):
     out = tmp_path / "now"
     demo.generate(out, scale=0.03, quarters=2)  # up to the quarter containing today
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    a = _approval_frame(out)
-    entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    future = {line for e in entry["files"] for line in e["dirty_lines"].get("时间晚于当前时间", [])}
-    times = pd.concat([a["acc"], a["done"]]).dropna()
-    assert (times.dt.date <= today).sum() >= len(times) - len(future) - 1
-    ok = a[~a.index.isin([line - 2 for line in future])]
-    assert ok["acc"].max().date() < today
-    assert (ok["done"].dropna().dt.date < today).all()
-    assert (ok["办件状态"] == "办理中").any() and (ok.loc[ok["办件状态"] == "办理中", "办结时间"] == "").all()
+    entries = {e["file"]: e for e in json.loads((out / "manifest.json").read_text("utf-8"))["files"]}
+    for path in sorted(out.glob("办件明细_*.csv")):
+        df = _read_approvals(path)
+        acc = pd.to_datetime(df["受理时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        done = pd.to_datetime(df["办结时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        future = (acc.dt.date >= today) | (done.dt.date >= today)
+        lines = entries[path.name]["dirty_lines"].get("时间晚于当前时间", [])
+        assert sorted(np.flatnonzero(future) + 2) == lines  # only the injected future rows
+    assert (df["办件状态"] == "办理中").any()  # cases still open at the cut-off …
+    assert (df.loc[df["办件状态"] == "办理中", "办结时间"] == "").all()  # … have no 办结时间
 
 
 def test_synthetic_districts_come_with_a_catalogue(tmp_path):
