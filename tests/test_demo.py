@@ -570,3 +570,14 @@ def test_rerun_replaces_its_own_files_only(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["manifest.json", "我的笔记.txt", "办件明细_2026Q2.csv",
                             "12345工单明细_2026Q2.csv", "好差评明细_2026Q2.xlsx", "指标填报_2026Q2.xlsx"])
+
+
+def test_cli_sample_load_publishes_a_snapshot(tmp_path, capsys):
+    from kpi import store
+
+    assert store.current_snapshot_path() is None
+    rc = cli_main(["sample", "--out", str(tmp_path / "s"), "--scale", "0.02", "--quarters", "1",
+                   "--end-period", "2026Q3", "--load"])
+    assert rc == 0
+    assert store.current_snapshot_path() is not None
+    assert "好差评明细_2026Q3.xlsx" in capsys.readouterr().out

@@ -14,6 +14,7 @@ from kpi.errors import UserInputError
 HELP = "生成演示导出文件（办件 CSV、12345 工单 GBK CSV、好差评 XLSX、指标填报 XLSX），可重复、可放大"
 EXAMPLE = """  bizenv sample --out data/inbox/demo --scale 1
   bizenv load data/inbox/demo/*.csv data/inbox/demo/*.xlsx
+  bizenv sample --load                      （生成并立即导入，一步得到演示快照）
 
   bizenv sample --out /tmp/bench --scale 120 --quarters 1 --end-period 2026Q3 --sources approvals
   （约 100 万行办件的单个 CSV，用于导入性能测试）
@@ -36,6 +37,10 @@ def add_arguments(parser) -> None:
                         help=f"季度数，含当前进行中的季度（默认 {demo.DEFAULT_QUARTERS}）")
     parser.add_argument("--end-period", default=None, metavar="2026Q4",
                         help="最后一个季度（默认今天所在季度，只生成到今天为止）")
+    parser.add_argument("--load", action="store_true",
+                        help="生成后立即导入（等同于随后运行 bizenv load 这些文件），并发布数据快照")
+    parser.add_argument("--data-dir", default=None, metavar="目录",
+                        help="配合 --load：仓库与快照所在目录（默认 data/warehouse/）")
     parser.add_argument("--sources", default=",".join(demo.SOURCES), metavar="来源",
                         help="只生成部分来源，逗号分隔（默认全部：approvals,hotline,ratings,reports）")
 
@@ -89,6 +94,8 @@ def run(args) -> int:
     size = sum(p.stat().st_size for files in written.values() for p in files)
     print(f"共 {total_rows:,} 行，{size / 1e6:.1f} MB，用时 {seconds:.1f} 秒"
           f"（{total_rows / max(seconds, 1e-9):,.0f} 行/秒）。文件清单见 {out / demo.MANIFEST}")
+    if args.load:
+        return _load(written, args)
     suffixes = sorted({p.suffix for s, files in written.items() if s != "catalog" for p in files})
     globs = " ".join(f"{out}/*{suffix}" for suffix in suffixes)
     if "catalog" in written:
@@ -96,4 +103,18 @@ def run(args) -> int:
               f"  bizenv load --catalog {out / 'catalog'} {globs}")
     elif globs:
         print(f"下一步：bizenv load {globs}")
+    return 0
+
+
+def _load(written: dict, args) -> int:
+    """Load what was just generated through the real ETL (same path as bizenv load)."""
+    from etl.commands.load import print_reports
+    from etl.load import load_files
+
+    paths = [p for source in demo.SOURCES for p in written.get(source, [])]
+    catalog = written["catalog"][0].parent if "catalog" in written else None
+    show, done = _bar(sys.stderr)
+    reports = load_files(paths, data_dir=args.data_dir, catalog_dir=catalog, progress=show)
+    done()
+    print_reports(reports)
     return 0
