@@ -458,6 +458,13 @@ def test_current_quarter_stops_before_now(tmp_path):
         future = (acc.dt.date >= today) | (done.dt.date >= today)
         lines = entries[path.name]["dirty_lines"].get("时间晚于当前时间", [])
         assert sorted(np.flatnonzero(future) + 2) == lines  # only the injected future rows
+    for path in sorted(out.glob("12345工单明细_*.csv")):
+        h = _read_hotline(path).iloc[:-1]
+        times = h[["来电时间", "签收时间", "办结时间"]].apply(
+            lambda c: pd.to_datetime(c, format="%Y/%m/%d %H:%M", errors="coerce").dt.date)
+        future = (times >= today).any(axis=1)
+        lines = entries[path.name]["dirty_lines"].get("时间晚于当前时间", [])
+        assert sorted(np.flatnonzero(future) + 3) == lines
     assert (df["办件状态"] == "办理中").any()  # cases still open at the cut-off …
     assert (df.loc[df["办件状态"] == "办理中", "办结时间"] == "").all()  # … have no 办结时间
 

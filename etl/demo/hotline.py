@@ -110,6 +110,8 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
                       signed + rng.integers(1800, 4 * 3600, n).astype("timedelta64[s]"), closed)
     is_open = closed >= ctx.cutoff
     closed = np.where(is_open, np.datetime64("NaT"), closed)
+    # a call on the last evening before the cut-off is not signed yet
+    signed = np.where(signed >= ctx.cutoff, np.datetime64("NaT"), signed)
 
     solved = rng.random(n) < 0.75 + 0.20 * p
     asked = (rng.random(n) >= 0.04) & ~is_open
