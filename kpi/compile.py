@@ -159,39 +159,72 @@ class IndicatorAggregates:
     rollup: str    # how district parts combine into the city value: sum | min | max
 
 
+# Columns with few distinct values (a closed vocabulary, or small counts and per-item limits):
+# conditions on them alone are cheaper to keep as raw group keys than to evaluate per row.
+CATEGORICAL: dict[str, frozenset[str]] = {
+    "approvals": frozenset({"domain_key", "status", "channel", "applicant_type", "on_time", "calendar_known",
+                            "visits", "legal_limit_days", "promised_limit_days"}),
+    "hotline": frozenset({"domain_key", "topic", "category", "is_enterprise", "caller_type", "channel",
+                          "resolved", "satisfaction", "is_repeat", "on_time", "calendar_known"}),
+    "ratings": frozenset({"domain_key", "channel", "level", "level_label", "is_bad", "rectified"}),
+}
+
+
+@dataclass(frozen=True)
+class Cond:
+    """One condition of an indicator: a bit of the stage-1 mask, or SQL over a stage-1 key."""
+
+    bit: int | None = None
+    sql: str = ""
+    params: tuple = ()
+
+
 class SourcePlan:
     """Two-stage plan for one source, shared by all its indicators.
 
-    Stage 1 is the only pass over the big table. Every distinct condition the indicators use (each
-    filter, each count_if condition) is an *atom*; a row's atoms are packed into bit masks, and
-    the rows are grouped by period, district and the masks, counting rows (`_n`) and summing each
-    distinct measure expression. Grouping on a few integers instead of every column a filter
-    touches keeps the scan close to a plain GROUP BY. Stage 2 evaluates each indicator's parts on
-    that reduced table (hundreds of rows per quarter and district) with bit tests: a sum of the
-    stage-1 sums is the sum over the records, so nothing is approximated. A NULL condition counts
-    as false, exactly as in `FILTER (WHERE …)`.
+    Stage 1 is the only pass over the big table. It groups the rows by period, district and
+    *keys*: the categorical columns (CATEGORICAL) the conditions look at, kept raw, plus bit masks
+    for every other distinct condition (e.g. `visits <= $zero_visit_max`, `x IS NOT NULL`), and it
+    counts rows (`_n`) and sums each distinct measure expression. Stage 2 evaluates each
+    indicator's parts on that reduced table (hundreds of rows per quarter and district): a sum of
+    the stage-1 sums is the sum over the records, so nothing is approximated. A NULL condition
+    counts as false, exactly as in `FILTER (WHERE …)`.
     """
 
-    BITS = 62  # atoms per BIGINT mask word (sign bit unused)
+    BITS = 62  # conditions per BIGINT mask word (sign bit unused)
 
     def __init__(self, source: str, settings: dict):
         self.source = source
         self.settings = settings
-        self.atoms: dict[tuple, int] = {}     # (sql, params) → atom number
+        self.keys: list[str] = []             # categorical columns grouped raw in stage 1
+        self.atoms: dict[tuple, int] = {}     # (sql, params) → mask bit
         self.measures: dict[tuple, int] = {}  # (sql, params) → j
         self.needs: dict[int, set[str]] = {}  # j → {'sum', 'min', 'max'}
         self.parts: list[tuple[int, IndicatorAggregates]] = []
 
     # -- building blocks -------------------------------------------------------------------
-    def _atom(self, sql: str, params: list) -> int:
-        return self.atoms.setdefault((sql, tuple(params)), len(self.atoms))
+    def _cond(self, sql: str, params: list, columns) -> Cond:
+        columns = set(columns)
+        if columns and columns <= CATEGORICAL.get(self.source, frozenset()):
+            for c in sorted(columns):
+                if c not in self.keys:
+                    self.keys.append(c)
+            return Cond(sql=sql, params=tuple(params))
+        return Cond(bit=self.atoms.setdefault((sql, tuple(params)), len(self.atoms)))
 
-    def _test(self, atoms: list[int]) -> str:
-        """SQL: all these atoms are true in the row group (bit tests, integers we generate)."""
+    def _test(self, conds: list[Cond]) -> tuple[str, tuple]:
+        """SQL and params: all these conditions hold in the row group."""
         words: dict[int, int] = {}
-        for a in atoms:
-            words[a // self.BITS] = words.get(a // self.BITS, 0) | (1 << (a % self.BITS))
-        return " AND ".join(f"(_m{w} & {bits}) = {bits}" for w, bits in sorted(words.items())) or "TRUE"
+        parts: list[str] = []
+        params: list = []
+        for c in conds:
+            if c.bit is None:
+                parts.append(f"({c.sql})")
+                params.extend(c.params)
+            else:
+                words[c.bit // self.BITS] = words.get(c.bit // self.BITS, 0) | (1 << (c.bit % self.BITS))
+        parts += [f"(_m{w} & {bits}) = {bits}" for w, bits in sorted(words.items())]
+        return (" AND ".join(parts) or "TRUE"), tuple(params)
 
     def _measure(self, expr: str, need: str | None) -> int:
         sql, params, _ = compile_expr(expr, self.source, self.settings)
@@ -200,23 +233,28 @@ class SourcePlan:
             self.needs.setdefault(j, set()).add(need)
         return j
 
-    def _part(self, a: Aggregate, where: list[int]) -> tuple[Fragment, Fragment | None]:
-        """(value part, count of rows behind it or None) of one aggregate under the filter atoms."""
+    def _part(self, a: Aggregate, where: list[Cond]) -> tuple[Fragment, Fragment | None]:
+        """(value part, count of rows behind it or None) of one aggregate under the conditions."""
         if a.agg == "count_if":
-            cond, cparams, _ = compile_expr(a.expr, self.source, self.settings)
+            cond = self._cond(*compile_expr(a.expr, self.source, self.settings))
+            test, params = self._test([*where, cond])
             # coalesce: a count over no rows is 0 (as count_if), not the NULL a sum gives.
-            return Fragment(f"coalesce(sum(_n) FILTER (WHERE {self._test([*where, self._atom(cond, cparams)])}), 0)", ()), None
-        f = f"FILTER (WHERE {self._test(where)})"
+            return Fragment(f"coalesce(sum(_n) FILTER (WHERE {test}), 0)", params), None
+        test, params = self._test(where)
+        f = f"FILTER (WHERE {test})"
         j = self._measure(a.expr, None if a.agg == "count" else a.agg)
-        count = Fragment(f"coalesce(sum(_c{j}) {f}, 0)", ())
+        count = Fragment(f"coalesce(sum(_c{j}) {f}, 0)", params)
         if a.agg == "count":
             return count, None
         if a.agg == "sum":
-            return Fragment(f"sum(_sum{j}) {f}", ()), count
-        return Fragment(f"{a.agg}(_{a.agg}{j}) {f}", ()), count
+            return Fragment(f"sum(_sum{j}) {f}", params), count
+        return Fragment(f"{a.agg}(_{a.agg}{j}) {f}", params), count
 
     def add(self, k: int, ind: Indicator) -> IndicatorAggregates:
-        where = [self._atom(*compile_filter(f, self.source)) for f in ind.filters]
+        where = []
+        for f in ind.filters:
+            sql, params = compile_filter(f, self.source)
+            where.append(self._cond(sql, params, [f.column]))
         if ind.ratio is not None:
             num, _ = self._part(ind.ratio.numerator, where)
             den, den_count = self._part(ind.ratio.denominator, where)
@@ -231,7 +269,8 @@ class SourcePlan:
             else:
                 part, count = self._part(m, where)
                 if m.agg == "count_if":
-                    count = Fragment(f"coalesce(sum(_n) FILTER (WHERE {self._test(where)}), 0)", ())
+                    test, params = self._test(where)
+                    count = Fragment(f"coalesce(sum(_n) FILTER (WHERE {test}), 0)", params)
                 agg = IndicatorAggregates(part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum")
         self.parts.append((k, agg))
         return agg
@@ -239,7 +278,8 @@ class SourcePlan:
     # -- SQL ---------------------------------------------------------------------------------
     def stage1(self) -> tuple[str, list]:
         """The one scan: GROUP BY period, district_code and the atom masks."""
-        cols = ["period", "district_code"]
+        keys = [quote(c) for c in self.keys if c not in ("period", "district_code")]
+        cols = ["period", "district_code", *keys]
         params: list = []
         n_words = (len(self.atoms) + self.BITS - 1) // self.BITS
         for w in range(n_words):
@@ -256,8 +296,8 @@ class SourcePlan:
             for need in sorted(self.needs.get(j, ())):
                 cols.append(f"{need}(CAST(({sql}) AS DOUBLE)) AS _{need}{j}")
                 params.extend(mparams)
-        keys = ", ".join(["period", "district_code", *(f"_m{w}" for w in range(n_words))])
-        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE period IS NOT NULL GROUP BY {keys}"
+        group = ", ".join(["period", "district_code", *keys, *(f"_m{w}" for w in range(n_words))])
+        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE period IS NOT NULL GROUP BY {group}"
         return sql, params
 
     def stage2(self, relation: str) -> tuple[str, list, list[str]]:
@@ -266,15 +306,17 @@ class SourcePlan:
         `relation` is the name of the stage-1 result (a name we choose, never user text).
         """
         select: list[str] = []
+        params: list = []
         names: list[str] = []
         for k, agg in self.parts:
             for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
                 if frag is not None:
                     select.append(f"{frag.sql} AS {label}_{k}")
+                    params.extend(frag.params)
                     names.append(f"{label}_{k}")
         sql = (f"SELECT period, district_code, max(_as_of) AS as_of, {', '.join(select)} "
                f"FROM {relation} GROUP BY period, district_code")
-        return sql, [], names
+        return sql, params, names
 
     def single_query(self) -> tuple[str, list]:
         """Both stages as one statement (for EXPLAIN while validating)."""
