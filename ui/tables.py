@@ -134,7 +134,7 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
                    for c in codes}
     config = {"指标领域": st.column_config.TextColumn("指标领域", pinned=True)}
     sel = show(table, key, name, styler=styled(table, backgrounds=backgrounds), select="single-cell",
-               column_config=config, height=min(36 * len(keys) + 40, 700))
+               column_config=config, height=min(35 * (len(keys) + 1) + 3, 700))
     cell = selected_cell(sel)
     if cell is None:
         return None
