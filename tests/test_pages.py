@@ -286,3 +286,53 @@ def test_pages_without_snapshot_say_so(page, monkeypatch):
     at.run()
     assert not at.exception
     assert any("还没有数据快照" in i.value for i in at.info)
+
+
+# ── state across pages, YoY, calendar warning, marts missing ─────────────────────────────────
+
+def test_chosen_quarter_survives_navigation_without_query_params(snapshot):
+    at = open_page()
+    at.selectbox(key="period").select("2026Q2").run()
+    at.switch_page("pages/district.py")
+    for k in list(at.query_params):  # the sidebar menu drops query parameters
+        del at.query_params[k]
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="period").value == "2026Q2"
+    assert at.query_params["period"] in ("2026Q2", ["2026Q2"])
+
+
+def test_trends_year_over_year(snapshot):
+    at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
+    at.segmented_control(key="mode").set_value("同比").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    # only 2026Q4 has a quarter a year before in the fixture (2025Q4): no "no YoY yet" notice
+    assert not any("暂无同比" in i.value for i in at.info)
+
+
+def test_data_status_warns_about_unknown_calendar(isolated_data_dir):
+    from kpi import store
+
+    build_fixture_snapshot(isolated_data_dir)
+    con = store.connect_warehouse(isolated_data_dir)
+    con.execute("UPDATE calendar SET known = false WHERE day >= DATE '2026-12-01'")
+    con.execute("UPDATE approvals SET calendar_known = false WHERE case_id = 'BJ2026070001'")
+    con.close()
+    store.publish_snapshot(isolated_data_dir)
+    at = open_page("pages/data_status.py")
+    assert any("超出已知节假日日历" in w.value and "holidays.yaml" in w.value for w in at.warning)
+    cov = next(df.value for df in at.dataframe if "日历未知天数" in df.value.columns).set_index("季度")
+    assert cov.loc["2026Q4", "日历未知天数"] == 31  # December
+    assert cov.loc["2026Q3", "按周一至周五计算的记录数"] == 1
+
+
+def test_snapshot_without_scores_points_to_build(isolated_data_dir):
+    from kpi import schema, store
+
+    con = store.connect_warehouse(isolated_data_dir)
+    schema.create_canonical(con)
+    con.close()
+    store.publish_snapshot(isolated_data_dir)
+    at = open_page()
+    assert any("bizenv build" in w.value for w in at.warning)
