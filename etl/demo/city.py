@@ -94,7 +94,10 @@ def performance(ds: list[District], n_quarters: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 11])
     base = np.array([d.base for d in ds])[:, None]
     slope = np.array([d.slope for d in ds])[:, None]
-    t = np.arange(n_quarters)[None, :] - (n_quarters - 1) / 2
+    # quarters counted back from the last one, which always sits 4.5 quarters past the middle of
+    # a 10-quarter story: the latest quarter looks the same whatever --quarters is; quarters
+    # before the story's start stay at its opening level
+    t = np.clip(np.arange(n_quarters)[None, :] - (n_quarters - 1) + 4.5, -4.5, 4.5)
     wobble = rng.normal(0, 0.015, (len(ds), n_quarters))
     return np.clip(base + slope * t + wobble, 0.02, 0.98)
 
