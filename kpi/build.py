@@ -7,6 +7,7 @@ open, un-checkpointed database could miss the WAL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -47,10 +48,8 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):  # no transaction open: the original error matters
             con.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 — no transaction open; the original error matters
-            pass
         raise
     finally:
         con.close()

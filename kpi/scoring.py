@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from kpi import periods, schema, settings, store
@@ -316,7 +316,7 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
             "latest_complete_period": periods.previous(current), "data_as_of": as_of}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mart_column_lists() -> dict[str, str]:
     """Quoted column list of every mart, read once from its DDL (in memory)."""
     con = store.connect_memory()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,7 +19,7 @@ from kpi.errors import SpecError
 
 Source = Literal["approvals", "hotline", "ratings", "reports"]
 Direction = Literal["higher_is_better", "lower_is_better"]
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 
 
 class _Model(BaseModel):
@@ -148,7 +148,7 @@ class MetricsSpec(_Model):
 
 # ── loading with line numbers ────────────────────────────────────────────────────────────────
 
-Path_ = tuple[Union[str, int], ...]
+Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -215,8 +215,8 @@ def parse_yaml(text: str, file: str) -> SourceMap:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise SpecError([f"{file} 第 {line} 行：YAML 语法错误（{getattr(err, 'problem', err)}）。"
-                         "改法：检查该行的缩进、冒号后的空格和引号是否成对。"], file) from None
+        raise SpecError([(f"{file} 第 {line} 行：YAML 语法错误（{getattr(err, 'problem', err)}）。"
+                          "改法：检查该行的缩进、冒号后的空格和引号是否成对。")], file) from None
     lines: dict[Path_, int] = {}
     raw = _to_python(node, (), lines) if node is not None else None
     return SourceMap(file=file, lines=lines, raw=raw)
@@ -275,8 +275,8 @@ def _is_type_tag(step) -> bool:
 
 def build_models(src: SourceMap) -> MetricsSpec:
     if not isinstance(src.raw, dict):
-        raise SpecError([f"{src.file} 第 1 行：文件内容应是一个映射（version、defaults、domains 等字段）。"
-                         "改法：参照仓库根目录的 metrics.yaml 改写。"], src.file)
+        raise SpecError([(f"{src.file} 第 1 行：文件内容应是一个映射（version、defaults、domains 等字段）。"
+                          "改法：参照仓库根目录的 metrics.yaml 改写。")], src.file)
     try:
         return MetricsSpec.model_validate(src.raw)
     except ValidationError as err:
@@ -285,7 +285,9 @@ def build_models(src: SourceMap) -> MetricsSpec:
 
 def load_spec(path: Path | str | None = None, *, check_sql: bool = True) -> MetricsSpec:
     """Read, build and validate metrics.yaml (default: settings.metrics_path()). Raises SpecError."""
-    from kpi.validate_spec import validate  # late: validate_spec compiles SQL, which needs the models
+    from kpi.validate_spec import (
+        validate,  # late: validate_spec compiles SQL, which needs the models
+    )
 
     path = Path(path) if path else settings.metrics_path()
     try:

@@ -10,7 +10,13 @@ canonical tables (only for indicators that passed the earlier layers, to avoid e
 from __future__ import annotations
 
 from kpi import schema, store
-from kpi.compile import TRANSACTION_SOURCES, ExprError, canonical_columns, compile_expr, indicator_plan
+from kpi.compile import (
+    TRANSACTION_SOURCES,
+    ExprError,
+    canonical_columns,
+    compile_expr,
+    indicator_plan,
+)
 from kpi.spec import Indicator, MetricsSpec, SourceMap
 
 WEIGHT_TOLERANCE = 1e-6

@@ -93,7 +93,7 @@ def _catalog(name):
 def _rows(rng: random.Random):
     items, topics = _catalog("items.csv"), _catalog("hotline_topics.csv")
     units = [*DISTRICTS, CITY]  # the city's code = 市本级 records: in 全市, never a district
-    maybe = lambda v, p=0.15: None if rng.random() < p else v  # noqa: E731 — empty export cells
+    maybe = lambda v, p=0.15: None if rng.random() < p else v
     approvals, hotline, ratings = [], [], []
     for n in range(900):
         it, period = rng.choice(items), rng.choice(PERIODS)

@@ -9,7 +9,7 @@ import pytest
 from kpi import periods
 from kpi.errors import UserInputError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize("ts,expected", [

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from kpi import settings
+from kpi import settings, store
 from kpi.build import build_marts
-from kpi import store
 
 HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
 EXAMPLE = "  bizenv build\n  bizenv build --metrics 其他城市/metrics.yaml --data-dir /srv/bizenv"
