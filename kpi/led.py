@@ -54,6 +54,11 @@ DOMAIN_PREFIX = "domain:"
 # ── options ───────────────────────────────────────────────────────────────────────────────────
 
 
+# Accepted range of each numeric option; anything else falls back to the default.
+_NUMERIC_RANGES = {"dwell": (2.0, 3600.0), "refresh": (1.0, 86400.0), "stale_hours": (0.01, 24 * 365.0),
+                   "reload_hours": (0.0, 24 * 30.0), "tick": (0.25, 60.0)}
+
+
 @dataclass(frozen=True)
 class LedOptions:
     """Screen options: query parameters override BIZENV_LED_* environment variables and defaults."""
@@ -66,15 +71,12 @@ class LedOptions:
     reload_hours: float = 0.0  # > 0: full page reload every N hours instead of nightly
     tick: float = 1.0  # seconds between fragment runs (view switch latency)
 
-    _NUMERIC = {"dwell": (2.0, 3600.0), "refresh": (1.0, 86400.0), "stale_hours": (0.01, 24 * 365.0),
-                "reload_hours": (0.0, 24 * 30.0), "tick": (0.25, 60.0)}
-
     @classmethod
     def from_params(cls, params: Mapping[str, str], env: Mapping[str, str] | None = None) -> LedOptions:
         """Build options; a malformed or out-of-range value falls back to the default (never raises)."""
         env = os.environ if env is None else env
         values: dict = {}
-        for name, (lo, hi) in cls._NUMERIC.items():
+        for name, (lo, hi) in _NUMERIC_RANGES.items():
             raw = params.get(name) or env.get(f"BIZENV_LED_{name.upper()}")
             try:
                 number = float(raw) if raw not in (None, "") else None
@@ -118,7 +120,7 @@ def view_index(epoch_seconds: float, dwell: float, n_views: int) -> int:
     """Which view is on screen at this instant: floor(epoch / dwell) mod n (same on every screen)."""
     if n_views <= 0:
         return 0
-    return int(math.floor(epoch_seconds / dwell)) % n_views
+    return math.floor(epoch_seconds / dwell) % n_views
 
 
 def seconds_left(epoch_seconds: float, dwell: float) -> float:
@@ -278,7 +280,7 @@ def _parse_time(text) -> dt.datetime | None:
     if text in (None, ""):
         return None
     try:
-        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(str(text))
     except ValueError:
         return None
     if value.tzinfo is not None:
@@ -289,17 +291,15 @@ def _parse_time(text) -> dt.datetime | None:
 def headline_keys(metrics_file: Path | None = None) -> tuple[str, ...]:
     """metrics.yaml `headline:` when the file has one, else the five contract keys."""
     path = metrics_file or settings.metrics_path()
-    try:
-        import yaml
+    import yaml
 
+    try:
         with open(path, encoding="utf-8") as fh:
             doc = yaml.safe_load(fh) or {}
         keys = tuple(str(k) for k in (doc.get("headline") or ()))
-        return keys or DEFAULT_HEADLINE
-    except (OSError, ValueError, AttributeError, ImportError):
-        return DEFAULT_HEADLINE
-    except Exception:  # a YAML syntax error must not blank the lobby screen
-        return DEFAULT_HEADLINE
+    except (OSError, ValueError, AttributeError, TypeError, yaml.YAMLError):
+        return DEFAULT_HEADLINE  # a broken metrics.yaml must not blank the lobby screen
+    return keys or DEFAULT_HEADLINE
 
 
 def load_board(snapshot: Path, now: dt.datetime) -> Board:

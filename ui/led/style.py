@@ -79,24 +79,24 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 
 /* flip counters (翻牌器) */
 .led-kpis { position: absolute; left: 32U; top: 170U; width: 1856U; height: 178U;
-  display: flex; gap: 16U; }
-.led-kpi { flex: 1 1 0; min-width: 0; overflow: hidden; padding: 12U 14U;
+  display: flex; gap: 12U; }
+.led-kpi { flex: 1 1 0; min-width: 0; overflow: hidden; padding: 12U 8U;
   background: linear-gradient(180deg, rgba(16,52,112,.75), rgba(8,28,66,.75));
   border: 2U solid rgba(63,208,255,.35); border-radius: 10U;
   display: flex; flex-direction: column; align-items: center; justify-content: space-between; }
 .led-kpi .lab { font-size: 28U; font-weight: 700; color: #cfe3ff; white-space: nowrap; }
 .led-kpi .num { display: flex; align-items: flex-end; gap: 4U; white-space: nowrap; }
-.led-kpi .fd { display: inline-block; width: 46U; height: 74U; line-height: 74U; text-align: center;
-  font-size: 60U; font-weight: 800; color: #fff; border-radius: 6U; position: relative;
+.led-kpi .fd { display: inline-block; width: 42U; height: 74U; line-height: 74U; text-align: center;
+  font-size: 58U; font-weight: 800; color: #fff; border-radius: 6U; position: relative;
   background: linear-gradient(180deg, #14407f 0 49%, #0b2b5e 51% 100%);
   box-shadow: inset 0 0 0 1U rgba(63,208,255,.35); animation: led-flip .6s ease-out both; }
 .led-kpi .fd::after { content: ""; position: absolute; left: 0; right: 0; top: 50%; height: 2U;
   background: rgba(0,0,0,.45); }
-.led-kpi .fs { display: inline-block; width: 18U; font-size: 56U; font-weight: 800; line-height: 74U;
+.led-kpi .fs { display: inline-block; width: 14U; font-size: 56U; font-weight: 800; line-height: 74U;
   text-align: center; color: #fff; }
-.led-kpi .unit { font-size: 26U; color: #cfe3ff; margin-left: 6U; line-height: 1.6; }
+.led-kpi .unit { font-size: 24U; color: #cfe3ff; margin-left: 4U; line-height: 1.6; }
 .led-kpi .na { font-size: 56U; color: MUTED; line-height: 74U; }
-.led-kpi .delta { font-size: 24U; white-space: nowrap; color: MUTED; }
+.led-kpi .delta { font-size: 22U; white-space: nowrap; color: MUTED; }
 @keyframes led-flip { from { transform: rotateX(80deg); opacity: .2; } to { transform: none; opacity: 1; } }
 
 .good { color: GOOD !important; } .bad { color: BAD !important; } .flat { color: MUTED !important; }
@@ -135,7 +135,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 
 /* 骏马榜 / 蜗牛榜 */
 .led-honours { display: grid; grid-template-columns: 1fr 1fr; gap: 16U; flex: 0 0 250U; min-height: 0; }
-.led-honours .led-panel { padding: 12U 16U 12U 22U; }
+.led-honours .led-panel { padding: 12U 12U 12U 16U; }
+.led-honours h2 small { font-size: 18U; margin-left: 6U; }
 .led-honours ol { list-style: none; margin: 0; padding: 0; flex: 1; display: flex; flex-direction: column; }
 .led-honours li { flex: 1 1 0; display: flex; align-items: center; justify-content: space-between;
   font-size: 28U; font-weight: 700; border-bottom: 1U solid rgba(63,208,255,.12); white-space: nowrap; }

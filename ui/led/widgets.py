@@ -41,7 +41,7 @@ def fmt_value(value: float | None, unit: str, decimals: int) -> str:
     text = fmt_number(value, decimals)
     if text == "—" or not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text}{unit}"
+    return f"{text}{unit}"
 
 
 def fmt_delta(delta: float | None, unit: str, decimals: int, compact: bool = False) -> str:
@@ -86,7 +86,7 @@ def stamp_text(data_as_of: dt.datetime | None, built_at: dt.datetime | None, not
 
 
 def view_strip(title: str, period: str | None, index: int, total: int, notice: str | None) -> str:
-    dots = "".join(f'<i class="on"></i>' if i == index else "<i></i>" for i in range(total))
+    dots = "".join('<i class="on"></i>' if i == index else "<i></i>" for i in range(total))
     period_text = f"统计期 {led.quarter_label(period)}" if period else ""
     note = f'<span class="note" data-testid="led-notice">⚠ {escape(notice)}</span>' if notice else ""
     return (
@@ -229,9 +229,9 @@ def trend_svg(points: list[tuple[str, float | None]], unit: str) -> str:
     font = FONT.replace('"', "'")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="{font}">',
-        '<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">'
-        f'<stop offset="0" stop-color="{ACCENT}" stop-opacity=".45"/>'
-        f'<stop offset="1" stop-color="{ACCENT}" stop-opacity="0"/></linearGradient></defs>',
+        ('<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">'
+         f'<stop offset="0" stop-color="{ACCENT}" stop-opacity=".45"/>'
+         f'<stop offset="1" stop-color="{ACCENT}" stop-opacity="0"/></linearGradient></defs>'),
         f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#2a4a7a" stroke-width="2"/>',
         f'<polygon points="{area}" fill="url(#g)"/>',
         f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="4" stroke-linejoin="round"/>',

@@ -1,0 +1,278 @@
+"""LED screen logic (kpi.led) and its HTML pieces: rotation by wall clock, staleness, options,
+the period due, the data of each view on the hand-made fixture, last-good data on a broken snapshot.
+
+Expected numbers come from tests/fixtures/led_fixture.py's hand-written tables, worked out here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kpi import led, settings
+from tests.fixtures.led_fixture import RED, build_led_snapshot
+from ui.led import widgets
+
+NOW = dt.datetime(2026, 11, 24, 9, 30)  # in 2026Q4 → the latest complete quarter is 2026Q3
+
+
+# ── rotation by wall clock ─────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("epoch", "dwell", "n", "expected"),
+    [
+        (0, 20, 4, 0),
+        (19.999, 20, 4, 0),
+        (20, 20, 4, 1),
+        (79.9, 20, 4, 3),
+        (80, 20, 4, 0),  # wraps round
+        (1_700_000_000, 20, 22, 8),  # 85,000,000 mod 22 = 85,000,000 − 22·3,863,636 = 8
+        (1_700_000_019, 20, 22, 8),
+        (1_700_000_020, 20, 22, 9),
+        (7.5, 2.5, 3, 0),  # 7.5 / 2.5 = 3 → 3 mod 3 = 0
+    ],
+)
+def test_view_index_is_floor_of_epoch_over_dwell_mod_n(epoch, dwell, n, expected):
+    assert led.view_index(epoch, dwell, n) == expected
+
+
+def test_two_screens_and_a_reload_agree():
+    """Nothing but the clock decides: any screen, any reload, same instant → same view."""
+    t = 1_764_000_123.4
+    assert {led.view_index(t, 20, 22) for _ in range(3)} == {led.view_index(t, 20, 22)}
+    assert led.seconds_left(t, 20) == pytest.approx(20 - 3.4)
+
+
+def test_view_keys_order_and_selection():
+    domains = ["starting_business", "credit", "taxes"]
+    assert led.view_keys(domains) == [
+        "overview", "hotline", "ratings", "approvals",
+        "domain:starting_business", "domain:credit", "domain:taxes",
+    ]
+    assert led.view_keys(domains, ("hotline", "overview")) == ["hotline", "overview"]
+    assert led.view_keys(domains, ("overview", "domains")) == [
+        "overview", "domain:starting_business", "domain:credit", "domain:taxes"]
+    assert led.view_keys(domains, ("credit", "domain:taxes", "nonsense")) == ["domain:credit", "domain:taxes"]
+    # nothing valid selected → every view rather than a blank screen
+    assert led.view_keys(domains, ("nonsense",)) == led.view_keys(domains)
+
+
+# ── staleness, options, reload schedule ────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("built", "now", "hours", "stale"),
+    [
+        (dt.datetime(2026, 11, 20, 8, 0), dt.datetime(2026, 11, 22, 8, 0), 48, False),  # exactly 48 h
+        (dt.datetime(2026, 11, 20, 8, 0), dt.datetime(2026, 11, 22, 8, 1), 48, True),
+        (dt.datetime(2026, 11, 24, 8, 0), dt.datetime(2026, 11, 24, 9, 0), 0.5, True),
+        (dt.datetime(2026, 11, 24, 8, 0), dt.datetime(2026, 11, 24, 8, 20), 0.5, False),
+        (None, dt.datetime(2026, 11, 24, 8, 0), 48, True),
+    ],
+)
+def test_stale_rule(built, now, hours, stale):
+    assert led.is_stale(built, now, hours) is stale
+
+
+def test_stale_note_names_the_age():
+    built = dt.datetime(2026, 11, 20, 8, 0)
+    assert led.stale_note(built, dt.datetime(2026, 11, 23, 9, 0)) == "数据已 3 天未更新，请检查数据导入"
+    assert led.stale_note(built, dt.datetime(2026, 11, 21, 13, 0)) == "数据已 29 小时未更新，请检查数据导入"
+
+
+def test_options_from_query_and_env():
+    env = {"BIZENV_LED_DWELL": "30", "BIZENV_LED_STALE_HOURS": "24"}
+    o = led.LedOptions.from_params({"refresh": "5", "views": "overview, hotline"}, env)
+    assert (o.dwell, o.refresh, o.stale_hours, o.views) == (30.0, 5.0, 24.0, ("overview", "hotline"))
+    o = led.LedOptions.from_params({"dwell": "3"}, env)  # the URL wins over the environment
+    assert o.dwell == 3.0
+    # malformed / out-of-range values fall back to the defaults, never an error on the screen
+    o = led.LedOptions.from_params({"dwell": "abc", "refresh": "-1", "tick": "nan", "reload_at": "25:00"}, {})
+    assert (o.dwell, o.refresh, o.tick, o.reload_at) == (20.0, 60.0, 1.0, "03:00")
+
+
+@pytest.mark.parametrize(
+    ("now", "params", "seconds"),
+    [
+        (dt.datetime(2026, 11, 24, 2, 0), {}, 3600.0),  # 02:00 → 03:00 tonight
+        (dt.datetime(2026, 11, 24, 3, 0), {}, 86400.0),  # at 03:00 → tomorrow's 03:00
+        (dt.datetime(2026, 11, 24, 23, 30), {"reload_at": "00:15"}, 45 * 60.0),
+        (dt.datetime(2026, 11, 24, 23, 30), {"reload_hours": "6"}, 6 * 3600.0),
+        (dt.datetime(2026, 11, 24, 23, 30), {"reload_at": ""}, None),
+    ],
+)
+def test_reload_schedule(now, params, seconds):
+    assert led.reload_delay_seconds(now, led.LedOptions.from_params(params, {})) == seconds
+
+
+def test_period_due_is_worked_out_from_now():
+    periods = pd.DataFrame({"period": ["2026Q2", "2026Q3", "2026Q4"], "is_partial": [False, False, True]})
+    assert led.display_period(periods, dt.datetime(2026, 11, 24)) == "2026Q3"
+    assert led.display_period(periods, dt.datetime(2026, 9, 15)) == "2026Q2"  # Q3 still running
+    assert led.display_period(periods, dt.datetime(2027, 1, 2)) == "2026Q3"  # Q4 not complete in data
+    periods.loc[2, "is_partial"] = False
+    assert led.display_period(periods, dt.datetime(2027, 1, 2)) == "2026Q4"
+
+
+# ── view data on the fixture ───────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def board(isolated_data_dir) -> led.Board:
+    return led.load_board(build_led_snapshot(isolated_data_dir), NOW)
+
+
+def test_board_meta(board):
+    assert board.period == "2026Q3"
+    assert board.city_name == "衢州市"
+    assert board.data_as_of == dt.datetime(2026, 9, 30, 17, 45)
+    assert len(board.domain_keys) == 18 and board.domain_keys[0] == "starting_business"
+    keys = led.view_keys(board.domain_keys)
+    assert len(keys) == 4 + 18
+
+
+def test_overview_counters(board):
+    v = board.view("overview")
+    got = [(c.label, c.value, None if c.delta is None else round(c.delta, 1), c.good) for c in v.counters]
+    assert got == [
+        ("综合指数", 78.6, 2.4, True),  # 78.6 − 76.2
+        ("企业诉求解决率", 96.2, 1.1, True),  # 96.2 − 95.1
+        ("满意率", 93.5, -0.5, False),  # fell: bad news
+        ("好评率", 99.1, 0.1, True),
+        ("平均办理用时", 3.4, -0.5, True),  # fewer working days is better
+        ("全程网办率", 87.5, 5.5, True),
+        ("季度办件量", 1250.0, 150.0, True),  # 1250 approvals in 2026Q3, 1100 in 2026Q2
+    ]
+
+
+def test_overview_ranking_honours_trend_alerts(board):
+    v = board.view("overview")
+    assert [(r.name, r.rank, r.rank_change) for r in v.ranking] == [
+        ("柯城", 1, 1), ("衢江", 2, -1), ("江山", 3, 1), ("龙游", 4, -1), ("常山", 5, 0), ("开化", 6, 0)]
+    # 骏马榜: +5.3 (85.3 − 80.0), +4.4 (79.4 − 75.0), +1.2 (71.2 − 70.0)
+    assert [(r.name, round(r.delta, 1)) for r in v.horses] == [("柯城", 5.3), ("江山", 4.4), ("常山", 1.2)]
+    # 蜗牛榜: −2.6 (63.8 − 66.4), −2.2 (76.0 − 78.2), −1.4 (80.1 − 81.5)
+    assert [(r.name, round(r.delta, 1)) for r in v.snails] == [("开化", -2.6), ("龙游", -2.2), ("衢江", -1.4)]
+    assert v.trend == list(zip(
+        ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"],
+        [70.1, 71.5, 72.0, 73.4, 74.8, 75.5, 76.2, 78.6]))
+    assert len(v.alerts) == len(RED) == 12
+    assert len(v.grid_rows) == 6 and all(len(cells) == 18 for _, cells in v.grid_rows)
+    assert v.grid_columns[0] == "开办企业" and v.grid_columns[-1] == "包容普惠创新"
+
+
+def test_source_and_domain_views(board):
+    hotline = board.view("hotline")
+    assert [c.label for c in hotline.counters] == ["企业诉求解决率", "满意率"]
+    # red hotline indicators in 2026Q3: 开化 解决率, 常山 满意率 (fixture RED list)
+    assert sorted((a.district, a.label) for a in hotline.alerts) == [("常山", "满意率"), ("开化", "企业诉求解决率")]
+    approvals = board.view("approvals")
+    assert [c.label for c in approvals.counters] == ["平均办理用时", "全程网办率"]
+    credit = board.view("domain:credit")
+    assert credit.title == "获得信贷"
+    assert [a.district for a in credit.alerts] == ["开化"]
+    # domain score = district overall + the fixture's fixed offset for 获得信贷 ((8·7 mod 11) − 5 = −4)
+    assert [(r.name, r.value) for r in credit.ranking][:2] == [("柯城", 81.3), ("衢江", 76.1)]
+    for key in led.view_keys(board.domain_keys):
+        view = board.view(key)
+        assert view.counters and view.ranking and len(view.trend) == 8
+
+
+def test_view_data_on_the_pages_fixture(isolated_data_dir):
+    """The shared page fixture (3 districts, 3 domains) renders every view without error."""
+    from tests.fixtures.snapshot_fixture import build_fixture_snapshot
+
+    b = led.load_board(build_fixture_snapshot(isolated_data_dir), NOW)
+    assert b.period == "2026Q3"
+    for key in led.view_keys(b.domain_keys):
+        html = widgets.view_body(b.view(key), 0.0)
+        assert "Traceback" not in html and "led-kpi" in html
+
+
+# ── last good data ─────────────────────────────────────────────────────────────────────────────
+
+
+def test_cache_keeps_last_good_board_and_sees_new_snapshots(isolated_data_dir):
+    cache = led.BoardCache()
+    build_led_snapshot(isolated_data_dir)
+    first, problem = cache.get(NOW)
+    assert problem is None and first.view("overview").counters[0].value == 78.6
+    assert cache.get(NOW)[0] is first  # same CURRENT → not reread
+
+    build_led_snapshot(isolated_data_dir, city_overall_bump=5.0)
+    second, problem = cache.get(NOW)
+    assert problem is None and second.view("overview").counters[0].value == pytest.approx(83.6)
+
+    # CURRENT now names a file that is not a DuckDB database
+    root = settings.data_dir()
+    (root / "snapshots" / "snapshot-broken.duckdb").write_bytes(b"not a database")
+    (root / "CURRENT").write_text("snapshot-broken.duckdb\n", encoding="utf-8")
+    held, problem = cache.get(NOW)
+    assert held is second and problem == "数据快照读取失败"
+
+    (root / "CURRENT").unlink()
+    held, problem = cache.get(NOW)
+    assert held is second and problem == "未找到数据快照"
+
+
+def test_cache_throttles_to_refresh(isolated_data_dir):
+    cache = led.BoardCache()
+    build_led_snapshot(isolated_data_dir)
+    first, _ = cache.get(NOW, refresh=3600)
+    build_led_snapshot(isolated_data_dir, city_overall_bump=5.0)
+    assert cache.get(NOW, refresh=3600)[0] is first  # within the refresh interval: not looked at
+    # a new quarter is due at once, whatever the interval
+    later, _ = cache.get(dt.datetime(2027, 1, 5, 9, 0), refresh=3600)
+    assert later is not first and later.view("overview").counters[0].value == pytest.approx(83.6)
+
+
+def test_no_snapshot_at_all(isolated_data_dir):
+    board, problem = led.BoardCache().get(NOW)
+    assert board is None and problem == "未找到数据快照"
+
+
+# ── HTML pieces ────────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [(78.6, 1, "78.6"), (1250.0, 0, "1,250"), (9999.0, 0, "9,999"), (12345.0, 0, "1.2万"), (None, 1, "—")],
+)
+def test_fmt_number(value, decimals, text):
+    assert widgets.fmt_number(value, decimals) == text
+
+
+@pytest.mark.parametrize(
+    ("delta", "unit", "text"),
+    [(2.4, "", "▲2.4"), (-0.5, "%", "▼0.5个百分点"), (-0.5, "工作日", "▼0.5工作日"), (0.02, "%", "持平"),
+     (None, "", "—")],
+)
+def test_fmt_delta(delta, unit, text):
+    assert widgets.fmt_delta(delta, unit, 1) == text
+
+
+def test_flip_counter_tiles():
+    html = widgets.flip_counter(led.Counter("综合指数", 78.6, "", 1, 2.4, True))
+    assert html.count('class="fd"') == 3 and '<span class="good">▲2.4</span>' in html
+    html = widgets.flip_counter(led.Counter("满意率", 93.5, "%", 1, -0.5, False))
+    assert '<span class="bad">▼0.5个百分点</span>' in html
+
+
+def test_alert_list_scrolls_only_when_long():
+    few = [led.Alert("开化", "纳税指数", 77.2, "分", 1, None)] * widgets.ALERT_ROWS_VISIBLE
+    assert 'class="roll"' not in widgets.alerts(few, 0.0)
+    many = few * 2
+    html = widgets.alerts(many, 100.0)
+    # 12 rows × 2.5 s = 30 s per cycle; at epoch 100 the list is 10 s into its cycle
+    assert 'animation-duration:30.0s;animation-delay:-10.0s' in html
+    assert html.count("<li>") == 24  # drawn twice for a seamless loop
+
+
+def test_title_escapes_and_stamp():
+    stamp = widgets.stamp_text(dt.datetime(2026, 9, 30, 17, 45), dt.datetime(2026, 10, 8, 8, 10), None)
+    assert stamp == "数据截至 <b>2026-09-30</b> · 更新于 <b>2026-10-08 08:10</b>"
+    html = widgets.title_bar("<衢州>", dt.datetime(2026, 11, 24, 9, 5), stamp, True)
+    assert "&lt;衢州&gt;" in html and "led-stamp stale" in html and "星期二" in html and "09:05" in html
