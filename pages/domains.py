@@ -47,4 +47,4 @@ if key:
     unit = catalog.set_index("indicator_key").at[key, "unit"]
     codes = list(snap.districts()["district_code"])
     charts.trend(snap.series("indicator", key, codes), "value", f"{labels[key]}（各区县与全市）", unit,
-                 key="indicator_trend")
+                 key="indicator_trend", all_codes=codes)

@@ -34,15 +34,16 @@ st.query_params["districts"] = chosen
 df = snap.series(level, key, chosen)
 mode = st.segmented_control("比较方式", ["环比", "同比"], default="环比", key="mode") or "环比"
 if mode == "环比":
-    charts.trend(df, "value", f"{title}：逐季走势（环比）", unit, key="trend_qoq")
+    charts.trend(df, "value", f"{title}：逐季走势（环比）", unit, key="trend_qoq", all_codes=list(names))
 else:
     charts.trend(df.dropna(subset=["yoy"]), "yoy", f"{title}：较上年同期的变化（同比）",
-                 fmt.delta_unit(unit), key="trend_yoy")
+                 fmt.delta_unit(unit), key="trend_yoy", all_codes=list(names))
     if df["yoy"].isna().all():
         st.info("快照中还没有满一年的数据，暂无同比。")
 
 table = df.assign(区县=["全市" if c else n for c, n in zip(df["is_city"], df["district_name"])])
 table = table.pivot_table(index="period", columns="区县", values="value", sort=True).round(1)
+table = table[[c for c in ["全市", *names.values()] if c in table.columns]]
 partial = dict(zip(df["period"], df["is_partial"].astype(bool)))
 table = table.reset_index().rename(columns={"period": "季度"})
 table["季度"] = [fmt.period_label(p, partial.get(p, False)) for p in table["季度"]]

@@ -25,15 +25,22 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
     return fig
 
 
-def trend(df: pd.DataFrame, y: str, title: str, unit: str | None, key: str, height: int = 380) -> None:
-    """One line per district plus the city (dark, dashed); partial quarters hollow and shaded."""
+def trend(df: pd.DataFrame, y: str, title: str, unit: str | None, key: str, height: int = 380,
+          all_codes: list[str] | None = None) -> None:
+    """One line per district plus the city (dark, dashed); partial quarters hollow and shaded.
+
+    all_codes: every district in catalogue order, so a district keeps its colour whichever
+    others are selected.
+    """
     fig = go.Figure()
     periods = sorted(df["period"].unique())
     partial = sorted(df.loc[df["is_partial"].astype(bool), "period"].unique())
     groups = list(df.groupby(["is_city", "district_code"], sort=False))
-    for i, ((is_city, _code), g) in enumerate(groups):
+    order = list(all_codes or [c for (_, c), _ in groups])
+    for (is_city, code), g in groups:
         g = g.sort_values("period")
         name = "全市" if is_city else g["district_name"].iloc[0]
+        i = order.index(code) if code in order else len(order)
         colour = CITY_COLOUR if is_city else PALETTE[i % len(PALETTE)]
         symbols = ["circle-open" if p else "circle" for p in g["is_partial"].astype(bool)]
         text = [f"{fmt.value(v, unit)}{'（进行中）' if p else ''}" for v, p in zip(g[y], g["is_partial"].astype(bool))]
