@@ -9,7 +9,11 @@ canonical tables (only for indicators that passed the earlier layers, to avoid e
 
 from __future__ import annotations
 
-from kpi import schema, store
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+from kpi import schema, settings, store
 from kpi.compile import (
     TRANSACTION_SOURCES,
     ExprError,
@@ -141,11 +145,39 @@ def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -
     return p
 
 
+# Filter columns whose values come from the catalogue: a typo there silently selects nothing.
+_CATALOG_VOCAB = {"domain_key": ("domains.csv", "domain_key"), "topic": ("hotline_topics.csv", "topic"),
+                  "item_code": ("items.csv", "item_code")}
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(catalog: Path, file: str, column: str) -> frozenset[str] | None:
+    try:
+        with (catalog / file).open(encoding="utf-8-sig", newline="") as fh:
+            return frozenset(r[column] for r in csv.DictReader(fh) if r.get(column))
+    except (FileNotFoundError, KeyError):
+        return None  # another city's catalogue without this file: nothing to check against
+
+
+def _catalog_values(f, fpath: tuple, src: SourceMap) -> list[str]:
+    if f.column not in _CATALOG_VOCAB or f.op not in ("=", "!=", "in", "not_in"):
+        return []
+    file, column = _CATALOG_VOCAB[f.column]
+    known = _vocabulary(settings.catalog_dir(), file, column)
+    values = f.value if isinstance(f.value, tuple) else (f.value,)
+    unknown = [str(v) for v in values if known is not None and str(v) not in known]
+    if not unknown:
+        return []
+    return [(f"{src.where((*fpath, 'value'))}：筛选值 {'、'.join(unknown)} 不在目录 {file} 的 {column} 中，"
+             f"这个条件选不到任何记录。改法：改成 {file} 中已有的值，或先在目录中补上。")]
+
+
 def _columns_and_exprs(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
     p: list[str] = []
     columns = canonical_columns()[ind.source]
     for f_i, f in enumerate(ind.filters):
         fpath = (*path, "filters", f_i)
+        p += _catalog_values(f, fpath, src)
         if f.column not in columns:
             p.append(f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
                      f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。")

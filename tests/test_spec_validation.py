@@ -151,3 +151,12 @@ def test_cli_validate(tmp_path, capsys):
     assert main(["validate", "--metrics", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "bad.yaml 有 1 处问题" in out and "改法" in out
+
+
+def test_filter_value_missing_from_catalogue(tmp_path):
+    text = BASE.replace("          - {column: status, value: 已办结}",
+                        "          - {column: status, value: 已办结}\n          - {column: domain_key, value: startng_business}")
+    found = problems(tmp_path, text)
+    assert len(found) == 1
+    assert found[0].startswith(f"metrics.yaml 第 {line_of(text, 'startng_business')} 行，指标 I1（avg_days）")
+    assert "startng_business 不在目录 domains.csv" in found[0] and "改法" in found[0]
