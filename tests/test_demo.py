@@ -588,3 +588,73 @@ def test_cli_sample_load_publishes_a_snapshot(tmp_path, capsys):
     assert rc == 0
     assert store.current_snapshot_path() is not None
     assert "好差评明细_2026Q3.xlsx" in capsys.readouterr().out
+
+
+# ── the generator's calendar (expected days from the 国务院 holiday notices, by hand) ─────────
+
+@pytest.fixture(scope="module")
+def cal():
+    from etl.demo.timeline import WorkCalendar
+
+    return WorkCalendar(dt.date(2025, 9, 1), dt.date(2027, 1, 31))
+
+
+@pytest.mark.parametrize("start,k,expected", [
+    ("2026-02-13", 0, "2026-02-13"),  # same day
+    ("2026-02-13", 1, "2026-02-14"),  # Saturday 14 Feb is a 调休 working day
+    ("2026-02-13", 2, "2026-02-24"),  # 春节 15–23 Feb off
+    ("2026-02-15", 1, "2026-02-24"),  # from inside the holiday
+    ("2025-09-27", 1, "2025-09-28"),  # Sunday 28 Sep is a 调休 working day
+    ("2025-09-30", 1, "2025-10-09"),  # 国庆 1–8 Oct off
+    ("2027-01-01", 1, "2027-01-04"),  # 2027 unknown to chinese-calendar: weekdays only
+])
+def test_add_workdays(cal, start, k, expected):
+    i = cal.index(dt.date.fromisoformat(start))
+    got = cal.add_workdays(np.array([i]), np.array([k]))[0]
+    assert str(cal.days[got]) == expected
+
+
+@pytest.mark.parametrize("day,near", [
+    ("2026-02-10", True),   # five days before 春节
+    ("2026-03-10", True),   # the backlog, 15 days after the holiday
+    ("2026-04-15", False),
+    ("2025-10-03", False),  # 国庆 is not 春节
+])
+def test_near_spring_festival(cal, day, near):
+    i = cal.index(dt.date.fromisoformat(day))
+    assert bool(cal.near_festival(np.array([i]))[0]) is near
+
+
+def test_holidays_yaml_extends_the_calendar(tmp_path):
+    from etl.demo.timeline import WorkCalendar
+
+    (tmp_path / "holidays.yaml").write_text(
+        "years: [2027]\nholidays:\n  2027-01-01: 元旦\nworkdays:\n  2027-01-09: 调休上班\n",
+        encoding="utf-8")
+    c = WorkCalendar(dt.date(2026, 12, 28), dt.date(2027, 1, 15), tmp_path)
+    work = dict(zip((str(d) for d in c.days), c.is_work))
+    assert not work["2027-01-01"] and work["2027-01-09"] and work["2026-12-31"]
+    assert not work["2027-01-10"]  # an ordinary Sunday
+
+
+@pytest.mark.parametrize("text,label", [("2026Q4", "2026Q4"), ("2026q3", "2026Q3"), (" 2025 Q 1 ", "2025Q1")])
+def test_parse_period(text, label):
+    from etl.demo.timeline import parse_period
+
+    assert parse_period(text).label == label
+
+
+def test_hotline_night_and_holiday_calls_are_signed_next_working_morning(city, entries):
+    h = _hotline_frame(city, entries)
+    fmt = "%Y/%m/%d %H:%M"
+    recv = pd.to_datetime(h["来电时间"], format=fmt)
+    signed = pd.to_datetime(h["签收时间"], format=fmt)
+    signed_yet = signed.notna()  # a call on the cut-off's last evening is not signed yet
+    assert (~signed_yet).sum() < 5
+    recv, signed = recv[signed_yet], signed[signed_yet]
+    off = ~recv.dt.date.map(chinese_calendar.is_workday)
+    assert off.sum() > 100
+    assert signed[off].dt.date.map(chinese_calendar.is_workday).all()
+    minutes = signed[off].dt.hour * 60 + signed[off].dt.minute
+    assert (minutes >= 8 * 60 + 35).all()  # opening 8:30 plus at least five minutes
+    assert (signed >= recv).all()
