@@ -24,7 +24,7 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
     # Structure and rules are checked up front (SpecError before touching the warehouse); the
     # per-indicator EXPLAIN layer is skipped because the build runs the same SQL anyway — if it
     # fails, the full validation below turns the DuckDB error into the usual spec message.
-    spec = load_spec(metrics_path, check_sql=False)
+    spec = load_spec(metrics_path, check_sql=False, catalog_dir=catalog_dir)
     now = now or periods.now_local()
     con = store.connect_warehouse(data_dir)
     try:
@@ -33,7 +33,7 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
         try:
             facts = compute_marts(con, spec, now=now, catalog=catalog_dir)
         except duckdb.Error:
-            load_spec(metrics_path)  # raises SpecError naming the indicator, if the spec is at fault
+            load_spec(metrics_path, catalog_dir=catalog_dir)  # raises SpecError naming the indicator, if the spec is at fault
             raise
         meta = {
             "built_at": now.replace(microsecond=0).isoformat(),

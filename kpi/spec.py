@@ -283,7 +283,8 @@ def build_models(src: SourceMap) -> MetricsSpec:
         raise SpecError(_structure_problems(src, err), src.file) from None
 
 
-def load_spec(path: Path | str | None = None, *, check_sql: bool = True) -> MetricsSpec:
+def load_spec(path: Path | str | None = None, *, check_sql: bool = True,
+              catalog_dir: Path | str | None = None) -> MetricsSpec:
     """Read, build and validate metrics.yaml (default: settings.metrics_path()). Raises SpecError."""
     from kpi.validate_spec import (
         validate,  # late: validate_spec compiles SQL, which needs the models
@@ -297,7 +298,7 @@ def load_spec(path: Path | str | None = None, *, check_sql: bool = True) -> Metr
                         str(path)) from None
     src = parse_yaml(text, path.name)
     spec = build_models(src)
-    problems = validate(spec, src, check_sql=check_sql)
+    problems = validate(spec, src, check_sql=check_sql, catalog_dir=catalog_dir)
     if problems:
         raise SpecError(problems, path.name)
     return spec

@@ -30,15 +30,16 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def validate(spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True) -> list[str]:
+def validate(spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True, catalog_dir: Path | None = None) -> list[str]:
     problems: list[str] = []
+    catalog = settings.catalog_dir(catalog_dir)
     problems += _unique(spec, src)
     problems += _weights(spec, src)
     sql_ready: list[tuple[tuple, Indicator]] = []
     for i, dom in enumerate(spec.domains):
         for j, ind in enumerate(dom.indicators):
             path = ("domains", i, "indicators", j)
-            found = _indicator(spec, ind, path, src)
+            found = _indicator(spec, ind, path, src, catalog)
             problems += found
             if not found and ind.source in TRANSACTION_SOURCES:
                 sql_ready.append((path, ind))
@@ -96,7 +97,7 @@ def _weights(spec: MetricsSpec, src: SourceMap) -> list[str]:
     return problems
 
 
-def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
+def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path) -> list[str]:
     p: list[str] = []
     at = src.where
     better = "大" if ind.higher_is_better else "小"
@@ -118,7 +119,7 @@ def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -
                 if agg not in ("sum", "count", "count_if"):
                     p.append(f"{at((*path, 'ratio', part, 'agg'))}：比率的 {part} 不能用 {agg}。"
                              "改法：改为 count_if（按条件计件）、count（计件）或 sum（求和）。")
-        p += _columns_and_exprs(spec, ind, path, src)
+        p += _columns_and_exprs(spec, ind, path, src, catalog)
     # dtf bounds
     if ind.dtf.best == ind.dtf.worst:
         p.append(f"{at((*path, 'dtf'))}：dtf 的 best 与 worst 相等（{_fmt(ind.dtf.best)}），无法计算前沿距离得分。"
@@ -159,11 +160,11 @@ def _vocabulary(catalog: Path, file: str, column: str) -> frozenset[str] | None:
         return None  # another city's catalogue without this file: nothing to check against
 
 
-def _catalog_values(f, fpath: tuple, src: SourceMap) -> list[str]:
+def _catalog_values(f, fpath: tuple, src: SourceMap, catalog: Path) -> list[str]:
     if f.column not in _CATALOG_VOCAB or f.op not in ("=", "!=", "in", "not_in"):
         return []
     file, column = _CATALOG_VOCAB[f.column]
-    known = _vocabulary(settings.catalog_dir(), file, column)
+    known = _vocabulary(catalog, file, column)
     values = f.value if isinstance(f.value, tuple) else (f.value,)
     unknown = [str(v) for v in values if known is not None and str(v) not in known]
     if not unknown:
@@ -172,12 +173,12 @@ def _catalog_values(f, fpath: tuple, src: SourceMap) -> list[str]:
              f"这个条件选不到任何记录。改法：改成 {file} 中已有的值，或先在目录中补上。")]
 
 
-def _columns_and_exprs(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
+def _columns_and_exprs(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path) -> list[str]:
     p: list[str] = []
     columns = canonical_columns()[ind.source]
     for f_i, f in enumerate(ind.filters):
         fpath = (*path, "filters", f_i)
-        p += _catalog_values(f, fpath, src)
+        p += _catalog_values(f, fpath, src, catalog)
         if f.column not in columns:
             p.append(f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
                      f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。")

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     period = args.period or periods.latest_complete_period()
     periods.parse(period)
     out = Path(args.out or f"指标填报_{period}.xlsx")
-    spec = load_spec(settings.metrics_path(args.metrics))
+    spec = load_spec(settings.metrics_path(args.metrics), catalog_dir=args.catalog)
     rows = write_template(spec, period, out, settings.catalog_dir(args.catalog) if args.catalog else None)
     print(f"已生成 {out}：{rows} 行待填报（{periods.label_zh(period)}）。填好“指标值”列后运行 bizenv load {out.name}。")
     return 0

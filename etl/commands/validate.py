@@ -14,12 +14,13 @@ EXAMPLE = "  bizenv validate\n  bizenv validate --metrics 其他城市/metrics.y
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）")
+    parser.add_argument("--catalog", metavar="DIR", help="目录表所在文件夹，用于核对筛选值（默认：data/catalog）")
 
 
 def run(args: argparse.Namespace) -> int:
     path = settings.metrics_path(args.metrics)
     try:
-        spec = load_spec(path)
+        spec = load_spec(path, catalog_dir=args.catalog)
     except SpecError as err:
         print(str(err))
         return 1
