@@ -49,10 +49,13 @@ def timestamp_sql(text_sql: str, formats_param: str) -> str:
         f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({text_sql} AS DOUBLE) * 86400) AS BIGINT)"
         " * 1000000)"
     )
+    # Cheap tests first: most cells are 16–19 characters and parse with the first format; the
+    # regular expressions run only on what is left (serial numbers are short, zone suffixes rare).
     return (
         f"CASE WHEN {text_sql} IS NULL THEN NULL "
-        f"WHEN regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
-        f"ELSE try_strptime({cleaned}, {formats_param}) END"
+        f"WHEN length({text_sql}) < 16 AND regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
+        f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), "
+        f"CASE WHEN regexp_matches({text_sql}, '{_TZ_SUFFIX}') THEN try_strptime({cleaned}, {formats_param}) END) END"
     )
 
 

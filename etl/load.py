@@ -110,7 +110,7 @@ class Staged:
 
 
 def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, tmp: Path,
-               now: dt.datetime) -> Staged:
+               now: dt.datetime, step: Callable[[float, str], None] = lambda f, t: None) -> Staged:
     """Read, map, type, check and derive one export inside the scratch connection `mem`."""
     report = FileReport(file_name=path.name, path=str(path))
     profiles = [user] if user is not None else builtin_profiles()
@@ -118,6 +118,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
     report.source, report.profile = profile.source, profile.name
     plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
+    step(0.2, f"校验 {path.name}")
     mem.execute(plan.sql, plan.params)
     total, skipped, quarantined, extra = mem.execute(
         "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
@@ -131,6 +132,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     report.rows_quarantined = quarantined
     report.rows_loaded = total - skipped - quarantined - extra
     active = {d[0][2:] for d in mem.execute("SELECT * FROM checked LIMIT 0").description if d[0].startswith("f_")}
+    step(0.45, f"派生 {path.name}")
     p = validate.Params()
     canonical = derive.canonical_sql(profile, active, p)
     records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
@@ -155,6 +157,19 @@ def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.date
     keys = NATURAL_KEYS[source]
     content = [c for c in _columns(con, source) if c not in LINEAGE_ONLY and c not in keys]
     con.register("staged_records", records)
+    params = {"file": file_name, "load": load_id, "now": now, "source": source}
+    cols = ", ".join(q(c) for c in (*keys, *content, "period", "source_line"))
+    record_key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in keys)
+    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(source)})").fetchone()[0]:
+        # First load into an empty table: everything is an insert, no comparison needed.
+        con.execute(f"""
+            INSERT INTO {q(source)} BY NAME
+            SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version
+            FROM staged_records""", {k: params[k] for k in ("file", "load")})
+        con.execute(f"INSERT INTO lineage SELECT $source, {record_key}, $load, 'insert', NULL, $now FROM staged_records",
+                    {k: params[k] for k in ("source", "load", "now")})
+        con.unregister("staged_records")
+        return records.num_rows, 0, 0
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
     diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
     con.execute(f"""
@@ -163,8 +178,6 @@ def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.date
                CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
         FROM staged_records s LEFT JOIN {q(source)} t ON {on}""")
     con.unregister("staged_records")
-    params = {"file": file_name, "load": load_id, "now": now, "source": source}
-    cols = ", ".join(q(c) for c in (*keys, *content, "period", "source_line"))
     con.execute(f"""
         INSERT INTO {q(source)} BY NAME
         SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version
@@ -174,7 +187,6 @@ def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.date
         UPDATE {q(source)} AS t SET {sets}, source_file = $file, load_id = $load, version = t.version + 1
         FROM upsert_plan p WHERE p._action = 'update' AND {on.replace('s.', 'p.')}""",
                 {k: params[k] for k in ("file", "load")})
-    record_key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in keys)
     con.execute(f"""
         INSERT INTO lineage
         SELECT $source, {record_key}, $load, _action, _prev_load, $now
@@ -244,7 +256,8 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 progress(base, f"读取 {path.name}")
                 t0, started, now = time.perf_counter(), local_now(), local_now()
                 try:
-                    staged = stage_file(mem, path, n, catalog, source, user, root, Path(tmp), now)
+                    staged = stage_file(mem, path, n, catalog, source, user, root, Path(tmp), now,
+                                        lambda f, text, base=base: progress(base + share * f, text))
                 except FileRefused as err:
                     reports.append(FileReport(file_name=path.name, path=str(path), status="refused",
                                               message=str(err), seconds=time.perf_counter() - t0))
@@ -261,6 +274,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                     if not refreshed:  # once per run, inside the first file's transaction
                         catalog_mod.refresh_warehouse(wh, catalog)
                     write_file(wh, staged, started, now)
+                    progress(base + share * 0.95, f"提交 {path.name}")
                     wh.execute("COMMIT")
                     refreshed = True
                 except BaseException:

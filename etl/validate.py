@@ -33,6 +33,7 @@ UNKNOWN_INDICATOR = "指标未定义"
 LEVEL_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
 TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
+WHITESPACE = tuple(ord(c) for c in TRIM_CHARS)
 YES_WORDS = ("是", "true", "1", "y", "yes", "有", "已解决", "已整改", "涉企")
 NO_WORDS = ("否", "false", "0", "n", "no", "无", "未解决", "未整改", "不涉企")
 CN_QUARTER = {"一": "1", "二": "2", "三": "3", "四": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
@@ -73,6 +74,21 @@ class Plan:
     headers: dict[str, str]   # field → the export's header (or where the value came from)
 
 
+def clean_cell(cell: str, thorough: bool = False) -> str:
+    """SQL: the cell without surrounding whitespace (incl. full-width, nbsp, BOM); '' → NULL.
+
+    trim() with a character list is slow on millions of cells, so it runs only on cells that
+    start with whitespace or end with a space, tab or full-width space (cheap byte checks).
+    `thorough` (free text, where scraped exports pad with newlines) trims every cell.
+    """
+    if thorough:
+        return f"nullif(trim({cell}, '{TRIM_CHARS}'), '')"
+    starts = " OR ".join([f"ascii({cell}) <= 32"] + [f"ascii({cell}) = {c}" for c in (12288, 160, 65279)])
+    ends = " OR ".join(f"suffix({cell}, '{c}')" for c in (" ", "\t", "\u3000"))
+    return (f"CASE WHEN {starts} OR {ends} THEN nullif(trim({cell}, '{TRIM_CHARS}'), '') "
+            f"WHEN {cell} = '' THEN NULL ELSE {cell} END")
+
+
 def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:
     mapping = dict(spec.codes) if spec.type == "level" else {}
     mapping.update(spec.values)
@@ -105,8 +121,9 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     """The CREATE TABLE checked … statement for this export (see module docstring)."""
     p = Params()
     found, shown = field_sources(profile, headers)
-    trim = f"'{TRIM_CHARS}'"
-    cells = [f"nullif(trim(c{i}, {trim}), '')" for i in range(len(headers))]
+    cells = [f"k{i}" for i in range(len(headers))]
+    freetext = {found[n] for n, spec in profile.fields.items() if spec.type == "freetext" and n in found}
+    cleaned = ", ".join(f"{clean_cell(f'c{i}', i in freetext)} AS k{i}" for i in range(len(headers)))
     first_cell = f"coalesce({', '.join(cells)})"
     src_cols = [
         "line_no",
@@ -125,7 +142,7 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
                 parts.append(cells[found[name]])
             j = extract_column(spec, headers)
             if j is not None and spec.extract is not None:
-                parts += [f"nullif(regexp_extract(c{j}, {p(pat)}), '')" for pat in spec.extract.patterns]
+                parts += [f"nullif(regexp_extract(k{j}, {p(pat)}), '')" for pat in spec.extract.patterns]
             if spec.default is not None:
                 parts.append(p(spec.default))
             if not parts:
@@ -190,7 +207,8 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
         spec, f = fields[name], q("f_" + name)
         if spec.type in ("count", "number"):
             n = q("num_" + name)
-            typed_cols.append(f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE) AS {n}")
+            typed_cols.append(f"coalesce(TRY_CAST({f} AS DOUBLE), "
+                              f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE)) AS {n}")
             whole = f" OR {n} <> floor({n})" if spec.type == "count" else ""
             missing = f"{f} IS NULL" if spec.required else "FALSE"
             checks.append((f"({missing} OR ({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole})))",
@@ -228,22 +246,27 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
 
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
-WITH src AS (SELECT {', '.join(src_cols)} FROM {raw_view}),
+WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
+src AS (SELECT {', '.join(src_cols)} FROM cells),
 typed AS (SELECT {', '.join(typed_cols)} FROM src {' '.join(joins)}),
 judged AS (
     SELECT typed.*,
            CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason0,
            CASE WHEN is_skip THEN NULL ELSE {column} END AS column0
     FROM typed),
-hashed AS (
+hashed AS MATERIALIZED (
     SELECT judged.*, CASE WHEN reason0 IS NULL AND NOT is_skip THEN hash({', '.join(content) or "1"}) END AS content_hash
     FROM judged),
+repeated AS (  -- keys that occur more than once among the otherwise valid rows
+    SELECT {', '.join(f"{c} AS key{i}" for i, c in enumerate(key_cols))},
+           min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
+    FROM hashed WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1),
 dups AS (
     SELECT hashed.*,
-           content_hash IS NOT NULL AND min(content_hash) OVER k <> max(content_hash) OVER k AS dup_conflict,
-           content_hash IS NOT NULL AND row_number() OVER (PARTITION BY {', '.join(key_cols)}, content_hash ORDER BY line_no) > 1 AS dup_extra
-    FROM hashed
-    WINDOW k AS (PARTITION BY {', '.join(key_cols)}, content_hash IS NULL))
+           coalesce(rp.lo <> rp.hi, FALSE) AS dup_conflict,
+           coalesce(rp.lo = rp.hi AND hashed.line_no <> rp.first_line, FALSE) AS dup_extra
+    FROM hashed LEFT JOIN repeated rp
+      ON hashed.content_hash IS NOT NULL AND {' AND '.join(f"hashed.{c} = rp.key{i}" for i, c in enumerate(key_cols))})
 SELECT * EXCLUDE (reason0, column0),
        CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
        CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name

@@ -1,0 +1,86 @@
+"""ETL speed benchmark (run on demand, not part of the test suite):
+
+    uv run python -m tests.benchmarks.etl [--rows 1000000] [--keep DIR]
+
+Generates one approvals export of about --rows rows with the demo generator (`bizenv sample`'s
+code), then, in the same run and on the same file:
+  1. DuckDB alone: `CREATE TABLE … AS SELECT * FROM read_csv(file)` into a fresh database file;
+  2. bizenv: `load_files([file], build=False)` into a fresh data dir — reading, header mapping,
+     typing, every validation rule, PII, working days, upsert with lineage, quarantine, etl_runs;
+  3. bizenv again on the same file (the idempotent re-load: everything compared, nothing written);
+  4. publishing the snapshot (copying the warehouse; reported separately).
+Prints rows/second for each and the ratio load ÷ read_csv (the issue's bar: ≤ 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", metavar="DIR", help="keep the generated file and warehouse here")
+    args = parser.parse_args()
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bizenv-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["BIZENV_DATA_DIR"] = str(root / "warehouse")
+
+    from etl.demo import generate
+    from etl.load import load_files
+    from kpi import store
+    from kpi.build import build_and_publish
+
+    # One quarter at scale 1 writes ~8,000 approvals; scale it to the requested size.
+    probe = root / "probe"
+    generate(probe, scale=1, quarters=1, end_period="2026Q2", sources=("approvals",))
+    per_scale = json.loads((probe / "manifest.json").read_text(encoding="utf-8"))["files"][0]["data_rows"]
+    shutil.rmtree(probe)
+    t = time.perf_counter()
+    [path] = generate(root / "export", scale=args.rows / per_scale, quarters=1, end_period="2026Q2",
+                      sources=("approvals",))["approvals"]
+    rows = json.loads((root / "export" / "manifest.json").read_text(encoding="utf-8"))["files"][0]["data_rows"]
+    print(f"生成 {path.name}：{rows:,} 行，{path.stat().st_size / 1e6:.0f} MB，{time.perf_counter() - t:.1f} 秒")
+
+    ref_db = root / "read_csv.duckdb"
+    ref_db.unlink(missing_ok=True)
+    shutil.rmtree(root / "warehouse", ignore_errors=True)
+    t = time.perf_counter()
+    con = __import__("duckdb").connect(str(ref_db))  # the reference: DuckDB on its own
+    con.execute("CREATE TABLE approvals AS SELECT * FROM read_csv(?)", [str(path)])
+    n_ref = con.execute("SELECT count(*) FROM approvals").fetchone()[0]
+    con.close()
+    ref = time.perf_counter() - t
+    print(f"DuckDB read_csv → 表：{n_ref:,} 行，{ref:.2f} 秒，{n_ref / ref:,.0f} 行/秒")
+
+    steps: list[tuple[float, str]] = []
+    t = time.perf_counter()
+    [report] = load_files([path], build=False, progress=lambda f, text: steps.append((time.perf_counter(), text)))
+    first = time.perf_counter() - t
+    marks = [t] + [s[0] for s in steps]
+    print("  分步耗时：" + "，".join(f"{text.split()[0]} {end - start:.2f}s"
+                                 for (start, (end, text)) in zip(marks, steps)))
+    print(f"bizenv load（首次）：读取 {report.rows_read:,}，导入 {report.rows_loaded:,}，隔离 {report.rows_quarantined:,}，"
+          f"{first:.2f} 秒，{report.rows_read / first:,.0f} 行/秒")
+
+    t = time.perf_counter()
+    [again] = load_files([path], build=False)
+    second = time.perf_counter() - t
+    print(f"bizenv load（重复导入，未变 {again.rows_unchanged:,}）：{second:.2f} 秒，{again.rows_read / second:,.0f} 行/秒")
+
+    t = time.perf_counter()
+    build_and_publish(store.warehouse_path().parent)
+    print(f"发布快照：{time.perf_counter() - t:.2f} 秒")
+    print(f"比值 bizenv load ÷ DuckDB read_csv = {first / ref:.2f}（目标 ≤ 3）；重复导入 {second / ref:.2f}")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
