@@ -79,6 +79,7 @@ def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: 
                             "valign": "vcenter", "text_wrap": True})
     f_num = wb.add_format({"num_format": "0.0", "border": 1})
     f_int = wb.add_format({"num_format": "0", "border": 1})
+    f_signed = wb.add_format({"num_format": "+0.0;-0.0;0.0", "border": 1})
     f_text = wb.add_format({"border": 1})
     rag_formats: dict[tuple, object] = {}
 
@@ -112,7 +113,7 @@ def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: 
         ws.write(r, 0, "全市" if d.is_city else d.district_name, f_text)
         _num(ws, r, 1, d.score, rag_fmt("0.0", d.rag))
         _num(ws, r, 2, d.rank, f_int)
-        _num(ws, r, 3, d.score_qoq, f_num)
+        _num(ws, r, 3, d.score_qoq, f_signed)
         for key, (c0, unit) in starts.items():
             x = by_key.get((d.district_code, key))
             if x is None:
@@ -120,7 +121,7 @@ def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: 
             _num(ws, r, c0, x.value, rag_fmt(_value_format(unit), x.rag))
             _num(ws, r, c0 + 1, x.score, f_num)
             _num(ws, r, c0 + 2, x.rank, f_int)
-            _num(ws, r, c0 + 3, x.value_qoq, f_num)
+            _num(ws, r, c0 + 3, x.value_qoq, f_signed)
     ws.set_column(0, 0, 10)
     ws.set_column(1, 3, 9)
     ws.set_column(4, max(col - 1, 4), 9)
