@@ -5,6 +5,7 @@ import streamlit as st
 
 from kpi import queries, store
 from kpi.exports import csv_bytes, xlsx_bytes
+from ui import format as fmt
 from ui import state
 from ui.data import spec
 
@@ -46,8 +47,10 @@ total = snap.records_count(source, **args)
 size = 50
 pages = max(1, -(-total // size))
 c2 = st.columns([1, 1, 4])
-page = c2[0].number_input(f"页码（共 {pages} 页）", 1, pages, 1, key="page")
-c2[1].metric("记录数", f"{total:,}")
+if not 1 <= st.session_state.get("page", 1) <= pages:  # the filters changed under the pager
+    st.session_state["page"] = 1
+page = c2[0].number_input(f"页码（共 {pages} 页）", min_value=1, max_value=pages, step=1, key="page")
+c2[1].metric("记录数", fmt.count(total))
 frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args)
 if frame.empty:
     st.info("没有符合条件的记录。")

@@ -336,3 +336,12 @@ def test_snapshot_without_scores_points_to_build(isolated_data_dir):
     store.publish_snapshot(isolated_data_dir)
     at = open_page()
     assert any("bizenv build" in w.value for w in at.warning)
+
+
+def test_records_search_without_match_says_so(snapshot):
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    assert metrics(at)["记录数"][0] == "8"  # all districts, 2026Q3
+    at.text_input(key="q").input("不存在的内容").run()
+    assert not at.exception
+    assert metrics(at)["记录数"][0] == "0"
+    assert any("没有符合条件的记录" in i.value for i in at.info)
