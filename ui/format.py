@@ -100,11 +100,18 @@ def arrow(delta) -> str:
 
 
 def delta_text(delta, unit: str | None = None, digits: int = 1) -> str:
-    """'▲ +1.2 个百分点' — arrow, sign and unit, so colour is never the only signal."""
+    """'▲ +1.2 个百分点' — arrow, sign and unit, so colour is never the only signal.
+
+    A change that rounds to 0 at `digits` but is not zero gets one more decimal (▲ +0.04), so a
+    red or green change never reads "0.0".
+    """
     if missing(delta):
         return "—"
+    raw = float(delta)
+    if round(raw, digits) == 0 and round(raw, digits + 1) != 0:
+        digits += 1
     u = delta_unit(unit)
-    d = round(float(delta), digits)
+    d = round(raw, digits)
     return f"{arrow(d)} {signed(d, digits)}{(' ' + u) if u else ''}".strip()
 
 
