@@ -1,6 +1,6 @@
 """The scoring engine: canonical tables + MetricsSpec → the score marts, all in DuckDB SQL.
 
-Steps (each a temp table, so every stage can be inspected in a debugger with one SELECT):
+Steps (temp tables, so every stage can be inspected in a debugger with one SELECT):
   _meta     one row per indicator of the spec (bound parameters, never SQL text)
   _w_<src>  one scan per transaction source: filtered aggregates per (period, district)
   _raw      long form: (k, period, district, num, den, n) + the city-wide rows rolled up from
@@ -80,10 +80,8 @@ def _raw(con, plans: dict, city: str) -> None:
     city_parts: list[str] = []
     asof_parts: list[str] = []
     for source, plan in plans.items():
-        sql1, params1 = plan.stage1()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{source} AS {sql1}", params1)
-        sql2, params2, _ = plan.stage2(f"_r_{source}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _w_{source} AS {sql2}", params2)
+        sql, params = plan.single_query()  # stage 1 as a CTE feeding stage 2: one statement
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _w_{source} AS {sql}", params)
         asof_parts.append(f"SELECT period, max(as_of) AS as_of FROM _w_{source} GROUP BY period")
         for k, agg in plan.parts:
             den = f"den_{k}" if agg.den is not None else "NULL::DOUBLE"
@@ -199,8 +197,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                 {"city": city_code, "city_name": city_name})
 
     # ── indicators ──────────────────────────────────────────────────────────────────────
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _ind0 AS
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ind1 AS
         WITH g AS (
             SELECT p.period, p.pidx, p.is_partial, u.district_code, u.district_name, u.is_city, u.sort_order,
                    m.*, r.num, r.den, coalesce(r.n, 0) AS n,
@@ -208,11 +206,12 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                         WHEN coalesce(r.n, 0) > 0 THEN r.num END AS value_
             FROM _periods p CROSS JOIN _units u CROSS JOIN _meta m
             LEFT JOIN _raw r ON r.k = m.k AND r.period = p.period AND r.district_code = u.district_code)
+        , s AS (
         SELECT *, value_ IS NOT NULL AND n >= min_sample AS scored_,
                CASE WHEN value_ IS NOT NULL AND n >= min_sample
                     THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
-        FROM g""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ind1 AS SELECT *, {_rank(spec, 'period, k', 'scored_ AND NOT is_city')} AS rank FROM _ind0")
+        FROM g)
+        SELECT *, {_rank(spec, 'period, k', 'scored_ AND NOT is_city')} AS rank FROM s""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ind AS
         WITH x AS ({_changes('_ind1', 'k, district_code')})
@@ -238,8 +237,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         FROM x""")
 
     # ── domains ─────────────────────────────────────────────────────────────────────────
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _dom0 AS
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dom1 AS
         WITH a AS (
             SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
                    domain_id, domain_key, domain_label, domain_weight, domain_order,
@@ -247,7 +246,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                    sum(score * weight) FILTER (WHERE scored) / nullif(sum(weight) FILTER (WHERE scored), 0) AS raw_score,
                    count(*) AS n_indicators, count(*) FILTER (WHERE scored) AS n_scored,
                    count(*) FILTER (WHERE rag = 'red') AS n_red, count(*) FILTER (WHERE rag = 'green') AS n_green
-            FROM _ind GROUP BY ALL)
+            FROM _ind GROUP BY ALL),
+        s AS (
         SELECT *, coalesce(scored_weight, 0) + $eps >= $minw AND raw_score IS NOT NULL AS scored_,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS score,
                CASE WHEN n_scored = 0 THEN '无可评分指标'
@@ -255,8 +255,9 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                     THEN '可评分指标权重仅 ' || round(scored_weight * 100)::INTEGER || '%，不足 '
                          || round($minw * 100)::INTEGER || '%' END AS suppressed_reason,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS value_
-        FROM a""", {"eps": EPS, "minw": d.min_scored_weight})
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _dom1 AS SELECT *, {_rank(spec, 'period, domain_id', 'scored_ AND NOT is_city')} AS rank FROM _dom0")
+        FROM a)
+        SELECT *, {_rank(spec, 'period, domain_id', 'scored_ AND NOT is_city')} AS rank FROM s""",
+                {"eps": EPS, "minw": d.min_scored_weight})
     band_rag = ("CASE WHEN score IS NULL THEN NULL WHEN score < $red THEN 'red' "
                 "WHEN score >= $green THEN 'green' ELSE 'amber' END")
     change_cols = f"""
@@ -277,16 +278,17 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         FROM x""", bands)
 
     # ── overall ─────────────────────────────────────────────────────────────────────────
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _all0 AS
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _all1 AS
+        WITH a AS (
         SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
                sum(score * weight) FILTER (WHERE score IS NOT NULL)
                  / nullif(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS score,
                count(*) FILTER (WHERE score IS NOT NULL) AS n_domains_scored,
                sum(n_red) AS n_red
-        FROM _dom GROUP BY ALL""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _all1 AS SELECT *, score IS NOT NULL AS scored_, score AS value_,
-                    {_rank(spec, 'period', 'score IS NOT NULL AND NOT is_city')} AS rank FROM _all0""")
+        FROM _dom GROUP BY ALL)
+        SELECT *, score IS NOT NULL AS scored_, score AS value_,
+               {_rank(spec, 'period', 'score IS NOT NULL AND NOT is_city')} AS rank FROM a""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _all AS
         WITH x AS ({_changes('_all1', 'district_code')})
@@ -309,8 +311,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     con.execute(f"INSERT INTO domain_scores BY NAME SELECT {_mart_columns(con, 'domain_scores')} FROM _dom {order}, domain_order")
     con.execute(f"INSERT INTO overall_scores BY NAME SELECT {_mart_columns(con, 'overall_scores')} FROM _all {order}")
     as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
-    for t in ("_ind0", "_ind1", "_ind", "_dom0", "_dom1", "_dom", "_all0", "_all1", "_all", "_raw", "_meta",
-              "_units", "_periods", "_asof", "_districts", *(f"_{x}_{s}" for s in ("approvals", "hotline", "ratings") for x in "rw")):
+    for t in ("_ind1", "_ind", "_dom1", "_dom", "_all1", "_all", "_raw", "_meta", "_units", "_periods", "_asof",
+              "_districts", *(f"_w_{s}" for s in ("approvals", "hotline", "ratings"))):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {"city_code": city_code, "city_name": city_name, "current_period": current,
             "latest_complete_period": periods.previous(current), "data_as_of": as_of}
