@@ -14,6 +14,7 @@ so the command exits non-zero after saying exactly which file was refused and wh
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 import tempfile
@@ -122,7 +123,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     mem.execute(plan.sql, plan.params)
     total, skipped, quarantined, extra = mem.execute(
         "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
-    ).fetchone()
+    ).fetchall()[0]
     if total - skipped == 0:
         raise FileRefused(
             f"{path.name}：表头（第 {raw.header_line} 行）下面没有数据行"
@@ -131,7 +132,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     report.rows_skipped = skipped + extra + raw.blank_rows
     report.rows_quarantined = quarantined
     report.rows_loaded = total - skipped - quarantined - extra
-    active = {d[0][2:] for d in mem.execute("SELECT * FROM checked LIMIT 0").description if d[0].startswith("f_")}
+    active = plan.active
     step(0.45, f"派生 {path.name}")
     p = validate.Params()
     canonical = derive.canonical_sql(profile, active, p)
@@ -160,7 +161,7 @@ def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.date
     params = {"file": file_name, "load": load_id, "now": now, "source": source}
     cols = ", ".join(q(c) for c in (*keys, *content, "period", "source_line"))
     record_key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in keys)
-    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(source)})").fetchone()[0]:
+    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(source)})").fetchall()[0][0]:
         # First load into an empty table: everything is an insert, no comparison needed.
         con.execute(f"""
             INSERT INTO {q(source)} BY NAME
@@ -203,7 +204,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime) -> N
         con, r.source, staged.records, r.load_id, r.file_name, now)
     seen_before = con.execute(
         "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')", [r.sha256]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if seen_before and not (r.rows_inserted or r.rows_updated):
         r.status = "duplicate_file"
     # A file's quarantine is its current list of bad rows: a re-load of the same bytes replaces it.
@@ -250,11 +251,14 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
     refreshed = False
     share = 0.9 / len(paths)
     try:
-        with tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp, \
+                concurrent.futures.ThreadPoolExecutor(max_workers=1) as hasher:
             for n, path in enumerate(paths):
                 base = n * share
                 progress(base, f"读取 {path.name}")
                 t0, started, now = time.perf_counter(), local_now(), local_now()
+                # hashlib releases the GIL: the file's sha256 is computed while DuckDB reads it
+                digest = hasher.submit(_sha256, path)
                 try:
                     staged = stage_file(mem, path, n, catalog, source, user, root, Path(tmp), now,
                                         lambda f, text, base=base: progress(base + share * f, text))
@@ -263,7 +267,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                                               message=str(err), seconds=time.perf_counter() - t0))
                     continue
                 r = staged.report
-                r.sha256 = _sha256(path)
+                r.sha256 = digest.result()
                 r.load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
                 progress(base + share * 0.6, f"写入 {path.name}（{r.rows_loaded} 行）")
                 if wh is None:

@@ -253,7 +253,7 @@ def _finish_csv(con, path, encoding, text_path, headers, header_line, table, vie
     cells = [f"c{i}" for i in range(len(headers))]
     has_inner_newlines = con.execute(
         f"SELECT bool_or({' OR '.join(f'contains({c}, chr(10))' for c in cells)}) FROM {table}"
-    ).fetchone()[0] if _contains_quote(text_path) else False
+    ).fetchall()[0][0] if _contains_quote(text_path) else False
     if has_inner_newlines:
         nl = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cells)
         line = (f"({line} + coalesce(sum({nl}) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING "

@@ -72,6 +72,7 @@ class Plan:
     sql: str
     params: dict[str, object]
     headers: dict[str, str]   # field → the export's header (or where the value came from)
+    active: set[str]          # fields the export fills (a column, an extraction or a constant)
 
 
 def clean_cell(cell: str, thorough: bool = False) -> str:
@@ -244,6 +245,8 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     content = [q(c) for c in _content_columns(profile, active)]
     dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
 
+    typed_only = [n for n in active if fields[n].type in ("timestamp", "count", "number", "phone", "freetext")]
+    dropped = "".join(f", {q('f_' + n)}" for n in typed_only)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
@@ -267,11 +270,11 @@ dups AS (
            coalesce(rp.lo = rp.hi AND hashed.line_no <> rp.first_line, FALSE) AS dup_extra
     FROM hashed LEFT JOIN repeated rp
       ON hashed.content_hash IS NOT NULL AND {' AND '.join(f"hashed.{c} = rp.key{i}" for i, c in enumerate(key_cols))})
-SELECT * EXCLUDE (reason0, column0),
+SELECT * EXCLUDE (reason0, column0{dropped}),
        CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
        CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name
 FROM dups"""
-    return Plan(sql, p.used_in(sql), shown)
+    return Plan(sql, p.used_in(sql), shown, set(active))
 
 
 def quarantine_sql(profile: Profile, headers: list[str], raw_view: str) -> tuple[str, dict]:

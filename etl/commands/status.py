@@ -43,13 +43,13 @@ def _snapshot_time(con, path) -> str:
 
 
 def _has(con, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0])
 
 
 def _runs(con, limit: int) -> None:
     if not _has(con, "etl_runs"):
         return
-    total = con.execute("SELECT count(*) FROM etl_runs").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM etl_runs").fetchall()[0][0]
     print(f"\n导入记录（共 {total} 次，最近 {min(limit, total)} 次）：")
     for row in con.execute(
         "SELECT finished_at, file_name, source, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, "
@@ -73,7 +73,7 @@ def _rows(con) -> None:
         total = sum(n for _, n in rows)
         print(f"  {label}（共 {total:,}）：" + "  ".join(f"{p} {n:,}" for p, n in rows))
     if _has(con, "approvals"):
-        unknown = con.execute("SELECT count(*) FROM approvals WHERE NOT calendar_known").fetchone()[0]
+        unknown = con.execute("SELECT count(*) FROM approvals WHERE NOT calendar_known").fetchall()[0][0]
         if unknown:
             print(f"  注意：{unknown:,} 条办件的日期超出已知节假日日历，工作日按周一至周五计算；"
                   "请在 data/catalog/holidays.yaml 中补充该年份的放假安排。")
