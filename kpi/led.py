@@ -31,6 +31,8 @@ from kpi import settings, store
 
 TZ = ZoneInfo("Asia/Shanghai")
 N_TREND_QUARTERS = 8
+MAX_GRID_INDICATORS = 6  # columns of a view's district × indicator grid (readable from 5 m)
+MAX_COUNTERS = 6
 
 # The headline indicators (metrics.yaml `headline:` overrides this order when present).
 DEFAULT_HEADLINE = (
@@ -450,8 +452,10 @@ def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def _decimals(unit: str | None) -> int:
-    return 0 if unit in ("件", "个", "次", "户") else 1
+def _decimals(unit: str | None, values=()) -> int:
+    """One decimal, none for large magnitudes (1,702 元, 164 天 reads better than 163.7)."""
+    big = [abs(v) for v in values if v is not None and not pd.isna(v)]
+    return 0 if big and max(big) >= 100 and unit not in ("%",) else 1
 
 
 def view_title(board: Board, key: str) -> str:
@@ -511,7 +515,7 @@ def _alerts(board: Board, ind: pd.DataFrame) -> list[Alert]:
     red = red.sort_values(["d_order", "indicator_key", "x_order"])
     return [
         Alert(names.get(r.district_code, r.district_name or ""), str(r.label_zh), _num(r.value),
-              r.unit or "", _decimals(r.unit), _num(r.warn))
+              r.unit or "", _decimals(r.unit, [r.value]), _num(r.warn))
         for r in red.itertuples()
     ]
 
@@ -521,7 +525,7 @@ def _city_counter(ind: pd.DataFrame, period: str, key: str) -> Counter | None:
     if row.empty:
         return None
     r = row.iloc[0]
-    return Counter(str(r["label_zh"]), _num(r["value"]), r["unit"] or "", _decimals(r["unit"]),
+    return Counter(str(r["label_zh"]), _num(r["value"]), r["unit"] or "", _decimals(r["unit"], [r["value"]]),
                    _num(r["value_qoq"]), _good(r["trend_qoq"]))
 
 
@@ -588,7 +592,7 @@ def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
                                     _good(c["trend_qoq"])))
     for k in catalogue["indicator_key"]:
         counter = _city_counter(ind, p, k)
-        if counter and len(counters) < 6:
+        if counter and len(counters) < MAX_COUNTERS:
             counters.append(counter)
     if domain_key is not None:
         ranked = ds[(ds["period"] == p) & (~ds["is_city"])]
@@ -602,7 +606,7 @@ def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
         sel = now_rows[(now_rows["indicator_key"] == rank_key) & (~now_rows["is_city"])]
         unit = str(sel["unit"].iloc[0] or "") if not sel.empty else ""
         label = str(sel["label_zh"].iloc[0]) if not sel.empty else ""
-        ranking = _rank_rows(sel, board, "value", unit, _decimals(unit), "value_qoq")
+        ranking = _rank_rows(sel, board, "value", unit, _decimals(unit, list(sel["value"])), "value_qoq")
         ranking_title = f"区县排名 · {label}"
         trend_frame = ind[ind["is_city"] & (ind["indicator_key"] == rank_key)]
         trend_col, trend_unit = "value", unit
@@ -610,14 +614,20 @@ def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
     horses, snails = _honours(ranking)
     cells = {(r.district_code, r.indicator_key): (_num(r.value), r.rag if isinstance(r.rag, str) else None)
              for r in now_rows[~now_rows["is_city"]].itertuples()}
-    keys = list(catalogue["indicator_key"])
+    n_indicators = len(catalogue)
+    keys = list(catalogue["indicator_key"])[:MAX_GRID_INDICATORS]
+    catalogue = catalogue.head(MAX_GRID_INDICATORS)
+    col_decimals = [_decimals(u, list(now_rows.loc[now_rows["indicator_key"] == k, "value"]))
+                    for k, u in zip(keys, catalogue["unit"])]
     rows = [(d.name, [cells.get((d.district_code, k), (None, None)) for k in keys])
             for d in board.districts.itertuples()]
     columns = [f"{lab}（{u}）" if u else str(lab) for lab, u in zip(catalogue["label_zh"], catalogue["unit"])]
     return ViewData(
         key=key, title=title, counters=counters, ranking_title=ranking_title, ranking=ranking,
-        grid_title="区县 × 指标", grid_columns=columns, grid_rows=rows,
-        grid_decimals=[_decimals(u) for u in catalogue["unit"]],
+        grid_title="区县 × 指标" + (f"（{MAX_GRID_INDICATORS}/{n_indicators} 项）"
+                                   if n_indicators > MAX_GRID_INDICATORS else ""),
+        grid_columns=columns, grid_rows=rows,
+        grid_decimals=col_decimals,
         trend_title=trend_title, trend=_trend(trend_frame, p, trend_col), trend_unit=trend_unit,
         horses=horses, snails=snails, alerts=_alerts(board, ind),
     )

@@ -239,7 +239,8 @@ def test_no_snapshot_at_all(isolated_data_dir):
 
 @pytest.mark.parametrize(
     ("value", "decimals", "text"),
-    [(78.6, 1, "78.6"), (1250.0, 0, "1,250"), (9999.0, 0, "9,999"), (12345.0, 0, "1.2万"), (None, 1, "—")],
+    [(78.6, 1, "78.6"), (1250.0, 0, "1,250"), (10074.0, 0, "10,074"), (123456.0, 0, "12.3万"),
+     (None, 1, "—")],
 )
 def test_fmt_number(value, decimals, text):
     assert widgets.fmt_number(value, decimals) == text

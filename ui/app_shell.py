@@ -40,7 +40,12 @@ def run(pages: dict) -> None:
     _bootstrap_demo()
     led_pages = [p for section in pages.values() for p in section if p.url_path == LED_URL_PATH]
     if led_pages and _led_requested():
-        # The LED page alone, navigation hidden: no sidebar, no menu, nothing to click on a kiosk.
-        st.navigation(led_pages, position="hidden").run()
+        # Navigation hidden: no sidebar, no menu, nothing to click on a kiosk. All pages stay
+        # registered (a page alone would become the default, served at "/" rather than "/led").
+        page = st.navigation(pages, position="hidden")
+        if page.url_path != LED_URL_PATH:  # ?mode=led on another page
+            params = {k: v for k, v in st.query_params.to_dict().items() if k != "mode"}
+            st.switch_page(led_pages[0], query_params=params)
+        page.run()
         return
     st.navigation(pages).run()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 CHROME = ["stHeader", "stToolbar", "stSidebar", "stSidebarNav", "stStatusWidget", "stMainMenu",
           "stDecoration", "stExpandSidebarButton", "stSidebarCollapsedControl"]
-ERROR_WORDS = ("Traceback", "Error", "Exception", "错误")
+ERROR_WORDS = ("Traceback", "Error", "Exception", "错误", "Page not found")
 
 # In the page: every Streamlit chrome element that is visible, scroll extents, clipped text and
 # overlapping panels (bounding boxes compared pairwise, 1 px tolerance).
@@ -152,6 +152,20 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
     finally:
         a.close()
         b.close()
+
+
+def test_mode_query_opens_the_screen_and_dashboard_keeps_its_navigation(browser, led_app):
+    page = _open(browser, f"{led_app.url}/?mode=led&views=ratings")
+    try:
+        assert page.url.endswith("/led?views=ratings")
+        assert page.get_attribute("[data-view]", "data-view") == "ratings"
+        _assert_clean(page)
+        page.goto(led_app.url + "/")  # the dashboard: sidebar navigation, no LED canvas or CSS
+        page.wait_for_selector("[data-testid=stSidebarNav]", timeout=30_000)
+        assert page.locator(".led-frame").count() == 0
+        assert page.evaluate("getComputedStyle(document.body).overflow") != "hidden"
+    finally:
+        page.close()
 
 
 def test_stale_stamp_turns_amber(browser, led_app):

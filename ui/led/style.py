@@ -96,6 +96,14 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
   text-align: center; color: #fff; }
 .led-kpi .unit { font-size: 24U; color: #cfe3ff; margin-left: 4U; line-height: 1.6; }
 .led-kpi .na { font-size: 56U; color: MUTED; line-height: 74U; }
+.led-kpi.long .lab { font-size: 22U; white-space: normal; text-align: center; line-height: 1.15;
+  max-height: 52U; overflow: hidden; }
+.led-kpi.long .fd { height: 64U; line-height: 64U; font-size: 50U; width: 38U; }
+.led-kpi.long .fs { line-height: 64U; font-size: 48U; }
+.led-kpi.long .na { line-height: 64U; }
+.led-kpi.wide .num { gap: 3U; }
+.led-kpi.wide .fd { width: 34U; font-size: 48U; }
+.led-kpi.wide .fs { width: 12U; }
 .led-kpi .delta { font-size: 22U; white-space: nowrap; color: MUTED; }
 @keyframes led-flip { from { transform: rotateX(80deg); opacity: .2; } to { transform: none; opacity: 1; } }
 
@@ -154,7 +162,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 .led-grid .c { display: flex; align-items: center; justify-content: center; border-radius: 4U;
   font-size: 24U; font-weight: 800; color: #fff; white-space: nowrap; overflow: hidden; }
 .led-grid.wide .c { font-size: 34U; }
-.led-grid.wide .hd { font-size: 24U; }
+.led-grid.wide .hd { font-size: 22U; }
 .led-legend { display: flex; gap: 22U; font-size: 20U; color: MUTED; margin-top: 8U; justify-content: flex-end; }
 .led-legend i { display: inline-block; width: 18U; height: 18U; border-radius: 3U; margin-right: 6U;
   vertical-align: middle; }

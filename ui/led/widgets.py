@@ -29,10 +29,10 @@ SHORT_DOMAIN = {
 
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:
-    """96.2 / 1,250 / 12.3万 (counts of ten thousand and more in 万, so tiles always fit)."""
+    """96.2 / 10,074 / 12.3万 (whole numbers of 100,000 and more in 万, so the tiles always fit)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if decimals == 0 and abs(value) >= 10000:
+    if decimals == 0 and abs(value) >= 100000:
         return f"{value / 10000:.1f}万"
     return f"{value:,.{decimals}f}"
 
@@ -115,8 +115,9 @@ def flip_counter(c: led.Counter) -> str:
         digits = "".join(parts)
     unit = f'<span class="unit">{escape(c.unit)}</span>' if c.unit else ""
     delta = fmt_delta(c.delta, c.unit, c.decimals)
+    size = (" long" if len(c.label) > 8 else "") + (" wide" if len(text) >= 6 else "")
     return (
-        f'<div class="led-kpi" data-label="{escape(c.label)}" data-value="{escape(text)}">'
+        f'<div class="led-kpi{size}" data-label="{escape(c.label)}" data-value="{escape(text)}">'
         f'<div class="lab">{escape(c.label)}</div>'
         f'<div class="num">{digits}{unit}</div>'
         f'<div class="delta">较上季 <span class="{tone(c.good)}">{escape(delta)}</span></div></div>'
@@ -190,9 +191,9 @@ def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -
     head_cls = "hd v" if many else "hd"
     labels = [SHORT_DOMAIN.get(c, c) for c in columns] if many else columns
     first = "92U" if many else "120U"
+    head = 150 if many else (96 if max(len(c) for c in columns) <= 12 else 118)
     template = (f"grid-template-columns: calc({first[:-1]} * var(--u)) repeat({len(columns)}, 1fr);"
-                f"grid-template-rows: {'calc(150 * var(--u))' if many else 'calc(96 * var(--u))'}"
-                f" repeat({len(rows)}, 1fr);")
+                f"grid-template-rows: calc({head} * var(--u)) repeat({len(rows)}, 1fr);")
     cells = ['<div class="hd"></div>'] + [f'<div class="{head_cls}">{escape(lab)}</div>' for lab in labels]
     for name, values in rows:
         cells.append(f'<div class="rh">{escape(name)}</div>')
