@@ -184,17 +184,20 @@ class SourceMap:
         return f"{self.file} 第 {self.line(path)} 行，{self.entry(path)}"
 
 
-def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int]):
+def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int], dupes: list[tuple[Path_, int]]):
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            out[key] = _to_python(value_node, (*path, key), lines)
+            if key in out:  # YAML keeps the last one silently; a spec must not
+                dupes.append(((*path, key), key_node.start_mark.line + 1))
+                continue
+            out[key] = _to_python(value_node, (*path, key), lines, dupes)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, (*path, i), lines) for i, child in enumerate(node.value)]
+        return [_to_python(child, (*path, i), lines, dupes) for i, child in enumerate(node.value)]
     # Scalars: let the safe constructor resolve the tag (int, float, bool, null, str).
     return _scalar(node)
 
@@ -218,8 +221,13 @@ def parse_yaml(text: str, file: str) -> SourceMap:
         raise SpecError([(f"{file} 第 {line} 行：YAML 语法错误（{getattr(err, 'problem', err)}）。"
                           "改法：检查该行的缩进、冒号后的空格和引号是否成对。")], file) from None
     lines: dict[Path_, int] = {}
-    raw = _to_python(node, (), lines) if node is not None else None
-    return SourceMap(file=file, lines=lines, raw=raw)
+    dupes: list[tuple[Path_, int]] = []
+    raw = _to_python(node, (), lines, dupes) if node is not None else None
+    src = SourceMap(file=file, lines=lines, raw=raw)
+    if dupes:
+        raise SpecError([f"{file} 第 {line} 行，{src.entry(path)}：字段 {path[-1]} 重复出现（第 {src.line(path)} 行已写过）。"
+                         "改法：删除其中一个。" for path, line in dupes], file)
+    return src
 
 
 _MSG_BY_TYPE = {

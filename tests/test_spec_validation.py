@@ -160,3 +160,11 @@ def test_filter_value_missing_from_catalogue(tmp_path):
     assert len(found) == 1
     assert found[0].startswith(f"metrics.yaml 第 {line_of(text, 'startng_business')} 行，指标 I1（avg_days）")
     assert "startng_business 不在目录 domains.csv" in found[0] and "改法" in found[0]
+
+
+def test_duplicate_field_in_an_entry(tmp_path):
+    text = BASE.replace("        weight: 0.4\n", "        weight: 0.4\n        weight: 0.5\n")
+    found = problems(tmp_path, text)
+    expected = (f"metrics.yaml 第 {line_of(text, 'weight: 0.5')} 行，指标 I2（loan_rate）：字段 weight 重复出现"
+                f"（第 {line_of(text, 'weight: 0.4')} 行已写过）。改法：删除其中一个。")
+    assert found == [expected]
