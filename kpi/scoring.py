@@ -229,8 +229,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * sign END', 'band')} AS trend_qoq,
                {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * sign END', 'band')} AS trend_yoy,
                CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL
-                    WHEN (value_ - warn) * sign < 0 THEN 'red'
-                    WHEN (value_ - advanced) * sign >= 0 THEN 'green'
+                    WHEN (value_ - warn) * sign < -{EPS} THEN 'red'
+                    WHEN (value_ - advanced) * sign >= -{EPS} THEN 'green'
                     ELSE 'amber' END AS rag,
                warn, advanced, dtf_best, dtf_worst,
                pidx, sort_order, domain_weight, domain_label, domain_order, k
@@ -258,8 +258,9 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         FROM a)
         SELECT *, {_rank(spec, 'period, domain_id', 'scored_ AND NOT is_city')} AS rank FROM s""",
                 {"eps": EPS, "minw": d.min_scored_weight})
-    band_rag = ("CASE WHEN score IS NULL THEN NULL WHEN score < $red THEN 'red' "
-                "WHEN score >= $green THEN 'green' ELSE 'amber' END")
+    # EPS: a score of 84.99999999999999 is the 85.0 a user sees, so it is green.
+    band_rag = (f"CASE WHEN score IS NULL THEN NULL WHEN score < $red - {EPS} THEN 'red' "
+                f"WHEN score >= $green - {EPS} THEN 'green' ELSE 'amber' END")
     change_cols = f"""
                rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
                score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,

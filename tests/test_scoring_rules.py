@@ -247,7 +247,7 @@ domains:
     weight: 1
     indicators:
       - {id: S1, key: s1, label_zh: 一, description: 测试, unit: 分, source: reports,
-         direction: higher_is_better, weight: 0.5, dtf: {best: 10, worst: 0}, neutral_band: 2}
+         direction: higher_is_better, weight: 0.5, dtf: {best: 10, worst: 0}, neutral_band: 2, warn: 7, advanced: 9}
       - {id: S2, key: s2, label_zh: 二, description: 测试, unit: 天, source: reports,
          direction: lower_is_better, weight: 0.5, dtf: {best: 0, worst: 10}, neutral_band: 2}
 """
@@ -295,3 +295,15 @@ def test_trend_rule(delta, band, expected):
 
     con = store.connect_memory()
     assert con.execute(f"SELECT {_trend('d', 'b')} FROM (SELECT ?::DOUBLE AS d, ?::DOUBLE AS b)", [delta, band]).fetchone() == (expected,)
+
+
+@pytest.mark.parametrize("value,rag", [
+    (0.07 * 100, "amber"),        # 7.000000000000001: the 7.0 a user sees is not worse than warn 7
+    (6.9999999999999, "amber"),   # float noise below the threshold still counts as 7
+    (6.99, "red"),
+    (8.9999999999999, "green"),   # = advanced 9 up to float noise
+])
+def test_rag_thresholds_ignore_float_noise(tmp_path, value, rag):
+    con = _small(tmp_path, 2, {("2025Q1", "330801", "s1"): value})
+    got = con.execute("SELECT rag FROM indicator_scores WHERE indicator_key = 's1' AND district_code = '330801'").fetchone()
+    assert got == (rag,)
