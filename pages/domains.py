@@ -16,18 +16,21 @@ domain = state.domain_picker(snap, top[2])
 st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
 
 ranking = snap.domain_ranking(period, domain)
+came_from = st.query_params.get("district")  # the district of a clicked heatmap cell: tinted below
 left, right = st.container(), st.container()
 with left:
     st.subheader("区县排名")
     st.caption("点击一行查看该区县画像。")
-    code = tables.domain_ranking(ranking, key="domain_rank", name=f"领域排名_{domain}_{period}")
+    code = tables.domain_ranking(ranking, key="domain_rank", name=f"领域排名_{domain}_{period}",
+                                 highlight=came_from)
     if code:
         state.go("district", period=period, district=code)
 with right:
     st.subheader("各指标表现")
     st.caption("点击一行查看该区县、该指标背后的明细记录。灰色“—”表示样本不足或无数据，不评分、不排名。")
     ind = snap.indicators(period, domain)
-    pick = tables.indicator_matrix(ind, key="indicator_rows", name=f"领域指标_{domain}_{period}")
+    pick = tables.indicator_matrix(ind, key="indicator_rows", name=f"领域指标_{domain}_{period}",
+                                   highlight=came_from)
     if pick is not None:
         state.go("records", period=period, district=pick["district_code"], source=pick["source"],
                  domain=domain, indicator=pick["indicator_key"])

@@ -32,7 +32,9 @@ chosen = c[2].multiselect("区县（可多选）", list(names), default=url_code
 st.query_params["districts"] = chosen
 
 df = snap.series(level, key, chosen)
-mode = st.segmented_control("比较方式", ["环比", "同比"], default="环比", key="mode") or "环比"
+mode = st.segmented_control("比较方式", ["环比", "同比"], key="mode",
+                            default="同比" if st.query_params.get("mode") == "同比" else "环比") or "环比"
+st.query_params["mode"] = mode
 if mode == "环比":
     charts.trend(df, "value", f"{title}：逐季走势（环比）", unit, key="trend_qoq", all_codes=list(names))
 else:

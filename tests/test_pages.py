@@ -306,6 +306,7 @@ def test_trends_year_over_year(snapshot):
     at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
     at.segmented_control(key="mode").set_value("同比").run()
     assert not at.exception
+    assert at.query_params["mode"] in ("同比", ["同比"])
     assert len(at.get("plotly_chart")) == 1
     # only 2026Q4 has a quarter a year before in the fixture (2025Q4): no "no YoY yet" notice
     assert not any("暂无同比" in i.value for i in at.info)

@@ -181,8 +181,14 @@ def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def domain_ranking(dr: pd.DataFrame, key: str, name: str) -> str | None:
-    """Districts on one domain (city on top, not ranked); returns the clicked district code."""
+HIGHLIGHT = "#ddf4ff"
+
+
+def domain_ranking(dr: pd.DataFrame, key: str, name: str, highlight: str | None = None) -> str | None:
+    """Districts on one domain (city on top, not ranked); returns the clicked district code.
+
+    highlight: a district code whose row is tinted (the one the user came from).
+    """
     table = pd.DataFrame({
         "排名": dr["rank"].astype("Int64"),
         "区县": ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"])],
@@ -196,14 +202,14 @@ def domain_ranking(dr: pd.DataFrame, key: str, name: str) -> str | None:
         "名次变化": [fmt.rank_change_colour(v) for v in dr["rank_change"]],
         "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(dr["score_qoq"], dr["trend_qoq"])],
         "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in dr["rag"]],
-    })
+    }, backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]})
     row = selected_row(show(table, key, name, styler=styler, select="single-row"))
     if row is None or row >= len(dr) or bool(dr.iloc[row]["is_city"]):
         return None
     return str(dr.iloc[row]["district_code"])
 
 
-def indicator_matrix(ind: pd.DataFrame, key: str, name: str):
+def indicator_matrix(ind: pd.DataFrame, key: str, name: str, highlight: str | None = None):
     """One row per indicator × district: value, n, score, rank, RAG, QoQ; returns the clicked row."""
     table = pd.DataFrame({
         "指标": ind["label_zh"].to_numpy(),
@@ -219,7 +225,7 @@ def indicator_matrix(ind: pd.DataFrame, key: str, name: str):
     styler = styled(table, colours={
         "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
         "环比": [fmt.delta_colour(v, d, t) for v, d, t in zip(ind["value_qoq"], ind["direction"], ind["trend_qoq"])],
-    })
+    }, backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in ind["district_code"]]})
     row = selected_row(show(table, key, name, styler=styler, select="single-row", height=420))
     if row is None or row >= len(ind):
         return None
