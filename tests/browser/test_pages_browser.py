@@ -6,6 +6,7 @@ tests/artifacts/ for a person to look at."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +78,20 @@ def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
     page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=30_000)
     assert page.locator('[data-testid="stDataFrame"]').count() == 2  # ranking + heatmap
     shoot(page, artifacts, "browser_overview")
+
+    # the ranking's CSV download: UTF-8 with BOM, Chinese headers, the fixture's scores
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="下载 CSV").first.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "排名,区县,综合指数,名次变化,环比,红色指标,等级"
+    assert "柯城区,88.1" in text
+
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="下载 2026Q3 季度评议材料（XLSX）").click()
+    assert info.value.suggested_filename == "2026Q3季度评议材料.xlsx"
+    assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a zip: an XLSX workbook
 
 
 def test_ranking_click_opens_district_then_records(app, page, artifacts):
