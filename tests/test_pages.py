@@ -346,3 +346,17 @@ def test_records_search_without_match_says_so(snapshot):
     assert not at.exception
     assert metrics(at)["记录数"][0] == "0"
     assert any("没有符合条件的记录" in i.value for i in at.info)
+
+
+def test_broken_metrics_yaml_is_reported_and_pages_still_work(snapshot, tmp_path, monkeypatch):
+    bad = tmp_path / "metrics.yaml"
+    bad.write_text("version: '1'\ndomains: [\n", encoding="utf-8")
+    monkeypatch.setenv("BIZENV_METRICS", str(bad))
+    at = open_page("pages/data_status.py")
+    assert any("metrics.yaml" in e.value and "YAML" in e.value for e in at.error)
+    at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline",
+                   indicator="hotline_resolution_rate")
+    assert any("未取到该指标" in i.value for i in at.info)  # falls back to source + district + quarter
+    assert len(table(at, "records_table")) == 4
+    at = open_page("pages/domains.py", domain="government_services")
+    assert "最优值" in table(at, "definitions").columns  # what the marts carry
