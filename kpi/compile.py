@@ -23,9 +23,14 @@ from kpi.spec import Aggregate, Filter, Indicator, MetricsSpec
 TRANSACTION_SOURCES = ("approvals", "hotline", "ratings")
 
 # Functions and keywords an expression may use (lower case). Deliberately no table functions.
-ALLOWED_WORDS = frozenset(
-    ["and", "or", "not", "is", "null", "true", "false", "in", "between", "like", "ilike", "case", "when", "then", "else", "end", "cast", "as", "coalesce", "nullif", "abs", "round", "floor", "ceil", "least", "greatest", "sign", "date_diff", "datediff", "date_part", "epoch", "extract", "year", "quarter", "month", "day", "hour", "minute", "second", "date", "timestamp", "interval", "lower", "upper", "length", "trim", "strftime", "integer", "bigint", "double", "varchar", "boolean", "distinct"]
-)
+ALLOWED_WORDS = frozenset({
+    "and", "or", "not", "is", "null", "true", "false", "in", "between", "like", "ilike", "case",
+    "when", "then", "else", "end", "cast", "as", "coalesce", "nullif", "abs", "round", "floor",
+    "ceil", "least", "greatest", "sign", "date_diff", "datediff", "date_part", "epoch", "extract",
+    "year", "quarter", "month", "day", "hour", "minute", "second", "date", "timestamp", "interval",
+    "lower", "upper", "length", "trim", "strftime", "integer", "bigint", "double", "varchar",
+    "boolean", "distinct",
+})
 
 _TOKEN = re.compile(
     r"""\s*(?:
