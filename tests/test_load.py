@@ -246,3 +246,35 @@ def test_cli_status_reports_snapshot_loads_rows_and_quarantine(capsys):
     assert "approvals_dirty.csv  [approvals] 读取 15 导入 4 隔离 8 跳过 3" in out
     assert "办件（共 4）：2026Q1 1  2026Q3 3" in out
     assert "[approvals] 同一文件内编号重复且内容不同：2 行" in out
+
+
+def test_source_option_names_the_missing_columns_of_that_source(tmp_path, first_export):
+    with pytest.raises(FileRefused) as err:
+        load_files([first_export], source="hotline")
+    message = str(err.value)
+    # 受理时间 is also a hotline header (来电时间 or 受理时间), so only the ticket number is missing
+    assert "按12345工单（内置:hotline）读取，缺少必需的列：工单编号 或 工单号。" in message
+    assert "办件编号、事项编码、所属区县" in message          # the headers that were found
+
+
+def test_a_profile_constant_fills_a_column_the_export_lacks(tmp_path):
+    export = write(tmp_path / "柯城区自建系统.csv", ["流水号,受理时间,办结时间", "KC-1,2026-07-01 09:00,2026-07-02 09:00"])
+    profile = tmp_path / "柯城.yaml"
+    profile.write_text("source: approvals\nfields:\n  case_id: {headers: [流水号]}\n  district: {constant: 柯城区}\n",
+                       encoding="utf-8")
+    [report] = load_files([export], profile=profile, build=False)
+    assert (report.profile, report.rows_loaded) == ("柯城.yaml", 1)
+    assert rows("SELECT case_id, district_code, workdays_used FROM approvals") == [("KC-1", "330802", 1)]
+
+
+def test_a_broken_user_profile_lists_every_problem(tmp_path, first_export):
+    from kpi.errors import SpecError
+
+    profile = tmp_path / "坏画像.yaml"
+    profile.write_text("source: approvals\ndate_formats: ['yyyy-mm-dd']\nfields:\n  caseid: {headers: [编号]}\n",
+                       encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_files([first_export], profile=profile)
+    message = str(err.value)
+    assert "坏画像.yaml 有 2 处问题" in message
+    assert "fields.caseid：approvals 没有这个字段" in message and "'yyyy-mm-dd' 不是 strptime 格式" in message

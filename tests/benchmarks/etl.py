@@ -71,6 +71,8 @@ def main() -> None:
         print(f"  第 {len(loads)} 轮：read_csv {refs[-1]:.2f}s；bizenv load {loads[-1]:.2f}s（" + "，".join(
             f"{text.split()[0]} {end - start:.2f}s" for (start, (end, text)) in zip(marks, steps)) + "）")
     ref, first = min(refs), min(loads)
+    ratios = sorted(b / a for a, b in zip(refs, loads))
+    print(f"各轮比值：{'、'.join(f'{r:.2f}' for r in ratios)}（中位数 {ratios[len(ratios) // 2]:.2f}）")
     print(f"DuckDB read_csv → 表：{n_ref:,} 行，{ref:.2f} 秒，{n_ref / ref:,.0f} 行/秒")
     print(f"bizenv load（首次）：读取 {report.rows_read:,}，导入 {report.rows_loaded:,}，隔离 {report.rows_quarantined:,}，"
           f"{first:.2f} 秒，{report.rows_read / first:,.0f} 行/秒")
