@@ -36,11 +36,18 @@ def districts(catalog_dir: Path | None = None) -> tuple[tuple[str, str], list[tu
     return city, [(r["district_code"], r["district_name"]) for r in rows if r.get("level") == "district"]
 
 
-def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path | None = None) -> int:
-    """Write the workbook; returns the number of rows to fill in."""
+def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path | None = None,
+                   with_city: bool = False) -> int:
+    """Write the workbook; returns the number of rows to fill in.
+
+    with_city adds a 全市 row per indicator first: without it the city value of a reported
+    indicator is the mean of the districts' figures, which is wrong for e.g. 进口整体通关时间.
+    """
     periods.parse(period)  # a clear error for '2026-3' and the like
     (_, city_name), units = districts(catalog_dir)
     city_name = spec.city.name if spec.city else city_name
+    if with_city:
+        units = [("", city_name), *units]
     reported = [(d, i) for d, i in spec.indicators() if i.source == "reports"]
     if not reported:
         raise UserInputError("metrics.yaml 中没有 source 为 reports 的指标，无需填报模板。")

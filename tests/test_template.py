@@ -63,3 +63,25 @@ def test_filled_template_loads_back(workbook):
         con.close()
     assert {(name, key): v for name, key, v, _ in got} == filled
     assert {p for *_, p in got} == {"2026Q3"}
+
+
+def test_with_city_rows_load_as_the_city_filing(tmp_path):
+    load = pytest.importorskip("etl.load")
+    out = tmp_path / "t.xlsx"
+    assert main(["template", "--period", "2026Q3", "--out", str(out), "--with-city"]) == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb["指标填报"]
+    rows = list(ws.iter_rows(min_row=3))
+    reported = [i for _, i in load_spec().indicators() if i.source == "reports"]
+    assert len(rows) == len(reported) * 7 and rows[0][0].value == "衢州市"
+    for n, row in enumerate(rows, start=1):
+        row[5].value = float(n)
+    wb.save(out)
+    assert load.load_files([out], build=False)[0].status == "ok"
+    con = store.connect_warehouse()
+    try:
+        got = con.execute("SELECT value FROM reports WHERE district_code = '330800' AND indicator_key = ?",
+                          [reported[0].key]).fetchone()
+    finally:
+        con.close()
+    assert got == (1.0,)
