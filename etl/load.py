@@ -20,15 +20,23 @@ import hashlib
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from etl import catalog as catalog_mod
 from etl import derive, pii, readers, validate
-from etl.profiles import (SOURCES, Profile, builtin_profile, builtin_profiles, detect_profile,
-                          known_headers, load_user_profile, missing_required)
+from etl.profiles import (
+    SOURCES,
+    Profile,
+    builtin_profile,
+    builtin_profiles,
+    detect_profile,
+    known_headers,
+    load_user_profile,
+    missing_required,
+)
 from kpi import settings, store
 from kpi.errors import FileRefused, UserInputError
 from kpi.schema import NATURAL_KEYS, create_canonical

@@ -122,7 +122,7 @@ def _problems(err: ValidationError) -> list[str]:
     return [f"{'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in err.errors()]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def builtin_profile(source: str) -> Profile:
     path = PROFILE_DIR / f"{source}.yaml"
     try:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from etl.profiles import normalize_header
@@ -222,12 +223,12 @@ def _read_csv(con, path: Path, known: set[str], view: str, tmp_dir: Path) -> Raw
         try:
             con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {base})",
                         {"path": str(text_path), "delim": delim})
-        except Exception as err:  # quoted newlines need the single-threaded scanner
+        except duckdb.Error as err:  # quoted newlines need the single-threaded scanner
             if "parallel" not in str(err):
                 raise
             con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {base}, parallel=false)",
                         {"path": str(text_path), "delim": delim})
-    except Exception as err:
+    except duckdb.Error as err:
         if "unicode" in str(err).lower() and encoding == "utf-8":
             # The first MiB looked like UTF-8 but a later part is not: it is a GB18030 file.
             text_path = tmp_dir / (path.stem + ".utf8.csv")
@@ -285,13 +286,14 @@ def _contains_quote(text_path: Path) -> bool:
 # ── XLSX / XLS ────────────────────────────────────────────────────────────────────────────────
 
 def _read_workbook(con, path: Path, kind: str, known: set[str], view: str) -> RawExport:
-    from python_calamine import CalamineWorkbook
+    import python_calamine as calamine
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = calamine.CalamineWorkbook.from_path(str(path))
         sheets = [book.get_sheet_by_index(i).to_python(skip_empty_area=False)
                   for i in range(len(book.sheet_names))]
-    except Exception as err:
+    except (calamine.CalamineError, calamine.PasswordError, calamine.XmlError, calamine.ZipError,
+            OSError, ValueError) as err:
         raise FileRefused(f"{path.name}：无法按 Excel 读取（{err}）。文件可能已损坏或有密码保护，请重新导出。") from None
     # The sheet that carries known headers (exports sometimes put a 说明 sheet first).
     best = None

@@ -46,7 +46,7 @@ def test_each_encoding_reads_the_same_cells(tmp_path, encoding, bom):
 def test_gb18030_only_characters_survive(tmp_path):
     # 𠀀 (U+20000) is outside GBK: only GB18030's four-byte form can carry it.
     path = tmp_path / "export.csv"
-    path.write_bytes(("\n".join([HEADER, "BJ009,柯城区,2026-07-01,𠀀字号登记", ""])).encode("gb18030"))
+    path.write_bytes(f"{HEADER}\nBJ009,柯城区,2026-07-01,𠀀字号登记\n".encode("gb18030"))
     raw, rows = read(path, tmp_path)
     assert raw.encoding == "gb18030"
     assert rows[0][4] == "𠀀字号登记"
@@ -77,7 +77,7 @@ def test_quoted_newlines_shift_the_following_line_numbers(tmp_path):
             'GD4,c,柯城区\n')                            # line 9
     path = tmp_path / "q.csv"
     path.write_text(text, encoding="utf-8")
-    raw, rows = read(path, tmp_path)
+    _, rows = read(path, tmp_path)
     assert [(r[0], r[1]) for r in rows] == [(2, "GD1"), (5, "GD2"), (7, "GD3"), (9, "GD4")]
     assert rows[0][2] == "第一行\n第二行\n第三行"
 

@@ -87,7 +87,7 @@ def test_each_rule_quarantines_the_row_with_line_column_and_reason(tmp_path, hea
 
 
 def test_duplicates_exact_repeats_load_once_and_conflicts_are_all_quarantined(tmp_path):
-    text = "\n".join([
+    text = "\n".join([  # noqa: FLY002 — one row per line, each with its line number
         APPROVALS,
         "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",   # line 2
         "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",   # line 3: exact repeat → skipped
@@ -175,7 +175,7 @@ def test_numeric_levels_follow_the_profile_code_table(tmp_path, profile_text, ex
     profile = tmp_path / "codes.yaml"
     profile.write_text(profile_text, encoding="utf-8")
     text = f"{RATINGS}\nPJ1,2026-07-01 09:00,柯城区,1,\nPJ2,2026-07-01 09:00,柯城区,5,\nPJ3,2026-07-01 09:00,柯城区,6,\n"
-    report, quarantine = load_text(tmp_path, text, profile=profile)
+    _, quarantine = load_text(tmp_path, text, profile=profile)
     assert quarantine == [(4, "评价等级", "评价等级超出五级")]
     con = store.connect_warehouse()
     assert con.execute("SELECT rating_id, level, level_label, is_bad FROM ratings ORDER BY 1").fetchall() == expected
