@@ -68,6 +68,14 @@ def test_title_rows_blank_lines_and_total_row_keep_physical_line_numbers(tmp_pat
     assert [(r[0], r[1]) for r in rows] == [(4, "GD1"), (6, "GD2"), (7, "合计")]
 
 
+def test_windows_line_endings_with_a_blank_line(tmp_path):
+    path = tmp_path / "crlf.csv"
+    path.write_bytes("\r\n".join([HEADER, ROWS[0], "", ROWS[1], ""]).encode("gbk"))
+    raw, rows = read(path, tmp_path)
+    assert raw.blank_rows == 1
+    assert [(r[0], r[1], r[4]) for r in rows] == [(2, "BJ001", "企业设立登记"), (4, "BJ002", "不动产转移登记")]
+
+
 def test_quoted_newlines_shift_the_following_line_numbers(tmp_path):
     text = ('工单编号,诉求内容,所属区县\n'
             'GD1,"第一行\n第二行\n第三行",柯城区\n'    # lines 2–4
