@@ -160,7 +160,12 @@ def stale_note(updated_at: dt.datetime | None, now: dt.datetime) -> str:
     if updated_at is None:
         return "数据更新时间未知，请检查数据导入"
     hours = (now - updated_at).total_seconds() / 3600.0
-    age = f"{int(hours // 24)} 天" if hours >= 48 else f"{int(hours)} 小时"
+    if hours >= 48:
+        age = f"{int(hours // 24)} 天"
+    elif hours >= 1:
+        age = f"{int(hours)} 小时"
+    else:
+        age = f"{max(int(hours * 60), 1)} 分钟"
     return f"数据已 {age}未更新，请检查数据导入"
 
 

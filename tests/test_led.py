@@ -81,6 +81,7 @@ def test_stale_note_names_the_age():
     built = dt.datetime(2026, 11, 20, 8, 0)
     assert led.stale_note(built, dt.datetime(2026, 11, 23, 9, 0)) == "数据已 3 天未更新，请检查数据导入"
     assert led.stale_note(built, dt.datetime(2026, 11, 21, 13, 0)) == "数据已 29 小时未更新，请检查数据导入"
+    assert led.stale_note(built, dt.datetime(2026, 11, 20, 8, 40)) == "数据已 40 分钟未更新，请检查数据导入"
 
 
 def test_options_from_query_and_env():

@@ -139,6 +139,19 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
     url = f"{led_app.url}/led?dwell={dwell}&views={','.join(views)}"
     a, b = _open(browser, url), _open(browser, url)
     try:
+        # watch for flicker while the fragment reruns (every second) and the view changes: the
+        # LED elements must never be dimmed (stale) or hidden, the running indicator never shown
+        a.evaluate("""() => { window.__dim = []; setInterval(() => {
+            for (const el of document.querySelectorAll('.led-frame')) {
+              let n = el; while (n && n !== document.body) {
+                const s = getComputedStyle(n);
+                if (parseFloat(s.opacity) < 1 || s.visibility === 'hidden' || s.display === 'none')
+                  window.__dim.push(n.className || n.dataset.testid || n.tagName);
+                n = n.parentElement; } }
+            const sw = document.querySelector('[data-testid=stStatusWidget]');
+            if (sw && sw.getBoundingClientRect().height > 0 && getComputedStyle(sw).display !== 'none')
+              window.__dim.push('status widget');
+          }, 50); }""")
         first = a.get_attribute("[data-view]", "data-view")
         a.wait_for_function(
             "v => document.querySelector('[data-view]').dataset.view !== v", arg=first, timeout=15_000)
@@ -149,6 +162,7 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
         expected = views[math.floor(time.time() / dwell) % len(views)]
         assert a.get_attribute("[data-view]", "data-view") == expected
         assert b.get_attribute("[data-view]", "data-view") == expected
+        assert a.evaluate("window.__dim.slice(0, 5)") == []
     finally:
         a.close()
         b.close()
@@ -164,6 +178,19 @@ def test_mode_query_opens_the_screen_and_dashboard_keeps_its_navigation(browser,
         page.wait_for_selector("[data-testid=stSidebarNav]", timeout=30_000)
         assert page.locator(".led-frame").count() == 0
         assert page.evaluate("getComputedStyle(document.body).overflow") != "hidden"
+    finally:
+        page.close()
+
+
+def test_scheduled_full_reload_comes_back(browser, led_app):
+    """reload_hours=0.001 (3.6 s): the page reloads itself (after checking the server is up)."""
+    page = _open(browser, f"{led_app.url}/led?views=overview&reload_hours=0.001")
+    try:
+        assert page.evaluate("typeof window.__bizenvLedReload") == "number"
+        page.evaluate("window.__beforeReload = 1")
+        page.wait_for_function("window.__beforeReload === undefined", timeout=15_000)
+        page.wait_for_selector(".led-kpi", timeout=30_000)
+        _assert_clean(page)
     finally:
         page.close()
 
