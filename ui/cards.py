@@ -8,6 +8,9 @@ import streamlit as st
 from ui import format as fmt
 
 _COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
+# Fixed-width cards in a wrapping row: six abreast on a 1440 px desk screen, three by two on a
+# tablet — never squeezed until the numbers turn into "8…".
+CARD_WIDTH = 145
 
 
 def kpi_card(container, label: str, value, unit: str | None, delta, direction: str | None,
@@ -18,12 +21,13 @@ def kpi_card(container, label: str, value, unit: str | None, delta, direction: s
     container.metric(label, shown, delta=fmt.delta_text(delta, unit),
                      delta_color=colour if not fmt.missing(delta) else "off", delta_arrow="off",
                      chart_data=[v for v in spark if not fmt.missing(v)] or None,
-                     chart_type="line", border=True, help=help)
+                     chart_type="line", border=True, help=help, width=CARD_WIDTH)
 
 
 def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str) -> None:
     """Six cards: the city's overall index and the metrics.yaml headline indicators."""
-    cols = st.columns(1 + len(keys))
+    row = st.container(horizontal=True, gap="small")
+    cols = [row] * (1 + len(keys))
     cur = overall_city[overall_city["period"] == period]
     prev = overall_city[overall_city["period"] < period]
     score = cur["score"].iloc[0] if len(cur) else None
@@ -36,7 +40,7 @@ def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[
         h = headline[headline["indicator_key"] == key]
         row = h[h["period"] == period]
         if row.empty:
-            col.metric(key, "—", border=True, help="本季度无数据")
+            col.metric(key, "—", border=True, help="本季度无数据", width=CARD_WIDTH)
             continue
         r = row.iloc[0]
         kpi_card(col, f"{r['label_zh']}", r["value"], r["unit"], r["value_qoq"], r["direction"],
