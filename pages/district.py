@@ -25,7 +25,7 @@ n_districts = int((~ov["is_city"].astype(bool)).sum())
 m = st.columns(4)
 m[0].metric("综合指数", fmt.num(r["score"]), fmt.delta_text(r["score_qoq"], "分"), border=True, delta_arrow="off",
             delta_color={"improved": "green", "worsened": "red"}.get(r["trend_qoq"], "gray"))
-m[1].metric("综合排名", fmt.rank_text(r["rank"], n_districts), fmt.rank_change_text(r["rank_change"]),
+m[1].metric(f"综合排名（共 {n_districts} 个区县）", fmt.rank_text(r["rank"]), fmt.rank_change_text(r["rank_change"]),
             border=True, delta_arrow="off", delta_color="green" if (r["rank_change"] or 0) > 0 else
             "red" if (r["rank_change"] or 0) < 0 else "gray")
 m[2].metric("红色指标", f"{int(r['n_red'] or 0)} 项", border=True)

@@ -109,7 +109,7 @@ def test_overview_ranking_click_opens_district_profile(snapshot):
     assert not at.exception
     assert at.query_params["district"] in ("330822", ["330822"])
     assert [t.value for t in at.title] == ["区县画像"]
-    assert metrics(at)["综合排名"][0] == "第3名/3"
+    assert metrics(at)["综合排名（共 3 个区县）"][0] == "第3名"
 
 
 def test_overview_heatmap_cell_opens_domain(snapshot):
@@ -150,7 +150,7 @@ def test_district_switch_by_widget(snapshot):
     assert not at.exception
     assert at.query_params["district"] in ("330803", ["330803"])
     assert metrics(at)["综合指数"][0] == "75.7"
-    assert metrics(at)["综合排名"][0] == "第2名/3"
+    assert metrics(at)["综合排名（共 3 个区县）"][0] == "第2名"
 
 
 def test_district_weak_indicator_drills_to_records(snapshot):
