@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kpi import led, settings
+from kpi import led, led_board, led_views, settings
 from tests.fixtures.led_fixture import RED, build_led_snapshot
 from ui.led import widgets
 
@@ -122,8 +122,8 @@ def test_period_due_is_worked_out_from_now():
 
 
 @pytest.fixture
-def board(isolated_data_dir) -> led.Board:
-    return led.load_board(build_led_snapshot(isolated_data_dir), NOW)
+def board(isolated_data_dir) -> led_board.Board:
+    return led_board.load_board(build_led_snapshot(isolated_data_dir), NOW)
 
 
 def test_board_meta(board):
@@ -186,7 +186,7 @@ def test_view_data_on_the_pages_fixture(isolated_data_dir):
     """The shared page fixture (3 districts, 3 domains) renders every view without error."""
     from tests.fixtures.snapshot_fixture import build_fixture_snapshot
 
-    b = led.load_board(build_fixture_snapshot(isolated_data_dir), NOW)
+    b = led_board.load_board(build_fixture_snapshot(isolated_data_dir), NOW)
     assert b.period == "2026Q3"
     for key in led.view_keys(b.domain_keys):
         html = widgets.view_body(b.view(key), 0.0)
@@ -197,7 +197,7 @@ def test_view_data_on_the_pages_fixture(isolated_data_dir):
 
 
 def test_cache_keeps_last_good_board_and_sees_new_snapshots(isolated_data_dir):
-    cache = led.BoardCache()
+    cache = led_board.BoardCache()
     build_led_snapshot(isolated_data_dir)
     first, problem = cache.get(NOW)
     assert problem is None and first.view("overview").counters[0].value == 78.6
@@ -220,7 +220,7 @@ def test_cache_keeps_last_good_board_and_sees_new_snapshots(isolated_data_dir):
 
 
 def test_cache_throttles_to_refresh(isolated_data_dir):
-    cache = led.BoardCache()
+    cache = led_board.BoardCache()
     build_led_snapshot(isolated_data_dir)
     first, _ = cache.get(NOW, refresh=3600)
     build_led_snapshot(isolated_data_dir, city_overall_bump=5.0)
@@ -231,7 +231,7 @@ def test_cache_throttles_to_refresh(isolated_data_dir):
 
 
 def test_no_snapshot_at_all(isolated_data_dir):
-    board, problem = led.BoardCache().get(NOW)
+    board, problem = led_board.BoardCache().get(NOW)
     assert board is None and problem == "未找到数据快照"
 
 
@@ -257,14 +257,14 @@ def test_fmt_delta(delta, unit, text):
 
 
 def test_flip_counter_tiles():
-    html = widgets.flip_counter(led.Counter("综合指数", 78.6, "", 1, 2.4, True))
+    html = widgets.flip_counter(led_views.Counter("综合指数", 78.6, "", 1, 2.4, True))
     assert html.count('class="fd"') == 3 and '<span class="good">▲2.4</span>' in html
-    html = widgets.flip_counter(led.Counter("满意率", 93.5, "%", 1, -0.5, False))
+    html = widgets.flip_counter(led_views.Counter("满意率", 93.5, "%", 1, -0.5, False))
     assert '<span class="bad">▼0.5个百分点</span>' in html
 
 
 def test_alert_list_scrolls_only_when_long():
-    few = [led.Alert("开化", "纳税指数", 77.2, "分", 1, None)] * widgets.ALERT_ROWS_VISIBLE
+    few = [led_views.Alert("开化", "纳税指数", 77.2, "分", 1, None)] * widgets.ALERT_ROWS_VISIBLE
     assert 'class="roll"' not in widgets.alerts(few, 0.0)
     many = few * 2
     html = widgets.alerts(many, 100.0)

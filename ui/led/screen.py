@@ -14,12 +14,12 @@ import time
 
 import streamlit as st
 
-from kpi import led
+from kpi import led, led_board
 from ui.led import style, widgets
 
 # Module level: shared by every screen on this server and kept across page reloads, so a broken
 # or missing snapshot after a nightly reload still shows the last good data.
-_BOARDS = led.BoardCache()
+_BOARDS = led_board.BoardCache()
 _LAST_HTML: dict[str, str] = {}
 
 _RELOAD_JS = """<script>(function () {

@@ -13,6 +13,7 @@ import math
 from html import escape
 
 from kpi import led
+from kpi import led_views as views
 from ui.led.style import ACCENT, FONT, MUTED, RAG_BG
 
 WEEKDAYS = "一二三四五六日"
@@ -99,7 +100,7 @@ def view_strip(title: str, period: str | None, index: int, total: int, notice: s
 # ── flip counters ─────────────────────────────────────────────────────────────────────────────
 
 
-def flip_counter(c: led.Counter) -> str:
+def flip_counter(c: views.Counter) -> str:
     text = fmt_number(c.value, c.decimals)
     if text == "—":
         digits = '<span class="na">—</span>'
@@ -124,7 +125,7 @@ def flip_counter(c: led.Counter) -> str:
     )
 
 
-def counters(items: list[led.Counter]) -> str:
+def counters(items: list[views.Counter]) -> str:
     return '<div class="led-kpis">' + "".join(flip_counter(c) for c in items[:7]) + "</div>"
 
 
@@ -148,7 +149,7 @@ def rank_change(change: int | None) -> str:
     return f'<span class="good">▲{change}</span>' if change > 0 else f'<span class="bad">▼{-change}</span>'
 
 
-def ranking(title: str, rows: list[led.RankRow]) -> str:
+def ranking(title: str, rows: list[views.RankRow]) -> str:
     if not rows:
         return _panel(title, _empty(), "rankp")
     body = []
@@ -165,8 +166,8 @@ def ranking(title: str, rows: list[led.RankRow]) -> str:
     return _panel(title, f'<div class="led-rank">{"".join(body)}</div>', "rankp", sub)
 
 
-def honours(horses: list[led.RankRow], snails: list[led.RankRow]) -> str:
-    def items(rows: list[led.RankRow], good: bool) -> str:
+def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
+    def items(rows: list[views.RankRow], good: bool) -> str:
         if not rows:
             return _empty("暂无")
         lis = "".join(
@@ -268,7 +269,7 @@ ALERT_ROWS_VISIBLE = 6
 SECONDS_PER_ALERT = 2.5
 
 
-def alerts(items: list[led.Alert], epoch: float) -> str:
+def alerts(items: list[views.Alert], epoch: float) -> str:
     """预警清单; longer than the panel → scrolls, its phase taken from `epoch` (the wall-clock start
     of the current view, so the HTML stays identical — and is not redrawn — for the whole dwell)."""
     title = "预警清单"
@@ -289,7 +290,7 @@ def alerts(items: list[led.Alert], epoch: float) -> str:
     return _panel(title, body, "alertp", f"红色指标 {len(items)} 项")
 
 
-def view_body(v: led.ViewData, epoch: float) -> str:
+def view_body(v: views.ViewData, epoch: float) -> str:
     return (
         counters(v.counters)
         + '<div class="led-main">'

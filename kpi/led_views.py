@@ -1,0 +1,273 @@
+"""一屏通览: the content of each view (counters, ranking, grid, trend, honour boards, alerts),
+sliced from a `Board` already in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kpi.led import (
+    DOMAIN_PREFIX,
+    MAX_COUNTERS,
+    MAX_GRID_INDICATORS,
+    N_TREND_QUARTERS,
+    SOURCE_VIEWS,
+    previous_quarter,
+    trend_window,
+)
+
+if TYPE_CHECKING:
+    from kpi.led_board import Board
+
+
+@dataclass
+class Counter:
+    """One 翻牌器: label, formatted by ui (value + unit), QoQ delta and whether it is good news."""
+
+    label: str
+    value: float | None
+    unit: str = ""
+    decimals: int = 1
+    delta: float | None = None
+    good: bool | None = None  # True improvement, False worse, None unchanged/unknown
+
+
+@dataclass
+class RankRow:
+    name: str
+    value: float | None
+    unit: str
+    decimals: int
+    rank: int | None
+    rank_change: int | None
+    delta: float | None
+    good: bool | None
+    rag: str | None
+
+
+@dataclass
+class Alert:
+    district: str
+    label: str
+    value: float | None
+    unit: str
+    decimals: int
+    warn: float | None
+
+
+@dataclass
+class ViewData:
+    key: str
+    title: str
+    counters: list[Counter]
+    ranking_title: str
+    ranking: list[RankRow]
+    grid_title: str
+    grid_columns: list[str]  # column labels (domains or indicators)
+    grid_rows: list[tuple[str, list[tuple[float | None, str | None]]]]  # district, [(value, rag)]
+    grid_decimals: list[int]
+    trend_title: str
+    trend: list[tuple[str, float | None]]  # (period, value), oldest first
+    trend_unit: str
+    horses: list[RankRow]  # 骏马榜: improved most
+    snails: list[RankRow]  # 蜗牛榜: fell most
+    alerts: list[Alert]
+
+
+# ── views ─────────────────────────────────────────────────────────────────────────────────────
+
+
+def _good(trend: str | None) -> bool | None:
+    return {"improved": True, "worsened": False}.get(trend or "")
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _decimals(unit: str | None, values=()) -> int:
+    """One decimal, none for large magnitudes (1,702 元, 164 天 reads better than 163.7)."""
+    big = [abs(v) for v in values if v is not None and not pd.isna(v)]
+    return 0 if big and max(big) >= 100 and unit not in ("%",) else 1
+
+
+def view_title(board: Board, key: str) -> str:
+    if key == "overview":
+        return "营商环境总览"
+    if key in SOURCE_VIEWS:
+        return SOURCE_VIEWS[key][0]
+    dk = key.removeprefix(DOMAIN_PREFIX)
+    match = board.domains[board.domains["domain_key"] == dk]
+    return str(match["label_zh"].iloc[0]) if not match.empty else dk
+
+
+def view_data(board: Board, key: str) -> ViewData:
+    """The content of one view for the board's period."""
+    if key == "overview":
+        return _overview(board)
+    if key in SOURCE_VIEWS:
+        title, source, rank_key = SOURCE_VIEWS[key]
+        ind = board.indicators[board.indicators["source"] == source]
+        return _indicator_view(board, key, title, ind, rank_key=rank_key)
+    dk = key.removeprefix(DOMAIN_PREFIX)
+    ind = board.indicators[board.indicators["domain_key"] == dk]
+    return _indicator_view(board, key, view_title(board, key), ind, domain_key=dk)
+
+
+def _rank_rows(frame: pd.DataFrame, board: Board, value_col: str, unit: str, decimals: int,
+               delta_col: str) -> list[RankRow]:
+    names = dict(zip(board.districts["district_code"], board.districts["name"]))
+    frame = frame.sort_values(["rank", "district_code"], na_position="last")
+    return [
+        RankRow(
+            name=names.get(r.district_code, r.district_name or r.district_code),
+            value=_num(getattr(r, value_col)), unit=unit, decimals=decimals,
+            rank=_int(r.rank), rank_change=_int(r.rank_change), delta=_num(getattr(r, delta_col)),
+            good=_good(r.trend_qoq), rag=r.rag if isinstance(r.rag, str) else None,
+        )
+        for r in frame.itertuples()
+    ]
+
+
+def _honours(rows: list[RankRow]) -> tuple[list[RankRow], list[RankRow]]:
+    """骏马榜: the three that improved most; 蜗牛榜: the three that fell most (direction-aware)."""
+    moved = [r for r in rows if r.delta is not None and r.good is not None]
+    horses = sorted((r for r in moved if r.good), key=lambda r: -abs(r.delta))[:3]
+    snails = sorted((r for r in moved if not r.good), key=lambda r: -abs(r.delta))[:3]
+    return horses, snails
+
+
+def _alerts(board: Board, ind: pd.DataFrame) -> list[Alert]:
+    names = dict(zip(board.districts["district_code"], board.districts["name"]))
+    order = {k: i for i, k in enumerate(board.domain_keys)}
+    red = ind[(ind["period"] == board.period) & (~ind["is_city"]) & (ind["rag"] == "red")].copy()
+    red["d_order"] = red["domain_key"].map(lambda k: order.get(k, 999))
+    red["x_order"] = red["district_code"].map(
+        dict(zip(board.districts["district_code"], range(len(board.districts))))
+    )
+    red = red.sort_values(["d_order", "indicator_key", "x_order"])
+    return [
+        Alert(names.get(r.district_code, r.district_name or ""), str(r.label_zh), _num(r.value),
+              r.unit or "", _decimals(r.unit, [r.value]), _num(r.warn))
+        for r in red.itertuples()
+    ]
+
+
+def _city_counter(ind: pd.DataFrame, period: str, key: str) -> Counter | None:
+    row = ind[(ind["period"] == period) & ind["is_city"] & (ind["indicator_key"] == key)]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return Counter(str(r["label_zh"]), _num(r["value"]), r["unit"] or "", _decimals(r["unit"], [r["value"]]),
+                   _num(r["value_qoq"]), _good(r["trend_qoq"]))
+
+
+def _trend(frame: pd.DataFrame, period: str, value_col: str) -> list[tuple[str, float | None]]:
+    window = list(reversed(trend_window(period)[:N_TREND_QUARTERS]))
+    values = dict(zip(frame["period"], frame[value_col]))
+    return [(p, _num(values.get(p))) for p in window]
+
+
+def _overview(board: Board) -> ViewData:
+    p = board.period
+    ov = board.overall[board.overall["period"] == p]
+    city = ov[ov["is_city"]]
+    counters: list[Counter] = []
+    if not city.empty:
+        c = city.iloc[0]
+        counters.append(Counter("综合指数", _num(c["score"]), "", 1, _num(c["score_qoq"]),
+                                _good(c["trend_qoq"])))
+    for key in board.headline:
+        counter = _city_counter(board.indicators, p, key)
+        if counter:
+            counters.append(counter)
+    if p in board.approvals_count:
+        now_n = board.approvals_count[p]
+        prev_n = board.approvals_count.get(previous_quarter(p))
+        delta = None if prev_n is None else float(now_n - prev_n)
+        counters.append(Counter("季度办件量", float(now_n), "件", 0, delta,
+                                None if not delta else delta > 0))
+    ranking = _rank_rows(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
+    horses, snails = _honours(ranking)
+    ds = board.domain_scores[(board.domain_scores["period"] == p) & (~board.domain_scores["is_city"])]
+    cells = {(r.district_code, r.domain_key): (_num(r.score), r.rag if isinstance(r.rag, str) else None)
+             for r in ds.itertuples()}
+    rows = [(d.name, [cells.get((d.district_code, k), (None, None)) for k in board.domain_keys])
+            for d in board.districts.itertuples()]
+    city_series = board.overall[board.overall["is_city"]]
+    return ViewData(
+        key="overview", title=view_title(board, "overview"), counters=counters,
+        ranking_title="区县综合排名", ranking=ranking,
+        grid_title="区县 × 指标领域得分", grid_columns=list(board.domains["label_zh"]),
+        grid_rows=rows, grid_decimals=[0] * len(board.domain_keys),
+        trend_title="全市综合指数 · 近八季度", trend=_trend(city_series, p, "score"), trend_unit="",
+        horses=horses, snails=snails, alerts=_alerts(board, board.indicators),
+    )
+
+
+def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
+                    rank_key: str | None = None, domain_key: str | None = None) -> ViewData:
+    p = board.period
+    now_rows = ind[ind["period"] == p]
+    catalogue = (now_rows.drop_duplicates("indicator_key")[["indicator_key", "label_zh", "unit"]]
+                 if not now_rows.empty else pd.DataFrame(columns=["indicator_key", "label_zh", "unit"]))
+    # headline indicators first, then the rest in key order — stable from quarter to quarter
+    head = {k: i for i, k in enumerate(board.headline)}
+    catalogue = catalogue.assign(o=catalogue["indicator_key"].map(lambda k: head.get(k, 99)))
+    catalogue = catalogue.sort_values(["o", "indicator_key"])
+    counters: list[Counter] = []
+    if domain_key is not None:
+        ds = board.domain_scores[(board.domain_scores["domain_key"] == domain_key)]
+        city = ds[(ds["period"] == p) & ds["is_city"]]
+        if not city.empty:
+            c = city.iloc[0]
+            counters.append(Counter("领域得分", _num(c["score"]), "", 1, _num(c["score_qoq"]),
+                                    _good(c["trend_qoq"])))
+    for k in catalogue["indicator_key"]:
+        counter = _city_counter(ind, p, k)
+        if counter and len(counters) < MAX_COUNTERS:
+            counters.append(counter)
+    if domain_key is not None:
+        ranked = ds[(ds["period"] == p) & (~ds["is_city"])]
+        ranking = _rank_rows(ranked, board, "score", "", 1, "score_qoq")
+        ranking_title = "区县排名 · 领域得分"
+        trend_frame, trend_col, trend_unit = ds[ds["is_city"]], "score", ""
+        trend_title = "全市领域得分 · 近八季度"
+    else:
+        rank_key = rank_key if rank_key in set(catalogue["indicator_key"]) else (
+            catalogue["indicator_key"].iloc[0] if not catalogue.empty else None)
+        sel = now_rows[(now_rows["indicator_key"] == rank_key) & (~now_rows["is_city"])]
+        unit = str(sel["unit"].iloc[0] or "") if not sel.empty else ""
+        label = str(sel["label_zh"].iloc[0]) if not sel.empty else ""
+        ranking = _rank_rows(sel, board, "value", unit, _decimals(unit, list(sel["value"])), "value_qoq")
+        ranking_title = f"区县排名 · {label}"
+        trend_frame = ind[ind["is_city"] & (ind["indicator_key"] == rank_key)]
+        trend_col, trend_unit = "value", unit
+        trend_title = f"全市{label} · 近八季度"
+    horses, snails = _honours(ranking)
+    cells = {(r.district_code, r.indicator_key): (_num(r.value), r.rag if isinstance(r.rag, str) else None)
+             for r in now_rows[~now_rows["is_city"]].itertuples()}
+    n_indicators = len(catalogue)
+    keys = list(catalogue["indicator_key"])[:MAX_GRID_INDICATORS]
+    catalogue = catalogue.head(MAX_GRID_INDICATORS)
+    col_decimals = [_decimals(u, list(now_rows.loc[now_rows["indicator_key"] == k, "value"]))
+                    for k, u in zip(keys, catalogue["unit"])]
+    rows = [(d.name, [cells.get((d.district_code, k), (None, None)) for k in keys])
+            for d in board.districts.itertuples()]
+    columns = [f"{lab}（{u}）" if u else str(lab) for lab, u in zip(catalogue["label_zh"], catalogue["unit"])]
+    return ViewData(
+        key=key, title=title, counters=counters, ranking_title=ranking_title, ranking=ranking,
+        grid_title="区县 × 指标" + (f"（{MAX_GRID_INDICATORS}/{n_indicators} 项）"
+                                   if n_indicators > MAX_GRID_INDICATORS else ""),
+        grid_columns=columns, grid_rows=rows,
+        grid_decimals=col_decimals,
+        trend_title=trend_title, trend=_trend(trend_frame, p, trend_col), trend_unit=trend_unit,
+        horses=horses, snails=snails, alerts=_alerts(board, ind),
+    )
