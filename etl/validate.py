@@ -132,6 +132,7 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     ]
     fields = profile.fields
     active: list[str] = []
+    as_exported: list[str] = []
     for name, spec in fields.items():
         if spec.type == "drop":
             continue
@@ -150,7 +151,11 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
                 continue
             expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         if spec.type in ("key", "text", "district", "bool", "level"):
-            expr = _value_map(expr, spec, p)
+            mapped = _value_map(expr, spec, p)
+            if mapped != expr and name in found:  # keep the cell as exported for the quarantine view
+                src_cols.append(f"{cells[found[name]]} AS {q('r_' + name)}")
+                as_exported.append(name)
+            expr = mapped
         src_cols.append(f"{expr} AS {q('f_' + name)}")
         active.append(name)
 
@@ -246,7 +251,8 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
 
     typed_only = [n for n in active if fields[n].type in ("timestamp", "count", "number", "phone", "freetext")]
-    dropped = "".join(f", {q('f_' + n)}" for n in typed_only)
+    dropped = "".join(f", {q('f_' + n)}" for n in typed_only) + "".join(f", {q('r_' + n)}" for n in as_exported)
+    raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
@@ -272,40 +278,28 @@ dups AS (
       ON hashed.content_hash IS NOT NULL AND {' AND '.join(f"hashed.{c} = rp.key{i}" for i, c in enumerate(key_cols))})
 SELECT * EXCLUDE (reason0, column0{dropped}),
        CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
-       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name
+       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name,
+       CASE WHEN reason0 IS NOT NULL OR dup_conflict THEN {raw_json} END AS raw
 FROM dups"""
     return Plan(sql, p.used_in(sql), shown, set(active))
 
 
-def quarantine_sql(profile: Profile, headers: list[str], raw_view: str) -> tuple[str, dict]:
-    """The quarantined rows with the row as JSON, keyed by the export's own headers.
+def _raw_json(profile: Profile, active: list[str], as_exported: list[str], shown: dict[str, str],
+              p: Params) -> str:
+    """SQL: a quarantined row as JSON keyed by the export's own headers.
 
-    Cells are shown as exported (before value maps) so the user recognises them; personal data is
-    the exception: phone numbers appear only as their hash, free text masked, names not at all.
+    Cells appear as exported (before value maps) so the user recognises them; personal data is
+    the exception: phone numbers only as their hash, free text masked, names not at all.
     """
-    p = Params()
-    found, shown = field_sources(profile, headers)
     pairs = []
-    for name, spec in profile.fields.items():
-        if spec.type == "drop":
-            continue
-        if spec.type == "phone":
-            value = f"c.{q('hash_' + name)}"
-        elif spec.type == "freetext":
-            value = f"c.{q('masked_' + name)}"
-        elif name in found:
-            value = f"nullif(trim(r.c{found[name]}, '{TRIM_CHARS}'), '')"
-        elif spec.constant is not None or spec.extract is not None or spec.default is not None:
-            value = f"c.{q('f_' + name)}"
-        else:
-            continue
-        if spec.type in ("phone", "freetext") and name not in found and spec.constant is None:
-            continue
-        pairs += [p(shown[name]), value]
-    raw = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
-    sql = (f"SELECT c.line_no, c.column_name, c.reason, {raw} AS raw FROM checked c "
-           f"JOIN {raw_view} r ON r.line_no = c.line_no WHERE c.reason IS NOT NULL ORDER BY c.line_no")
-    return sql, p.used_in(sql)
+    for name in active:
+        t = profile.fields[name].type
+        column = {"phone": "hash_", "freetext": "masked_"}.get(t, "r_" if name in as_exported else "f_") + name
+        pairs += [p(shown[name]), q(column)]
+    return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+
+
+QUARANTINE_SQL = "SELECT line_no, column_name, reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
 
 
 def _content_columns(profile: Profile, active: list[str]) -> list[str]:

@@ -278,3 +278,19 @@ def test_a_broken_user_profile_lists_every_problem(tmp_path, first_export):
     message = str(err.value)
     assert "坏画像.yaml 有 2 处问题" in message
     assert "fields.caseid：approvals 没有这个字段" in message and "'yyyy-mm-dd' 不是 strptime 格式" in message
+
+
+def test_a_gbk_file_whose_first_megabyte_is_plain_ascii(tmp_path):
+    # Encoding is guessed from the first MiB; here the first Chinese (GBK) bytes come after it,
+    # so the reader must notice late and read the file again as GB18030.
+    profile = tmp_path / "ascii.yaml"
+    profile.write_text("source: approvals\nfields:\n  case_id: {headers: [ID]}\n  district: {headers: [AREA]}\n"
+                       "  accepted_at: {headers: [ACCEPTED]}\n  item_name: {headers: [ITEM]}\n", encoding="utf-8")
+    ascii_rows = [f"A{i:06d},330881,2026-07-01 09:00:00,ITEM-PADDING-PADDING" for i in range(30000)]
+    path = write(tmp_path / "late.csv", ["ID,AREA,ACCEPTED,ITEM", *ascii_rows, "Z1,柯城区,2026-07-01 09:00:00,企业设立登记"],
+                 encoding="gbk")
+    assert path.stat().st_size > 1 << 20
+    [report] = load_files([path], profile=profile, build=False)
+    assert (report.rows_read, report.rows_loaded) == (30001, 30001)
+    assert rows("SELECT district_code, item_name, source_line FROM approvals WHERE case_id = 'Z1'") == [
+        ("330802", "企业设立登记", 30002)]
