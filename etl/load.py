@@ -110,6 +110,11 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
         "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。")
 
 
+def run_plan(mem, plan: validate.Plan) -> None:
+    for sql, params in plan.statements:
+        mem.execute(sql, params)
+
+
 @dataclass
 class Staged:
     """One file, read and checked in memory, ready to be written."""
@@ -133,7 +138,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
     step(0.2, f"校验 {path.name}")
     try:
-        mem.execute(plan.sql, plan.params)  # streams the export itself when the reader left it unread
+        run_plan(mem, plan)  # streams the export itself when the reader left it unread
     except duckdb.Error as err:
         if not raw.streamed or "unicode" not in str(err).lower():
             if raw.streamed and "CSV Error" in str(err):
@@ -143,7 +148,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
         # The first MiB looked like UTF-8 but a later part is not: read it again as GB18030.
         raw = readers.read_export(mem, path, known, f"raw{n}g", tmp, encoding="gb18030")
         plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
-        mem.execute(plan.sql, plan.params)
+        run_plan(mem, plan)
     # Every row carries its line_no from here on, so DuckDB need not keep rows in file order.
     mem.execute("SET preserve_insertion_order = false")
     total, skipped, quarantined, extra = mem.execute(

@@ -69,8 +69,7 @@ def q(name: str) -> str:
 
 @dataclass
 class Plan:
-    sql: str
-    params: dict[str, object]
+    statements: list[tuple[str, dict[str, object]]]   # run in order: CREATE checked, then the duplicate pass
     headers: dict[str, str]   # field → the export's header (or where the value came from)
     active: set[str]          # fields the export fills (a column, an extraction or a constant)
 
@@ -250,8 +249,6 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     content = [q(c) for c in _content_columns(profile, active)]
     dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
 
-    typed_only = [n for n in active if fields[n].type in ("timestamp", "count", "number", "phone", "freetext")]
-    dropped = "".join(f", {q('f_' + n)}" for n in typed_only) + "".join(f", {q('r_' + n)}" for n in as_exported)
     raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
@@ -260,32 +257,34 @@ src AS (SELECT {', '.join(src_cols)} FROM cells),
 typed AS (SELECT {', '.join(typed_cols)} FROM src {' '.join(joins)}),
 judged AS (
     SELECT typed.*,
-           CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason0,
-           CASE WHEN is_skip THEN NULL ELSE {column} END AS column0
-    FROM typed),
-hashed AS MATERIALIZED (
-    SELECT judged.*, CASE WHEN reason0 IS NULL AND NOT is_skip THEN hash({', '.join(content) or "1"}) END AS content_hash
-    FROM judged),
-repeated AS (  -- keys that occur more than once among the otherwise valid rows
-    SELECT {', '.join(f"{c} AS key{i}" for i, c in enumerate(key_cols))},
-           min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
-    FROM hashed WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1),
-dups AS (
-    SELECT hashed.*,
-           coalesce(rp.lo <> rp.hi, FALSE) AS dup_conflict,
-           coalesce(rp.lo = rp.hi AND hashed.line_no <> rp.first_line, FALSE) AS dup_extra
-    FROM hashed LEFT JOIN repeated rp
-      ON hashed.content_hash IS NOT NULL AND {' AND '.join(f"hashed.{c} = rp.key{i}" for i, c in enumerate(key_cols))})
-SELECT * EXCLUDE (reason0, column0{dropped}),
-       CASE WHEN dup_conflict THEN {p(DUPLICATE_CONFLICT)} ELSE reason0 END AS reason,
-       CASE WHEN dup_conflict THEN {p(dup_col)} ELSE column0 END AS column_name,
-       CASE WHEN reason0 IS NOT NULL OR dup_conflict THEN {raw_json} END AS raw
-FROM dups"""
-    return Plan(sql, p.used_in(sql), shown, set(active))
+           CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason,
+           CASE WHEN is_skip THEN NULL ELSE {column} END AS column_name
+    FROM typed)
+SELECT judged.*,
+       CASE WHEN reason IS NULL AND NOT is_skip THEN hash({', '.join(content) or "1"}) END AS content_hash,
+       FALSE AS dup_extra,
+       CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw
+FROM judged"""
+    # Duplicate keys among the otherwise valid rows, decided on the stored table (cheaper than a
+    # window over every row): conflicting contents quarantine every copy, exact repeats keep the first.
+    match = " AND ".join(f"c.{k} = rp.key{i}" for i, k in enumerate(key_cols))
+    dedup = f"""
+CREATE OR REPLACE TEMP TABLE repeated AS
+SELECT {', '.join(f"{k} AS key{i}" for i, k in enumerate(key_cols))},
+       min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
+FROM checked WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1;
+UPDATE checked AS c SET reason = {p(DUPLICATE_CONFLICT)}, column_name = {p(dup_col)},
+       raw = {_raw_json(profile, active, as_exported, shown, p, table="c")}
+FROM repeated rp WHERE c.content_hash IS NOT NULL AND rp.lo <> rp.hi AND {match};
+UPDATE checked AS c SET dup_extra = TRUE
+FROM repeated rp WHERE c.content_hash IS NOT NULL AND rp.lo = rp.hi AND c.line_no <> rp.first_line AND {match};
+DROP TABLE repeated"""
+    statements = [sql, *(part.strip() for part in dedup.split(";\n"))]
+    return Plan([(stmt, p.used_in(stmt)) for stmt in statements], shown, set(active))
 
 
 def _raw_json(profile: Profile, active: list[str], as_exported: list[str], shown: dict[str, str],
-              p: Params) -> str:
+              p: Params, table: str = "") -> str:
     """SQL: a quarantined row as JSON keyed by the export's own headers.
 
     Cells appear as exported (before value maps) so the user recognises them; personal data is
@@ -295,7 +294,7 @@ def _raw_json(profile: Profile, active: list[str], as_exported: list[str], shown
     for name in active:
         t = profile.fields[name].type
         column = {"phone": "hash_", "freetext": "masked_"}.get(t, "r_" if name in as_exported else "f_") + name
-        pairs += [p(shown[name]), q(column)]
+        pairs += [p(shown[name]), (table + "." if table else "") + q(column)]
     return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
 
 
