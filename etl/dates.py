@@ -36,6 +36,7 @@ BUILTIN_FORMATS: tuple[str, ...] = (
 
 # Excel serial days 20000–80000 are the years 1954–2119; outside that a 5-digit number is not a date.
 _SERIAL = r"^[2-7]\d{4}(\.\d+)?$"
+_BLANKS = " \t\r\n\u3000\u00a0"
 _TZ_SUFFIX = r"(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
@@ -44,18 +45,18 @@ def timestamp_sql(text_sql: str, formats_param: str) -> str:
 
     `formats_param` names a bound VARCHAR[] parameter holding the format list (see formats()).
     """
-    cleaned = f"regexp_replace({text_sql}, '{_TZ_SUFFIX}', '\\1')"
+    cleaned = f"regexp_replace(trim({text_sql}, '{_BLANKS}'), '{_TZ_SUFFIX}', '\\1')"
     serial = (
         f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({text_sql} AS DOUBLE) * 86400) AS BIGINT)"
         " * 1000000)"
     )
     # Cheap tests first: most cells are 16–19 characters and parse with the first format; the
-    # regular expressions run only on what is left (serial numbers are short, zone suffixes rare).
+    # regular expressions run only on what is left (serial numbers are short; zone suffixes and
+    # stray tabs or full-width spaces around the text are rare and retried trimmed).
     return (
         f"CASE WHEN {text_sql} IS NULL THEN NULL "
         f"WHEN length({text_sql}) < 16 AND regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
-        f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), "
-        f"CASE WHEN regexp_matches({text_sql}, '{_TZ_SUFFIX}') THEN try_strptime({cleaned}, {formats_param}) END) END"
+        f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), try_strptime({cleaned}, {formats_param})) END"
     )
 
 

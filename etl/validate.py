@@ -74,19 +74,23 @@ class Plan:
     active: set[str]          # fields the export fills (a column, an extraction or a constant)
 
 
-def clean_cell(cell: str, thorough: bool = False) -> str:
+def clean_cell(cell: str, how: str = "full") -> str:
     """SQL: the cell without surrounding whitespace (incl. full-width, nbsp, BOM); '' → NULL.
 
     trim() with a character list is slow on millions of cells, so it runs only on cells that
-    start with whitespace or end with a space, tab or full-width space (cheap byte checks).
-    `thorough` (free text, where scraped exports pad with newlines) trims every cell.
+    need it, found by cheap byte checks. `how`:
+    - "thorough": always trim (free text: scraped exports pad it with tabs and newlines);
+    - "full": cells starting with whitespace or ending with a space, tab or full-width space;
+    - "lead": cells starting with whitespace — for times and numbers, whose parsers accept
+      trailing blanks anyway (a stray tab is retried with a trim when parsing fails).
     """
-    if thorough:
-        return f"nullif(trim({cell}, '{TRIM_CHARS}'), '')"
+    trimmed = f"nullif(trim({cell}, '{TRIM_CHARS}'), '')"
+    if how == "thorough":
+        return trimmed
     starts = " OR ".join([f"ascii({cell}) <= 32"] + [f"ascii({cell}) = {c}" for c in (12288, 160, 65279)])
-    ends = " OR ".join(f"suffix({cell}, '{c}')" for c in (" ", "\t", "\u3000"))
-    return (f"CASE WHEN {starts} OR {ends} THEN nullif(trim({cell}, '{TRIM_CHARS}'), '') "
-            f"WHEN {cell} = '' THEN NULL ELSE {cell} END")
+    if how == "full":
+        starts += " OR " + " OR ".join(f"suffix({cell}, '{c}')" for c in (" ", "\t", "\u3000"))
+    return f"CASE WHEN {starts} THEN {trimmed} WHEN {cell} = '' THEN NULL ELSE {cell} END"
 
 
 def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:
@@ -122,8 +126,14 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     p = Params()
     found, shown = field_sources(profile, headers)
     cells = [f"k{i}" for i in range(len(headers))]
-    freetext = {found[n] for n, spec in profile.fields.items() if spec.type == "freetext" and n in found}
-    cleaned = ", ".join(f"{clean_cell(f'c{i}', i in freetext)} AS k{i}" for i in range(len(headers)))
+    how = ["lead"] * len(headers)   # unmapped columns only matter for spotting blank/合计 rows
+    for n, spec in profile.fields.items():
+        if n in found:
+            how[found[n]] = {"freetext": "thorough", "timestamp": "lead", "count": "lead",
+                             "number": "lead"}.get(spec.type, "full")
+        if (j := extract_column(spec, headers)) is not None:
+            how[j] = "full"
+    cleaned = ", ".join(f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in range(len(headers)))
     first_cell = f"coalesce({', '.join(cells)})"
     src_cols = [
         "line_no",
@@ -207,7 +217,7 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             checks.append((f"indicator_key IS NULL AND {code} IS NOT NULL", UNKNOWN_INDICATOR, "indicator_code"))
         checks.append(("indicator_key IS NULL", UNKNOWN_INDICATOR,
                        "indicator_name" if "indicator_name" in active else "indicator_code"))
-    num_re = p(r"^(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?$")
+    num_re = p(r"^[\s\x{3000}]*(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?[\s\x{3000}]*$")
     for name in active:
         spec, f = fields[name], q("f_" + name)
         if spec.type in ("count", "number"):
