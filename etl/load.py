@@ -125,7 +125,7 @@ class Staged:
     quarantine: object        # pyarrow.Table: line_no, column_name, reason, raw
 
 
-def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, tmp: Path,
+def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
                now: dt.datetime, step: Callable[[float, str], None] = lambda f, t: None) -> Staged:
     """Read, map, type, check and derive one export inside the scratch connection `mem`."""
     report = FileReport(file_name=path.name, path=str(path))
@@ -163,7 +163,7 @@ def stage_file(mem, path: Path, n: int, catalog, source, user, data_dir: Path, t
     report.rows_quarantined = quarantined
     report.rows_loaded = total - skipped - quarantined - extra
     active = plan.active
-    step(0.45, f"派生 {path.name}")
+    step(0.45, f"派生并导出 {path.name}")
     p = validate.Params()
     canonical = derive.canonical_sql(profile, active, p)
     records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
@@ -289,7 +289,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 # hashlib releases the GIL: the file's sha256 is computed while DuckDB reads it
                 digest = hasher.submit(_sha256, path)
                 try:
-                    staged = stage_file(mem, path, n, catalog, source, user, root, Path(tmp), now,
+                    staged = stage_file(mem, path, n, source, user, root, Path(tmp), now,
                                         lambda f, text, base=base: progress(base + share * f, text))
                 except FileRefused as err:
                     reports.append(FileReport(file_name=path.name, path=str(path), status="refused",

@@ -69,9 +69,10 @@ def main() -> None:
         [report] = load_files([path], build=False, progress=lambda f, text, steps=steps: steps.append((time.perf_counter(), text)))
         loads.append(time.perf_counter() - t)
         load_cpu.append(time.process_time() - c)
-        marks = [t] + [s[0] for s in steps]
-        print(f"  第 {len(loads)} 轮：read_csv {refs[-1]:.2f}s；bizenv load {loads[-1]:.2f}s（" + "，".join(
-            f"{text.split()[0]} {end - start:.2f}s" for (start, (end, text)) in zip(marks, steps)) + "）")
+        # each progress message starts a step: it lasts until the next message (or the end)
+        ends = [s[0] for s in steps[1:]] + [t + loads[-1]]
+        print(f"  第 {len(loads)} 轮：read_csv {refs[-1]:.2f}s；bizenv load {loads[-1]:.2f}s（准备 {steps[0][0] - t:.2f}s，"
+              + "，".join(f"{text.split()[0]} {end - start:.2f}s" for (start, text), end in zip(steps, ends)) + "）")
     ref, first = min(refs), min(loads)
     ratios = sorted(b / a for a, b in zip(refs, loads))
     print(f"各轮耗时比值：{'、'.join(f'{r:.2f}' for r in ratios)}（中位数 {ratios[len(ratios) // 2]:.2f}）")
