@@ -37,6 +37,7 @@ from etl.profiles import (
     detect_profile,
     known_headers,
     load_user_profile,
+    match_fields,
     missing_required,
 )
 from kpi import settings, store
@@ -135,7 +136,10 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
     profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
     report.source, report.profile = profile.source, profile.name
-    plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
+    # the hashing key is created only when an export really carries phone numbers
+    phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
+    secret = pii.secret_key(data_dir) if phones else ""
+    plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
     step(0.2, f"校验 {path.name}")
     try:
         run_plan(mem, plan)  # streams the export itself when the reader left it unread
@@ -147,7 +151,7 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
             raise
         # The first MiB looked like UTF-8 but a later part is not: read it again as GB18030.
         raw = readers.read_export(mem, path, known, f"raw{n}g", tmp, encoding="gb18030")
-        plan = validate.build_plan(profile, raw.headers, raw.view, now, pii.secret_key(data_dir))
+        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
         run_plan(mem, plan)
     # Every row carries its line_no from here on, so DuckDB need not keep rows in file order.
     mem.execute("SET preserve_insertion_order = false")

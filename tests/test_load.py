@@ -125,6 +125,7 @@ def test_refusal_on_an_empty_data_dir_creates_no_warehouse(tmp_path, isolated_da
     with pytest.raises(FileRefused):
         load_files([bad])
     assert state(isolated_data_dir) == {"warehouse": None, "current": None, "snapshots": []}
+    assert not isolated_data_dir.exists()                # not even a secret key or an empty folder
 
 
 def test_with_several_files_the_good_ones_load_and_the_refused_one_is_named(tmp_path, first_export):
