@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from etl import catalog as catalog_mod
 from etl import derive, pii, readers, validate
 from etl.profiles import (
@@ -111,11 +109,6 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
         "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。")
 
 
-def run_plan(mem, plan: validate.Plan) -> None:
-    for sql, params in plan.statements:
-        mem.execute(sql, params)
-
-
 @dataclass
 class Staged:
     """One file, read and checked in memory, ready to be written."""
@@ -141,20 +134,11 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
     secret = pii.secret_key(data_dir) if phones else ""
     plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
     step(0.2, f"校验 {path.name}")
-    try:
-        run_plan(mem, plan)  # streams the export itself when the reader left it unread
-    except duckdb.Error as err:
-        if not raw.streamed or "unicode" not in str(err).lower():
-            if raw.streamed and "CSV Error" in str(err):
-                raise FileRefused(f"{path.name}：无法按 CSV 读取（{str(err).splitlines()[0]}）。"
-                                  "请确认是逗号分隔的 CSV 文件。") from None
-            raise
-        # The first MiB looked like UTF-8 but a later part is not: read it again as GB18030.
-        raw = readers.read_export(mem, path, known, f"raw{n}g", tmp, encoding="gb18030")
-        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
-        run_plan(mem, plan)
-    # Every row carries its line_no from here on, so DuckDB need not keep rows in file order.
+    # Every row carries its line_no from here on, so DuckDB need not keep rows in file order
+    # (and can spread the checking pass over all cores).
     mem.execute("SET preserve_insertion_order = false")
+    for sql, params in plan.statements:
+        mem.execute(sql, params)
     total, skipped, quarantined, extra = mem.execute(
         "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
     ).fetchall()[0]

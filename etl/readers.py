@@ -32,7 +32,6 @@ from kpi.errors import FileRefused
 CHUNK = 1 << 20
 HEAD_ROWS = 30          # title rows + header must sit within the first 30 rows
 DELIMITERS = (",", "\t", ";", "|")
-DELIMITER_SQL = {",": ",", "\t": "\t", ";": ";", "|": "|"}  # fixed set: safe inside a SQL literal
 
 
 @dataclass
@@ -45,7 +44,6 @@ class RawExport:
     view: str                      # DuckDB view: line_no, c0 … c{n-1}
     blank_rows: int = 0            # blank lines the CSV parser dropped (counted as skipped rows)
     temp_files: list[Path] = field(default_factory=list)
-    streamed: bool = False         # the view reads the file itself (nothing materialised yet)
 
 
 def file_kind(path: Path) -> str:
@@ -218,17 +216,6 @@ def _read_csv(con, path: Path, known: set[str], view: str, tmp_dir: Path,
     header_line = ends[h]
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     table = f"{view}_csv"
-    if not _contains_quote(text_path) and not _blank_lines(text_path, header_line):
-        # The common case — no quoted cells, no blank lines — is not materialised: the view
-        # streams the file and row_number() over the ordered scan is the line number. A view
-        # cannot hold bound parameters, so the path is written as an escaped SQL literal.
-        literal = "'" + str(text_path).replace("'", "''") + "'"
-        con.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT CAST(row_number() OVER () + {int(header_line)} AS INTEGER) "
-            f"AS line_no, * FROM read_csv({literal}, auto_detect=false, header=false, "
-            f"skip={int(header_line)}, delim='{DELIMITER_SQL[delim]}', quote='\"', escape='\"', "
-            f"null_padding=true, strict_mode=false, columns={{{cols}}})")
-        return RawExport(path, "csv", encoding, headers, header_line, view, 0, temp, streamed=True)
     base = (
         f"read_csv($path, auto_detect=false, header=false, skip={int(header_line)}, "
         f"delim=$delim, quote='\"', escape='\"', null_padding=true, strict_mode=false, "
