@@ -127,39 +127,41 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
     mem.execute("SET preserve_insertion_order = true")  # the reader numbers rows by rowid = file order
     known = known_headers(profiles + builtin_profiles())
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
-    profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
-    report.source, report.profile = profile.source, profile.name
-    # the hashing key is created only when an export really carries phone numbers
-    phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
-    secret = pii.secret_key(data_dir) if phones else ""
-    plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
-    step(0.2, f"校验 {path.name}")
-    # Every row carries its line_no from here on, so DuckDB need not keep rows in file order
-    # (and can spread the checking pass over all cores).
-    mem.execute("SET preserve_insertion_order = false")
-    for sql, params in plan.statements:
-        mem.execute(sql, params)
-    total, skipped, quarantined, extra = mem.execute(
-        "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
-    ).fetchall()[0]
-    if total - skipped == 0:
-        raise FileRefused(
-            f"{path.name}：表头（第 {raw.header_line} 行）下面没有数据行"
-            f"{'（只有合计/空行）' if total else ''}。请确认导出的时间范围内有数据。")
-    report.rows_read = total + raw.blank_rows
-    report.rows_skipped = skipped + extra + raw.blank_rows
-    report.rows_quarantined = quarantined
-    report.rows_loaded = total - skipped - quarantined - extra
-    active = plan.active
-    step(0.45, f"派生并导出 {path.name}")
-    p = validate.Params()
-    canonical = derive.canonical_sql(profile, active, p)
-    records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
-    quarantine = mem.sql(validate.QUARANTINE_SQL).to_arrow_table()
-    report.quarantine_by_reason = dict(mem.execute(
-        "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC").fetchall())
-    for f in raw.temp_files:
-        f.unlink(missing_ok=True)
+    try:
+        profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
+        report.source, report.profile = profile.source, profile.name
+        # the hashing key is created only when an export really carries phone numbers
+        phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
+        secret = pii.secret_key(data_dir) if phones else ""
+        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
+        step(0.2, f"校验 {path.name}")
+        # Every row carries its line_no from here on, so DuckDB need not keep rows in file order
+        # (and can spread the checking pass over all cores).
+        mem.execute("SET preserve_insertion_order = false")
+        for sql, params in plan.statements:
+            mem.execute(sql, params)
+        total, skipped, quarantined, extra = mem.execute(
+            "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
+        ).fetchall()[0]
+        if total - skipped == 0:
+            raise FileRefused(
+                f"{path.name}：表头（第 {raw.header_line} 行）下面没有数据行"
+                f"{'（只有合计/空行）' if total else ''}。请确认导出的时间范围内有数据。")
+        report.rows_read = total + raw.blank_rows
+        report.rows_skipped = skipped + extra + raw.blank_rows
+        report.rows_quarantined = quarantined
+        report.rows_loaded = total - skipped - quarantined - extra
+        active = plan.active
+        step(0.45, f"派生并导出 {path.name}")
+        p = validate.Params()
+        canonical = derive.canonical_sql(profile, active, p)
+        records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
+        quarantine = mem.sql(validate.QUARANTINE_SQL).to_arrow_table()
+        report.quarantine_by_reason = dict(mem.execute(
+            "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC").fetchall())
+    finally:
+        raw.release(mem)
+        mem.execute("DROP TABLE IF EXISTS checked")
     return Staged(report, profile, records, quarantine)
 
 
@@ -307,8 +309,6 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
-                for table in ("checked",):
-                    mem.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
         mem.close()
         if wh is not None:

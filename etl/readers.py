@@ -45,6 +45,14 @@ class RawExport:
     blank_rows: int = 0            # blank lines the CSV parser dropped (counted as skipped rows)
     temp_files: list[Path] = field(default_factory=list)
 
+    def release(self, con) -> None:
+        """Drop the view, its tables and transcoded copies (a run may load dozens of files)."""
+        con.execute(f"DROP VIEW IF EXISTS {self.view}")
+        for suffix in ("_csv", "_blank", "_xl"):
+            con.execute(f"DROP TABLE IF EXISTS {self.view}{suffix}")
+        for f in self.temp_files:
+            f.unlink(missing_ok=True)
+
 
 def file_kind(path: Path) -> str:
     """csv | xlsx | xls, by content first (a renamed file is still recognised), then by suffix."""
