@@ -137,7 +137,9 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     first_cell = f"coalesce({', '.join(cells)})"
     src_cols = [
         "line_no",
-        f"({first_cell} IS NULL OR regexp_matches({first_cell}, '^(合\\s*计|总\\s*计|小\\s*计)')) AS is_skip",
+        # blank, or a 合计/总计/小计 row (the cheap prefix test spares the regex on data rows)
+        (f"({first_cell} IS NULL OR ((prefix({first_cell}, '合') OR prefix({first_cell}, '总') "
+         f"OR prefix({first_cell}, '小')) AND regexp_matches({first_cell}, '^(合\\s*计|总\\s*计|小\\s*计)'))) AS is_skip"),
     ]
     fields = profile.fields
     active: list[str] = []

@@ -70,6 +70,16 @@ def test_loading_the_same_file_twice_changes_nothing(first_export):
         [(first.load_id, "ok"), (again.load_id, "duplicate_file")])
 
 
+def test_the_primary_key_holds_after_a_first_bulk_load(first_export):
+    import duckdb
+
+    load_files([first_export], build=False)
+    con = store.connect_warehouse()
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO approvals (case_id, district_code, accepted_at) VALUES ('BJ1', '330802', now())")
+    con.close()
+
+
 def test_a_later_export_updates_changed_records_and_lineage_says_so(tmp_path, first_export):
     [first] = load_files([first_export], build=False)
     later = write(tmp_path / "办件_第二版.csv", [
