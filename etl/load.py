@@ -216,11 +216,15 @@ def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.date
     return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)
 
 
-def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime) -> None:
-    """Everything one file changes in the warehouse (inside the caller's transaction)."""
+def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha256) -> None:
+    """Everything one file changes in the warehouse (inside the caller's transaction).
+
+    `sha256` is a future: the file's digest, computed on another thread during the upsert.
+    """
     r = staged.report
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
         con, r.source, staged.records, r.load_id, r.file_name, now)
+    r.sha256 = sha256.result()
     seen_before = con.execute(
         "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')", [r.sha256]
     ).fetchall()[0][0]
@@ -276,8 +280,6 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 base = n * share
                 progress(base, f"读取 {path.name}")
                 t0, started, now = time.perf_counter(), local_now(), local_now()
-                # hashlib releases the GIL: the file's sha256 is computed while DuckDB reads it
-                digest = hasher.submit(_sha256, path)
                 try:
                     staged = stage_file(mem, path, n, source, user, root, Path(tmp), now,
                                         lambda f, text, base=base: progress(base + share * f, text))
@@ -286,7 +288,8 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                                               message=str(err), seconds=time.perf_counter() - t0))
                     continue
                 r = staged.report
-                r.sha256 = digest.result()
+                # hashlib releases the GIL: the sha256 is computed while DuckDB writes the rows
+                digest = hasher.submit(_sha256, path)
                 r.load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
                 progress(base + share * 0.6, f"写入 {path.name}（{r.rows_loaded} 行）")
                 if wh is None:
@@ -299,7 +302,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 try:
                     if not refreshed:  # once per run, inside the first file's transaction
                         catalog_mod.refresh_warehouse(wh, catalog)
-                    write_file(wh, staged, started, now)
+                    write_file(wh, staged, started, now, digest)
                     progress(base + share * 0.95, f"提交 {path.name}")
                     wh.execute("COMMIT")
                     refreshed = True
