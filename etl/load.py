@@ -157,8 +157,9 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
         canonical = derive.canonical_sql(profile, active, p)
         records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
         quarantine = mem.sql(validate.QUARANTINE_SQL).to_arrow_table()
-        report.quarantine_by_reason = dict(mem.execute(
-            "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC").fetchall())
+        counts = quarantine.group_by("reason").aggregate([("reason", "count")]).to_pylist()
+        report.quarantine_by_reason = {c["reason"]: c["reason_count"]
+                                       for c in sorted(counts, key=lambda c: -c["reason_count"])}
     finally:
         raw.release(mem)
         mem.execute("DROP TABLE IF EXISTS checked")

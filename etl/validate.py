@@ -285,11 +285,12 @@ CREATE OR REPLACE TEMP TABLE repeated AS
 SELECT {', '.join(f"{k} AS key{i}" for i, k in enumerate(key_cols))},
        min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
 FROM checked WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1;
-UPDATE checked AS c SET reason = {p(DUPLICATE_CONFLICT)}, column_name = {p(dup_col)},
-       raw = {_raw_json(profile, active, as_exported, shown, p, table="c")}
-FROM repeated rp WHERE c.content_hash IS NOT NULL AND rp.lo <> rp.hi AND {match};
-UPDATE checked AS c SET dup_extra = TRUE
-FROM repeated rp WHERE c.content_hash IS NOT NULL AND rp.lo = rp.hi AND c.line_no <> rp.first_line AND {match};
+UPDATE checked AS c
+SET reason = CASE WHEN rp.lo <> rp.hi THEN {p(DUPLICATE_CONFLICT)} ELSE c.reason END,
+    column_name = CASE WHEN rp.lo <> rp.hi THEN {p(dup_col)} ELSE c.column_name END,
+    raw = CASE WHEN rp.lo <> rp.hi THEN {_raw_json(profile, active, as_exported, shown, p, table="c")} END,
+    dup_extra = rp.lo = rp.hi AND c.line_no <> rp.first_line
+FROM repeated rp WHERE c.content_hash IS NOT NULL AND {match};
 DROP TABLE repeated"""
     statements = [sql, *(part.strip() for part in dedup.split(";\n"))]
     return Plan([(stmt, p.used_in(stmt)) for stmt in statements], shown, set(active))
