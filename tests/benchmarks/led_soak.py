@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     app = App(data)
     server = psutil.Process(app.proc.pid)
     url = f"{app.url}/led?dwell={args.dwell:g}&refresh={args.refresh:g}&reload_at="
+    publish = "no republishing (--data-dir)" if args.data_dir else f"republish every {args.publish:g} min"
     print(f"LED soak: {args.minutes:g} min, dwell {args.dwell:g} s, refresh {args.refresh:g} s, "
-          f"republish every {args.publish:g} min, sample every {args.sample:g} s\n{url}", flush=True)
+          f"{publish}, sample every {args.sample:g} s\n{url}", flush=True)
     samples: list[dict] = []
     views_seen: set[str] = set()
     try:
