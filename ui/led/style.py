@@ -126,18 +126,21 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
   font-size: 26U; color: MUTED; }
 
 /* ranking */
-.led-rank { flex: 1; display: flex; flex-direction: column; min-height: 0; }
+/* --rows (set per panel) shrinks type and medals when a city has more than 8 districts */
+.led-rank { flex: 1; display: flex; flex-direction: column; min-height: 0; --rows: 6; }
 .led-rank .row { flex: 1 1 0; min-height: 0; display: grid; align-items: center;
   grid-template-columns: 56U 1fr 120U 86U; gap: 8U; border-bottom: 1U solid rgba(63,208,255,.12);
-  font-size: 30U; }
-.led-rank .no { width: 46U; height: 46U; line-height: 46U; border-radius: 50%; text-align: center;
-  font-size: 26U; font-weight: 800; background: #1b3563; }
+  font-size: calc(min(30, 250 / var(--rows)) * var(--u)); }
+.led-rank .no { --d: calc(min(46, 300 / var(--rows)) * var(--u)); width: var(--d); height: var(--d);
+  line-height: var(--d); border-radius: 50%; text-align: center;
+  font-size: calc(min(26, 220 / var(--rows)) * var(--u)); font-weight: 800; background: #1b3563; }
 .led-rank .row:nth-child(1) .no { background: #c9a227; color: #1a1200; }
 .led-rank .row:nth-child(2) .no { background: #9fb0c8; color: #0b1424; }
 .led-rank .row:nth-child(3) .no { background: #b0703a; color: #1a0d00; }
 .led-rank .nm { font-weight: 700; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .led-rank .val { text-align: right; font-weight: 800; white-space: nowrap; }
-.led-rank .chg { text-align: right; font-size: 26U; font-weight: 700; white-space: nowrap; }
+.led-rank .chg { text-align: right; font-size: calc(min(26, 220 / var(--rows)) * var(--u));
+  font-weight: 700; white-space: nowrap; }
 .led-rank .lamp { display: inline-block; width: 14U; height: 14U; border-radius: 50%;
   margin-right: 10U; vertical-align: middle; }
 

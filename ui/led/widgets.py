@@ -163,7 +163,8 @@ def ranking(title: str, rows: list[views.RankRow]) -> str:
             f'<span class="chg">{rank_change(r.rank_change)}</span></div>'
         )
     sub = "名次变化" if len(title) <= 8 else ""
-    return _panel(title, f'<div class="led-rank">{"".join(body)}</div>', "rankp", sub)
+    rank = f'<div class="led-rank" style="--rows:{max(len(rows), 6)}">{"".join(body)}</div>'
+    return _panel(title, rank, "rankp", sub)
 
 
 def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
