@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from etl.load import FileReport, load_files
-from kpi.errors import FileRefused
+from kpi.errors import FileRefused, UserInputError
 
 HELP = "导入办件、12345工单、好差评或指标填报导出文件（CSV/XLSX），校验后写入数据仓库并发布新快照。"
 EXAMPLE = (
     "  bizenv load 办件明细_2026Q3.csv 12345工单明细_2026Q3.csv\n"
+    "  bizenv load data/inbox/2026Q3/          （文件夹：导入其中全部 CSV/XLSX/XLS 文件）\n"
     "  bizenv load 某区导出.xlsx --source approvals\n"
     "  bizenv load 自建系统导出.csv --profile 我的画像.yaml --catalog 其他城市/catalog\n"
     "每个文件单独成一个事务：被拒绝的文件不写入任何内容，其余文件照常导入，命令以非零状态退出。"
@@ -18,7 +20,7 @@ EXAMPLE = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="导出文件（CSV UTF-8/GBK/GB18030，XLSX/XLS）")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="导出文件或文件夹（CSV UTF-8/GBK/GB18030，XLSX/XLS；文件夹中只取这几类文件）")
     parser.add_argument("--source", choices=("approvals", "hotline", "ratings", "reports"),
                         help="数据来源（不指定时按表头自动识别）：approvals 办件 | hotline 12345 | ratings 好差评 | reports 指标填报")
     parser.add_argument("--profile", metavar="FILE", help="自定义表头画像 YAML（导出的列名与内置不同时使用）")
@@ -61,12 +63,33 @@ def print_reports(reports: list[FileReport]) -> None:
         for reason, n in r.quarantine_by_reason.items():
             print(f"    隔离原因：{reason} {n:,} 行")
     if any(r.rows_quarantined for r in reports):
-        print("被隔离的行（文件、行号、列、原因）可在看板“数据质量”页或 bizenv status 中查看。")
+        print("被隔离的行（文件、行号、列、原因）可在看板“数据”页或 bizenv status 中查看。")
+
+
+EXPORT_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """A folder stands for the export files in it (sorted), so `bizenv load inbox/` works;
+    other files there (README, manifest.json) are not exports and are left alone.
+    Files named one by one are passed on as they are: a wrong one is refused with its reason."""
+    out: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.iterdir()
+                           if f.is_file() and f.suffix.lower() in EXPORT_SUFFIXES and not f.name.startswith("~$"))
+            if not found:
+                raise UserInputError(f"文件夹 {raw} 中没有 CSV/XLSX/XLS 导出文件：请确认路径，或直接列出要导入的文件。")
+            out.extend(found)
+        else:
+            out.append(raw)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        reports = load_files(args.files, source=args.source, profile=args.profile, data_dir=args.data_dir,
+        reports = load_files(expand_paths(args.files), source=args.source, profile=args.profile, data_dir=args.data_dir,
                              catalog_dir=args.catalog, progress=_Bar(), build=not args.no_build)
     except FileRefused as err:
         print_reports(getattr(err, "reports", []))
