@@ -320,6 +320,38 @@ class SourcePlan:
                f"FROM {relation} GROUP BY period, district_code")
         return sql, params, names
 
+    def long_query(self, city: str) -> tuple[str, list]:
+        """Both stages as one statement, in long form: (k, period, district_code, city, as_of, num, den, n).
+
+        Stage 2 runs over GROUPING SETS ((period, district_code), (period)) of the small stage-1
+        result: the (period) set applies the same sums / counts / min / max to every record's part,
+        so the city row (`city` true, district_code = `city`) is the value over all records (those
+        filed under the city's own code too), exactly the roll-up of the district parts. Rows filed
+        under the city's code are not a district row. One row per indicator via unnest of lists.
+        """
+        s1, p1 = self.stage1()
+        select: list[str] = []
+        params: list = []
+        ks, nums, dens, ns = [], [], [], []
+        for k, agg in self.parts:
+            for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
+                if frag is not None:
+                    select.append(f"{frag.sql} AS {label}_{k}")
+                    params.extend(frag.params)
+            ks.append(str(k))
+            nums.append(f"num_{k}::DOUBLE")
+            dens.append(f"den_{k}::DOUBLE" if agg.den is not None else "NULL::DOUBLE")
+            n = f"n_{k}" if agg.n is not None else (f"den_{k}" if agg.den is not None else f"num_{k}")
+            ns.append(f"{n}::BIGINT")
+        sql = (f"WITH _r AS ({s1}), _s AS (SELECT period, district_code, GROUPING(district_code) = 1 AS city, "
+               f"max(_as_of) AS as_of, {', '.join(select)} FROM _r "
+               "GROUP BY GROUPING SETS ((period, district_code), (period))) "
+               "SELECT unnest([" + ", ".join(ks) + "]) AS k, period, "
+               "CASE WHEN city THEN ? ELSE district_code END AS district_code, city, as_of, "
+               f"unnest([{', '.join(nums)}]) AS num, unnest([{', '.join(dens)}]) AS den, "
+               f"unnest([{', '.join(ns)}]) AS n FROM _s WHERE city OR district_code <> ?")
+        return sql, [*p1, *params, city, city]
+
     def single_query(self) -> tuple[str, list]:
         """Both stages as one statement (for EXPLAIN while validating)."""
         s1, p1 = self.stage1()

@@ -2,9 +2,10 @@
 
 Steps (temp tables, so every stage can be inspected in a debugger with one SELECT):
   _meta     one row per indicator of the spec (bound parameters, never SQL text)
-  _w_<src>  one scan per transaction source: filtered aggregates per (period, district)
-  _raw      long form: (k, period, district, num, den, n) + the city-wide rows rolled up from
-            the district parts (sums of sums and counts = the value over all records)
+  _w        one scan per transaction source, long form: (k, period, district, num, den, n) per
+            district and the city-wide row (grouping set over the same parts: the value over all
+            records, never a mean of district values), and the latest event time
+  _raw      _w's values with the reports' rows, quarters only
   _ind      the full grid periods × units × indicators: value, n, score, rank, changes, RAG
   _dom      domain scores (weighted, renormalised over scorable indicators)
   _all      the overall index (weighted mean of the domain scores that exist)
@@ -31,10 +32,17 @@ from kpi.spec import MetricsSpec
 RANK_FUNCTIONS = {"min": "rank()", "dense": "dense_rank()", "ordinal": "row_number()"}
 EPS = 1e-9  # float slack for band and weight comparisons (0.3 + 0.2 + 0.5 ≠ 1.0 exactly)
 
-_META_COLUMNS = (
+_META_COLUMNS = (  # with _META_TYPES: the columns of _meta, in _meta_rows' order
     "k", "domain_id", "domain_key", "domain_label", "domain_weight", "domain_order", "indicator_id",
     "indicator_key", "label_zh", "unit", "direction", "sign", "source", "weight", "dtf_best",
     "dtf_worst", "warn", "advanced", "min_sample", "band", "kind", "scale",
+)
+
+
+_META_TYPES = (
+    "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR",
+    "VARCHAR", "INTEGER", "VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "INTEGER", "DOUBLE",
+    "VARCHAR", "DOUBLE",
 )
 
 
@@ -76,24 +84,17 @@ def _load_districts(con, catalog: Path | None) -> None:
 
 def _raw(con, plans: dict, city: str) -> None:
     """Build _raw (long values) and _asof (latest event time per period)."""
-    district_parts: list[str] = []
-    city_parts: list[str] = []
-    asof_parts: list[str] = []
-    for source, plan in plans.items():
-        sql, params = plan.single_query()  # stage 1 as a CTE feeding stage 2: one statement
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _w_{source} AS {sql}", params)
-        asof_parts.append(f"SELECT period, max(as_of) AS as_of FROM _w_{source} GROUP BY period")
-        for k, agg in plan.parts:
-            den = f"den_{k}" if agg.den is not None else "NULL::DOUBLE"
-            n = f"n_{k}" if agg.n is not None else (f"den_{k}" if agg.den is not None else f"num_{k}")
-            district_parts.append(
-                f"SELECT {k} AS k, period, district_code, num_{k}::DOUBLE AS num, {den}::DOUBLE AS den, "
-                f"{n}::BIGINT AS n FROM _w_{source} WHERE district_code <> $city"
-            )
-            city_parts.append(
-                f"SELECT {k} AS k, period, $city AS district_code, {agg.rollup}(num_{k})::DOUBLE AS num, "
-                f"sum({den})::DOUBLE AS den, sum({n})::BIGINT AS n FROM _w_{source} GROUP BY period"
-            )
+    # One statement for every source: each is its stage-1 scan feeding stage 2 (district rows and
+    # the city roll-up as grouping sets), unnested to one row per indicator.
+    parts, params = [], []
+    for plan in plans.values():
+        sql, p = plan.long_query(city)
+        parts.append(f"SELECT * FROM ({sql})")
+        params.extend(p)
+    union = " UNION ALL ".join(parts) or (
+        "SELECT NULL::INTEGER AS k, NULL::VARCHAR AS period, NULL::VARCHAR AS district_code, NULL::BOOLEAN AS city, "
+        "NULL::TIMESTAMP AS as_of, NULL::DOUBLE AS num, NULL::DOUBLE AS den, NULL::BIGINT AS n LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _w AS {union}", params)
     # Reports: the value as filed. The city row is the city's own filing when there is one,
     # otherwise the mean of the districts' filings (n = how many districts filed).
     reports = """
@@ -109,14 +110,13 @@ def _raw(con, plans: dict, city: str) -> None:
                CASE WHEN count(*) FILTER (WHERE district_code = $city) > 0 THEN 1
                     ELSE count(*) FILTER (WHERE district_code <> $city) END
         FROM rep GROUP BY k, period"""
-    union = " UNION ALL ".join([*district_parts, *city_parts, f"SELECT * FROM ({reports})"])
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM ({union}) "
+        "CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM ("
+        f"SELECT k, period, district_code, num, den, n FROM _w UNION ALL SELECT * FROM ({reports})) "
         "WHERE regexp_full_match(period, '\\d{4}Q[1-4]')",
         {"city": city},
     )
-    asof = " UNION ALL ".join(asof_parts) or "SELECT NULL::VARCHAR AS period, NULL::TIMESTAMP AS as_of"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _asof AS SELECT period, max(as_of) AS as_of FROM ({asof}) GROUP BY period")
+    con.execute("CREATE OR REPLACE TEMP TABLE _asof AS SELECT period, max(as_of) AS as_of FROM _w WHERE city GROUP BY period")
 
 
 def _trend(delta: str, band: str) -> str:
@@ -174,9 +174,10 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                 "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
                 "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)")
     rows = _meta_rows(spec, kinds)
-    row_marks = "(" + ", ".join("?" for _ in _META_COLUMNS) + ")"
-    # One statement with every row bound: executemany costs a round trip per row.
-    con.execute(f"INSERT INTO _meta VALUES {', '.join(row_marks for _ in rows)}", [v for r in rows for v in r])
+    # One statement, one bound list per column (zipped by unnest): binding a parameter per value
+    # or executemany's round trip per row costs more than the rest of the small statements.
+    con.execute("INSERT INTO _meta SELECT " + ", ".join(f"unnest(?::{t}[])" for t in _META_TYPES),
+                [list(col) for col in zip(*rows)] if rows else [[] for _ in _META_TYPES])
     _raw(con, plans, city_code)
 
     cur_idx = periods.index(current)
@@ -313,7 +314,7 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     con.execute(f"INSERT INTO overall_scores BY NAME SELECT {_mart_columns(con, 'overall_scores')} FROM _all {order}")
     as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
     for t in ("_ind1", "_ind", "_dom1", "_dom", "_all1", "_all", "_raw", "_meta", "_units", "_periods", "_asof",
-              "_districts", *(f"_w_{s}" for s in ("approvals", "hotline", "ratings"))):
+              "_districts", "_w"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {"city_code": city_code, "city_name": city_name, "current_period": current,
             "latest_complete_period": periods.previous(current), "data_as_of": as_of}
