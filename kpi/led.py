@@ -51,7 +51,7 @@ DOMAIN_PREFIX = "domain:"
 
 # Accepted range of each numeric option; anything else falls back to the default.
 _NUMERIC_RANGES = {"dwell": (2.0, 3600.0), "refresh": (1.0, 86400.0), "stale_hours": (0.01, 24 * 365.0),
-                   "reload_hours": (0.0, 24 * 30.0), "tick": (0.25, 60.0)}
+                   "reload_hours": (0.0, 24 * 30.0), "tick": (0.25, 60.0), "watchdog": (1.0, 3600.0)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class LedOptions:
     reload_at: str = "03:00"  # full page reload every night at this local time ("" = off)
     reload_hours: float = 0.0  # > 0: full page reload every N hours instead of nightly
     tick: float = 1.0  # seconds between fragment runs (view switch latency)
+    watchdog: float = 15.0  # seconds between the browser's checks that the server still answers
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], env: Mapping[str, str] | None = None) -> LedOptions:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import shutil
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 
 from kpi import led, settings
+from tests.browser.conftest import REPO
 from tests.fixtures.led_fixture import build_led_snapshot
 
 pytestmark = pytest.mark.browser
@@ -68,8 +73,16 @@ def _open(browser, url: str, width: int = 1920, height: int = 1080):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(url)
     page.wait_for_selector(".led-kpi", timeout=30_000)
-    page.wait_for_timeout(800)  # let the flip animation settle before measuring
+    _settle(page)
     return page
+
+
+def _settle(page) -> None:
+    """Wait until the flip animation is over (boxes measured mid-flip are squashed); the endless
+    预警清单 scroll does not count."""
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)", timeout=15_000)
 
 
 def _assert_clean(page) -> None:
@@ -142,7 +155,7 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
         # watch for flicker while the fragment reruns (every second) and the view changes: the
         # LED elements must never be dimmed (stale) or hidden, the running indicator never shown
         a.evaluate("""() => { window.__dim = []; setInterval(() => {
-            for (const el of document.querySelectorAll('.led-frame')) {
+            for (const el of document.querySelectorAll('.led-frame:not(.led-offline-note)')) {
               let n = el; while (n && n !== document.body) {
                 const s = getComputedStyle(n);
                 if (parseFloat(s.opacity) < 1 || s.visibility === 'hidden' || s.display === 'none')
@@ -248,3 +261,56 @@ def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(browser, s
         assert page.get_attribute(index, "data-value") == "83.6"
     finally:
         page.close()
+
+
+def _restart_on_same_port(app) -> None:
+    """Start the server again where the screen expects it (the session teardown stops it)."""
+    env = {**os.environ, "BIZENV_DATA_DIR": str(app.data_dir)}
+    app.proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.port",
+         str(app.port), "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(app.url + "/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not come back within 60 s")
+
+
+VISIBLE_DIALOGS_JS = """Array.from(document.querySelectorAll(
+    '[role=dialog], [data-baseweb=modal], [data-testid=stDialog]'))
+  .filter(e => getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0).length"""
+
+
+def test_server_restart_shows_a_chinese_note_then_recovers(browser, start_app, tmp_path_factory, artifacts):
+    data = tmp_path_factory.mktemp("led-restart") / "warehouse"
+    build_led_snapshot(data)
+    app = start_app(data)
+    page = _open(browser, f"{app.url}/led?views=overview,hotline&dwell=3&watchdog=1")
+    try:
+        assert not page.locator(".led-offline-note").is_visible()
+        app.stop()
+        page.wait_for_selector(".led-offline-note", state="visible", timeout=15_000)
+        page.wait_for_timeout(4_000)  # long enough for Streamlit's own "Connection error" modal
+        assert "连接已中断" in page.inner_text(".led-offline-note")
+        assert page.evaluate(VISIBLE_DIALOGS_JS) == 0
+        # nothing (no backdrop) lies over the screen: every element hit mid-screen is an ancestor of
+        # the LED canvas (the canvas itself has pointer-events: none)
+        assert page.evaluate("""document.elementsFromPoint(960, 600)
+            .every(e => e.contains(document.querySelector('.led-frame')))""")
+        assert page.locator(".led-kpi").count() > 0  # the last data stays on screen
+        page.screenshot(path=str(artifacts / "led_1920_server_down.png"))
+
+        _restart_on_same_port(app)
+        page.wait_for_selector(".led-offline-note", state="hidden", timeout=30_000)
+        view = page.get_attribute("[data-view]", "data-view")
+        page.wait_for_function(  # the rotation runs again: the fragment timer is back
+            "v => document.querySelector('[data-view]').dataset.view !== v", arg=view, timeout=30_000)
+        assert page.evaluate(VISIBLE_DIALOGS_JS) == 0
+    finally:
+        page.close()
+

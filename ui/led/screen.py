@@ -22,16 +22,30 @@ from ui.led import style, widgets
 _BOARDS = led_board.BoardCache()
 _LAST_HTML: dict[str, str] = {}
 
-_RELOAD_JS = """<script>(function () {
-  if (window.__bizenvLedReload) return;
+# Client side, run once per page load (guarded on window): the scheduled full reload, and a
+# watchdog that marks the page offline while the server does not answer (Streamlit's own English
+# "Connection error" modal is hidden on this page; it reconnects by itself when the server is back).
+_KIOSK_JS = """<script>(function () {
   var health = location.pathname.replace(/[^/]*$/, "") + "_stcore/health";
-  function tryReload() {  // reload only when the server answers, else Chromium shows an error page
-    fetch(health, {cache: "no-store"}).then(function (r) {
-      if (r.ok) { location.reload(); } else { setTimeout(tryReload, 60000); }
-    }).catch(function () { setTimeout(tryReload, 60000); });
+  function ping(ok, fail) {
+    fetch(health, {cache: "no-store"}).then(function (r) { r.ok ? ok() : fail(); }).catch(fail);
   }
-  window.__bizenvLedReload = setTimeout(tryReload, DELAY_MS);
+  if (!window.__bizenvLedWatch) {
+    window.__bizenvLedWatch = setInterval(function () {
+      ping(function () { document.body.classList.remove("led-offline"); },
+           function () { document.body.classList.add("led-offline"); });
+    }, WATCH_MS);
+  }
+  if (DELAY_MS > 0 && !window.__bizenvLedReload) {
+    var tryReload = function () {  // only when the server answers, else Chromium shows an error page
+      ping(function () { location.reload(); }, function () { setTimeout(tryReload, 60000); });
+    };
+    window.__bizenvLedReload = setTimeout(tryReload, DELAY_MS);
+  }
 })();</script>"""
+
+OFFLINE_NOTE = ('<div class="led-frame led-offline-note"><div>⚠ 与看板服务的连接已中断，正在自动重连'
+                '（显示的是断开前的数据）</div></div>')
 
 
 def _frame(inner: str, **data: str) -> str:
@@ -43,9 +57,10 @@ def run() -> None:
     """Draw the LED screen (call from pages/led.py)."""
     options = led.LedOptions.from_params(st.query_params)
     st.html(style.style_tag())
-    delay = led.reload_delay_seconds(led.now_local(), options)
-    script = _RELOAD_JS.replace("DELAY_MS", str(int(delay * 1000))) if delay else ""
-    st.html('<div class="led-frame led-bg"></div>' + script, unsafe_allow_javascript=True)
+    delay = led.reload_delay_seconds(led.now_local(), options) or 0
+    script = (_KIOSK_JS.replace("DELAY_MS", str(int(delay * 1000)))
+              .replace("WATCH_MS", str(int(options.watchdog * 1000))))
+    st.html('<div class="led-frame led-bg"></div>' + OFFLINE_NOTE + script, unsafe_allow_javascript=True)
 
     @st.fragment(run_every=options.tick)
     def screen() -> None:

@@ -35,6 +35,14 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: none !important; }
 [data-stale="true"], [data-stale="true"] * { opacity: 1 !important; transition: none !important; }
 .stElementContainer { margin: 0 !important; }
+/* Streamlit's own modals (English "Connection error", "Page not found") would cover the screen;
+   the watchdog's Chinese note below replaces the first, the second cannot occur on /led */
+[data-testid="stDialog"], [data-baseweb="modal"], [role="dialog"] { display: none !important; }
+.led-frame.led-offline-note { display: none; z-index: 1002; }
+body.led-offline .led-offline-note { display: block; }
+.led-offline-note div { position: absolute; left: 0; top: 104U; width: 1920U; height: 60U;
+  display: flex; align-items: center; justify-content: center; font-size: 30U; font-weight: 800;
+  color: #1a1000; background: AMBER; }
 
 .led-frame { position: fixed; z-index: 1000;
   left: calc((100vw - 1920U) / 2); top: calc((100vh - 1080U) / 2); width: 1920U; height: 1080U;
