@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             bump = 0.0
             print(f"{'min':>6} {'view':<28} {'JS heap MB':>10} {'DOM nodes':>9} "
                   f"{'chromium MB':>11} {'renderer MB':>11} {'server MB':>9}", flush=True)
-            while (elapsed := time.monotonic() - start) < args.minutes * 60:
+            while time.monotonic() - start < args.minutes * 60:
                 deadline = time.monotonic() + args.sample
                 while time.monotonic() < deadline:  # watch the rotation between samples
                     view = page.get_attribute("[data-view]", "data-view")
