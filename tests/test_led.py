@@ -278,3 +278,12 @@ def test_title_escapes_and_stamp():
     assert stamp == "数据截至 <b>2026-09-30</b> · 更新于 <b>2026-10-08 08:10</b>"
     html = widgets.title_bar("<衢州>", dt.datetime(2026, 11, 24, 9, 5), stamp, True)
     assert "&lt;衢州&gt;" in html and "led-stamp stale" in html and "星期二" in html and "09:05" in html
+
+
+def test_ranking_shrinks_for_many_districts():
+    """Up to 6 districts keep full-size rows; more set --rows so type and medals shrink to fit."""
+    def rows(n):
+        return [led_views.RankRow(f"区{i}", 80.0 - i, "", 1, i + 1, 0, 0.0, None, None) for i in range(n)]
+
+    assert 'style="--rows:6"' in widgets.ranking("区县综合排名", rows(4))
+    assert 'style="--rows:12"' in widgets.ranking("区县综合排名", rows(12))
