@@ -3,9 +3,11 @@
 Per file: read it as text into an in-memory DuckDB (etl.readers), pick its header profile
 (etl.profiles), type and check every row in one SQL pass (etl.validate), derive the canonical
 columns (etl.derive) — all before the warehouse is even opened, so a refused file cannot change
-anything. Then, in one warehouse transaction per file: refresh the catalogue tables, upsert by
-natural key (last load wins; version + 1 and a lineage row on a real change; identical rows are
-left alone), replace the file's quarantine rows and record the run in etl_runs.
+anything. Then the warehouse is attached to that same connection (the checked rows go from its
+temp tables straight into the warehouse, no copy through Python) and, in one warehouse transaction
+per file: refresh the catalogue tables, upsert by natural key (last load wins; version + 1 and a
+lineage row on a real change; identical rows are left alone), replace the file's quarantine rows
+and record the run in etl_runs.
 
 Several files: each is its own transaction. A refused file is reported and skipped, the good
 ones are loaded and published, and then FileRefused is raised (err.reports holds every report),
@@ -17,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import hashlib
+import re
 import tempfile
 import time
 import uuid
@@ -40,7 +43,7 @@ from etl.profiles import (
 )
 from kpi import settings, store
 from kpi.errors import FileRefused, UserInputError
-from kpi.schema import NATURAL_KEYS, create_canonical
+from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, create_canonical
 
 Progress = Callable[[float, str], None]
 LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
@@ -111,12 +114,16 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
 
 @dataclass
 class Staged:
-    """One file, read and checked in memory, ready to be written."""
+    """One file, read and checked in memory (temp table `checked`), ready to be written."""
 
     report: FileReport
     profile: Profile
-    records: object           # pyarrow.Table of canonical rows
-    quarantine: object        # pyarrow.Table: line_no, column_name, reason, raw
+    records: str              # SELECT of the canonical rows (from `checked`)
+    params: dict[str, object]  # its bound values
+
+
+def release_checked(mem) -> None:
+    mem.execute("DROP TABLE IF EXISTS temp.checked")
 
 
 def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
@@ -151,80 +158,99 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
         report.rows_skipped = skipped + extra + raw.blank_rows
         report.rows_quarantined = quarantined
         report.rows_loaded = total - skipped - quarantined - extra
-        active = plan.active
-        step(0.45, f"派生并导出 {path.name}")
+        if quarantined:
+            report.quarantine_by_reason = dict(mem.execute(
+                "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+            ).fetchall())
         p = validate.Params()
-        canonical = derive.canonical_sql(profile, active, p)
-        records = mem.sql(canonical, params=p.used_in(canonical)).to_arrow_table()
-        quarantine = mem.sql(validate.QUARANTINE_SQL).to_arrow_table()
-        counts = quarantine.group_by("reason").aggregate([("reason", "count")]).to_pylist()
-        report.quarantine_by_reason = {c["reason"]: c["reason_count"]
-                                       for c in sorted(counts, key=lambda c: -c["reason_count"])}
+        canonical = derive.canonical_sql(profile, plan.active, p)
+    except BaseException:
+        release_checked(mem)
+        raise
     finally:
         raw.release(mem)
-        mem.execute("DROP TABLE IF EXISTS checked")
-    return Staged(report, profile, records, quarantine)
+    return Staged(report, profile, canonical, p.used_in(canonical))
 
 
 def _columns(con, table: str) -> list[str]:
     return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
-        "ORDER BY ordinal_position", [table]).fetchall()]
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_name = ? AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()]
 
 
-def upsert(con, source: str, records, load_id: str, file_name: str, now: dt.datetime) -> tuple[int, int, int]:
-    """Write `records` into the canonical table by natural key; returns (inserted, updated, unchanged)."""
+def _without_primary_key(source: str) -> str | None:
+    """The canonical DDL of `source` minus its primary key (on the natural key), or None."""
+    ddl = CANONICAL_DDL[source]
+    keys = NATURAL_KEYS[source]
+    if len(keys) == 1:
+        bare = re.sub(rf"^(\s*{re.escape(keys[0])}\s+\w+) PRIMARY KEY,", r"\1,", ddl, count=1, flags=re.MULTILINE)
+    else:
+        bare = re.sub(rf",\s*PRIMARY KEY \({re.escape(', '.join(keys))}\)\)\s*$", ")", ddl)
+    return bare if "PRIMARY KEY" not in bare else None
+
+
+def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: dt.datetime) -> tuple[int, int, int]:
+    """Write the staged records into the canonical table by natural key; returns (inserted, updated, unchanged).
+
+    Lineage rows record updates only: an insert is already told by the record itself
+    (first_load_id = load_id, version 1).
+    """
     q = validate.q
     keys = NATURAL_KEYS[source]
     content = [c for c in _columns(con, source) if c not in LINEAGE_ONLY and c not in keys]
-    con.register("staged_records", records)
     params = {"file": file_name, "load": load_id, "now": now, "source": source}
     cols = ", ".join(q(c) for c in (*keys, *content, "period", "source_line"))
     record_key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in keys)
+    insert = f"""
+        INSERT INTO {q(source)} BY NAME
+        SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version"""
     if not con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(source)})").fetchall()[0][0]:
-        # First load into an empty table: everything is an insert, no comparison needed.
-        con.execute(f"""
-            INSERT INTO {q(source)} BY NAME
-            SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version
-            FROM staged_records""", {k: params[k] for k in ("file", "load")})
-        con.execute(f"INSERT INTO lineage SELECT $source, {record_key}, $load, 'insert', NULL, $now FROM staged_records",
-                    {k: params[k] for k in ("source", "load", "now")})
-        con.unregister("staged_records")
-        return records.num_rows, 0, 0
+        # First load into an empty table: everything is an insert, no comparison needed. The
+        # table is re-created without its primary key and the key added after the insert: one
+        # bulk index build instead of a key lookup per row (the same table and constraints after).
+        bare = _without_primary_key(source)
+        if bare:
+            con.execute(f"DROP TABLE {q(source)}")
+            con.execute(bare)
+        inserted = con.execute(f"{insert} FROM ({staged.records}) s",
+                               {**staged.params, "file": file_name, "load": load_id}).fetchall()[0][0]
+        if bare:
+            con.execute(f"ALTER TABLE {q(source)} ADD PRIMARY KEY ({', '.join(q(k) for k in keys)})")
+        return inserted, 0, 0
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
     diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upsert_plan AS
         SELECT s.*, t.load_id AS _prev_load,
                CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
-        FROM staged_records s LEFT JOIN {q(source)} t ON {on}""")
-    con.unregister("staged_records")
-    con.execute(f"""
-        INSERT INTO {q(source)} BY NAME
-        SELECT {cols}, $file AS source_file, $load AS load_id, $load AS first_load_id, 1 AS version
-        FROM upsert_plan WHERE _action = 'insert'""", {k: params[k] for k in ("file", "load")})
-    sets = ", ".join(f"{q(c)} = p.{q(c)}" for c in (*content, "period", "source_line"))
-    con.execute(f"""
-        UPDATE {q(source)} AS t SET {sets}, source_file = $file, load_id = $load, version = t.version + 1
-        FROM upsert_plan p WHERE p._action = 'update' AND {on.replace('s.', 'p.')}""",
-                {k: params[k] for k in ("file", "load")})
-    con.execute(f"""
-        INSERT INTO lineage
-        SELECT $source, {record_key}, $load, _action, _prev_load, $now
-        FROM upsert_plan WHERE _action <> 'unchanged'""", {k: params[k] for k in ("source", "load", "now")})
-    counts = dict(con.execute("SELECT _action, count(*) FROM upsert_plan GROUP BY 1").fetchall())
-    con.execute("DROP TABLE upsert_plan")
+        FROM ({staged.records}) s LEFT JOIN {q(source)} t ON {on}""", staged.params)
+    try:
+        con.execute(f"{insert} FROM temp.upsert_plan WHERE _action = 'insert'",
+                    {k: params[k] for k in ("file", "load")})
+        sets = ", ".join(f"{q(c)} = p.{q(c)}" for c in (*content, "period", "source_line"))
+        con.execute(f"""
+            UPDATE {q(source)} AS t SET {sets}, source_file = $file, load_id = $load, version = t.version + 1
+            FROM temp.upsert_plan p WHERE p._action = 'update' AND {on.replace('s.', 'p.')}""",
+                    {k: params[k] for k in ("file", "load")})
+        con.execute(f"""
+            INSERT INTO lineage
+            SELECT $source, {record_key}, $load, _action, _prev_load, $now
+            FROM temp.upsert_plan WHERE _action = 'update'""", {k: params[k] for k in ("source", "load", "now")})
+        counts = dict(con.execute("SELECT _action, count(*) FROM temp.upsert_plan GROUP BY 1").fetchall())
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.upsert_plan")
     return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)
 
 
 def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha256) -> None:
     """Everything one file changes in the warehouse (inside the caller's transaction).
 
-    `sha256` is a future: the file's digest, computed on another thread during the upsert.
+    `con` is the staging connection with the warehouse attached and in use; `sha256` is a
+    future: the file's digest, computed on another thread during the upsert.
     """
     r = staged.report
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
-        con, r.source, staged.records, r.load_id, r.file_name, now)
+        con, r.source, staged, r.load_id, r.file_name, now)
     r.sha256 = sha256.result()
     seen_before = con.execute(
         "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')", [r.sha256]
@@ -233,11 +259,11 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         r.status = "duplicate_file"
     # A file's quarantine is its current list of bad rows: a re-load of the same bytes replaces it.
     con.execute("DELETE FROM quarantine WHERE load_id IN (SELECT load_id FROM etl_runs WHERE sha256 = ?)", [r.sha256])
-    con.register("staged_quarantine", staged.quarantine)
-    con.execute("""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
-                   SELECT $load, $source, $file, line_no, column_name, reason, raw FROM staged_quarantine""",
-                {"load": r.load_id, "source": r.source, "file": r.file_name})
-    con.unregister("staged_quarantine")
+    if r.rows_quarantined:
+        con.execute(f"""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
+                        SELECT $load, $source, $file, line_no, column_name, reason, raw
+                        FROM ({validate.QUARANTINE_SQL.replace('FROM checked', 'FROM temp.checked')})""",
+                    {"load": r.load_id, "source": r.source, "file": r.file_name})
     r.message = summary(r)
     con.execute(
         "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -252,6 +278,14 @@ def summary(r: FileReport) -> str:
     if r.status == "duplicate_file":
         text += "（与之前导入过的文件完全相同，数据未变化）"
     return text
+
+
+def attach_warehouse(con, root: Path) -> None:
+    """Attach the warehouse file (created if missing) to `con` as `wh` and make it the default."""
+    path = store.warehouse_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS wh")
+    con.execute("USE wh")
 
 
 def load_files(paths, source: str | None = None, profile=None, data_dir=None, catalog_dir=None,
@@ -271,7 +305,7 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
     mem = store.connect_memory()
     catalog_mod.register(mem, catalog)
     reports: list[FileReport] = []
-    wh = None
+    attached = False
     refreshed = False
     share = 0.9 / len(paths)
     try:
@@ -293,30 +327,39 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                 digest = hasher.submit(_sha256, path)
                 r.load_id = f"{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
                 progress(base + share * 0.6, f"写入 {path.name}（{r.rows_loaded} 行）")
-                if wh is None:
-                    wh = store.connect_warehouse(root)
+                try:
+                    if not attached:
+                        # The warehouse joins the staging connection (its temp tables stay visible),
+                        # so the checked rows are written straight from DuckDB to DuckDB.
+                        attach_warehouse(mem, root)
+                        attached = True
+                        create_canonical(mem)
                     # Rows are found by key, never by position: letting DuckDB append in any
                     # order makes the bulk insert (and its checkpoint) about a third cheaper.
-                    wh.execute("SET preserve_insertion_order = false")
-                    create_canonical(wh)
-                wh.execute("BEGIN TRANSACTION")
-                try:
-                    if not refreshed:  # once per run, inside the first file's transaction
-                        catalog_mod.refresh_warehouse(wh, catalog)
-                    write_file(wh, staged, started, now, digest)
-                    progress(base + share * 0.95, f"提交 {path.name}")
-                    wh.execute("COMMIT")
-                    refreshed = True
-                except BaseException:
-                    wh.execute("ROLLBACK")
-                    raise
+                    mem.execute("SET preserve_insertion_order = false")
+                    mem.execute("BEGIN TRANSACTION")
+                    try:
+                        if not refreshed:  # once per run, inside the first file's transaction
+                            catalog_mod.refresh_warehouse(mem, catalog)
+                        write_file(mem, staged, started, now, digest)
+                        progress(base + share * 0.95, f"提交 {path.name}")
+                        mem.execute("COMMIT")
+                        refreshed = True
+                    except BaseException:
+                        mem.execute("ROLLBACK")
+                        raise
+                finally:
+                    release_checked(mem)
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
     finally:
-        mem.close()
-        if wh is not None:
-            wh.close()
+        try:
+            if attached:
+                mem.execute("USE memory")
+                mem.execute("DETACH wh")     # checkpoints the warehouse and closes its file
+        finally:
+            mem.close()
     loaded = [r for r in reports if r.status != "refused"]
     if loaded and build:
         progress(0.9, "计算评分并发布快照")

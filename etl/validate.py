@@ -87,10 +87,11 @@ def clean_cell(cell: str, how: str = "full") -> str:
     trimmed = f"nullif(trim({cell}, '{TRIM_CHARS}'), '')"
     if how == "thorough":
         return trimmed
-    starts = " OR ".join([f"ascii({cell}) <= 32"] + [f"ascii({cell}) = {c}" for c in (12288, 160, 65279)])
+    # `cell < '!'`: empty, or the first byte is a control character or a space (bytewise order)
+    starts = " OR ".join([f"{cell} < '!'"] + [f"prefix({cell}, '{c}')" for c in ("\u3000", "\u00a0", "\ufeff")])
     if how == "full":
         starts += " OR " + " OR ".join(f"suffix({cell}, '{c}')" for c in (" ", "\t", "\u3000"))
-    return f"CASE WHEN {starts} THEN {trimmed} WHEN {cell} = '' THEN NULL ELSE {cell} END"
+    return f"CASE WHEN {starts} THEN {trimmed} ELSE {cell} END"
 
 
 def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:

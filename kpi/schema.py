@@ -149,7 +149,7 @@ CREATE TABLE IF NOT EXISTS lineage (
     source             VARCHAR,
     record_key         VARCHAR,         -- natural key (joined with '|')
     load_id            VARCHAR,
-    action             VARCHAR,         -- insert | update
+    action             VARCHAR,         -- update (an insert is told by the record: first_load_id, version 1)
     previous_load_id   VARCHAR,
     changed_at         TIMESTAMP)""",
     "calendar": """

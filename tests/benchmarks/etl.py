@@ -6,7 +6,7 @@ Generates one approvals export of about --rows rows with the demo generator (`bi
 code), then, in the same run and on the same file:
   1. DuckDB alone: `CREATE TABLE … AS SELECT * FROM read_csv(file)` into a fresh database file;
   2. bizenv: `load_files([file], build=False)` into a fresh data dir — reading, header mapping,
-     typing, every validation rule, PII, working days, upsert with lineage, quarantine, etl_runs;
+     typing, every validation rule, PII, working days, upsert (lineage rows for updates), quarantine, etl_runs;
   3. bizenv again on the same file (the idempotent re-load: everything compared, nothing written);
   4. publishing the snapshot (copying the warehouse; reported separately).
 Prints rows/second for each and the ratio load ÷ read_csv (the issue's bar: ≤ 3).
