@@ -87,10 +87,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw(con, plans: dict, city: str) -> None:
-    """Build _raw (long values) and _asof (latest event time per period)."""
-    # One statement for every source: each is its stage-1 scan feeding stage 2 (district rows and
-    # the city roll-up as grouping sets), unnested to one row per indicator.
+def scans_sql(plans: dict, city: str) -> tuple[str, list]:
+    """The one statement over the transaction tables: every source's stage-1 scan feeding stage 2
+    (district rows and the city roll-up as grouping sets), unnested to one row per indicator."""
     parts, params = [], []
     for plan in plans.values():
         sql, p = plan.long_query(city)
@@ -99,15 +98,27 @@ def _raw(con, plans: dict, city: str) -> None:
     union = " UNION ALL ".join(parts) or (
         "SELECT NULL::INTEGER AS k, NULL::VARCHAR AS period, NULL::VARCHAR AS district_code, NULL::BOOLEAN AS city, "
         "NULL::TIMESTAMP AS as_of, NULL::DOUBLE AS num, NULL::DOUBLE AS den, NULL::BIGINT AS n LIMIT 0")
-    # The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
-    # an integer before the hash aggregate and unpacks it after, which costs more here (~10 % of
-    # the scans) than it saves. Only for this statement; the previous value is put back.
+    return union, params
+
+
+def run_scans(con, sql: str, params: list) -> None:
+    """Execute a statement over the scans (`sql` wraps scans_sql's) with the settings they want.
+
+    The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
+    an integer before the hash aggregate and unpacks it after, which costs more here (~10 % of
+    the scans) than it saves. Only for this statement; the previous value is put back."""
     old = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     con.execute("SET disabled_optimizers = " + _literal(",".join(filter(None, [old, "compressed_materialization"]))))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _w AS {union}", params)
+        con.execute(sql, params)
     finally:
         con.execute("SET disabled_optimizers = " + _literal(old))
+
+
+def _raw(con, plans: dict, city: str) -> None:
+    """Build _w (see scans_sql), _raw (long values with the reports) and _asof (latest event time per period)."""
+    union, params = scans_sql(plans, city)
+    run_scans(con, f"CREATE OR REPLACE TEMP TABLE _w AS {union}", params)
     # Reports: the value as filed. The city row is the city's own filing when there is one,
     # otherwise the mean of the districts' filings (n = how many districts filed).
     reports = """
@@ -326,9 +337,9 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     con.execute(f"INSERT INTO domain_scores BY NAME SELECT {_mart_columns(con, 'domain_scores')} FROM _dom {order}, domain_order")
     con.execute(f"INSERT INTO overall_scores BY NAME SELECT {_mart_columns(con, 'overall_scores')} FROM _all {order}")
     as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
-    for t in ("_ind1", "_ind", "_dom1", "_dom", "_all1", "_all", "_raw", "_meta", "_units", "_periods", "_asof",
-              "_districts", "_w"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one call, not one per table
+        "_ind1", "_ind", "_dom1", "_dom", "_all1", "_all", "_raw", "_meta", "_units", "_periods", "_asof",
+        "_districts", "_w")))
     return {"city_code": city_code, "city_name": city_name, "current_period": current,
             "latest_complete_period": periods.previous(current), "data_as_of": as_of}
 
