@@ -108,13 +108,17 @@ def baseline(con) -> float:
 
 def baseline_wide(con, spec) -> float:
     """For context only: the same GROUP BY, also reading every column the build reads (count of
-    each condition column, sum of each measure) — the unavoidable I/O, without any filtering."""
+    each filter column and count_if expression, sum of each measure) — the unavoidable I/O,
+    without any filtering."""
     from kpi.compile import compile_spec
 
     t = time.perf_counter()
     for source, plan in compile_spec(spec).items():
         cols = [f'count("{c}")' for c in plan.keys]
         params: list = []
+        for sql, ps in plan.flags:
+            cols.append(f"count({sql})")
+            params.extend(ps)
         for (sql, ps), j in plan.measures.items():
             cols.append(f"sum(CAST(({sql}) AS DOUBLE))" if plan.needs.get(j) else f"count({sql})")
             params.extend(ps)
