@@ -203,6 +203,7 @@ class SourcePlan:
         self.atoms: dict[tuple, int] = {}     # (sql, params) → mask bit
         self.measures: dict[tuple, int] = {}  # (sql, params) → j
         self.needs: dict[int, set[str]] = {}  # j → {'sum', 'min', 'max'}
+        self.reads: dict[int, set[str]] = {}  # j → the columns measure j reads
         self.flags: dict[tuple, int] = {}     # (sql, params) of a count_if expression → j
         self.parts: list[tuple[int, IndicatorAggregates]] = []
 
@@ -231,8 +232,9 @@ class SourcePlan:
         return (" AND ".join(parts) or "TRUE"), tuple(params)
 
     def _measure(self, expr: str, need: str | None) -> int:
-        sql, params, _ = compile_expr(expr, self.source, self.settings)
+        sql, params, used = compile_expr(expr, self.source, self.settings)
         j = self.measures.setdefault((sql, tuple(params)), len(self.measures))
+        self.reads[j] = set(used)
         if need:
             self.needs.setdefault(j, set()).add(need)
         return j
@@ -303,10 +305,22 @@ class SourcePlan:
             # cast as a WHERE clause would.
             cols.append(f"count_if(CAST(({sql}) AS BOOLEAN)) AS _q{j}")
             params.extend(fparams)
+        keyed = {"period", "district_code", *self.keys}
         for (sql, mparams), j in self.measures.items():
+            needs = sorted(self.needs.get(j, ()))
+            if self.reads[j] <= keyed:
+                # Only group keys in it: one value per row group, so the count, sum, min and max
+                # over the group's rows follow from it and the group's row count — no per-row work.
+                cols.append(f"CASE WHEN ({sql}) IS NULL THEN 0 ELSE count(*) END AS _c{j}")
+                params.extend(mparams)
+                for need in needs:
+                    value = f"CAST(({sql}) AS DOUBLE)"
+                    cols.append(f"{value} * count(*) AS _sum{j}" if need == "sum" else f"{value} AS _{need}{j}")
+                    params.extend(mparams)
+                continue
             cols.append(f"count({sql}) AS _c{j}")
             params.extend(mparams)
-            for need in sorted(self.needs.get(j, ())):
+            for need in needs:
                 cols.append(f"{need}(CAST(({sql}) AS DOUBLE)) AS _{need}{j}")
                 params.extend(mparams)
         group = ", ".join(["period", "district_code", *keys, *(f"_m{w}" for w in range(n_words))])
