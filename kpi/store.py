@@ -30,7 +30,7 @@ KEEP_SNAPSHOTS = 5
 
 
 class SnapshotMissing(RuntimeError):
-    """No snapshot has been published yet in this data dir (运行 bizenv load 或 bizenv sample)."""
+    """No snapshot has been published yet in this data dir (运行 bizenv load 或 bizenv sample --load)."""
 
 
 def warehouse_path(data_dir: Path | None = None) -> Path:
@@ -65,7 +65,7 @@ def connect_snapshot(path: Path | None = None, data_dir: Path | None = None) -> 
     """Read-only connection to a snapshot (the current one unless `path` is given)."""
     path = path or current_snapshot_path(data_dir)
     if path is None:
-        raise SnapshotMissing("尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample 生成演示数据）。")
+        raise SnapshotMissing("尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample --load 生成并导入演示数据）。")
     return duckdb.connect(str(path), read_only=True)
 
 

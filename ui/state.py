@@ -80,7 +80,7 @@ def require_snapshot() -> Snapshot:
     ensure_entry()
     path = snapshot_path()
     if path is None:
-        st.info("还没有数据快照：尚未导入任何数据。请在命令行运行 `uv run bizenv sample` 生成演示数据，"
+        st.info("还没有数据快照：尚未导入任何数据。请在命令行运行 `uv run bizenv sample --load` 生成并导入演示数据，"
                 "或 `uv run bizenv load 文件…` 导入本地导出的数据，然后刷新本页。")
         st.page_link(PAGES["data"], label="查看数据页：导入步骤与数据状态", icon="🗄️")
         st.stop()

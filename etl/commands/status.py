@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     path = store.current_snapshot_path(args.data_dir)
     if path is None:
-        print("尚未发布任何数据快照：请先运行 bizenv load 导入数据（或 bizenv sample 生成演示数据）。")
+        print("尚未发布任何数据快照：请先运行 bizenv load 导入数据（或 bizenv sample --load 生成并导入演示数据）。")
         return 0
     con = store.connect_snapshot(path)
     try:
