@@ -115,7 +115,7 @@ def overall_series(con, period: str, n: int = 8, district: str | None = None) ->
     params = [period, *([district] if district else []), n]
     return _df(con, f"""
         SELECT * FROM (
-            SELECT period, is_partial, score, rank FROM overall_scores
+            SELECT period, is_partial, score, rank, score_qoq, trend_qoq FROM overall_scores
             WHERE period <= ? AND {where} ORDER BY period DESC LIMIT ?
         ) ORDER BY period""", params)
 

@@ -29,13 +29,13 @@ def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[
     row = st.container(horizontal=True, gap="small")
     cols = [row] * (1 + len(keys))
     cur = overall_city[overall_city["period"] == period]
-    prev = overall_city[overall_city["period"] < period]
+    # The marts hold the change and its trend (neutral band from metrics.yaml; empty across a
+    # partial and a full quarter): take them, don't recompute.
     score = cur["score"].iloc[0] if len(cur) else None
-    delta = None
-    if len(cur) and len(prev) and bool(cur["is_partial"].iloc[0]) == bool(prev["is_partial"].iloc[-1]):
-        delta = score - prev["score"].iloc[-1]
+    delta = cur["score_qoq"].iloc[0] if len(cur) else None
+    trend = cur["trend_qoq"].iloc[0] if len(cur) else None
     kpi_card(cols[0], "综合指数", score, "分", delta, "higher_is_better",
-             fmt.trend_of(delta, "higher_is_better", fmt.NEUTRAL_BAND), list(overall_city["score"]))
+             None if fmt.missing(trend) else trend, list(overall_city["score"]))
     for col, key in zip(cols[1:], keys):
         h = headline[headline["indicator_key"] == key]
         row = h[h["period"] == period]

@@ -19,7 +19,6 @@ TREND_COLOUR = {"improved": GREEN, "worsened": RED, "unchanged": GREY}
 TREND_LABEL = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
 DIRECTION_LABEL = {"higher_is_better": "越高越好", "lower_is_better": "越低越好"}
 SOURCE_LABEL = {"approvals": "办件", "hotline": "12345 工单", "ratings": "好差评", "reports": "指标填报"}
-NEUTRAL_BAND = 0.5
 
 
 def missing(v) -> bool:

@@ -60,6 +60,12 @@ def test_deep_link_goes_through_the_entry_point(app, page):
     # first in this module: the server has not run the entry point yet (Streamlit's pages/ fallback)
     page.goto(f"{app.url}/district?district=330803&period=2026Q2")
     settle(page, "对标提升清单")
+    # the bare pages/ run re-runs itself through dashboard.py: wait for that run's navigation
+    # (on a busy machine it can land after the first render), then check it is ours
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"stSidebarNav\"]')?.innerText || '').includes('区县画像')",
+        timeout=30_000)
+    settle(page, "对标提升清单")
     nav = page.inner_text('[data-testid="stSidebarNav"]')
     assert "区县画像" in nav and "district" not in nav  # our navigation, not the pages/ file list
     body = page.inner_text("body")
