@@ -41,7 +41,8 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import settings, store
+from kpi import partials, settings, store
+from kpi.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, UserInputError
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, create_canonical
 
@@ -189,6 +190,12 @@ def _without_primary_key(source: str) -> str | None:
     return bare if "PRIMARY KEY" not in bare else None
 
 
+def _mark_changed(con, source: str, periods_sql: str, inserted: int) -> None:
+    """Tell the next build which quarters of a transaction table changed (kpi.partials)."""
+    if source in TRANSACTION_SOURCES:
+        partials.mark_changed(con, source, periods_sql, inserted=inserted)
+
+
 def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: dt.datetime) -> tuple[int, int, int]:
     """Write the staged records into the canonical table by natural key; returns (inserted, updated, unchanged).
 
@@ -216,12 +223,13 @@ def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: 
                                {**staged.params, "file": file_name, "load": load_id}).fetchall()[0][0]
         if bare:
             con.execute(f"ALTER TABLE {q(source)} ADD PRIMARY KEY ({', '.join(q(k) for k in keys)})")
+        _mark_changed(con, source, f"SELECT period FROM {q(source)}", inserted)
         return inserted, 0, 0
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
     diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upsert_plan AS
-        SELECT s.*, t.load_id AS _prev_load,
+        SELECT s.*, t.load_id AS _prev_load, t.period AS _prev_period,
                CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
         FROM ({staged.records}) s LEFT JOIN {q(source)} t ON {on}""", staged.params)
     try:
@@ -237,6 +245,10 @@ def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: 
             SELECT $source, {record_key}, $load, _action, _prev_load, $now
             FROM temp.upsert_plan WHERE _action = 'update'""", {k: params[k] for k in ("source", "load", "now")})
         counts = dict(con.execute("SELECT _action, count(*) FROM temp.upsert_plan GROUP BY 1").fetchall())
+        # An update can move a record to another quarter: both quarters changed.
+        _mark_changed(con, source, "SELECT period FROM temp.upsert_plan WHERE _action <> 'unchanged' "
+                                   "UNION ALL SELECT _prev_period FROM temp.upsert_plan WHERE _action = 'update'",
+                      counts.get("insert", 0))
     finally:
         con.execute("DROP TABLE IF EXISTS temp.upsert_plan")
     return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)

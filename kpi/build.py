@@ -19,8 +19,10 @@ from kpi.spec import load_spec
 
 
 def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, *,
-                now: dt.datetime | None = None, catalog_dir: Path | None = None) -> dict:
-    """Recompute the marts and snapshot_meta in the warehouse (no publish); returns the meta."""
+                now: dt.datetime | None = None, catalog_dir: Path | None = None, full: bool = False) -> dict:
+    """Recompute the marts and snapshot_meta in the warehouse (no publish); returns the meta.
+
+    Only quarters whose rows changed are rescanned unless `full` (see kpi.partials)."""
     # Structure and rules are checked up front (SpecError before touching the warehouse); the
     # per-indicator EXPLAIN layer is skipped because the build runs the same SQL anyway — if it
     # fails, the full validation below turns the DuckDB error into the usual spec message.
@@ -31,7 +33,7 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
         schema.create_canonical(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            facts = compute_marts(con, spec, now=now, catalog=catalog_dir)
+            facts = compute_marts(con, spec, now=now, catalog=catalog_dir, full=full)
         except duckdb.Error:
             load_spec(metrics_path, catalog_dir=catalog_dir)  # raises SpecError naming the indicator, if the spec is at fault
             raise
@@ -53,7 +55,7 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
         raise
     finally:
         con.close()
-    return meta
+    return {**meta, "scans": facts["scans"]}
 
 
 def build_and_publish(data_dir: Path | None = None, metrics_path: Path | None = None, *,

@@ -286,8 +286,10 @@ class SourcePlan:
         return agg
 
     # -- SQL ---------------------------------------------------------------------------------
-    def stage1(self) -> tuple[str, list]:
-        """The one scan: GROUP BY period, district_code and the atom masks."""
+    def stage1(self, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
+        """The one scan: GROUP BY period, district_code and the atom masks.
+
+        `periods`: only these quarters (kpi.partials rescans the ones whose rows changed)."""
         keys = [quote(c) for c in self.keys if c not in ("period", "district_code")]
         cols = ["period", "district_code", *keys]
         params: list = []
@@ -324,7 +326,13 @@ class SourcePlan:
                 cols.append(f"{need}(CAST(({sql}) AS DOUBLE)) AS _{need}{j}")
                 params.extend(mparams)
         group = ", ".join(["period", "district_code", *keys, *(f"_m{w}" for w in range(n_words))])
-        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE period IS NOT NULL GROUP BY {group}"
+        where = "period IS NOT NULL"
+        if periods is not None:
+            # Constants, so DuckDB prunes row groups by their min/max period (a quarter's load
+            # is appended in row groups of its own).
+            where = f"period IN ({', '.join('?' for _ in periods)})" if periods else "FALSE"
+            params.extend(periods)
+        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE {where} GROUP BY {group}"
         return sql, params
 
     def stage2(self, relation: str) -> tuple[str, list, list[str]]:
@@ -345,7 +353,7 @@ class SourcePlan:
                f"FROM {relation} GROUP BY period, district_code")
         return sql, params, names
 
-    def long_query(self, city: str) -> tuple[str, list]:
+    def long_query(self, city: str, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
         """Both stages as one statement, in long form: (k, period, district_code, city, as_of, num, den, n).
 
         Stage 2 runs over GROUPING SETS ((period, district_code), (period)) of the small stage-1
@@ -354,7 +362,7 @@ class SourcePlan:
         filed under the city's own code too), exactly the roll-up of the district parts. Rows filed
         under the city's code are not a district row. One row per indicator via unnest of lists.
         """
-        s1, p1 = self.stage1()
+        s1, p1 = self.stage1(periods)
         select: list[str] = []
         params: list = []
         ks, nums, dens, ns = [], [], [], []

@@ -175,6 +175,28 @@ CREATE TABLE IF NOT EXISTS items (
     legal_limit_days   INTEGER,
     promised_limit_days INTEGER,
     is_enterprise      BOOLEAN)""",
+    # Internal to kpi.partials (not part of the data contract): per-quarter parts of the
+    # transaction scan kept between builds, and what changed since.
+    "partials": """
+CREATE TABLE IF NOT EXISTS partials (
+    source             VARCHAR NOT NULL,  -- approvals | hotline | ratings
+    period             VARCHAR NOT NULL,
+    k                  INTEGER NOT NULL,  -- indicator's position in metrics.yaml
+    district_code      VARCHAR NOT NULL,  -- the city's code on the city-wide row
+    city               BOOLEAN NOT NULL,
+    as_of              TIMESTAMP,         -- latest event time in the row group
+    num                DOUBLE,
+    den                DOUBLE,
+    n                  BIGINT)""",
+    "partials_state": """
+CREATE TABLE IF NOT EXISTS partials_state (
+    source             VARCHAR PRIMARY KEY,
+    plan_hash          VARCHAR NOT NULL,  -- sha256 of the compiled scan the parts came from
+    row_count          BIGINT NOT NULL)   -- rows in the source table the parts stand for""",
+    "partials_changed": """
+CREATE TABLE IF NOT EXISTS partials_changed (
+    source             VARCHAR NOT NULL,
+    period             VARCHAR NOT NULL)  -- a quarter whose rows bizenv load wrote since the last build""",
     "snapshot_meta": """
 CREATE TABLE IF NOT EXISTS snapshot_meta (
     key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from functools import cache
 from pathlib import Path
 
-from kpi import periods, schema, settings, store
+from kpi import partials, periods, schema, settings
 from kpi.compile import compile_spec
 from kpi.spec import MetricsSpec
 
@@ -115,10 +114,12 @@ def run_scans(con, sql: str, params: list) -> None:
         con.execute("SET disabled_optimizers = " + _literal(old))
 
 
-def _raw(con, plans: dict, city: str) -> None:
-    """Build _w (see scans_sql), _raw (long values with the reports) and _asof (latest event time per period)."""
-    union, params = scans_sql(plans, city)
-    run_scans(con, f"CREATE OR REPLACE TEMP TABLE _w AS {union}", params)
+def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
+    """Build _w (the scans' parts, see scans_sql; kept per quarter by kpi.partials), _raw (long
+    values with the reports) and _asof (latest event time per period). Returns what
+    kpi.partials.refresh did per source."""
+    done = partials.refresh(con, plans, city, full=full, run=run_scans)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _w AS SELECT {partials.PART_COLUMNS} FROM partials")
     # Reports: the value as filed. The city row is the city's own filing when there is one,
     # otherwise the mean of the districts' filings (n = how many districts filed).
     reports = """
@@ -141,6 +142,13 @@ def _raw(con, plans: dict, city: str) -> None:
         {"city": city},
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _asof AS SELECT period, max(as_of) AS as_of FROM _w WHERE city GROUP BY period")
+    return done
+
+
+# An indicator's RAG from its value (columns of _ind1); used by the mart and the domains' counts.
+IND_RAG = (f"CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL "
+           f"WHEN (value_ - warn) * sign < -{EPS} THEN 'red' "
+           f"WHEN (value_ - advanced) * sign >= -{EPS} THEN 'green' ELSE 'amber' END")
 
 
 def _trend(delta: str, band: str) -> str:
@@ -178,10 +186,13 @@ def _changes(table: str, key: str) -> str:
         LEFT JOIN {table} y ON {on_y} AND y.pidx = c.pidx - 4"""
 
 
-def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, catalog: Path | None = None) -> dict:
+def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, catalog: Path | None = None,
+                  full: bool = False) -> dict:
     """Recreate the marts (periods, indicator_scores, domain_scores, overall_scores) in `con`.
 
-    Returns facts for snapshot_meta: city_code, city_name, current_period, data_as_of.
+    `full`: rescan every quarter of the transaction tables (see kpi.partials).
+    Returns facts for snapshot_meta: city_code, city_name, current_period, data_as_of, and
+    `scans` (source → what kpi.partials.refresh did).
     """
     schema.create_canonical(con)
     _load_districts(con, catalog)
@@ -202,7 +213,7 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     # or executemany's round trip per row costs more than the rest of the small statements.
     con.execute("INSERT INTO _meta SELECT " + ", ".join(f"unnest(?::{t}[])" for t in _META_TYPES),
                 [list(col) for col in zip(*rows)] if rows else [[] for _ in _META_TYPES])
-    _raw(con, plans, city_code)
+    scans = _raw(con, plans, city_code, full)
 
     cur_idx = periods.index(current)
     pidx = periods.sql_index("period")
@@ -237,8 +248,11 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                     THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
         FROM g)
         SELECT *, {_rank(spec, 'period, k', 'scored_ AND NOT is_city')} AS rank FROM s""")
+    # The marts' tables first: each is filled straight from the last step's query.
+    for ddl in schema.MART_DDL.values():
+        con.execute(ddl)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ind AS
+        INSERT INTO indicator_scores BY NAME
         WITH x AS ({_changes('_ind1', 'k, district_code')})
         SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
                indicator_id, indicator_key, label_zh, unit, direction, source,
@@ -253,13 +267,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
                {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * sign END', 'band')} AS trend_qoq,
                {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * sign END', 'band')} AS trend_yoy,
-               CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL
-                    WHEN (value_ - warn) * sign < -{EPS} THEN 'red'
-                    WHEN (value_ - advanced) * sign >= -{EPS} THEN 'green'
-                    ELSE 'amber' END AS rag,
-               warn, advanced, dtf_best, dtf_worst,
-               pidx, sort_order, domain_weight, domain_label, domain_order, k
-        FROM x""")
+               {IND_RAG} AS rag, warn, advanced, dtf_best, dtf_worst
+        FROM x ORDER BY pidx, sort_order, district_code, domain_order, k""")
 
     # ── domains ─────────────────────────────────────────────────────────────────────────
     con.execute(f"""
@@ -267,11 +276,12 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         WITH a AS (
             SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
                    domain_id, domain_key, domain_label, domain_weight, domain_order,
-                   sum(weight) FILTER (WHERE scored) / nullif(sum(weight), 0) AS scored_weight,
-                   sum(score * weight) FILTER (WHERE scored) / nullif(sum(weight) FILTER (WHERE scored), 0) AS raw_score,
-                   count(*) AS n_indicators, count(*) FILTER (WHERE scored) AS n_scored,
-                   count(*) FILTER (WHERE rag = 'red') AS n_red, count(*) FILTER (WHERE rag = 'green') AS n_green
-            FROM _ind GROUP BY ALL),
+                   sum(weight) FILTER (WHERE scored_) / nullif(sum(weight), 0) AS scored_weight,
+                   sum(score * weight) FILTER (WHERE scored_) / nullif(sum(weight) FILTER (WHERE scored_), 0) AS raw_score,
+                   count(*) AS n_indicators, count(*) FILTER (WHERE scored_) AS n_scored,
+                   count(*) FILTER (WHERE {IND_RAG} = 'red') AS n_red,
+                   count(*) FILTER (WHERE {IND_RAG} = 'green') AS n_green
+            FROM _ind1 GROUP BY ALL),
         s AS (
         SELECT *, coalesce(scored_weight, 0) + $eps >= $minw AND raw_score IS NOT NULL AS scored_,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS score,
@@ -295,71 +305,41 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                {band_rag} AS rag"""
     bands = {"band": d.neutral_band, "red": d.score_bands.red_below, "green": d.score_bands.green_from}
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _dom AS
+        INSERT INTO domain_scores BY NAME
         WITH x AS ({_changes('_dom1', 'domain_id, district_code')})
         SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
                domain_label AS label_zh, domain_weight AS weight, score, scored_weight, suppressed_reason,
-               n_indicators, n_scored, n_red, n_green, {change_cols},
-               pidx, sort_order, domain_order
-        FROM x""", bands)
+               n_indicators, n_scored, n_red, n_green, {change_cols}
+        FROM x ORDER BY pidx, sort_order, district_code, domain_order""", bands)
 
     # ── overall ─────────────────────────────────────────────────────────────────────────
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _all1 AS
         WITH a AS (
         SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
-               sum(score * weight) FILTER (WHERE score IS NOT NULL)
-                 / nullif(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS score,
+               sum(score * domain_weight) FILTER (WHERE score IS NOT NULL)
+                 / nullif(sum(domain_weight) FILTER (WHERE score IS NOT NULL), 0) AS score,
                count(*) FILTER (WHERE score IS NOT NULL) AS n_domains_scored,
                sum(n_red) AS n_red
-        FROM _dom GROUP BY ALL)
+        FROM _dom1 GROUP BY ALL)
         SELECT *, score IS NOT NULL AS scored_, score AS value_,
                {_rank(spec, 'period', 'score IS NOT NULL AND NOT is_city')} AS rank FROM a""")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _all AS
+        INSERT INTO overall_scores BY NAME
         WITH x AS ({_changes('_all1', 'district_code')})
         SELECT period, is_partial, district_code, district_name, is_city, score, n_domains_scored, n_red,
-               {change_cols}, pidx, sort_order
-        FROM x""", bands)
+               {change_cols}
+        FROM x ORDER BY pidx, sort_order, district_code""", bands)
 
-    # ── publish into the mart tables (DDL from kpi.schema, insert by column name) ───────
-    for ddl in schema.MART_DDL.values():
-        con.execute(ddl)
     con.execute("""
         INSERT INTO periods BY NAME
         SELECT p.period, p.is_partial, a.as_of AS data_as_of,
                make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) AS period_start,
                (make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE AS period_end
         FROM _periods p LEFT JOIN _asof a USING (period)""")
-    order = "ORDER BY pidx, sort_order, district_code"
-    ind_cols = _mart_columns(con, "indicator_scores")
-    con.execute(f"INSERT INTO indicator_scores BY NAME SELECT {ind_cols} FROM _ind {order}, domain_order, k")
-    con.execute(f"INSERT INTO domain_scores BY NAME SELECT {_mart_columns(con, 'domain_scores')} FROM _dom {order}, domain_order")
-    con.execute(f"INSERT INTO overall_scores BY NAME SELECT {_mart_columns(con, 'overall_scores')} FROM _all {order}")
     as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
     con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one call, not one per table
-        "_ind1", "_ind", "_dom1", "_dom", "_all1", "_all", "_raw", "_meta", "_units", "_periods", "_asof",
+        "_ind1", "_dom1", "_all1", "_raw", "_meta", "_units", "_periods", "_asof",
         "_districts", "_w")))
     return {"city_code": city_code, "city_name": city_name, "current_period": current,
-            "latest_complete_period": periods.previous(current), "data_as_of": as_of}
-
-
-@cache
-def _mart_column_lists() -> dict[str, str]:
-    """Quoted column list of every mart, read once from its DDL (in memory)."""
-    con = store.connect_memory()
-    try:
-        for ddl in schema.MART_DDL.values():
-            con.execute(ddl)
-        rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                           "ORDER BY table_name, ordinal_position").fetchall()
-    finally:
-        con.close()
-    out: dict[str, list[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, []).append(f'"{column}"')
-    return {t: ", ".join(c) for t, c in out.items()}
-
-
-def _mart_columns(con, table: str) -> str:
-    return _mart_column_lists()[table]
+            "latest_complete_period": periods.previous(current), "data_as_of": as_of, "scans": scans}

@@ -1,0 +1,85 @@
+"""Per-quarter parts of the transaction scan, kept in the warehouse between builds.
+
+The build's one heavy statement is the scan of approvals / hotline / ratings (kpi.compile: per
+quarter, district and indicator the decomposable parts num / den / n, and the city-wide roll-up).
+A quarter's parts depend on that quarter's rows only, so they are kept in `partials` and a build
+rescans only the quarters whose rows changed since the last one:
+
+- `bizenv load` names the quarters it wrote (mark_changed, in the transaction that writes the
+  rows: a new row's quarter, and for an update both the old and the new quarter) and how many
+  rows it added;
+- the build rescans a whole table when its compiled scan differs from the one the kept parts came
+  from (a filter, expression, setting, the order of the indicators or the city code changed in
+  metrics.yaml; weights, bounds and thresholds are applied later and change nothing here), when
+  nothing is kept, when the table's row count is not the one `bizenv load` reported (rows written
+  by something else), and on `bizenv build --full`.
+
+An UPDATE typed by hand outside `bizenv load` keeps the row count and goes unnoticed: after one,
+run `bizenv build --full`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from kpi.compile import SourcePlan
+
+PART_COLUMNS = "k, period, district_code, city, as_of, num, den, n"
+
+
+def plan_hash(plan: SourcePlan, city: str) -> str:
+    """Fingerprint of the scan whose results the parts are: its SQL and bound values."""
+    sql, params = plan.long_query(city)
+    blob = json.dumps([sql, params], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def mark_changed(con, source: str, periods_sql: str, params: dict | None = None, inserted: int = 0) -> None:
+    """Record (inside the loader's transaction) the quarters `periods_sql` returns and the rows added.
+
+    `periods_sql` is a query with one column of quarters (duplicates and NULLs are fine).
+    """
+    con.execute(f"INSERT INTO partials_changed SELECT DISTINCT $source, p FROM ({periods_sql}) t(p) "
+                "WHERE p IS NOT NULL", {**(params or {}), "source": source})
+    if inserted:
+        con.execute("UPDATE partials_state SET row_count = row_count + $n WHERE source = $source",
+                    {"n": inserted, "source": source})
+
+
+def refresh(con, plans: dict[str, SourcePlan], city: str, *, full: bool = False,
+            run=None) -> dict[str, str]:
+    """Bring `partials` up to date for every source in `plans`; returns source → what was done
+    ('full' | 'quarters: 2026Q3, …' | 'unchanged').
+
+    `run(con, sql, params)` executes a scan (kpi.scoring.run_scans sets its optimizer options).
+    """
+    run = run or (lambda c, sql, params: c.execute(sql, params))
+    done: dict[str, str] = {}
+    kept = {s: (h, n) for s, h, n in con.execute("SELECT source, plan_hash, row_count FROM partials_state").fetchall()}
+    for source, plan in plans.items():
+        digest = plan_hash(plan, city)
+        rows = con.execute(f'SELECT count(*) FROM "{source}"').fetchone()[0]
+        if full or kept.get(source) != (digest, rows):
+            con.execute("DELETE FROM partials WHERE source = ?", [source])
+            sql, params = plan.long_query(city)
+            done[source] = "full"
+        else:
+            changed = tuple(p for (p,) in con.execute(
+                "SELECT DISTINCT period FROM partials_changed WHERE source = ? ORDER BY period", [source]).fetchall())
+            if not changed:
+                done[source] = "unchanged"
+                continue
+            con.execute(f"DELETE FROM partials WHERE source = ? AND period IN ({', '.join('?' for _ in changed)})",
+                        [source, *changed])
+            sql, params = plan.long_query(city, changed)
+            done[source] = "quarters: " + ", ".join(changed)
+        run(con, f"INSERT INTO partials SELECT ?, period, k, district_code, city, as_of, num, den, n FROM ({sql})",
+            [source, *params])
+        con.execute("INSERT OR REPLACE INTO partials_state VALUES (?, ?, ?)", [source, digest, rows])
+    # Parts of a source the spec no longer reads would go stale unseen: drop them with their state.
+    names = list(plans)
+    con.execute("DELETE FROM partials WHERE NOT list_contains(?::VARCHAR[], source)", [names])
+    con.execute("DELETE FROM partials_state WHERE NOT list_contains(?::VARCHAR[], source)", [names])
+    con.execute("DELETE FROM partials_changed")
+    return done
