@@ -179,8 +179,8 @@ def _changes(table: str, key: str) -> str:
     return f"""
         SELECT c.*, p.score AS score_prev, p.rank AS rank_prev, p.value_ AS value_prev_, p.scored_ AS scored_prev,
                y.value_ AS value_ly, y.score AS score_ly, y.scored_ AS scored_ly,
-               (p.period IS NOT NULL AND p.is_partial = c.is_partial) AS cmp_q,
-               (y.period IS NOT NULL AND y.is_partial = c.is_partial) AS cmp_y
+               (p.pidx IS NOT NULL AND p.is_partial = c.is_partial) AS cmp_q,
+               (y.pidx IS NOT NULL AND y.is_partial = c.is_partial) AS cmp_y
         FROM {table} c
         LEFT JOIN {table} p ON {on} AND p.pidx = c.pidx - 1
         LEFT JOIN {table} y ON {on_y} AND y.pidx = c.pidx - 4"""
@@ -233,55 +233,61 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                 {"city": city_code, "city_name": city_name})
 
     # ── indicators ──────────────────────────────────────────────────────────────────────
+    # The steps carry narrow rows (keys, numbers, flags); names and labels are joined in by the
+    # INSERT into each mart only: writing wide rows of strings into a table costs several times
+    # more than computing them.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ind1 AS
         WITH g AS (
-            SELECT p.period, p.pidx, p.is_partial, u.district_code, u.district_name, u.is_city, u.sort_order,
-                   m.*, r.num, r.den, coalesce(r.n, 0) AS n,
+            SELECT p.pidx, p.is_partial, u.district_code, u.is_city, u.sort_order, m.k,
+                   r.num, r.den, coalesce(r.n, 0) AS n,
                    CASE WHEN m.kind = 'ratio' THEN r.num / nullif(r.den, 0) * m.scale
-                        WHEN coalesce(r.n, 0) > 0 THEN r.num END AS value_
+                        WHEN coalesce(r.n, 0) > 0 THEN r.num END AS value_,
+                   m.min_sample, m.dtf_best, m.dtf_worst
             FROM _periods p CROSS JOIN _units u CROSS JOIN _meta m
-            LEFT JOIN _raw r ON r.k = m.k AND r.period = p.period AND r.district_code = u.district_code)
-        , s AS (
-        SELECT *, value_ IS NOT NULL AND n >= min_sample AS scored_,
-               CASE WHEN value_ IS NOT NULL AND n >= min_sample
-                    THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
-        FROM g)
-        SELECT *, {_rank(spec, 'period, k', 'scored_ AND NOT is_city')} AS rank FROM s""")
-    # The marts' tables first: each is filled straight from the last step's query.
+            LEFT JOIN _raw r ON r.k = m.k AND r.period = p.period AND r.district_code = u.district_code),
+        s AS (
+            SELECT pidx, is_partial, district_code, is_city, sort_order, k, num, den, n, value_,
+                   value_ IS NOT NULL AND n >= min_sample AS scored_,
+                   CASE WHEN value_ IS NOT NULL AND n >= min_sample
+                        THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
+            FROM g)
+        SELECT *, {_rank(spec, 'pidx, k', 'scored_ AND NOT is_city')} AS rank FROM s""")
+    # The marts' tables, each filled straight from its last step's query.
     for ddl in schema.MART_DDL.values():
         con.execute(ddl)
     con.execute(f"""
         INSERT INTO indicator_scores BY NAME
         WITH x AS ({_changes('_ind1', 'k, district_code')})
-        SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
-               indicator_id, indicator_key, label_zh, unit, direction, source,
+        SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, m.domain_id, m.domain_key,
+               m.indicator_id, m.indicator_key, m.label_zh, m.unit, m.direction, m.source,
                value_ AS value, num AS numerator, den AS denominator, n, scored_ AS scored,
                CASE WHEN value_ IS NULL THEN '无数据'
-                    WHEN NOT scored_ THEN '样本量不足（' || n || '，至少 ' || min_sample || '）' END AS suppressed_reason,
-               score, weight, value_prev_ AS value_prev,
+                    WHEN NOT scored_ THEN '样本量不足（' || n || '，至少 ' || m.min_sample || '）' END AS suppressed_reason,
+               score, m.weight, value_prev_ AS value_prev,
                CASE WHEN cmp_q THEN value_ - value_prev_ END AS value_qoq,
                CASE WHEN cmp_y THEN value_ - value_ly END AS value_yoy,
                rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
                score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,
                CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
-               {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * sign END', 'band')} AS trend_qoq,
-               {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * sign END', 'band')} AS trend_yoy,
-               {IND_RAG} AS rag, warn, advanced, dtf_best, dtf_worst
-        FROM x ORDER BY pidx, sort_order, district_code, domain_order, k""")
+               {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * m.sign END', 'm.band')} AS trend_qoq,
+               {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * m.sign END', 'm.band')} AS trend_yoy,
+               {IND_RAG} AS rag, m.warn, m.advanced, m.dtf_best, m.dtf_worst
+        FROM x JOIN _meta m ON m.k = x.k JOIN _periods pe ON pe.pidx = x.pidx
+        JOIN _units u ON u.district_code = x.district_code
+        ORDER BY x.pidx, x.sort_order, x.district_code, m.domain_order, x.k""")
 
     # ── domains ─────────────────────────────────────────────────────────────────────────
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dom1 AS
         WITH a AS (
-            SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
-                   domain_id, domain_key, domain_label, domain_weight, domain_order,
-                   sum(weight) FILTER (WHERE scored_) / nullif(sum(weight), 0) AS scored_weight,
-                   sum(score * weight) FILTER (WHERE scored_) / nullif(sum(weight) FILTER (WHERE scored_), 0) AS raw_score,
+            SELECT i.pidx, i.is_partial, i.district_code, i.is_city, i.sort_order, m.domain_id,
+                   sum(m.weight) FILTER (WHERE scored_) / nullif(sum(m.weight), 0) AS scored_weight,
+                   sum(score * m.weight) FILTER (WHERE scored_) / nullif(sum(m.weight) FILTER (WHERE scored_), 0) AS raw_score,
                    count(*) AS n_indicators, count(*) FILTER (WHERE scored_) AS n_scored,
                    count(*) FILTER (WHERE {IND_RAG} = 'red') AS n_red,
                    count(*) FILTER (WHERE {IND_RAG} = 'green') AS n_green
-            FROM _ind1 GROUP BY ALL),
+            FROM _ind1 i JOIN _meta m ON m.k = i.k GROUP BY ALL),
         s AS (
         SELECT *, coalesce(scored_weight, 0) + $eps >= $minw AND raw_score IS NOT NULL AS scored_,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS score,
@@ -291,7 +297,7 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                          || round($minw * 100)::INTEGER || '%' END AS suppressed_reason,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS value_
         FROM a)
-        SELECT *, {_rank(spec, 'period, domain_id', 'scored_ AND NOT is_city')} AS rank FROM s""",
+        SELECT *, {_rank(spec, 'pidx, domain_id', 'scored_ AND NOT is_city')} AS rank FROM s""",
                 {"eps": EPS, "minw": d.min_scored_weight})
     # EPS: a score of 84.99999999999999 is the 85.0 a user sees, so it is green.
     band_rag = (f"CASE WHEN score IS NULL THEN NULL WHEN score < $red - {EPS} THEN 'red' "
@@ -304,32 +310,36 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                {_trend('CASE WHEN cmp_y THEN score - score_ly END', '$band')} AS trend_yoy,
                {band_rag} AS rag"""
     bands = {"band": d.neutral_band, "red": d.score_bands.red_below, "green": d.score_bands.green_from}
+    domains = "(SELECT DISTINCT domain_id, domain_key, domain_label, domain_weight, domain_order FROM _meta)"
     con.execute(f"""
         INSERT INTO domain_scores BY NAME
         WITH x AS ({_changes('_dom1', 'domain_id, district_code')})
-        SELECT period, is_partial, district_code, district_name, is_city, domain_id, domain_key,
-               domain_label AS label_zh, domain_weight AS weight, score, scored_weight, suppressed_reason,
+        SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, x.domain_id, dm.domain_key,
+               dm.domain_label AS label_zh, dm.domain_weight AS weight, score, scored_weight, suppressed_reason,
                n_indicators, n_scored, n_red, n_green, {change_cols}
-        FROM x ORDER BY pidx, sort_order, district_code, domain_order""", bands)
+        FROM x JOIN {domains} dm ON dm.domain_id = x.domain_id JOIN _periods pe ON pe.pidx = x.pidx
+        JOIN _units u ON u.district_code = x.district_code
+        ORDER BY x.pidx, x.sort_order, x.district_code, dm.domain_order""", bands)
 
     # ── overall ─────────────────────────────────────────────────────────────────────────
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _all1 AS
         WITH a AS (
-        SELECT period, pidx, is_partial, district_code, district_name, is_city, sort_order,
-               sum(score * domain_weight) FILTER (WHERE score IS NOT NULL)
-                 / nullif(sum(domain_weight) FILTER (WHERE score IS NOT NULL), 0) AS score,
-               count(*) FILTER (WHERE score IS NOT NULL) AS n_domains_scored,
-               sum(n_red) AS n_red
-        FROM _dom1 GROUP BY ALL)
+        SELECT d.pidx, d.is_partial, d.district_code, d.is_city, d.sort_order,
+               sum(d.score * dm.domain_weight) FILTER (WHERE d.score IS NOT NULL)
+                 / nullif(sum(dm.domain_weight) FILTER (WHERE d.score IS NOT NULL), 0) AS score,
+               count(*) FILTER (WHERE d.score IS NOT NULL) AS n_domains_scored,
+               sum(d.n_red) AS n_red
+        FROM _dom1 d JOIN {domains} dm ON dm.domain_id = d.domain_id GROUP BY ALL)
         SELECT *, score IS NOT NULL AS scored_, score AS value_,
-               {_rank(spec, 'period', 'score IS NOT NULL AND NOT is_city')} AS rank FROM a""")
+               {_rank(spec, 'pidx', 'score IS NOT NULL AND NOT is_city')} AS rank FROM a""")
     con.execute(f"""
         INSERT INTO overall_scores BY NAME
         WITH x AS ({_changes('_all1', 'district_code')})
-        SELECT period, is_partial, district_code, district_name, is_city, score, n_domains_scored, n_red,
-               {change_cols}
-        FROM x ORDER BY pidx, sort_order, district_code""", bands)
+        SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, score, n_domains_scored,
+               n_red, {change_cols}
+        FROM x JOIN _periods pe ON pe.pidx = x.pidx JOIN _units u ON u.district_code = x.district_code
+        ORDER BY x.pidx, x.sort_order, x.district_code""", bands)
 
     con.execute("""
         INSERT INTO periods BY NAME
