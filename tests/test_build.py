@@ -51,3 +51,20 @@ def test_sql_failure_in_build_becomes_a_spec_message(isolated_data_dir, tmp_path
     err = capsys.readouterr().err
     assert "m.yaml 第" in err and "sb_avg_workdays" in err and "DuckDB" in err and "改法" in err
     assert store.current_snapshot_path() is None
+
+
+def test_the_build_leaves_everything_in_the_file_for_the_snapshot_copy(isolated_data_dir):
+    # The snapshot is a copy of warehouse.duckdb: nothing of the build may be left in a WAL.
+    from etl.load import load_files
+    from kpi.build import build_marts
+
+    sample = sorted((store.settings.REPO_ROOT / "data" / "sample").glob("办件明细_*.csv"))
+    load_files(sample, build=False)
+    build_marts()
+    assert not (isolated_data_dir / "warehouse.duckdb.wal").exists()
+    snap = build_and_publish()
+    con = store.connect_snapshot(snap)
+    try:
+        assert con.execute("SELECT count(*) FROM indicator_scores WHERE n > 0").fetchone()[0] > 0
+    finally:
+        con.close()

@@ -18,6 +18,10 @@ MARTS = ("periods", "indicator_scores", "domain_scores", "overall_scores")
 APPROVALS = "办件编号,事项编码,所属区县,受理时间,办结时间,办件状态,法定时限,承诺时限"
 
 
+def write(path: Path, records: list[str]) -> None:
+    path.write_text("\n".join([APPROVALS, *records]) + "\n", encoding="utf-8")
+
+
 def sample(quarter: str) -> list[Path]:
     return sorted(p for p in SAMPLE.glob(f"*_{quarter}.*") if "指标填报" not in p.name)
 
@@ -82,22 +86,18 @@ def test_nothing_changed_rescans_nothing(isolated_data_dir):
 def test_an_update_that_moves_a_record_rescans_its_old_and_new_quarter(tmp_path, isolated_data_dir):
     data = isolated_data_dir
     first = tmp_path / "办件_第一版.csv"
-    first.write_text("\n".join([
-        APPROVALS,
+    write(first, [
         "BJ1,SX0101,柯城区,2026-06-29 09:00,2026-06-30 09:00,已办结,15,1",
         "BJ2,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
         "BJ3,SX0101,江山市,2026-07-01 09:00,2026-07-03 09:00,已办结,15,1",
-    ]) + "\n", encoding="utf-8")
+    ])
     load_files([first], build=False)
     build_marts(data, now=NOW)
     # D01.01 企业开办平均办理用时: n = completed 开办 cases; 柯城区 (330802) has BJ2 in Q3.
     assert rows(data, "SELECT n FROM indicator_scores WHERE period = '2026Q3' AND district_code = '330802' "
                       "AND indicator_id = 'D01.01'") == [(1,)]
     later = tmp_path / "办件_第二版.csv"
-    later.write_text("\n".join([
-        APPROVALS,
-        "BJ2,SX0101,柯城区,2026-07-01 09:00,2026-10-09 09:00,已办结,15,1",   # moved from Q3 to Q4
-    ]) + "\n", encoding="utf-8")
+    write(later, ["BJ2,SX0101,柯城区,2026-07-01 09:00,2026-10-09 09:00,已办结,15,1"])  # moved from Q3 to Q4
     load_files([later], build=False)
     assert sorted(rows(data, "SELECT DISTINCT period FROM partials_changed WHERE source = 'approvals'")) == [
         ("2026Q3",), ("2026Q4",)]
