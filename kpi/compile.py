@@ -370,35 +370,35 @@ class SourcePlan:
     def long_query(self, city: str, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
         """Both stages as one statement, in long form: (k, period, district_code, city, as_of, num, den, n).
 
-        Stage 2 runs over GROUPING SETS ((period, district_code), (period)) of the small stage-1
-        result: the (period) set applies the same sums / counts / min / max to every record's part,
-        so the city row (`city` true, district_code = `city`) is the value over all records (those
-        filed under the city's own code too), exactly the roll-up of the district parts. Rows filed
-        under the city's code are not a district row. One row per indicator via unnest of lists.
+        Stage 2 gives every (period, district) its parts, one row per indicator (unnest of lists).
+        The city row of a period (`city` true, district_code = `city`) rolls those parts up —
+        sums and counts add, min / max parts take the min / max — so it is the value over all
+        records, those filed under the city's own code too, exactly as one aggregate over them
+        (never a mean of district values). Rows filed under the city's code are not a district row.
         """
         s1, p1 = self.stage1(periods)
-        select: list[str] = []
-        params: list = []
+        s2, p2, _ = self.stage2("_r")
         ks, nums, dens, ns = [], [], [], []
+        rollup: dict[str, list[int]] = {"min": [], "max": []}
         for k, agg in self.parts:
-            for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
-                if frag is not None:
-                    select.append(f"{frag.sql} AS {label}_{k}")
-                    params.extend(frag.params)
             ks.append(str(k))
             nums.append(f"num_{k}::DOUBLE")
             dens.append(f"den_{k}::DOUBLE" if agg.den is not None else "NULL::DOUBLE")
             n = f"n_{k}" if agg.n is not None else (f"den_{k}" if agg.den is not None else f"num_{k}")
             ns.append(f"{n}::BIGINT")
-        tested, tparams = self._tested("_r")
-        sql = (f"WITH _r AS ({s1}), _s AS (SELECT period, district_code, GROUPING(district_code) = 1 AS city, "
-               f"max(_as_of) AS as_of, {', '.join(select)} FROM ({tested}) "
-               "GROUP BY GROUPING SETS ((period, district_code), (period))) "
-               "SELECT unnest([" + ", ".join(ks) + "]) AS k, period, "
-               "CASE WHEN city THEN ? ELSE district_code END AS district_code, city, as_of, "
+            if agg.rollup in rollup:
+                rollup[agg.rollup].append(k)
+        city_num = "sum(num)"
+        for how in ("max", "min"):
+            if rollup[how]:
+                city_num = f"CASE WHEN k IN ({', '.join(map(str, rollup[how]))}) THEN {how}(num) ELSE {city_num} END"
+        sql = (f"WITH _r AS ({s1}), _s AS ({s2}), "
+               "_l AS (SELECT unnest([" + ", ".join(ks) + "]) AS k, period, district_code, as_of, "
                f"unnest([{', '.join(nums)}]) AS num, unnest([{', '.join(dens)}]) AS den, "
-               f"unnest([{', '.join(ns)}]) AS n FROM _s WHERE city OR district_code <> ?")
-        return sql, [*p1, *params, *tparams, city, city]
+               f"unnest([{', '.join(ns)}]) AS n FROM _s) "
+               "SELECT k, period, district_code, FALSE AS city, as_of, num, den, n FROM _l WHERE district_code <> ? "
+               f"UNION ALL SELECT k, period, ?, TRUE, max(as_of), {city_num}, sum(den), sum(n) FROM _l GROUP BY k, period")
+        return sql, [*p1, *p2, city, city]
 
     def single_query(self) -> tuple[str, list]:
         """Both stages as one statement (for EXPLAIN while validating)."""

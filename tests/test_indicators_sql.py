@@ -200,3 +200,41 @@ def test_domain_and_overall_rows_exist_for_every_unit(built):
     assert got == len(PERIODS) * 7 * len(spec.domains)  # 6 catalogue districts + 全市, data or not
     got = con.execute("SELECT period, count(*) FROM overall_scores GROUP BY period ORDER BY period").fetchall()
     assert got == [(p, 7) for p in PERIODS]
+
+
+MIN_MAX_SPEC = """
+version: test-minmax
+city: {code: "330800", name: 测试市}
+defaults: {min_sample: 1}
+domains:
+  - id: D
+    key: government_services
+    label_zh: 政务服务
+    weight: 1
+    indicators:
+      - {id: MAX, key: slowest, label_zh: 最长用时, description: 测试, unit: 工作日, source: approvals,
+         measure: {agg: max, expr: workdays_used}, direction: lower_is_better, weight: 0.5, dtf: {best: 0, worst: 30}}
+      - {id: MIN, key: fastest, label_zh: 最短用时, description: 测试, unit: 工作日, source: approvals,
+         measure: {agg: min, expr: workdays_used}, direction: lower_is_better, weight: 0.5, dtf: {best: 0, worst: 30}}
+"""
+
+
+def test_min_and_max_measures_roll_up_to_the_city_over_all_records(tmp_path):
+    """The city's max is the max over every record (市本级 ones too), not a sum or mean of the
+    districts' maxima; likewise min. Worked out by hand from the rows below."""
+    from tests.fixtures.scoring import build, write_catalog
+
+    catalog = write_catalog(tmp_path / "catalog", [("330800", "测试市", "city", 0), ("330801", "甲区", "district", 1),
+                                                   ("330802", "乙区", "district", 2)])
+    def case(n, district, days):
+        return {"case_id": f"C{n}", "district_code": district, "accepted_at": "2026-07-01 09:00:00",
+                "completed_at": "2026-08-01 09:00:00", "status": "已办结", "workdays_used": days, "period": "2026Q3"}
+    rows = [case(1, "330801", 3), case(2, "330801", 9), case(3, "330802", 5), case(4, "330802", None),
+            case(5, "330800", 12), case(6, "330800", 1)]
+    con = build(tmp_path, MIN_MAX_SPEC, catalog, {"approvals": rows})
+    got = {(d, i): (v, n) for d, i, v, n in con.execute(
+        "SELECT district_code, indicator_id, value, n FROM indicator_scores WHERE period = '2026Q3'").fetchall()}
+    con.close()
+    assert got == {("330801", "MAX"): (9, 2), ("330801", "MIN"): (3, 2),
+                   ("330802", "MAX"): (5, 1), ("330802", "MIN"): (5, 1),
+                   ("330800", "MAX"): (12, 5), ("330800", "MIN"): (1, 5)}
