@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpi import periods, schema, store
+from kpi import periods, store
 from kpi.scoring import compute_marts
 from kpi.spec import load_spec
 
@@ -30,7 +30,6 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
     now = now or periods.now_local()
     con = store.connect_warehouse(data_dir)
     try:
-        schema.create_canonical(con)
         con.execute("BEGIN TRANSACTION")
         try:
             facts = compute_marts(con, spec, now=now, catalog=catalog_dir, full=full)

@@ -55,34 +55,45 @@ def refresh(con, plans: dict[str, SourcePlan], city: str, *, full: bool = False,
     """Bring `partials` up to date for every source in `plans`; returns source → what was done
     ('full' | 'quarters: 2026Q3, …' | 'unchanged').
 
-    `run(con, sql, params)` executes a scan (kpi.scoring.run_scans sets its optimizer options).
+    `run(con, sql, params)` executes the scans (kpi.scoring.run_scans sets their optimizer options).
+    A handful of statements whatever the number of sources: on a build with little to rescan,
+    the statements' own cost is most of the time.
     """
     run = run or (lambda c, sql, params: c.execute(sql, params))
-    done: dict[str, str] = {}
-    kept = {s: (h, n) for s, h, n in con.execute("SELECT source, plan_hash, row_count FROM partials_state").fetchall()}
-    for source, plan in plans.items():
-        digest = plan_hash(plan, city)
-        rows = con.execute(f'SELECT count(*) FROM "{source}"').fetchone()[0]
-        if full or kept.get(source) != (digest, rows):
-            con.execute("DELETE FROM partials WHERE source = ?", [source])
-            sql, params = plan.long_query(city)
-            done[source] = "full"
-        else:
-            changed = tuple(p for (p,) in con.execute(
-                "SELECT DISTINCT period FROM partials_changed WHERE source = ? ORDER BY period", [source]).fetchall())
-            if not changed:
-                done[source] = "unchanged"
-                continue
-            con.execute(f"DELETE FROM partials WHERE source = ? AND period IN ({', '.join('?' for _ in changed)})",
-                        [source, *changed])
-            sql, params = plan.long_query(city, changed)
-            done[source] = "quarters: " + ", ".join(changed)
-        run(con, f"INSERT INTO partials SELECT ?, period, k, district_code, city, as_of, num, den, n FROM ({sql})",
-            [source, *params])
-        con.execute("INSERT OR REPLACE INTO partials_state VALUES (?, ?, ?)", [source, digest, rows])
-    # Parts of a source the spec no longer reads would go stale unseen: drop them with their state.
     names = list(plans)
-    con.execute("DELETE FROM partials WHERE NOT list_contains(?::VARCHAR[], source)", [names])
-    con.execute("DELETE FROM partials_state WHERE NOT list_contains(?::VARCHAR[], source)", [names])
+    kept = {s: (h, n) for s, h, n in con.execute("SELECT source, plan_hash, row_count FROM partials_state").fetchall()}
+    counts = con.execute("SELECT " + ", ".join(f'(SELECT count(*) FROM "{s}")' for s in names)).fetchone() if names else ()
+    changed = dict(con.execute("SELECT source, list(DISTINCT period ORDER BY period) FROM partials_changed "
+                               "GROUP BY source").fetchall())
+    done: dict[str, str] = {}
+    scans, params, redo, state = [], [], [], []
+    for (source, plan), rows in zip(plans.items(), counts, strict=True):
+        digest = plan_hash(plan, city)
+        if full or kept.get(source) != (digest, rows):
+            quarters = None
+            done[source] = "full"
+            redo.append(source)
+        elif changed.get(source):
+            quarters = tuple(changed[source])
+            done[source] = "quarters: " + ", ".join(quarters)
+            redo += [f"{source}|{q}" for q in quarters]
+        else:
+            done[source] = "unchanged"
+            continue
+        sql, p = plan.long_query(city, quarters)
+        scans.append(f"SELECT ?, period, k, district_code, city, as_of, num, den, n FROM ({sql})")
+        params += [source, *p]
+        state.append((source, digest, rows))
+    # Out go the parts about to be rescanned, and those of a source the spec no longer reads
+    # (they would go stale unseen), with its state.
+    con.execute("DELETE FROM partials WHERE NOT list_contains($names, source) OR list_contains($redo, source) "
+                "OR list_contains($redo, source || '|' || period)", {"names": names, "redo": redo})
+    if scans:
+        run(con, "INSERT INTO partials " + " UNION ALL ".join(scans), params)
+    con.execute("DELETE FROM partials_state WHERE NOT list_contains($names, source) OR list_contains($new, source)",
+                {"names": names, "new": [s for s, _, _ in state]})
+    if state:
+        con.execute("INSERT INTO partials_state SELECT unnest($s), unnest($h), unnest($n)",
+                    {"s": [r[0] for r in state], "h": [r[1] for r in state], "n": [r[2] for r in state]})
     con.execute("DELETE FROM partials_changed")
     return done

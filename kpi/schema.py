@@ -284,6 +284,10 @@ CREATE OR REPLACE TABLE overall_scores (
 
 
 def create_canonical(con) -> None:
-    """Create every canonical and support table that does not exist yet."""
-    for ddl in (*CANONICAL_DDL.values(), *SUPPORT_DDL.values()):
-        con.execute(ddl)
+    """Create every canonical and support table that does not exist yet (in the default schema)."""
+    existing = {t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = current_schema()").fetchall()}
+    for table, ddl in (*CANONICAL_DDL.items(), *SUPPORT_DDL.items()):
+        if table not in existing:  # one catalogue query instead of a statement per table
+            con.execute(ddl)
