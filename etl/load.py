@@ -44,12 +44,12 @@ from etl.profiles import (
 from kpi import partials, settings, store
 from kpi.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, UserInputError
-from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, create_canonical
+from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
 
 Progress = Callable[[float, str], None]
 LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-SOURCE_LABEL = {"approvals": "办件", "hotline": "12345工单", "ratings": "好差评", "reports": "指标填报"}
+SOURCE_LABEL = SOURCE_LABELS
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kpi import schema
+
 # Columns a user may see from each canonical source, in display order. Personal data (caller
 # numbers, their hashes, applicant names) is never selected.
 RECORD_COLUMNS: dict[str, dict[str, str]] = {
@@ -39,7 +41,7 @@ SEARCH_COLUMNS = {
     "hotline": ("ticket_id", "category", "topic", "handling_unit", "satisfaction", "content"),
     "ratings": ("rating_id", "channel", "department", "item_code", "level_label"),
 }
-SOURCE_LABELS = {"approvals": "办件", "hotline": "12345 工单", "ratings": "好差评", "reports": "指标填报"}
+SOURCE_LABELS = schema.SOURCE_LABELS
 SOURCE_PERIOD_COLUMN = {"approvals": "period", "hotline": "period", "ratings": "period", "reports": "report_period"}
 
 

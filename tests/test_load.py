@@ -263,7 +263,7 @@ def test_source_option_names_the_missing_columns_of_that_source(tmp_path, first_
         load_files([first_export], source="hotline")
     message = str(err.value)
     # 受理时间 is also a hotline header (来电时间 or 受理时间), so only the ticket number is missing
-    assert "按12345工单（内置:hotline）读取，缺少必需的列：工单编号 或 工单号。" in message
+    assert "按12345 工单（内置:hotline）读取，缺少必需的列：工单编号 或 工单号。" in message
     assert "办件编号、事项编码、所属区县" in message          # the headers that were found
 
 

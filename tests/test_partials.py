@@ -173,3 +173,17 @@ domains:
     build_marts(data, spec, now=NOW)
     assert rows(data, "SELECT DISTINCT source FROM partials") == [("approvals",)]
     assert rows(data, "SELECT source FROM partials_state") == [("approvals",)]
+
+
+def test_bizenv_build_says_what_it_rescanned(isolated_data_dir, capsys):
+    from etl.cli import main
+
+    load_files(sample("2026Q2"), build=False)
+    assert main(["build"]) == 0
+    assert "记录扫描：办件 全部季度重扫" in capsys.readouterr().out
+    load_files([SAMPLE / "办件明细_2026Q3.csv"], build=False)
+    assert main(["build"]) == 0
+    out = capsys.readouterr().out
+    assert "办件 重扫 2026Q3" in out and "好差评 无变化，沿用上次的合计" in out
+    assert main(["build", "--full"]) == 0
+    assert "12345 工单 全部季度重扫" in capsys.readouterr().out

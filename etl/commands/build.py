@@ -7,6 +7,7 @@ import time
 
 from kpi import settings, store
 from kpi.build import build_marts
+from kpi.schema import SOURCE_LABELS
 
 HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
 EXAMPLE = ("  bizenv build\n  bizenv build --metrics 其他城市/metrics.yaml --data-dir /srv/bizenv\n"
@@ -31,4 +32,15 @@ def run(args: argparse.Namespace) -> int:
     took = time.perf_counter() - started
     print(f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"
           f"数据截至 {meta['data_as_of'] or '无数据'}，用时 {took:.1f} 秒）。")
+    if meta["scans"]:
+        print("记录扫描：" + "；".join(f"{SOURCE_LABELS.get(s, s)} {_scan_text(done)}" for s, done in meta["scans"].items()) + "。")
     return 0
+
+
+def _scan_text(done: str) -> str:
+    """kpi.partials.refresh's 'full' | 'quarters: …' | 'unchanged', as a user reads it."""
+    if done == "full":
+        return "全部季度重扫"
+    if done == "unchanged":
+        return "无变化，沿用上次的合计"
+    return "重扫 " + done.removeprefix("quarters: ").replace(", ", "、")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from kpi import store
+from kpi.schema import SOURCE_LABELS
 
 HELP = "查看当前数据快照、导入记录、各来源各季度的记录数和隔离原因统计。"
 EXAMPLE = "  bizenv status\n  bizenv status --data-dir data/其他城市"
 
-SOURCES = (("approvals", "办件"), ("hotline", "12345工单"), ("ratings", "好差评"), ("reports", "指标填报"))
+SOURCES = tuple(SOURCE_LABELS.items())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
