@@ -26,8 +26,6 @@ import json
 
 from kpi.compile import SourcePlan
 
-PART_COLUMNS = "k, period, district_code, city, as_of, num, den, n"
-
 
 def plan_hash(plan: SourcePlan, city: str) -> str:
     """Fingerprint of the scan whose results the parts are: its SQL and bound values."""

@@ -1,14 +1,16 @@
 """The scoring engine: canonical tables + MetricsSpec → the score marts, all in DuckDB SQL.
 
 Steps (temp tables, so every stage can be inspected in a debugger with one SELECT):
+  partials  the scans of the transaction tables, long form: (k, period, district, num, den, n) per
+            district and the city-wide row (the roll-up of the same parts: the value over all
+            records, never a mean of district values), and the latest event time; kept in the
+            warehouse per quarter and rescanned where rows changed (kpi.partials)
   _meta     one row per indicator of the spec (bound parameters, never SQL text)
-  _w        one scan per transaction source, long form: (k, period, district, num, den, n) per
-            district and the city-wide row (grouping set over the same parts: the value over all
-            records, never a mean of district values), and the latest event time
-  _raw      _w's values with the reports' rows, quarters only
-  _ind      the full grid periods × units × indicators: value, n, score, rank, changes, RAG
-  _dom      domain scores (weighted, renormalised over scorable indicators)
-  _all      the overall index (weighted mean of the domain scores that exist)
+  _raw      the partials' values with the reports' rows, quarters only
+  _ind1     the full grid periods × units × indicators: value, n, score, rank (narrow rows)
+  _dom1     domain scores (weighted, renormalised over scorable indicators)
+  _all1     the overall index (weighted mean of the domain scores that exist)
+  each mart is then inserted from its step with the changes (QoQ/YoY), trends, RAG and labels.
 
 Rules (docs/metrics.md has the user-facing version):
   - DTF score = (worst − value)/(worst − best)·100 clamped to [0, 100]; only when n ≥ min_sample.
@@ -115,11 +117,9 @@ def run_scans(con, sql: str, params: list) -> None:
 
 
 def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
-    """Build _w (the scans' parts, see scans_sql; kept per quarter by kpi.partials), _raw (long
-    values with the reports) and _asof (latest event time per period). Returns what
-    kpi.partials.refresh did per source."""
+    """Bring the scans' parts up to date (kpi.partials) and build _raw (long values with the
+    reports). Returns what kpi.partials.refresh did per source."""
     done = partials.refresh(con, plans, city, full=full, run=run_scans)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _w AS SELECT {partials.PART_COLUMNS} FROM partials")
     # Reports: the value as filed. The city row is the city's own filing when there is one,
     # otherwise the mean of the districts' filings (n = how many districts filed).
     reports = """
@@ -137,11 +137,10 @@ def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
         FROM rep GROUP BY k, period"""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM ("
-        f"SELECT k, period, district_code, num, den, n FROM _w UNION ALL SELECT * FROM ({reports})) "
+        f"SELECT k, period, district_code, num, den, n FROM partials UNION ALL SELECT * FROM ({reports})) "
         "WHERE regexp_full_match(period, '\\d{4}Q[1-4]')",
         {"city": city},
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _asof AS SELECT period, max(as_of) AS as_of FROM _w WHERE city GROUP BY period")
     return done
 
 
@@ -346,10 +345,10 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         SELECT p.period, p.is_partial, a.as_of AS data_as_of,
                make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) AS period_start,
                (make_date(p.pidx // 4, 3 * (p.pidx % 4) + 1, 1) + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE AS period_end
-        FROM _periods p LEFT JOIN _asof a USING (period)""")
-    as_of = con.execute("SELECT max(as_of) FROM _asof").fetchone()[0]
+        FROM _periods p
+        LEFT JOIN (SELECT period, max(as_of) AS as_of FROM partials WHERE city GROUP BY period) a USING (period)""")
+    as_of = con.execute("SELECT max(data_as_of) FROM periods").fetchone()[0]
     con.execute("; ".join(f"DROP TABLE IF EXISTS {t}" for t in (  # one call, not one per table
-        "_ind1", "_dom1", "_all1", "_raw", "_meta", "_units", "_periods", "_asof",
-        "_districts", "_w")))
+        "_ind1", "_dom1", "_all1", "_raw", "_meta", "_units", "_periods", "_districts")))
     return {"city_code": city_code, "city_name": city_name, "current_period": current,
             "latest_complete_period": periods.previous(current), "data_as_of": as_of, "scans": scans}
