@@ -206,7 +206,10 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 def _scalar(node: yaml.ScalarNode):
-    # The safe constructor resolves the tag the composer gave it (int, float, bool, null, str).
+    # The safe constructor resolves the tag the composer gave it (int, float, bool, null, str);
+    # plain strings, most of a spec, are taken as they are (the constructor's own result).
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
