@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from kpi import schema
+
 # Chinese headers for mart columns (analysts' exports and the review workbook).
 COLUMN_LABELS = {
     "period": "季度", "is_partial": "进行中", "district_code": "区划代码", "district_name": "区县",
@@ -29,7 +31,7 @@ COLUMN_LABELS = {
     "scored_weight": "可评分权重", "n_indicators": "指标数", "n_scored": "评分指标数",
     "n_red": "红色指标数", "n_green": "绿色指标数", "n_domains_scored": "评分领域数",
 }
-TABLES = {"overall": "overall_scores", "domains": "domain_scores", "indicators": "indicator_scores"}
+TABLES = schema.MART_SHORT_NAMES
 SORT = {"overall": "is_city DESC, rank NULLS LAST, district_code",
         "domains": "domain_id, is_city DESC, rank NULLS LAST, district_code",
         "indicators": "indicator_id, is_city DESC, rank NULLS LAST, district_code"}

@@ -17,6 +17,10 @@ from __future__ import annotations
 # The sources, as users name them (messages, pages, exports all take the names from here).
 SOURCE_LABELS: dict[str, str] = {"approvals": "办件", "hotline": "12345 工单", "ratings": "好差评", "reports": "指标填报"}
 
+# The score marts by the short names `bizenv export --table` takes.
+MART_SHORT_NAMES: dict[str, str] = {"overall": "overall_scores", "domains": "domain_scores",
+                                    "indicators": "indicator_scores"}
+
 # ── canonical records (written by etl/, one row per natural key; last load wins) ───────────
 
 LINEAGE_COLUMNS = """

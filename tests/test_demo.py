@@ -553,10 +553,10 @@ def test_bootstrap_generates_once_and_loads(tmp_path, monkeypatch):
 
 
 def test_ratings_beyond_excel_row_limit_continue_in_part_files(tmp_path, monkeypatch):
-    from etl.demo import context
+    from etl.demo import context, generator
 
     monkeypatch.setattr(context, "CHUNK_ROWS", 100)
-    monkeypatch.setattr(demo, "XLSX_MAX_DATA_ROWS", 300)
+    monkeypatch.setattr(generator, "XLSX_MAX_DATA_ROWS", 300)
     written = demo.generate(tmp_path, scale=0.2, quarters=1, end_period="2026Q3",
                             sources=("ratings",))
     names = [p.name for p in written["ratings"]]

@@ -49,3 +49,13 @@ def test_cli_help_runs_without_traceback():
         [sys.executable, "-m", "etl.cli", "--help"], check=False, capture_output=True, text=True, cwd=REPO
     )
     assert out.returncode == 0 and "Traceback" not in out.stderr
+
+
+def test_cli_start_up_does_not_load_the_heavy_libraries():
+    # Every command's start-up builds the whole parser (all command modules): pandas, pyarrow and
+    # the spreadsheet writers are for the commands that use them, imported when they run.
+    probe = ("import sys; from etl.cli import build_parser; build_parser(); "
+             "print(','.join(m for m in ('pandas', 'pyarrow', 'streamlit', 'openpyxl', 'xlsxwriter', 'python_calamine') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == ""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from kpi import settings, store
-from kpi.build import build_marts
+from kpi import settings
 from kpi.schema import SOURCE_LABELS
 
 HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
@@ -24,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    from kpi import store
+    from kpi.build import build_marts
+
     started = time.perf_counter()
     data_dir = settings.data_dir(args.data_dir)
     meta = build_marts(data_dir, settings.metrics_path(args.metrics),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kpi import exports, queries, review, store
 from kpi.errors import UserInputError
+from kpi.schema import MART_SHORT_NAMES
 
 HELP = "导出季度评议材料（XLSX），或把综合/领域/指标得分表导出为 CSV（UTF-8 带 BOM）或 XLSX。"
 EXAMPLE = (
@@ -20,7 +20,7 @@ EXAMPLE = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", metavar="2026Q3", help="季度（默认：最近一个完整季度）")
     parser.add_argument("--out", metavar="FILE", required=True, help="输出文件")
-    parser.add_argument("--table", choices=tuple(exports.TABLES),
+    parser.add_argument("--table", choices=tuple(MART_SHORT_NAMES),
                         help="只导出一张表：overall 综合得分 | domains 领域得分 | indicators 指标得分（不指定则导出季度评议材料）")
     parser.add_argument("--format", choices=("csv", "xlsx"),
                         help="--table 的文件格式（默认按 --out 的扩展名，否则 csv）")
@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    from kpi import exports, queries, review, store
+
     data_dir = Path(args.data_dir) if args.data_dir else None
     try:
         con = store.connect_snapshot(data_dir=data_dir)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from etl.load import FileReport, load_files
 from kpi.errors import FileRefused, UserInputError
+
+if TYPE_CHECKING:
+    from etl.load import FileReport
 
 HELP = "导入办件、12345工单、好差评或指标填报导出文件（CSV/XLSX），校验后写入数据仓库并发布新快照。"
 EXAMPLE = (
@@ -88,6 +91,9 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    from etl.load import load_files
+
     try:
         reports = load_files(expand_paths(args.files), source=args.source, profile=args.profile, data_dir=args.data_dir,
                              catalog_dir=args.catalog, progress=_Bar(), build=not args.no_build)

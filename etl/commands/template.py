@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from kpi import periods, settings
-from kpi.spec import load_spec
-from kpi.template import write_template
 
 HELP = "生成部门指标填报模板（xlsx）：每个填报指标每个区县一行，附指标定义；填好后用 bizenv load 导入。"
 EXAMPLE = "  bizenv template --period 2026Q3 --out 指标填报_2026Q3.xlsx"
@@ -23,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    from kpi.spec import load_spec
+    from kpi.template import write_template
+
     period = args.period or periods.latest_complete_period()
     periods.parse(period)
     out = Path(args.out or f"指标填报_{period}.xlsx")
