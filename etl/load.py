@@ -17,6 +17,7 @@ so the command exits non-zero after saying exactly which file was refused and wh
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -284,6 +285,20 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
          r.message, started, local_now()])
 
 
+def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Exception) -> None:
+    """An unexpected error while writing a file (not bad input: that is refused before the
+    warehouse is touched). Its transaction has been rolled back; etl_runs keeps the attempt, so
+    the 数据 page and `bizenv status` show it. Best effort: the warehouse may be what failed."""
+    r.status = "failed"
+    r.message = f"写入数据仓库时出错，本文件已整体回滚，未写入任何记录（{type(err).__name__}: {err}）"
+    with contextlib.suppress(Exception):
+        digest = sha256.result() if sha256.done() else None
+        con.execute(
+            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r.load_id, r.file_name, r.path, digest, r.source, r.profile, r.rows_read, r.rows_loaded,
+             r.rows_quarantined, r.rows_skipped, 0, 0, 0, r.status, r.message, started, local_now()])
+
+
 def summary(r: FileReport) -> str:
     text = (f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
             f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}")
@@ -357,8 +372,10 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
                         progress(base + share * 0.95, f"提交 {path.name}")
                         mem.execute("COMMIT")
                         refreshed = True
-                    except BaseException:
+                    except BaseException as err:
                         mem.execute("ROLLBACK")
+                        if isinstance(err, Exception):
+                            _record_failure(mem, r, digest, started, err)
                         raise
                 finally:
                     release_checked(mem)

@@ -304,3 +304,22 @@ def test_a_gbk_file_whose_first_megabyte_is_plain_ascii(tmp_path):
     assert (report.rows_read, report.rows_loaded) == (30001, 30001)
     assert rows("SELECT district_code, item_name, source_line FROM approvals WHERE case_id = 'Z1'") == [
         ("330802", "企业设立登记", 30002)]
+
+
+def test_an_unexpected_error_while_writing_rolls_the_file_back_and_is_recorded(first_export, monkeypatch, capsys):
+    # Not bad input (that is refused before the warehouse is touched) but, say, a full disk:
+    # nothing of the file stays, etl_runs says "failed" and why, and the CLI prints no traceback.
+    import etl.load
+
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(etl.load, "upsert", broken)
+    assert main(["load", str(first_export)]) == 3
+    err = capsys.readouterr().err
+    assert "程序内部出错" in err and "No space left on device" in err and "Traceback" not in err
+    log = Path(err.split("详细信息已保存到 ")[1].split("，")[0])
+    assert "Traceback" in log.read_text(encoding="utf-8")
+    assert rows("SELECT count(*) FROM approvals") == [(0,)]
+    [(status, message)] = rows("SELECT status, message FROM etl_runs")
+    assert status == "failed" and "已整体回滚" in message and "No space left on device" in message
