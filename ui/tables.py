@@ -88,24 +88,31 @@ def selected_cell(selection) -> tuple[int, str] | None:
 
 # ── specific tables ──────────────────────────────────────────────────────────────────────────
 
+def _ranking(scores: pd.DataFrame, score_label: str, names) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The columns an overall or domain ranking shows (rank, name, score, changes, RAG) and their
+    text colours; `scores` are rows of overall_scores or domain_scores."""
+    table = pd.DataFrame({
+        "排名": scores["rank"].astype("Int64"),
+        "区县": list(names),
+        score_label: scores["score"].round(1),
+        "名次变化": [fmt.rank_change_text(v) for v in scores["rank_change"]],
+        "环比": [fmt.delta_text(v) for v in scores["score_qoq"]],
+        "红色指标": scores["n_red"].astype("Int64"),
+        "等级": [fmt.rag_text(v) for v in scores["rag"]],
+    })
+    colours = {
+        "名次变化": [fmt.rank_change_colour(v) for v in scores["rank_change"]],
+        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(scores["score_qoq"], scores["trend_qoq"], strict=True)],
+        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in scores["rag"]],
+    }
+    return table, colours
+
+
 def overall_ranking(ov: pd.DataFrame, key: str, name: str) -> str | None:
     """Districts by overall index with rank change and QoQ; returns the clicked district code."""
     d = ov[~ov["is_city"].astype(bool)].reset_index(drop=True)
-    table = pd.DataFrame({
-        "排名": d["rank"].astype("Int64"),
-        "区县": d["district_name"],
-        "综合指数": d["score"].round(1),
-        "名次变化": [fmt.rank_change_text(v) for v in d["rank_change"]],
-        "环比": [fmt.delta_text(v) for v in d["score_qoq"]],
-        "红色指标": d["n_red"].astype("Int64"),
-        "等级": [fmt.rag_text(v) for v in d["rag"]],
-    })
-    styler = styled(table, colours={
-        "名次变化": [fmt.rank_change_colour(v) for v in d["rank_change"]],
-        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(d["score_qoq"], d["trend_qoq"])],
-        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in d["rag"]],
-    })
-    sel = show(table, key, name, styler=styler, select="single-row")
+    table, colours = _ranking(d, "综合指数", d["district_name"])
+    sel = show(table, key, name, styler=styled(table, colours=colours), select="single-row")
     row = selected_row(sel)
     return None if row is None or row >= len(d) else str(d.at[row, "district_code"])
 
@@ -189,20 +196,10 @@ def domain_ranking(dr: pd.DataFrame, key: str, name: str, highlight: str | None 
 
     highlight: a district code whose row is tinted (the one the user came from).
     """
-    table = pd.DataFrame({
-        "排名": dr["rank"].astype("Int64"),
-        "区县": ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"])],
-        "领域得分": dr["score"].round(1),
-        "名次变化": [fmt.rank_change_text(v) for v in dr["rank_change"]],
-        "环比": [fmt.delta_text(v) for v in dr["score_qoq"]],
-        "红色指标": dr["n_red"].astype("Int64"),
-        "等级": [fmt.rag_text(v) for v in dr["rag"]],
-    })
-    styler = styled(table, colours={
-        "名次变化": [fmt.rank_change_colour(v) for v in dr["rank_change"]],
-        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(dr["score_qoq"], dr["trend_qoq"])],
-        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in dr["rag"]],
-    }, backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]})
+    table, colours = _ranking(dr, "领域得分",
+                              ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"])])
+    styler = styled(table, colours=colours,
+                    backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]})
     row = selected_row(show(table, key, name, styler=styler, select="single-row"))
     if row is None or row >= len(dr) or bool(dr.iloc[row]["is_city"]):
         return None
