@@ -50,7 +50,6 @@ from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canoni
 Progress = Callable[[float, str], None]
 LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-SOURCE_LABEL = SOURCE_LABELS
 
 
 @dataclass
@@ -94,7 +93,7 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
         missing = missing_required(profile, headers)
         if missing:
             raise FileRefused(
-                f"{file_name}：按{SOURCE_LABEL[profile.source]}（{profile.name}）读取，缺少必需的列：{'、'.join(missing)}。"
+                f"{file_name}：按{SOURCE_LABELS[profile.source]}（{profile.name}）读取，缺少必需的列：{'、'.join(missing)}。"
                 f"文件第 {header_line} 行的表头是：{shown}。"
                 "如果这些列在导出里叫别的名字，请在表头画像中补上（--profile 画像.yaml，示例见 tests/fixtures/profiles/）；"
                 "如果不是这类数据，请用 --source 指定正确的来源。")
@@ -105,7 +104,7 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
     if guess is not None:
         missing = missing_required(guess, headers)
         raise FileRefused(
-            f"{file_name}：看起来是{SOURCE_LABEL[guess.source]}导出，但缺少必需的列：{'、'.join(missing)}。"
+            f"{file_name}：看起来是{SOURCE_LABELS[guess.source]}导出，但缺少必需的列：{'、'.join(missing)}。"
             f"文件第 {header_line} 行的表头是：{shown}。"
             "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。")
     raise FileRefused(

@@ -31,7 +31,6 @@ COLUMN_LABELS = {
     "scored_weight": "可评分权重", "n_indicators": "指标数", "n_scored": "评分指标数",
     "n_red": "红色指标数", "n_green": "绿色指标数", "n_domains_scored": "评分领域数",
 }
-TABLES = schema.MART_SHORT_NAMES
 SORT = {"overall": "is_city DESC, rank NULLS LAST, district_code",
         "domains": "domain_id, is_city DESC, rank NULLS LAST, district_code",
         "indicators": "indicator_id, is_city DESC, rank NULLS LAST, district_code"}
@@ -135,9 +134,9 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], titles: dict[str, str] | None = 
 
 def mart_frame(con, table: str, period: str) -> pd.DataFrame:
     """One mart for one period with Chinese headers (for `bizenv export --table`)."""
-    if table not in TABLES:
+    if table not in schema.MART_SHORT_NAMES:
         raise ValueError(table)
-    df = con.execute(f'SELECT * FROM "{TABLES[table]}" WHERE period = ? ORDER BY {SORT[table]}',
+    df = con.execute(f'SELECT * FROM "{schema.MART_SHORT_NAMES[table]}" WHERE period = ? ORDER BY {SORT[table]}',
                      [period]).df()
     return df.rename(columns=COLUMN_LABELS)
 

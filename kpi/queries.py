@@ -41,7 +41,6 @@ SEARCH_COLUMNS = {
     "hotline": ("ticket_id", "category", "topic", "handling_unit", "satisfaction", "content"),
     "ratings": ("rating_id", "channel", "department", "item_code", "level_label"),
 }
-SOURCE_LABELS = schema.SOURCE_LABELS
 SOURCE_PERIOD_COLUMN = {"approvals": "period", "hotline": "period", "ratings": "period", "reports": "report_period"}
 
 
@@ -443,7 +442,7 @@ def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.
         rows.append({
             "编号": ind.id, "指标": ind.label_zh, "说明": ind.description, "单位": ind.unit,
             "方向": {"higher_is_better": "越高越好", "lower_is_better": "越低越好"}.get(ind.direction, ind.direction),
-            "数据来源": SOURCE_LABELS.get(ind.source, ind.source),
+            "数据来源": schema.SOURCE_LABELS.get(ind.source, ind.source),
             "分子 / 计算": _agg_text(ind.ratio.numerator) if ind.ratio else _agg_text(ind.measure),
             "分母": _agg_text(ind.ratio.denominator) if ind.ratio else "",
             "筛选条件": _filters_text(ind.filters),

@@ -3,7 +3,7 @@ holiday-calendar coverage and metrics.yaml validation."""
 
 import streamlit as st
 
-from kpi import queries
+from kpi.schema import SOURCE_LABELS
 from ui import data, state, tables
 from ui import format as fmt
 
@@ -46,7 +46,7 @@ st.subheader("各来源各季度记录数")
 rows = snap.rows_per_source()
 if not rows.empty:
     pivot = rows.pivot_table(index="period", columns="source", values="rows", aggfunc="sum", fill_value=0)
-    pivot = pivot.rename(columns=queries.SOURCE_LABELS).reset_index().rename(columns={"period": "季度"})
+    pivot = pivot.rename(columns=SOURCE_LABELS).reset_index().rename(columns={"period": "季度"})
     tables.show(pivot, "rows_per_source", "各来源各季度记录数")
 
 st.subheader("导入记录")
@@ -58,10 +58,10 @@ qs = snap.quarantine_summary()
 if qs.empty:
     st.success("没有被隔离的行。")
 else:
-    tables.show(qs.assign(source=[queries.SOURCE_LABELS.get(s, s) for s in qs["source"]]).rename(
+    tables.show(qs.assign(source=[SOURCE_LABELS.get(s, s) for s in qs["source"]]).rename(
         columns={"source": "来源", "reason": "原因", "rows": "行数", "files": "文件数"}), "quarantine", "隔离原因")
     st.markdown("**示例行**（每个原因最多 3 行；个人信息已删除）")
     ex = snap.quarantine_examples(3)
-    ex = ex.assign(source=[queries.SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(columns={"source": "来源", "reason": "原因", "file_name": "文件",
+    ex = ex.assign(source=[SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(columns={"source": "来源", "reason": "原因", "file_name": "文件",
                                                       "line_no": "行号", "column_name": "列", "raw": "原始内容"})
     tables.show(ex, "quarantine_examples", "隔离示例")

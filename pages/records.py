@@ -5,6 +5,7 @@ import streamlit as st
 
 from kpi import queries, store
 from kpi.exports import csv_bytes, xlsx_bytes
+from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 from ui import state
 from ui.data import spec
@@ -17,7 +18,7 @@ c = st.columns([1, 1, 1, 1.4])
 period, _ = state.period_picker(snap, c[0])
 district = state.district_picker(snap, c[1], allow_all=True)
 source = state.picker("source", "数据来源", ["approvals", "hotline", "ratings"], container=c[2],
-                      format_func=queries.SOURCE_LABELS.get)
+                      format_func=SOURCE_LABELS.get)
 
 indicator = st.query_params.get("indicator")
 ind, _ = queries.find_indicator(spec(), indicator) if indicator else (None, None)
@@ -67,7 +68,7 @@ def _all():  # the whole filtered set (runs on click, outside the script)
         con.close()
 
 
-name = f"明细_{queries.SOURCE_LABELS[source]}_{period}"
+name = f"明细_{SOURCE_LABELS[source]}_{period}"
 d = st.container(horizontal=True, gap="small")
 d.download_button("下载 CSV", lambda: csv_bytes(_all()), f"{name}.csv", "text/csv", key="rec_csv",
                      on_click="ignore", icon=":material/download:")

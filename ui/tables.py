@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import exports, review, store
+from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 
 SHORT_DOMAIN = {
@@ -235,7 +236,7 @@ def definitions_from_marts(defs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "编号": defs["indicator_id"], "指标": defs["label_zh"], "单位": defs["unit"],
         "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in defs["direction"]],
-        "数据来源": [fmt.SOURCE_LABEL.get(s, s) for s in defs["source"]],
+        "数据来源": [SOURCE_LABELS.get(s, s) for s in defs["source"]],
         "最优值": defs["dtf_best"], "最差值": defs["dtf_worst"], "预警值": defs["warn"],
         "先进值": defs["advanced"], "权重": defs["weight"],
     })
@@ -248,7 +249,7 @@ def loads_table(loads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "导入时间": [fmt.timestamp(t) for t in loads["started_at"]],
         "文件": loads["file_name"],
-        "来源": [fmt.SOURCE_LABEL.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]],
+        "来源": [SOURCE_LABELS.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]],
         "状态": [LOAD_STATUS.get(s, s) for s in loads["status"]],
         "读取行数": loads["rows_read"].astype("Int64"),
         "导入": loads["rows_loaded"].astype("Int64"),

@@ -10,7 +10,6 @@ from kpi.schema import SOURCE_LABELS
 HELP = "查看当前数据快照、导入记录、各来源各季度的记录数和隔离原因统计。"
 EXAMPLE = "  bizenv status\n  bizenv status --data-dir data/其他城市"
 
-SOURCES = tuple(SOURCE_LABELS.items())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +63,7 @@ def _runs(con, limit: int) -> None:
 
 def _rows(con) -> None:
     print("\n各来源各季度记录数：")
-    for table, label in SOURCES:
+    for table, label in SOURCE_LABELS.items():
         if not _has(con, table):
             continue
         rows = con.execute(f'SELECT period, count(*) FROM "{table}" GROUP BY 1 ORDER BY 1').fetchall()
