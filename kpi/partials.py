@@ -27,9 +27,8 @@ import json
 from kpi.compile import SourcePlan
 
 
-def plan_hash(plan: SourcePlan, city: str) -> str:
-    """Fingerprint of the scan whose results the parts are: its SQL and bound values."""
-    sql, params = plan.long_query(city)
+def plan_hash(sql: str, params: list) -> str:
+    """Fingerprint of the scan (all quarters: plan.long_query(city)) the parts come from."""
     blob = json.dumps([sql, params], ensure_ascii=False, default=str)
     # base32 (A–Z, 2–7), not hex: a run of hex digits can look like a phone number to the
     # snapshot's personal-data check, which rightly scans every text column.
@@ -66,19 +65,19 @@ def refresh(con, plans: dict[str, SourcePlan], city: str, *, full: bool = False,
     done: dict[str, str] = {}
     scans, params, redo, state = [], [], [], []
     for (source, plan), rows in zip(plans.items(), counts, strict=True):
-        digest = plan_hash(plan, city)
+        sql, p = plan.long_query(city)
+        digest = plan_hash(sql, p)
         if full or kept.get(source) != (digest, rows):
-            quarters = None
             done[source] = "full"
             redo.append(source)
         elif changed.get(source):
             quarters = tuple(changed[source])
             done[source] = "quarters: " + ", ".join(quarters)
             redo += [f"{source}|{q}" for q in quarters]
+            sql, p = plan.long_query(city, quarters)
         else:
             done[source] = "unchanged"
             continue
-        sql, p = plan.long_query(city, quarters)
         scans.append(f"SELECT ?, period, k, district_code, city, as_of, num, den, n FROM ({sql})")
         params += [source, *p]
         state.append((source, digest, rows))

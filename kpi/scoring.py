@@ -88,22 +88,8 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def scans_sql(plans: dict, city: str) -> tuple[str, list]:
-    """The one statement over the transaction tables: every source's stage-1 scan feeding stage 2
-    (district rows and the city roll-up as grouping sets), unnested to one row per indicator."""
-    parts, params = [], []
-    for plan in plans.values():
-        sql, p = plan.long_query(city)
-        parts.append(f"SELECT * FROM ({sql})")
-        params.extend(p)
-    union = " UNION ALL ".join(parts) or (
-        "SELECT NULL::INTEGER AS k, NULL::VARCHAR AS period, NULL::VARCHAR AS district_code, NULL::BOOLEAN AS city, "
-        "NULL::TIMESTAMP AS as_of, NULL::DOUBLE AS num, NULL::DOUBLE AS den, NULL::BIGINT AS n LIMIT 0")
-    return union, params
-
-
 def run_scans(con, sql: str, params: list) -> None:
-    """Execute a statement over the scans (`sql` wraps scans_sql's) with the settings they want.
+    """Execute a statement over the scans (kpi.partials.refresh's) with the settings they want.
 
     The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
     an integer before the hash aggregate and unpacks it after, which costs more here (~10 % of

@@ -148,18 +148,20 @@ def baseline_wide(con, spec) -> float:
 
 
 def scans(con, spec) -> float:
-    """For context only: the build's one statement over the transaction tables (kpi.scoring's
-    scans, same SQL and settings), materialized as the build does, first on a fresh connection as
-    in the build — the rest of the build is the spec, the connection, the small statements on the
-    scans' result, snapshot_meta, the commit and the checkpoint."""
+    """For context only: the build's scan step over all quarters (kpi.partials.refresh with full,
+    as `bizenv build --full` runs it), on a fresh connection as in the build, rolled back after —
+    the rest of the build is the spec, the connection, the small statements on the scans' result,
+    snapshot_meta and the commit."""
     from kpi.compile import compile_spec
-    from kpi.scoring import run_scans, scans_sql
+    from kpi.partials import refresh
+    from kpi.scoring import run_scans
 
-    sql, params = scans_sql(compile_spec(spec), "000000")
+    plans = compile_spec(spec)
+    con.execute("BEGIN TRANSACTION")
     t = time.perf_counter()
-    run_scans(con, f"CREATE OR REPLACE TEMP TABLE _bench_w AS {sql}", params)
+    refresh(con, plans, "000000", full=True, run=run_scans)
     elapsed = time.perf_counter() - t
-    con.execute("DROP TABLE _bench_w")
+    con.execute("ROLLBACK")
     return elapsed
 
 
