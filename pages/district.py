@@ -12,7 +12,7 @@ top = st.columns([3, 1.2, 1.2])
 top[0].title("区县画像")
 period, partial = state.period_picker(snap, top[1])
 district = state.district_picker(snap, top[2])
-st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
+st.caption(state.freshness_caption(snap, partial))
 
 ov = snap.overall(period)
 row = ov[ov["district_code"] == district]

@@ -13,7 +13,7 @@ top = st.columns([3, 1.2, 1.6])
 top[0].title("指标领域")
 period, partial = state.period_picker(snap, top[1])
 domain = state.domain_picker(snap, top[2])
-st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
+st.caption(state.freshness_caption(snap, partial))
 
 ranking = snap.domain_ranking(period, domain)
 came_from = st.query_params.get("district")  # the district of a clicked heatmap cell: tinted below

@@ -11,7 +11,7 @@ meta = snap.meta()
 top = st.columns([4, 1.3])
 top[0].title(f"{meta.get('city_name', '')}营商环境指标看板")
 period, partial = state.period_picker(snap, top[1])
-st.caption(state.freshness_caption(snap) + (" · 本季度进行中，数据尚不完整" if partial else ""))
+st.caption(state.freshness_caption(snap, partial))
 tables.review_download(snap.path, period)
 
 keys = headline_keys()

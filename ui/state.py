@@ -136,7 +136,9 @@ def go(page: str, **params: str) -> None:
     st.switch_page(PAGES[page], query_params={k: v for k, v in params.items() if v is not None})
 
 
-def freshness_caption(snap: Snapshot) -> str:
-    """'数据截至 2026-11-19 17:45 · 更新于 2026-11-20 08:30'."""
+def freshness_caption(snap: Snapshot, partial: bool = False) -> str:
+    """'数据截至 2026-11-19 17:45 · 更新于 2026-11-20 08:30', and a warning when the chosen
+    quarter is still in progress."""
     meta = snap.meta()
-    return f"数据截至 {fmt.timestamp(meta.get('data_as_of'))} · 更新于 {fmt.timestamp(meta.get('built_at'))}"
+    text = f"数据截至 {fmt.timestamp(meta.get('data_as_of'))} · 更新于 {fmt.timestamp(meta.get('built_at'))}"
+    return text + (" · 本季度进行中，数据尚不完整" if partial else "")
