@@ -45,7 +45,9 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
             "current_period": facts["current_period"],
             "latest_complete_period": facts["latest_complete_period"],
         }
-        con.executemany("INSERT OR REPLACE INTO snapshot_meta VALUES (?, ?)", list(meta.items()))
+        # One statement (executemany is a round trip per row: ~7 ms for these seven).
+        con.execute("INSERT OR REPLACE INTO snapshot_meta SELECT unnest($k), unnest($v)",
+                    {"k": list(meta), "v": list(meta.values())})
         # A zero threshold makes the COMMIT checkpoint straight into the file instead of first
         # writing the marts to the WAL and then again at a CHECKPOINT (one write, not two).
         con.execute("SET checkpoint_threshold = '0b'")
