@@ -1,5 +1,5 @@
-"""Personal data never lands in the warehouse: names dropped, phones keyed-hashed, numbers in
-free text masked — checked by searching every text column of the published snapshot."""
+"""Personal data never lands in the warehouse: names dropped, phones keyed-hashed, phone and ID
+numbers and labelled names in free text masked — checked by searching every text column of the published snapshot."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ HEADER = "工单编号,来电时间,所属区县,来电号码,诉求人,诉求�
 LINES = [
     "GD1,2026-07-01 09:00,柯城区,13812345678,张三丰,我的电话13812345678，身份证33080219900101123X，请回电,2026-07-02 09:00",
     "GD2,2026-07-01 10:00,江山市,+86 138-1234-5678,张三丰,座机0570-8765432也可以,2026-07-02 09:00",
-    "GD3,2026-07-01 11:00,衢江区,0570-8765432,李四光,无,2026-07-02 09:00",
+    "GD3,2026-07-01 11:00,衢江区,0570-8765432,李四光,联系人：赵六丰，我叫钱七，投诉人反映噪音,2026-07-02 09:00",
     # quarantined (closed before the call): its raw JSON must be just as clean
     "GD4,2026-07-05 11:00,衢江区,13900001111,王五,联系13900001111,2026-07-02 09:00",
 ]
@@ -22,7 +22,7 @@ PATTERNS = {
     "mobile": r"1[3-9][0-9]{9}",
     "id_number": r"[1-9][0-9]{16}[0-9Xx]",
     "landline": r"0[0-9]{2,3}-[0-9]{7,8}",
-    "names": "张三丰|李四光|王五",
+    "names": "张三丰|李四光|王五|赵六|钱七",
 }
 
 
@@ -36,7 +36,9 @@ def test_snapshot_holds_no_phone_id_or_name(tmp_path, isolated_data_dir):
                           "WHERE data_type = 'VARCHAR'").fetchall()
     assert ("hotline", "content") in columns and ("quarantine", "raw") in columns
     for table, column in columns:
-        if column == "caller_hash":  # 64 hex digits can contain a digit run by chance; checked below
+        # 64 hex digits can contain a phone-like digit run by chance: the caller hash (checked
+        # below) and the loaded file's checksum are digests, not data
+        if column in ("caller_hash", "sha256"):
             continue
         for label, pattern in PATTERNS.items():
             hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE regexp_matches("{column}", ?)',
@@ -45,6 +47,8 @@ def test_snapshot_holds_no_phone_id_or_name(tmp_path, isolated_data_dir):
     content = dict(con.execute("SELECT ticket_id, content FROM hotline").fetchall())
     assert content["GD1"] == "我的电话138****5678，身份证330802********123X，请回电"
     assert content["GD2"] == "座机0570-****5432也可以"
+    # labelled names keep the surname only; "投诉人反映" (no colon) is a phrase, not a label
+    assert content["GD3"] == "联系人：赵**，我叫钱**，投诉人反映噪音"
     hashes = dict(con.execute("SELECT ticket_id, caller_hash FROM hotline").fetchall())
     con.close()
     # the same number written two ways is the same caller; the hash is keyed (not a bare sha256)
