@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlparse
 
 import streamlit as st
 
 from kpi import store
+from kpi.errors import BizenvError
 
 LED_URL_PATH = "led"
 
 
+BOOTSTRAP_THREAD = "bizenv-demo-bootstrap"
+
+
 def _bootstrap_demo() -> None:
-    """First run with no snapshot: generate the demo exports and load them through the real ETL."""
+    """First run with no snapshot: generate the demo exports and load them through the real ETL.
+
+    The work runs in a thread of its own, and this session only draws its progress: Streamlit
+    stops a session's script when the visitor closes the tab or clicks, and the first visitor
+    leaving after ten seconds must not abort the bootstrap halfway (the next one would start over).
+    A second session arriving meanwhile waits on etl.bootstrap's file lock, then finds the snapshot.
+    """
     if store.current_snapshot_path() is not None:
         return
     try:
         from etl.bootstrap import ensure_demo_snapshot
     except ImportError:
         return
+    state: dict = {"fraction": 0.0, "text": "准备中……", "error": None}
+
+    def work() -> None:
+        try:
+            ensure_demo_snapshot(progress=lambda fraction, text: state.update(fraction=fraction, text=text))
+        except Exception as err:  # noqa: BLE001 - shown by the session below, as if raised there
+            state["error"] = err
+
+    worker = threading.Thread(target=work, name=BOOTSTRAP_THREAD, daemon=True)
+    worker.start()
     with st.status("首次运行：正在生成演示数据并导入……", expanded=True) as status:
         bar = st.progress(0.0)
-
-        def progress(fraction: float, text: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=text)
-
-        ensure_demo_snapshot(progress=progress)
+        while worker.is_alive():
+            bar.progress(min(max(state["fraction"], 0.0), 1.0), text=state["text"])
+            worker.join(0.25)
+        error = state["error"]
+        if isinstance(error, BizenvError):  # a message written for the user (disk full, no rights …)
+            status.update(label="演示数据准备失败", state="error", expanded=True)
+            st.error(str(error))
+            st.stop()
+        if error is not None:
+            raise error
         status.update(label="演示数据已就绪", state="complete", expanded=False)
 
 
@@ -37,7 +63,6 @@ def _led_requested() -> bool:
 
 def run(pages: dict) -> None:
     st.set_page_config(page_title="营商环境指标看板", page_icon="📊", layout="wide")
-    _bootstrap_demo()
     led_pages = [p for section in pages.values() for p in section if p.url_path == LED_URL_PATH]
     if led_pages and _led_requested():
         # Navigation hidden: no sidebar, no menu, nothing to click on a kiosk. All pages stay
@@ -46,6 +71,9 @@ def run(pages: dict) -> None:
         if page.url_path != LED_URL_PATH:  # ?mode=led on another page
             params = {k: v for k, v in st.query_params.to_dict().items() if k != "mode"}
             st.switch_page(led_pages[0], query_params=params)
-        page.run()
-        return
-    st.navigation(pages).run()
+    else:
+        page = st.navigation(pages)
+    # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
+    # names in the sidebar, and the first run's bootstrap takes ~25 s.
+    _bootstrap_demo()
+    page.run()
