@@ -261,6 +261,9 @@ def test_flip_counter_tiles():
     assert html.count('class="fd"') == 3 and '<span class="good">▲2.4</span>' in html
     html = widgets.flip_counter(led_views.Counter("满意率", 93.5, "%", 1, -0.5, False))
     assert '<span class="bad">▼0.5个百分点</span>' in html
+    # worsened beyond the neutral band, but −0.04 h shows as 0.0 at one decimal: 持平, not red
+    html = widgets.flip_counter(led_views.Counter("户均停电时间", 0.4, "小时", 1, -0.04, False))
+    assert '<span class="flat">持平</span>' in html
 
 
 def test_alert_list_scrolls_only_when_long():

@@ -116,12 +116,15 @@ def flip_counter(c: views.Counter) -> str:
         digits = "".join(parts)
     unit = f'<span class="unit">{escape(c.unit)}</span>' if c.unit else ""
     delta = fmt_delta(c.delta, c.unit, c.decimals)
+    # The trend uses the indicator's neutral band, the text the shown decimals: a change too small
+    # to show reads 持平 and must not be painted red or green.
+    good = None if delta == "持平" else c.good
     size = (" long" if len(c.label) > 8 else "") + (" wide" if len(text) >= 6 else "")
     return (
         f'<div class="led-kpi{size}" data-label="{escape(c.label)}" data-value="{escape(text)}">'
         f'<div class="lab">{escape(c.label)}</div>'
         f'<div class="num">{digits}{unit}</div>'
-        f'<div class="delta">较上季 <span class="{tone(c.good)}">{escape(delta)}</span></div></div>'
+        f'<div class="delta">较上季 <span class="{tone(good)}">{escape(delta)}</span></div></div>'
     )
 
 
