@@ -125,7 +125,11 @@ def test_scales_to_4k_and_720p(browser, led_app, artifacts, width, height):
         # the canvas fills the screen: the title bar spans the full width
         box = page.locator(".led-title").bounding_box()
         assert box["width"] == pytest.approx(width, abs=2)
-        # type scales with the screen: the 综合指数 digits are 74/1080 of the height
+        # type scales with the screen: the 综合指数 digits are 74/1080 of the height — measured
+        # once their flip-in (0.6 s, from rotateX(80deg): a sixth of the height) has finished
+        page.wait_for_function("() => document.getAnimations()"
+                               ".filter(a => a.animationName === 'led-flip')"
+                               ".every(a => a.playState === 'finished')")
         tile = page.locator(".led-kpi .fd").first.bounding_box()
         assert tile["height"] == pytest.approx(74 * height / 1080, abs=2)
         page.screenshot(path=str(artifacts / f"led_{width}_overview.png"))
