@@ -137,35 +137,6 @@ def test_binary_files_are_refused(tmp_path, content):
         read(path, tmp_path)
 
 
-def test_xls_from_an_older_system_reads_like_xlsx(tmp_path):
-    """Excel 97–2003 (.xls, BIFF): what older 政务 systems still export. Same sheet as above."""
-    path = tmp_path / "ratings.xls"
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("明细")
-    stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm:ss")
-    sheet.write(0, 0, "2026年第三季度好差评明细")
-    for c, h in enumerate(["评价编号", "评价时间", "所属区县", "评价等级"]):
-        sheet.write(1, c, h)
-    sheet.write(2, 0, 2549)
-    sheet.write(2, 1, dt.datetime(2026, 7, 1, 9, 5), stamp)
-    sheet.write(2, 2, "柯城区")
-    sheet.write(2, 3, "满意")
-    sheet.write(3, 0, "PJ2")
-    sheet.write(3, 1, "2026/7/2 9:05:00")
-    sheet.write(3, 2, 330803)
-    sheet.write(3, 3, "非常满意")
-    sheet.write(4, 0, "合计")
-    sheet.write(4, 3, 2)
-    book.save(str(path))
-    raw, rows = read(path, tmp_path)
-    assert raw.kind == "xls" and raw.header_line == 2
-    assert rows == [
-        (3, "2549", "2026-07-01 09:05:00", "柯城区", "满意"),
-        (4, "PJ2", "2026/7/2 9:05:00", "330803", "非常满意"),
-        (5, "合计", None, None, "2"),
-    ]
-
-
 def test_broken_xlsx_is_refused_with_the_file_name(tmp_path):
     path = tmp_path / "坏文件.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip")
@@ -212,28 +183,51 @@ def test_profile_date_formats_enable_us_times():
     assert got == dt.datetime(2018, 6, 26, 12, 50, 1)
 
 
+RATINGS_HEADER = ["评价编号", "评价时间", "所属区县", "评价等级"]
+
+
+def _write_xls(path, rows: list[tuple]) -> None:
+    """An Excel 97–2003 (.xls, BIFF) 好差评 export as older 政务 systems write it: a title row,
+    the header, `rows` (datetimes as real date cells) and a 合计 row counting them."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("明细")
+    stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm:ss")
+    sheet.write(0, 0, "2026年第三季度好差评明细")
+    for c, h in enumerate(RATINGS_HEADER):
+        sheet.write(1, c, h)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                sheet.write(r, c, value, stamp)
+            else:
+                sheet.write(r, c, value)
+    sheet.write(len(rows) + 2, 0, "合计")
+    sheet.write(len(rows) + 2, 3, len(rows))
+    book.save(str(path))
+
+
+def test_xls_from_an_older_system_reads_like_xlsx(tmp_path):
+    """The first two rows of the xlsx test above, as .xls."""
+    path = tmp_path / "ratings.xls"
+    _write_xls(path, [(2549, dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
+                      ("PJ2", "2026/7/2 9:05:00", 330803, "非常满意")])
+    raw, rows = read(path, tmp_path)
+    assert raw.kind == "xls" and raw.header_line == 2
+    assert rows == [
+        (3, "2549", "2026-07-01 09:05:00", "柯城区", "满意"),
+        (4, "PJ2", "2026/7/2 9:05:00", "330803", "非常满意"),
+        (5, "合计", None, None, "2"),
+    ]
+
+
 def test_xls_export_loads_end_to_end(tmp_path, isolated_data_dir):
     """A .xls 好差评 export with a title row and a 合计 row: two ratings loaded, the total row
     skipped as a total, nothing quarantined."""
     from etl.load import load_files
 
     path = tmp_path / "好差评.xls"
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("明细")
-    stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm:ss")
-    sheet.write(0, 0, "2026年第三季度好差评明细")
-    for c, h in enumerate(["评价编号", "评价时间", "所属区县", "评价等级"]):
-        sheet.write(1, c, h)
-    for r, (rid, when, district, level) in enumerate(
-            [("PJ1", dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
-             ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "江山市", "不满意")], start=2):
-        sheet.write(r, 0, rid)
-        sheet.write(r, 1, when, stamp)
-        sheet.write(r, 2, district)
-        sheet.write(r, 3, level)
-    sheet.write(4, 0, "合计")
-    sheet.write(4, 3, 2)
-    book.save(str(path))
+    _write_xls(path, [("PJ1", dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
+                      ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "江山市", "不满意")])
     [report] = load_files([path], build=False)
     assert (report.rows_loaded, report.rows_quarantined) == (2, 0)
     con = store.connect_warehouse()

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from kpi import settings, store
 from kpi.build import build_marts
-from kpi.schema import create_canonical
+from kpi.schema import MART_DDL, create_canonical
 from kpi.spec import load_spec
 
 QUARTERS = 10  # 2024Q3 … 2026Q4
@@ -180,8 +180,6 @@ def floor(data: Path) -> float:
     anything — open the warehouse, read metrics.yaml, write the marts (here: the existing rows,
     copied unchanged), commit with the build's checkpoint, close. Rolled forward, not back: the
     marts are the same rows."""
-    from kpi.schema import MART_DDL
-
     t = time.perf_counter()
     load_spec(check_sql=False)
     con = store.connect_warehouse(data)

@@ -45,11 +45,16 @@ def fmt_value(value: float | None, unit: str, decimals: int) -> str:
     return f"{text}{unit}"
 
 
+def shows_flat(delta: float | None, decimals: int) -> bool:
+    """The change rounds to zero at the shown decimals: it reads 持平."""
+    return delta is not None and round(delta, decimals) == 0
+
+
 def fmt_delta(delta: float | None, unit: str, decimals: int, compact: bool = False) -> str:
     """▲2.4 / ▼0.5个百分点 / 持平 (compact: no unit, for narrow lists)."""
     if delta is None:
         return "—"
-    if round(delta, decimals) == 0:
+    if shows_flat(delta, decimals):
         return "持平"
     arrow = "▲" if delta > 0 else "▼"
     suffix = "个百分点" if unit == "%" else ("" if unit in ("", "分") else unit)
@@ -118,7 +123,7 @@ def flip_counter(c: views.Counter) -> str:
     delta = fmt_delta(c.delta, c.unit, c.decimals)
     # The trend uses the indicator's neutral band, the text the shown decimals: a change too small
     # to show reads 持平 and must not be painted red or green.
-    good = None if delta == "持平" else c.good
+    good = None if shows_flat(c.delta, c.decimals) else c.good
     size = (" long" if len(c.label) > 8 else "") + (" wide" if len(text) >= 6 else "")
     return (
         f'<div class="led-kpi{size}" data-label="{escape(c.label)}" data-value="{escape(text)}">'
