@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from etl.bootstrap import ensure_demo_snapshot
 from ui import app_shell
 
 pages = {
@@ -16,4 +17,4 @@ pages = {
     "大屏": [st.Page("pages/led.py", title="一屏通览", icon=":material/tv:", url_path="led")],
 }
 
-app_shell.run(pages)
+app_shell.run(pages, bootstrap=ensure_demo_snapshot)

@@ -79,12 +79,14 @@ def ensure_demo_snapshot(progress: Progress | None = None) -> Path:
         from etl.load import load_files  # imported late: the dashboard imports this module early
 
         report(0.0, "首次运行：正在生成演示数据…")
-        written = demo.generate(settings.demo_dir(),
-                                progress=lambda f, m: report(GENERATE_SHARE * f, m))
+        written = demo.generate(
+            settings.demo_dir(), progress=lambda f, m: report(GENERATE_SHARE * f, m)
+        )
         paths = [p for source in demo.SOURCES for p in written.get(source, [])]
         try:
-            load_files(paths, progress=lambda f, m: report(
-                GENERATE_SHARE + (1 - GENERATE_SHARE) * f, m))
+            load_files(
+                paths, progress=lambda f, m: report(GENERATE_SHARE + (1 - GENERATE_SHARE) * f, m)
+            )
         except BizenvError:
             # a refused demo file still leaves the others loaded and published; only fail
             # when nothing at all could be published
@@ -94,6 +96,7 @@ def ensure_demo_snapshot(progress: Progress | None = None) -> Path:
     if path is None:
         raise BizenvError(
             f"演示数据已生成到 {settings.demo_dir()}，但没有发布出数据快照。"
-            f"请在命令行运行 bizenv load {settings.demo_dir()}{os.sep}*.csv 查看原因。")
+            f"请在命令行运行 bizenv load {settings.demo_dir()}{os.sep}*.csv 查看原因。"
+        )
     report(1.0, "演示数据已就绪")
     return path

@@ -48,7 +48,9 @@ def _yaml_days(path: Path) -> tuple[set[int], dict[dt.date, str], dict[dt.date, 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise UserInputError(f"{path}：不是有效的 YAML（{err}）。格式见该文件开头的说明。") from None
+        raise UserInputError(
+            f"{path}：不是有效的 YAML（{err}）。格式见该文件开头的说明。"
+        ) from None
 
     def days(key: str) -> dict[dt.date, str]:
         out = {}
@@ -56,7 +58,9 @@ def _yaml_days(path: Path) -> tuple[set[int], dict[dt.date, str], dict[dt.date, 
             try:
                 day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
             except ValueError:
-                raise UserInputError(f"{path}：{key} 下的日期 {raw!r} 无法识别，请写成 2027-01-01 的形式。") from None
+                raise UserInputError(
+                    f"{path}：{key} 下的日期 {raw!r} 无法识别，请写成 2027-01-01 的形式。"
+                ) from None
             out[day] = str(name or "")
         return out
 

@@ -25,7 +25,7 @@ from kpi.errors import UserInputError
 class Catalog:
     root: Path
     districts: pa.Table
-    aliases: pa.Table        # alias (lower-case) → district_code
+    aliases: pa.Table  # alias (lower-case) → district_code
     items: pa.Table
     topics: pa.Table
     calendar: pa.Table
@@ -36,17 +36,25 @@ def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> 
     if not path.exists():
         if optional:
             return None
-        raise UserInputError(f"目录 {path.parent} 缺少 {path.name}。请用 --catalog 指向完整的目录（参考 data/catalog/）。")
+        raise UserInputError(
+            f"目录 {path.parent} 缺少 {path.name}。请用 --catalog 指向完整的目录（参考 data/catalog/）。"
+        )
     try:
         with path.open("rb") as fh:
             head = fh.readline().decode("utf-8-sig").strip().split(",")
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            column_types={c.strip(): pa.string() for c in head}, strings_can_be_null=True))
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={c.strip(): pa.string() for c in head}, strings_can_be_null=True
+            ),
+        )
     except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise UserInputError(f"{path}：无法读取（{err}）。请保存为 UTF-8 编码的 CSV。") from None
     missing = [c for c in required if c not in table.column_names]
     if missing:
-        raise UserInputError(f"{path}：缺少列 {'、'.join(missing)}（现有列：{'、'.join(table.column_names)}）。")
+        raise UserInputError(
+            f"{path}：缺少列 {'、'.join(missing)}（现有列：{'、'.join(table.column_names)}）。"
+        )
     return table
 
 
@@ -61,7 +69,10 @@ def _as_int(values: list) -> list:
 
 
 def _as_bool(values: list) -> list:
-    return [None if v in (None, "") else str(v).strip().lower() in ("true", "1", "是", "y", "yes") for v in values]
+    return [
+        None if v in (None, "") else str(v).strip().lower() in ("true", "1", "是", "y", "yes")
+        for v in values
+    ]
 
 
 def reports_indicators(metrics_path: Path) -> pa.Table | None:
@@ -91,33 +102,45 @@ def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = No
     names = _column(d, "district_name")
     shorts = _column(d, "short_name")
     alias_rows: dict[str, str] = {}
-    for code, name, short, aliases in zip(codes, names, shorts, _column(d, "aliases")):
+    for code, name, short, aliases in zip(
+        codes, names, shorts, _column(d, "aliases"), strict=False
+    ):
         for alias in [code, name, short, *re.split(r"[|｜]", aliases or "")]:
             if alias and alias.strip():
                 alias_rows.setdefault(alias.strip().casefold(), code)
-    districts = pa.table({
-        "district_code": codes,
-        "district_name": names,
-        "short_name": shorts,
-        "level": _column(d, "level"),
-        "sort_order": pa.array(_as_int(_column(d, "sort_order")), pa.int32()),
-    })
+    districts = pa.table(
+        {
+            "district_code": codes,
+            "district_name": names,
+            "short_name": shorts,
+            "level": _column(d, "level"),
+            "sort_order": pa.array(_as_int(_column(d, "sort_order")), pa.int32()),
+        }
+    )
     it = _read_csv(root / "items.csv", ("item_code",), optional=True)
-    items = pa.table({
-        "item_code": pa.array(_column(it, "item_code"), pa.string()),
-        "item_name": pa.array(_column(it, "item_name"), pa.string()),
-        "domain_key": pa.array(_column(it, "domain_key"), pa.string()),
-        "department": pa.array(_column(it, "department"), pa.string()),
-        "legal_limit_days": pa.array(_as_int(_column(it, "legal_limit_days")), pa.int32()),
-        "promised_limit_days": pa.array(_as_int(_column(it, "promised_limit_days")), pa.int32()),
-        "is_enterprise": pa.array(_as_bool(_column(it, "is_enterprise")), pa.bool_()),
-    })
+    items = pa.table(
+        {
+            "item_code": pa.array(_column(it, "item_code"), pa.string()),
+            "item_name": pa.array(_column(it, "item_name"), pa.string()),
+            "domain_key": pa.array(_column(it, "domain_key"), pa.string()),
+            "department": pa.array(_column(it, "department"), pa.string()),
+            "legal_limit_days": pa.array(_as_int(_column(it, "legal_limit_days")), pa.int32()),
+            "promised_limit_days": pa.array(
+                _as_int(_column(it, "promised_limit_days")), pa.int32()
+            ),
+            "is_enterprise": pa.array(_as_bool(_column(it, "is_enterprise")), pa.bool_()),
+        }
+    )
     tp = _read_csv(root / "hotline_topics.csv", ("topic",), optional=True)
-    topics = pa.table({
-        "topic": pa.array(_column(tp, "topic"), pa.string()),
-        "domain_key": pa.array(_column(tp, "domain_key"), pa.string()),
-        "is_enterprise_topic": pa.array(_as_bool(_column(tp, "is_enterprise_topic")), pa.bool_()),
-    })
+    topics = pa.table(
+        {
+            "topic": pa.array(_column(tp, "topic"), pa.string()),
+            "domain_key": pa.array(_column(tp, "domain_key"), pa.string()),
+            "is_enterprise_topic": pa.array(
+                _as_bool(_column(tp, "is_enterprise_topic")), pa.bool_()
+            ),
+        }
+    )
     return Catalog(
         root=root,
         districts=districts,
@@ -136,10 +159,16 @@ def register(con, catalog: Catalog) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE cat_{name} AS SELECT * FROM cat_{name}_arrow")
         con.unregister(f"cat_{name}_arrow")
     con.register("cat_calendar_arrow", catalog.calendar)
-    con.execute("CREATE OR REPLACE TEMP TABLE cat_calendar AS " + CALENDAR_SELECT.format(src="cat_calendar_arrow"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cat_calendar AS "
+        + CALENDAR_SELECT.format(src="cat_calendar_arrow")
+    )
     con.unregister("cat_calendar_arrow")
-    indicators = catalog.indicators if catalog.indicators is not None else pa.table(
-        {"key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+    indicators = (
+        catalog.indicators
+        if catalog.indicators is not None
+        else pa.table({"key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+    )
     con.register("cat_indicators_arrow", indicators)
     con.execute("CREATE OR REPLACE TEMP TABLE cat_indicators AS SELECT * FROM cat_indicators_arrow")
     con.unregister("cat_indicators_arrow")

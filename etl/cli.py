@@ -75,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as err:  # noqa: BLE001 — a bug or a broken machine, not the user's input: still no traceback
         log = _save_traceback()
-        print(f"错误：程序内部出错（{type(err).__name__}: {err}）。正在写入的文件已整体回滚，"
-              f"不会留下写了一半的数据。详细信息已保存到 {log}，请把它发给维护人员。", file=sys.stderr)
+        print(
+            f"错误：程序内部出错（{type(err).__name__}: {err}）。正在写入的文件已整体回滚，"
+            f"不会留下写了一半的数据。详细信息已保存到 {log}，请把它发给维护人员。",
+            file=sys.stderr,
+        )
         return 3
 
 

@@ -42,8 +42,9 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import partials, settings, store
-from kpi.compile import TRANSACTION_SOURCES
+from kpi import settings, store
+from kpi.engine import partials
+from kpi.engine.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, UserInputError
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
 
@@ -65,7 +66,7 @@ class FileReport:
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
-    status: str = "ok"             # ok | duplicate_file | refused
+    status: str = "ok"  # ok | duplicate_file | refused
     message: str = ""
     seconds: float = 0.0
     rows_per_second: float = 0.0
@@ -84,8 +85,9 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def choose_profile(headers: list[str], file_name: str, header_line: int, source: str | None,
-                   user: Profile | None) -> Profile:
+def choose_profile(
+    headers: list[str], file_name: str, header_line: int, source: str | None, user: Profile | None
+) -> Profile:
     """The profile for an export: the user's, the named source's, or detected from the headers."""
     shown = "、".join(h for h in headers if h) or "（空）"
     if user is not None or source is not None:
@@ -96,7 +98,8 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
                 f"{file_name}：按{SOURCE_LABELS[profile.source]}（{profile.name}）读取，缺少必需的列：{'、'.join(missing)}。"
                 f"文件第 {header_line} 行的表头是：{shown}。"
                 "如果这些列在导出里叫别的名字，请在表头画像中补上（--profile 画像.yaml，示例见 tests/fixtures/profiles/）；"
-                "如果不是这类数据，请用 --source 指定正确的来源。")
+                "如果不是这类数据，请用 --source 指定正确的来源。"
+            )
         return profile
     complete, guess = detect_profile(headers, builtin_profiles())
     if complete is not None:
@@ -106,11 +109,13 @@ def choose_profile(headers: list[str], file_name: str, header_line: int, source:
         raise FileRefused(
             f"{file_name}：看起来是{SOURCE_LABELS[guess.source]}导出，但缺少必需的列：{'、'.join(missing)}。"
             f"文件第 {header_line} 行的表头是：{shown}。"
-            "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。")
+            "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。"
+        )
     raise FileRefused(
         f"{file_name}：无法判断是哪种导出（办件 / 12345工单 / 好差评 / 指标填报）。"
         f"文件第 {header_line} 行的表头是：{shown}。"
-        "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。")
+        "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。"
+    )
 
 
 @dataclass
@@ -119,7 +124,7 @@ class Staged:
 
     report: FileReport
     profile: Profile
-    records: str              # SELECT of the canonical rows (from `checked`)
+    records: str  # SELECT of the canonical rows (from `checked`)
     params: dict[str, object]  # its bound values
 
 
@@ -127,12 +132,23 @@ def release_checked(mem) -> None:
     mem.execute("DROP TABLE IF EXISTS temp.checked")
 
 
-def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
-               now: dt.datetime, step: Callable[[float, str], None] = lambda f, t: None) -> Staged:
+def stage_file(
+    mem,
+    path: Path,
+    n: int,
+    source,
+    user,
+    data_dir: Path,
+    tmp: Path,
+    now: dt.datetime,
+    step: Callable[[float, str], None] = lambda f, t: None,
+) -> Staged:
     """Read, map, type, check and derive one export inside the scratch connection `mem`."""
     report = FileReport(file_name=path.name, path=str(path))
     profiles = [user] if user is not None else builtin_profiles()
-    mem.execute("SET preserve_insertion_order = true")  # the reader numbers rows by rowid = file order
+    mem.execute(
+        "SET preserve_insertion_order = true"
+    )  # the reader numbers rows by rowid = file order
     known = known_headers(profiles + builtin_profiles())
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
     try:
@@ -154,15 +170,18 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
         if total - skipped == 0:
             raise FileRefused(
                 f"{path.name}：表头（第 {raw.header_line} 行）下面没有数据行"
-                f"{'（只有合计/空行）' if total else ''}。请确认导出的时间范围内有数据。")
+                f"{'（只有合计/空行）' if total else ''}。请确认导出的时间范围内有数据。"
+            )
         report.rows_read = total + raw.blank_rows
         report.rows_skipped = skipped + extra + raw.blank_rows
         report.rows_quarantined = quarantined
         report.rows_loaded = total - skipped - quarantined - extra
         if quarantined:
-            report.quarantine_by_reason = dict(mem.execute(
-                "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
-            ).fetchall())
+            report.quarantine_by_reason = dict(
+                mem.execute(
+                    "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).fetchall()
+            )
         p = validate.Params()
         canonical = derive.canonical_sql(profile, plan.active, p)
     except BaseException:
@@ -174,9 +193,14 @@ def stage_file(mem, path: Path, n: int, source, user, data_dir: Path, tmp: Path,
 
 
 def _columns(con, table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_name = ? AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
 
 
 def _without_primary_key(source: str) -> str | None:
@@ -184,19 +208,27 @@ def _without_primary_key(source: str) -> str | None:
     ddl = CANONICAL_DDL[source]
     keys = NATURAL_KEYS[source]
     if len(keys) == 1:
-        bare = re.sub(rf"^(\s*{re.escape(keys[0])}\s+\w+) PRIMARY KEY,", r"\1,", ddl, count=1, flags=re.MULTILINE)
+        bare = re.sub(
+            rf"^(\s*{re.escape(keys[0])}\s+\w+) PRIMARY KEY,",
+            r"\1,",
+            ddl,
+            count=1,
+            flags=re.MULTILINE,
+        )
     else:
         bare = re.sub(rf",\s*PRIMARY KEY \({re.escape(', '.join(keys))}\)\)\s*$", ")", ddl)
     return bare if "PRIMARY KEY" not in bare else None
 
 
 def _mark_changed(con, source: str, periods_sql: str, inserted: int) -> None:
-    """Tell the next build which quarters of a transaction table changed (kpi.partials)."""
+    """Tell the next build which quarters of a transaction table changed (kpi.engine.partials)."""
     if source in TRANSACTION_SOURCES:
         partials.mark_changed(con, source, periods_sql, inserted=inserted)
 
 
-def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: dt.datetime) -> tuple[int, int, int]:
+def upsert(
+    con, source: str, staged: Staged, load_id: str, file_name: str, now: dt.datetime
+) -> tuple[int, int, int]:
     """Write the staged records into the canonical table by natural key; returns (inserted, updated, unchanged).
 
     Lineage rows record updates only: an insert is already told by the record itself
@@ -219,36 +251,56 @@ def upsert(con, source: str, staged: Staged, load_id: str, file_name: str, now: 
         if bare:
             con.execute(f"DROP TABLE {q(source)}")
             con.execute(bare)
-        inserted = con.execute(f"{insert} FROM ({staged.records}) s",
-                               {**staged.params, "file": file_name, "load": load_id}).fetchall()[0][0]
+        inserted = con.execute(
+            f"{insert} FROM ({staged.records}) s",
+            {**staged.params, "file": file_name, "load": load_id},
+        ).fetchall()[0][0]
         if bare:
-            con.execute(f"ALTER TABLE {q(source)} ADD PRIMARY KEY ({', '.join(q(k) for k in keys)})")
+            con.execute(
+                f"ALTER TABLE {q(source)} ADD PRIMARY KEY ({', '.join(q(k) for k in keys)})"
+            )
         _mark_changed(con, source, f"SELECT period FROM {q(source)}", inserted)
         return inserted, 0, 0
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
     diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE upsert_plan AS
         SELECT s.*, t.load_id AS _prev_load, t.period AS _prev_period,
                CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
-        FROM ({staged.records}) s LEFT JOIN {q(source)} t ON {on}""", staged.params)
+        FROM ({staged.records}) s LEFT JOIN {q(source)} t ON {on}""",
+        staged.params,
+    )
     try:
-        con.execute(f"{insert} FROM temp.upsert_plan WHERE _action = 'insert'",
-                    {k: params[k] for k in ("file", "load")})
+        con.execute(
+            f"{insert} FROM temp.upsert_plan WHERE _action = 'insert'",
+            {k: params[k] for k in ("file", "load")},
+        )
         sets = ", ".join(f"{q(c)} = p.{q(c)}" for c in (*content, "period", "source_line"))
-        con.execute(f"""
+        con.execute(
+            f"""
             UPDATE {q(source)} AS t SET {sets}, source_file = $file, load_id = $load, version = t.version + 1
-            FROM temp.upsert_plan p WHERE p._action = 'update' AND {on.replace('s.', 'p.')}""",
-                    {k: params[k] for k in ("file", "load")})
-        con.execute(f"""
+            FROM temp.upsert_plan p WHERE p._action = 'update' AND {on.replace("s.", "p.")}""",
+            {k: params[k] for k in ("file", "load")},
+        )
+        con.execute(
+            f"""
             INSERT INTO lineage
             SELECT $source, {record_key}, $load, _action, _prev_load, $now
-            FROM temp.upsert_plan WHERE _action = 'update'""", {k: params[k] for k in ("source", "load", "now")})
-        counts = dict(con.execute("SELECT _action, count(*) FROM temp.upsert_plan GROUP BY 1").fetchall())
+            FROM temp.upsert_plan WHERE _action = 'update'""",
+            {k: params[k] for k in ("source", "load", "now")},
+        )
+        counts = dict(
+            con.execute("SELECT _action, count(*) FROM temp.upsert_plan GROUP BY 1").fetchall()
+        )
         # An update can move a record to another quarter: both quarters changed.
-        _mark_changed(con, source, "SELECT period FROM temp.upsert_plan WHERE _action <> 'unchanged' "
-                                   "UNION ALL SELECT _prev_period FROM temp.upsert_plan WHERE _action = 'update'",
-                      counts.get("insert", 0))
+        _mark_changed(
+            con,
+            source,
+            "SELECT period FROM temp.upsert_plan WHERE _action <> 'unchanged' "
+            "UNION ALL SELECT _prev_period FROM temp.upsert_plan WHERE _action = 'update'",
+            counts.get("insert", 0),
+        )
     finally:
         con.execute("DROP TABLE IF EXISTS temp.upsert_plan")
     return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)
@@ -262,26 +314,50 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
     """
     r = staged.report
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
-        con, r.source, staged, r.load_id, r.file_name, now)
+        con, r.source, staged, r.load_id, r.file_name, now
+    )
     r.sha256 = sha256.result()
     seen_before = con.execute(
-        "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')", [r.sha256]
+        "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')",
+        [r.sha256],
     ).fetchall()[0][0]
     if seen_before and not (r.rows_inserted or r.rows_updated):
         r.status = "duplicate_file"
     # A file's quarantine is its current list of bad rows: a re-load of the same bytes replaces it.
-    con.execute("DELETE FROM quarantine WHERE load_id IN (SELECT load_id FROM etl_runs WHERE sha256 = ?)", [r.sha256])
+    con.execute(
+        "DELETE FROM quarantine WHERE load_id IN (SELECT load_id FROM etl_runs WHERE sha256 = ?)",
+        [r.sha256],
+    )
     if r.rows_quarantined:
-        con.execute(f"""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
+        con.execute(
+            f"""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
                         SELECT $load, $source, $file, line_no, column_name, reason, raw
-                        FROM ({validate.QUARANTINE_SQL.replace('FROM checked', 'FROM temp.checked')})""",
-                    {"load": r.load_id, "source": r.source, "file": r.file_name})
+                        FROM ({validate.QUARANTINE_SQL.replace("FROM checked", "FROM temp.checked")})""",
+            {"load": r.load_id, "source": r.source, "file": r.file_name},
+        )
     r.message = summary(r)
     con.execute(
         "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [r.load_id, r.file_name, r.path, r.sha256, r.source, r.profile, r.rows_read, r.rows_loaded,
-         r.rows_quarantined, r.rows_skipped, r.rows_inserted, r.rows_updated, r.rows_unchanged, r.status,
-         r.message, started, local_now()])
+        [
+            r.load_id,
+            r.file_name,
+            r.path,
+            r.sha256,
+            r.source,
+            r.profile,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_quarantined,
+            r.rows_skipped,
+            r.rows_inserted,
+            r.rows_updated,
+            r.rows_unchanged,
+            r.status,
+            r.message,
+            started,
+            local_now(),
+        ],
+    )
 
 
 def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Exception) -> None:
@@ -289,18 +365,40 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
     warehouse is touched). Its transaction has been rolled back; etl_runs keeps the attempt, so
     the 数据 page and `bizenv status` show it. Best effort: the warehouse may be what failed."""
     r.status = "failed"
-    r.message = f"写入数据仓库时出错，本文件已整体回滚，未写入任何记录（{type(err).__name__}: {err}）"
+    r.message = (
+        f"写入数据仓库时出错，本文件已整体回滚，未写入任何记录（{type(err).__name__}: {err}）"
+    )
     with contextlib.suppress(Exception):
         digest = sha256.result() if sha256.done() else None
         con.execute(
             "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [r.load_id, r.file_name, r.path, digest, r.source, r.profile, r.rows_read, r.rows_loaded,
-             r.rows_quarantined, r.rows_skipped, 0, 0, 0, r.status, r.message, started, local_now()])
+            [
+                r.load_id,
+                r.file_name,
+                r.path,
+                digest,
+                r.source,
+                r.profile,
+                r.rows_read,
+                r.rows_loaded,
+                r.rows_quarantined,
+                r.rows_skipped,
+                0,
+                0,
+                0,
+                r.status,
+                r.message,
+                started,
+                local_now(),
+            ],
+        )
 
 
 def summary(r: FileReport) -> str:
-    text = (f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
-            f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}")
+    text = (
+        f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
+        f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}"
+    )
     if r.status == "duplicate_file":
         text += "（与之前导入过的文件完全相同，数据未变化）"
     return text
@@ -314,8 +412,15 @@ def attach_warehouse(con, root: Path) -> None:
     con.execute("USE wh")
 
 
-def load_files(paths, source: str | None = None, profile=None, data_dir=None, catalog_dir=None,
-               progress: Progress | None = None, build: bool = True) -> list[FileReport]:
+def load_files(
+    paths,
+    source: str | None = None,
+    profile=None,
+    data_dir=None,
+    catalog_dir=None,
+    progress: Progress | None = None,
+    build: bool = True,
+) -> list[FileReport]:
     """Load export files into the warehouse and publish a snapshot (see module docstring)."""
     progress = progress or (lambda fraction, text: None)
     paths = [Path(p) for p in paths]
@@ -323,9 +428,13 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
         raise UserInputError("没有指定要导入的文件。用法：bizenv load 文件1.csv [文件2.xlsx …]")
     if source is not None and source not in SOURCES:
         raise UserInputError(f"--source 只能是 {'、'.join(SOURCES)} 之一（收到 {source}）。")
-    user = profile if isinstance(profile, Profile) or profile is None else load_user_profile(profile)
+    user = (
+        profile if isinstance(profile, Profile) or profile is None else load_user_profile(profile)
+    )
     if user is not None and source is not None and user.source != source:
-        raise UserInputError(f"画像 {user.name} 的 source 是 {user.source}，与 --source {source} 不一致。")
+        raise UserInputError(
+            f"画像 {user.name} 的 source 是 {user.source}，与 --source {source} 不一致。"
+        )
     root = settings.data_dir(data_dir)
     catalog = catalog_mod.load_catalog(catalog_dir)
     mem = store.connect_memory()
@@ -335,18 +444,36 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
     refreshed = False
     share = 0.9 / len(paths)
     try:
-        with tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp, \
-                concurrent.futures.ThreadPoolExecutor(max_workers=1) as hasher:
+        with (
+            tempfile.TemporaryDirectory(prefix="bizenv-load-") as tmp,
+            concurrent.futures.ThreadPoolExecutor(max_workers=1) as hasher,
+        ):
             for n, path in enumerate(paths):
                 base = n * share
                 progress(base, f"读取 {path.name}")
                 t0, started, now = time.perf_counter(), local_now(), local_now()
                 try:
-                    staged = stage_file(mem, path, n, source, user, root, Path(tmp), now,
-                                        lambda f, text, base=base: progress(base + share * f, text))
+                    staged = stage_file(
+                        mem,
+                        path,
+                        n,
+                        source,
+                        user,
+                        root,
+                        Path(tmp),
+                        now,
+                        lambda f, text, base=base: progress(base + share * f, text),
+                    )
                 except FileRefused as err:
-                    reports.append(FileReport(file_name=path.name, path=str(path), status="refused",
-                                              message=str(err), seconds=time.perf_counter() - t0))
+                    reports.append(
+                        FileReport(
+                            file_name=path.name,
+                            path=str(path),
+                            status="refused",
+                            message=str(err),
+                            seconds=time.perf_counter() - t0,
+                        )
+                    )
                     continue
                 r = staged.report
                 # hashlib releases the GIL: the sha256 is computed while DuckDB writes the rows
@@ -385,20 +512,23 @@ def load_files(paths, source: str | None = None, profile=None, data_dir=None, ca
         try:
             if attached:
                 mem.execute("USE memory")
-                mem.execute("DETACH wh")     # checkpoints the warehouse and closes its file
+                mem.execute("DETACH wh")  # checkpoints the warehouse and closes its file
         finally:
             mem.close()
     loaded = [r for r in reports if r.status != "refused"]
     if loaded and build:
         progress(0.9, "计算评分并发布快照")
-        from kpi.build import build_and_publish
+        from kpi.engine.build import build_and_publish
 
         build_and_publish(root)
     progress(1.0, "完成")
     refused = [r for r in reports if r.status == "refused"]
     if refused:
-        head = "" if len(paths) == 1 else (
-            f"{len(refused)} 个文件被拒绝导入（其余 {len(loaded)} 个已导入）：\n")
+        head = (
+            ""
+            if len(paths) == 1
+            else (f"{len(refused)} 个文件被拒绝导入（其余 {len(loaded)} 个已导入）：\n")
+        )
         err = FileRefused(head + "\n".join(r.message for r in refused))
         err.reports = reports
         raise err

@@ -31,8 +31,18 @@ SOURCES = ("approvals", "hotline", "ratings", "reports")
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
 FieldType = Literal[
-    "key", "text", "timestamp", "count", "number", "district", "bool", "level", "period",
-    "phone", "drop", "freetext",
+    "key",
+    "text",
+    "timestamp",
+    "count",
+    "number",
+    "district",
+    "bool",
+    "level",
+    "period",
+    "phone",
+    "drop",
+    "freetext",
 ]
 
 # libyaml's loader when present: the pure-Python one costs a noticeable share of a small load.
@@ -57,11 +67,13 @@ class FieldSpec(BaseModel):
     type: FieldType = "text"
     required: bool = False
     values: dict[str, str | None] = Field(default_factory=dict)  # raw value → canonical value
-    other: str | None = KEEP          # value for a non-empty raw value the map does not know
-    codes: dict[str, str] = Field(default_factory=dict)  # level code → label (per-source code table)
-    constant: str | None = None       # the export lacks the column: every row gets this value
+    other: str | None = KEEP  # value for a non-empty raw value the map does not know
+    codes: dict[str, str] = Field(
+        default_factory=dict
+    )  # level code → label (per-source code table)
+    constant: str | None = None  # the export lacks the column: every row gets this value
     extract: Extract | None = None
-    default: str | None = None        # used when the cell is empty (or nothing was extracted)
+    default: str | None = None  # used when the cell is empty (or nothing was extracted)
 
 
 class OrderRule(BaseModel):
@@ -142,15 +154,21 @@ def load_user_profile(path: str | Path) -> Profile:
     try:
         user = UserProfile.model_validate(_read_yaml(path))
     except ValidationError as err:
-        raise SpecError(_problems(err) + ["source 取 approvals|hotline|ratings|reports"], str(path)) from None
+        raise SpecError(
+            _problems(err) + ["source 取 approvals|hotline|ratings|reports"], str(path)
+        ) from None
     base = builtin_profile(user.source)
     problems = []
     for name in user.fields:
         if name not in base.fields:
-            problems.append(f"fields.{name}：{user.source} 没有这个字段，可用字段：{'、'.join(base.fields)}")
+            problems.append(
+                f"fields.{name}：{user.source} 没有这个字段，可用字段：{'、'.join(base.fields)}"
+            )
     for fmt in user.date_formats:
         if "%" not in fmt:
-            problems.append(f"date_formats：{fmt!r} 不是 strptime 格式（例如 '%m/%d/%Y %I:%M:%S %p'）")
+            problems.append(
+                f"date_formats：{fmt!r} 不是 strptime 格式（例如 '%m/%d/%Y %I:%M:%S %p'）"
+            )
     for name, spec in user.fields.items():
         for pattern in spec.extract.patterns if spec.extract else ():
             try:
@@ -162,22 +180,26 @@ def load_user_profile(path: str | Path) -> Profile:
     fields = dict(base.fields)
     for name, over in user.fields.items():
         old = fields[name]
-        fields[name] = old.model_copy(update={
-            "headers": over.headers + tuple(h for h in old.headers if h not in over.headers),
-            "required": old.required if over.required is None else over.required,
-            "values": {**old.values, **over.values},
-            "other": old.other if over.other == KEEP else over.other,
-            "codes": over.codes or old.codes,
-            "constant": over.constant,
-            "extract": over.extract,
-            "default": over.default if over.default is not None else old.default,
-        })
-    return base.model_copy(update={
-        "name": user.name or path.name,
-        "date_formats": user.date_formats,
-        "fields": fields,
-        "categories": {**base.categories, **user.categories},
-    })
+        fields[name] = old.model_copy(
+            update={
+                "headers": over.headers + tuple(h for h in old.headers if h not in over.headers),
+                "required": old.required if over.required is None else over.required,
+                "values": {**old.values, **over.values},
+                "other": old.other if over.other == KEEP else over.other,
+                "codes": over.codes or old.codes,
+                "constant": over.constant,
+                "extract": over.extract,
+                "default": over.default if over.default is not None else old.default,
+            }
+        )
+    return base.model_copy(
+        update={
+            "name": user.name or path.name,
+            "date_formats": user.date_formats,
+            "fields": fields,
+            "categories": {**base.categories, **user.categories},
+        }
+    )
 
 
 def normalize_header(text: object) -> str:
@@ -229,7 +251,9 @@ def missing_required(profile: Profile, headers: list[str]) -> list[str]:
     return missing
 
 
-def detect_profile(headers: list[str], profiles: list[Profile]) -> tuple[Profile | None, Profile | None]:
+def detect_profile(
+    headers: list[str], profiles: list[Profile]
+) -> tuple[Profile | None, Profile | None]:
     """(complete profile, best partial guess): the source whose required columns are all present.
 
     Several complete ones: the one that recognises the most headers.

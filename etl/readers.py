@@ -32,19 +32,19 @@ from kpi.errors import FileRefused
 
 CHUNK = 1 << 20
 BLANK_LINE = re.compile(rb"\n\r?\n")
-HEAD_ROWS = 30          # title rows + header must sit within the first 30 rows
+HEAD_ROWS = 30  # title rows + header must sit within the first 30 rows
 DELIMITERS = (",", "\t", ";", "|")
 
 
 @dataclass
 class RawExport:
     path: Path
-    kind: str                      # csv | xlsx | xls
+    kind: str  # csv | xlsx | xls
     encoding: str
-    headers: list[str]             # the export's own header texts, one per column c0, c1, …
-    header_line: int               # 1-based line/row of the header
-    view: str                      # DuckDB view: line_no, c0 … c{n-1}
-    blank_rows: int = 0            # blank lines the CSV parser dropped (counted as skipped rows)
+    headers: list[str]  # the export's own header texts, one per column c0, c1, …
+    header_line: int  # 1-based line/row of the header
+    view: str  # DuckDB view: line_no, c0 … c{n-1}
+    blank_rows: int = 0  # blank lines the CSV parser dropped (counted as skipped rows)
     temp_files: list[Path] = field(default_factory=list)
 
     def release(self, con) -> None:
@@ -62,14 +62,19 @@ def file_kind(path: Path) -> str:
         with path.open("rb") as fh:
             magic = fh.read(4096)
     except OSError as err:
-        raise FileRefused(f"{path.name}：无法读取文件（{err.strerror}）。请检查路径和访问权限。") from None
+        raise FileRefused(
+            f"{path.name}：无法读取文件（{err.strerror}）。请检查路径和访问权限。"
+        ) from None
     if magic.startswith(b"PK\x03\x04"):
         return "xlsx"
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
     if magic.startswith(b"%PDF") or (
-            b"\x00" in magic and not magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
-        raise FileRefused(f"{path.name}：不是 CSV 或 Excel（xlsx/xls）文件。请从业务系统导出 CSV 或 Excel 后再导入。")
+        b"\x00" in magic and not magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    ):
+        raise FileRefused(
+            f"{path.name}：不是 CSV 或 Excel（xlsx/xls）文件。请从业务系统导出 CSV 或 Excel 后再导入。"
+        )
     return "csv"
 
 
@@ -145,11 +150,14 @@ def find_header_row(rows: list[list[str | None]], known: set[str]) -> int:
     if not widths or max(widths) == 0:
         return 0
     # No known names: the first row about as wide as the widest (title rows have one cell).
-    return next(i for i, w in enumerate(widths) if w >= max(2, max(widths) // 2) or w == max(widths))
+    return next(
+        i for i, w in enumerate(widths) if w >= max(2, max(widths) // 2) or w == max(widths)
+    )
 
 
-def read_export(con, path: Path, known: set[str], view: str, tmp_dir: Path,
-                encoding: str | None = None) -> RawExport:
+def read_export(
+    con, path: Path, known: set[str], view: str, tmp_dir: Path, encoding: str | None = None
+) -> RawExport:
     """Read `path` into DuckDB view `view` (see module docstring); `encoding` overrides detection."""
     path = Path(path)
     if not path.is_file():
@@ -161,6 +169,7 @@ def read_export(con, path: Path, known: set[str], view: str, tmp_dir: Path,
 
 
 # ── CSV ───────────────────────────────────────────────────────────────────────────────────────
+
 
 def _head_rows(text_path: Path, encoding: str) -> tuple[str, list[list[str]], list[int]]:
     """Delimiter, the first rows parsed, and the physical line each of those rows ends on."""
@@ -194,7 +203,9 @@ def _blank_lines(text_path: Path, after_line: int) -> list[int]:
                 return found
             has_quotes = mm.find(b'"') >= 0
             data = mm[:]
-    if has_quotes:  # a blank line inside a quoted cell is not a blank row: let the csv module decide
+    if (
+        has_quotes
+    ):  # a blank line inside a quoted cell is not a blank row: let the csv module decide
         reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
         for row in reader:
             if not row and reader.line_num > after_line:
@@ -207,8 +218,9 @@ def _blank_lines(text_path: Path, after_line: int) -> list[int]:
     return found
 
 
-def _read_csv(con, path: Path, known: set[str], view: str, tmp_dir: Path,
-              encoding: str | None = None) -> RawExport:
+def _read_csv(
+    con, path: Path, known: set[str], view: str, tmp_dir: Path, encoding: str | None = None
+) -> RawExport:
     encoding = encoding or detect_encoding(path)
     text_path, temp = path, []
     if encoding in ("gb18030", "utf-16"):
@@ -239,23 +251,42 @@ def _read_csv(con, path: Path, known: set[str], view: str, tmp_dir: Path,
     pool.shutdown(wait=False)
     try:
         try:
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {base})",
-                        {"path": str(text_path), "delim": delim})
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM {base})",
+                {"path": str(text_path), "delim": delim},
+            )
         except duckdb.Error as err:  # quoted newlines need the single-threaded scanner
             if "parallel" not in str(err):
                 raise
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {base}, parallel=false)",
-                        {"path": str(text_path), "delim": delim})
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM {base}, parallel=false)",
+                {"path": str(text_path), "delim": delim},
+            )
     except duckdb.Error as err:
         if "unicode" in str(err).lower() and encoding == "utf-8":
             # The first MiB looked like UTF-8 but a later part is not: it is a GB18030 file.
             text_path = tmp_dir / (path.stem + ".utf8.csv")
             transcode_to_utf8(path, "gb18030", text_path)
-            return _finish_csv(con, path, "gb18030", text_path, headers, header_line, table, view,
-                               delim, [text_path], cols, None)
-        raise FileRefused(f"{path.name}：无法按 CSV 读取（{str(err).splitlines()[0]}）。请确认是逗号分隔的 CSV 文件。") from None
-    return _finish_csv(con, path, encoding, text_path, headers, header_line, table, view, delim,
-                       temp, None, scan)
+            return _finish_csv(
+                con,
+                path,
+                "gb18030",
+                text_path,
+                headers,
+                header_line,
+                table,
+                view,
+                delim,
+                [text_path],
+                cols,
+                None,
+            )
+        raise FileRefused(
+            f"{path.name}：无法按 CSV 读取（{str(err).splitlines()[0]}）。请确认是逗号分隔的 CSV 文件。"
+        ) from None
+    return _finish_csv(
+        con, path, encoding, text_path, headers, header_line, table, view, delim, temp, None, scan
+    )
 
 
 def _text_scan(text_path: Path, header_line: int) -> tuple[bool, list[int]]:
@@ -263,7 +294,9 @@ def _text_scan(text_path: Path, header_line: int) -> tuple[bool, list[int]]:
     return _contains_quote(text_path), _blank_lines(text_path, header_line)
 
 
-def _finish_csv(con, path, encoding, text_path, headers, header_line, table, view, delim, temp, cols, scan):
+def _finish_csv(
+    con, path, encoding, text_path, headers, header_line, table, view, delim, temp, cols, scan
+):
     if cols is not None:  # re-read after a late transcoding
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, auto_detect=false, header=false, "
@@ -276,24 +309,38 @@ def _finish_csv(con, path, encoding, text_path, headers, header_line, table, vie
     # and by blank lines the parser dropped. Both are rare, so the plain case stays a cheap view.
     cells = [f"c{i}" for i in range(len(headers))]
     has_quote, blanks = scan.result() if scan is not None else _text_scan(text_path, header_line)
-    has_inner_newlines = con.execute(
-        f"SELECT bool_or({' OR '.join(f'contains({c}, chr(10))' for c in cells)}) FROM {table}"
-    ).fetchall()[0][0] if has_quote else False
+    has_inner_newlines = (
+        con.execute(
+            f"SELECT bool_or({' OR '.join(f'contains({c}, chr(10))' for c in cells)}) FROM {table}"
+        ).fetchall()[0][0]
+        if has_quote
+        else False
+    )
     if has_inner_newlines:
-        nl = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cells)
-        line = (f"({line} + coalesce(sum({nl}) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING "
-                f"AND 1 PRECEDING), 0))")
+        nl = " + ".join(
+            f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cells
+        )
+        line = (
+            f"({line} + coalesce(sum({nl}) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING "
+            f"AND 1 PRECEDING), 0))"
+        )
     select = f"SELECT CAST({line} AS INTEGER) AS line_no, {', '.join(cells)} FROM {table}"
     if blanks:
         # The j-th blank line b_j (1-based) shifts every record whose unshifted line q >= b_j - j + 1.
         shifts: dict[int, int] = {}
         for j, b in enumerate(sorted(blanks), start=1):
-            shifts[b - j + 1] = j  # consecutive blank lines share a threshold: keep the larger shift
+            shifts[b - j + 1] = (
+                j  # consecutive blank lines share a threshold: keep the larger shift
+            )
         values = ", ".join(f"({t}, {j})" for t, j in shifts.items())
-        con.execute(f"CREATE TEMP TABLE {view}_blank AS SELECT * FROM (VALUES {values}) v(t, shift)")
-        select = (f"SELECT CAST(r.line_no + coalesce(b.shift, 0) AS INTEGER) AS line_no, "
-                  f"{', '.join('r.' + c for c in cells)} FROM ({select}) r "
-                  f"ASOF LEFT JOIN {view}_blank b ON r.line_no >= b.t")
+        con.execute(
+            f"CREATE TEMP TABLE {view}_blank AS SELECT * FROM (VALUES {values}) v(t, shift)"
+        )
+        select = (
+            f"SELECT CAST(r.line_no + coalesce(b.shift, 0) AS INTEGER) AS line_no, "
+            f"{', '.join('r.' + c for c in cells)} FROM ({select}) r "
+            f"ASOF LEFT JOIN {view}_blank b ON r.line_no >= b.t"
+        )
     con.execute(f"CREATE TEMP VIEW {view} AS {select}")
     return RawExport(path, "csv", encoding, headers, header_line, view, len(blanks), temp)
 
@@ -308,16 +355,27 @@ def _contains_quote(text_path: Path) -> bool:
 
 # ── XLSX / XLS ────────────────────────────────────────────────────────────────────────────────
 
+
 def _read_workbook(con, path: Path, kind: str, known: set[str], view: str) -> RawExport:
     import python_calamine as calamine
 
     try:
         book = calamine.CalamineWorkbook.from_path(str(path))
-        sheets = [book.get_sheet_by_index(i).to_python(skip_empty_area=False)
-                  for i in range(len(book.sheet_names))]
-    except (calamine.CalamineError, calamine.PasswordError, calamine.XmlError, calamine.ZipError,
-            OSError, ValueError) as err:
-        raise FileRefused(f"{path.name}：无法按 Excel 读取（{err}）。文件可能已损坏或有密码保护，请重新导出。") from None
+        sheets = [
+            book.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            for i in range(len(book.sheet_names))
+        ]
+    except (
+        calamine.CalamineError,
+        calamine.PasswordError,
+        calamine.XmlError,
+        calamine.ZipError,
+        OSError,
+        ValueError,
+    ) as err:
+        raise FileRefused(
+            f"{path.name}：无法按 Excel 读取（{err}）。文件可能已损坏或有密码保护，请重新导出。"
+        ) from None
     # The sheet that carries known headers (exports sometimes put a 说明 sheet first).
     best = None
     for rows in sheets:
@@ -336,11 +394,13 @@ def _read_workbook(con, path: Path, kind: str, known: set[str], view: str) -> Ra
         headers.pop()
     if not headers:
         raise FileRefused(f"{path.name}：找不到表头行。请确认前 {HEAD_ROWS} 行内有列名。")
-    data = rows[h + 1:]
+    data = rows[h + 1 :]
     width = len(headers)
     columns = {"line_no": pa.array(range(h + 2, h + 2 + len(data)), pa.int32())}
     for i in range(width):
-        columns[f"c{i}"] = pa.array([_cell_text(r[i]) if i < len(r) else None for r in data], pa.string())
+        columns[f"c{i}"] = pa.array(
+            [_cell_text(r[i]) if i < len(r) else None for r in data], pa.string()
+        )
     table = pa.table(columns)
     con.register(f"{view}_arrow", table)
     con.execute(f"CREATE TEMP TABLE {view}_xl AS SELECT * FROM {view}_arrow")

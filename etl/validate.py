@@ -69,9 +69,11 @@ def q(name: str) -> str:
 
 @dataclass
 class Plan:
-    statements: list[tuple[str, dict[str, object]]]   # run in order: CREATE checked, then the duplicate pass
-    headers: dict[str, str]   # field → the export's header (or where the value came from)
-    active: set[str]          # fields the export fills (a column, an extraction or a constant)
+    statements: list[
+        tuple[str, dict[str, object]]
+    ]  # run in order: CREATE checked, then the duplicate pass
+    headers: dict[str, str]  # field → the export's header (or where the value came from)
+    active: set[str]  # fields the export fills (a column, an extraction or a constant)
 
 
 def clean_cell(cell: str, how: str = "full") -> str:
@@ -88,7 +90,9 @@ def clean_cell(cell: str, how: str = "full") -> str:
     if how == "thorough":
         return trimmed
     # `cell < '!'`: empty, or the first byte is a control character or a space (bytewise order)
-    starts = " OR ".join([f"{cell} < '!'"] + [f"prefix({cell}, '{c}')" for c in ("\u3000", "\u00a0", "\ufeff")])
+    starts = " OR ".join(
+        [f"{cell} < '!'"] + [f"prefix({cell}, '{c}')" for c in ("\u3000", "\u00a0", "\ufeff")]
+    )
     if how == "full":
         starts += " OR " + " OR ".join(f"suffix({cell}, '{c}')" for c in (" ", "\t", "\u3000"))
     return f"CASE WHEN {starts} THEN {trimmed} ELSE {cell} END"
@@ -103,7 +107,11 @@ def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:
     other = expr if spec.other == KEEP else p(spec.other)
     if spec.type == "level" and not spec.codes:
         other = expr
-    return f"(CASE {expr} {arms} ELSE {other} END)" if arms else f"(CASE WHEN {expr} IS NULL THEN NULL ELSE {other} END)"
+    return (
+        f"(CASE {expr} {arms} ELSE {other} END)"
+        if arms
+        else f"(CASE WHEN {expr} IS NULL THEN NULL ELSE {other} END)"
+    )
 
 
 def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
@@ -122,16 +130,22 @@ def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int],
     return found, shown
 
 
-def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.datetime, secret: str) -> Plan:
+def build_plan(
+    profile: Profile, headers: list[str], raw_view: str, now: dt.datetime, secret: str
+) -> Plan:
     """The CREATE TABLE checked … statement for this export (see module docstring)."""
     p = Params()
     found, shown = field_sources(profile, headers)
     cells = [f"k{i}" for i in range(len(headers))]
-    how = ["lead"] * len(headers)   # unmapped columns only matter for spotting blank/合计 rows
+    how = ["lead"] * len(headers)  # unmapped columns only matter for spotting blank/合计 rows
     for n, spec in profile.fields.items():
         if n in found:
-            how[found[n]] = {"freetext": "thorough", "timestamp": "lead", "count": "lead",
-                             "number": "lead"}.get(spec.type, "full")
+            how[found[n]] = {
+                "freetext": "thorough",
+                "timestamp": "lead",
+                "count": "lead",
+                "number": "lead",
+            }.get(spec.type, "full")
         if (j := extract_column(spec, headers)) is not None:
             how[j] = "full"
     cleaned = ", ".join(f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in range(len(headers)))
@@ -139,8 +153,10 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     src_cols = [
         "line_no",
         # blank, or a 合计/总计/小计 row (the cheap prefix test spares the regex on data rows)
-        (f"({first_cell} IS NULL OR ((prefix({first_cell}, '合') OR prefix({first_cell}, '总') "
-         f"OR prefix({first_cell}, '小')) AND regexp_matches({first_cell}, '^(合\\s*计|总\\s*计|小\\s*计)'))) AS is_skip"),
+        (
+            f"({first_cell} IS NULL OR ((prefix({first_cell}, '合') OR prefix({first_cell}, '总') "
+            f"OR prefix({first_cell}, '小')) AND regexp_matches({first_cell}, '^(合\\s*计|总\\s*计|小\\s*计)'))) AS is_skip"
+        ),
     ]
     fields = profile.fields
     active: list[str] = []
@@ -156,7 +172,9 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
                 parts.append(cells[found[name]])
             j = extract_column(spec, headers)
             if j is not None and spec.extract is not None:
-                parts += [f"nullif(regexp_extract(k{j}, {p(pat)}), '')" for pat in spec.extract.patterns]
+                parts += [
+                    f"nullif(regexp_extract(k{j}, {p(pat)}), '')" for pat in spec.extract.patterns
+                ]
             if spec.default is not None:
                 parts.append(p(spec.default))
             if not parts:
@@ -164,7 +182,9 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         if spec.type in ("key", "text", "district", "bool", "level"):
             mapped = _value_map(expr, spec, p)
-            if mapped != expr and name in found:  # keep the cell as exported for the quarantine view
+            if (
+                mapped != expr and name in found
+            ):  # keep the cell as exported for the quarantine view
                 src_cols.append(f"{cells[found[name]]} AS {q('r_' + name)}")
                 as_exported.append(name)
             expr = mapped
@@ -174,7 +194,7 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
     fmts = p(dates.formats(profile.date_formats))
     typed_cols = ["src.*"]
     joins = []
-    checks: list[tuple[str, str, str]] = []   # (condition meaning "bad", reason, field)
+    checks: list[tuple[str, str, str]] = []  # (condition meaning "bad", reason, field)
     key_fields = [n for n in active if fields[n].type == "key"]
     for name in key_fields:
         checks.append((f"{q('f_' + name)} IS NULL", MISSING_KEY, name))
@@ -188,7 +208,11 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             typed_cols.append(f"{dates.timestamp_sql(f, fmts)} AS {q('ts_' + name)}")
             time_fields.append(name)
     for name in time_fields:
-        bad = f"{q('ts_' + name)} IS NULL" if fields[name].required else f"({q('f_' + name)} IS NOT NULL AND {q('ts_' + name)} IS NULL)"
+        bad = (
+            f"{q('ts_' + name)} IS NULL"
+            if fields[name].required
+            else f"({q('f_' + name)} IS NOT NULL AND {q('ts_' + name)} IS NULL)"
+        )
         checks.append((bad, BAD_TIME, name))
     for name, spec in fields.items():
         if spec.type == "timestamp" and spec.required and name not in active:
@@ -204,10 +228,15 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
         per = q("f_report_period") if "report_period" in active else "CAST(NULL AS VARCHAR)"
         norm = f"upper(regexp_replace({per}, '[\\s年第季度]', '', 'g'))"
         digit = f"regexp_extract({norm}, '^(\\d{{4}})-?Q?([1-4一二三四])$', 2)"
-        quarter = "CASE " + " ".join(f"WHEN {digit} = '{k}' THEN '{v}'" for k, v in CN_QUARTER.items()) + " END"
+        quarter = (
+            "CASE "
+            + " ".join(f"WHEN {digit} = '{k}' THEN '{v}'" for k, v in CN_QUARTER.items())
+            + " END"
+        )
         typed_cols.append(
             f"CASE WHEN regexp_matches({norm}, '^\\d{{4}}-?Q?[1-4一二三四]$') "
-            f"THEN substr({norm}, 1, 4) || 'Q' || ({quarter}) END AS report_period")
+            f"THEN substr({norm}, 1, 4) || 'Q' || ({quarter}) END AS report_period"
+        )
         checks.append(("report_period IS NULL", BAD_PERIOD, "report_period"))
         code = q("f_indicator_code") if "indicator_code" in active else "CAST(NULL AS VARCHAR)"
         label = q("f_indicator_name") if "indicator_name" in active else "CAST(NULL AS VARCHAR)"
@@ -215,33 +244,61 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             f"CASE WHEN {code} IS NOT NULL THEN (CASE WHEN (SELECT count(*) FROM cat_indicators) = 0 "
             f"THEN (CASE WHEN regexp_matches({code}, '^[a-z0-9_]+$') THEN {code} END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code}) END) "
-            f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key")
+            f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key"
+        )
         if "indicator_code" in active:  # blame the column the user actually filled in
-            checks.append((f"indicator_key IS NULL AND {code} IS NOT NULL", UNKNOWN_INDICATOR, "indicator_code"))
-        checks.append(("indicator_key IS NULL", UNKNOWN_INDICATOR,
-                       "indicator_name" if "indicator_name" in active else "indicator_code"))
-    num_re = p(r"^[\s\x{3000}]*(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?[\s\x{3000}]*$")
+            checks.append(
+                (
+                    f"indicator_key IS NULL AND {code} IS NOT NULL",
+                    UNKNOWN_INDICATOR,
+                    "indicator_code",
+                )
+            )
+        checks.append(
+            (
+                "indicator_key IS NULL",
+                UNKNOWN_INDICATOR,
+                "indicator_name" if "indicator_name" in active else "indicator_code",
+            )
+        )
+    num_re = p(
+        r"^[\s\x{3000}]*(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?[\s\x{3000}]*$"
+    )
     for name in active:
         spec, f = fields[name], q("f_" + name)
         if spec.type in ("count", "number"):
             n = q("num_" + name)
-            typed_cols.append(f"coalesce(TRY_CAST({f} AS DOUBLE), "
-                              f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE)) AS {n}")
+            typed_cols.append(
+                f"coalesce(TRY_CAST({f} AS DOUBLE), "
+                f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE)) AS {n}"
+            )
             whole = f" OR {n} <> floor({n})" if spec.type == "count" else ""
             missing = f"{f} IS NULL" if spec.required else "FALSE"
-            checks.append((f"({missing} OR ({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole})))",
-                           BAD_NUMBER, name))
+            checks.append(
+                (
+                    f"({missing} OR ({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole})))",
+                    BAD_NUMBER,
+                    name,
+                )
+            )
         elif spec.type == "bool":
             yes = ", ".join(p(w) for w in YES_WORDS)
             no = ", ".join(p(w) for w in NO_WORDS)
-            typed_cols.append(f"CASE WHEN lower({f}) IN ({yes}) THEN TRUE WHEN lower({f}) IN ({no}) THEN FALSE END "
-                              f"AS {q('bool_' + name)}")
+            typed_cols.append(
+                f"CASE WHEN lower({f}) IN ({yes}) THEN TRUE WHEN lower({f}) IN ({no}) THEN FALSE END "
+                f"AS {q('bool_' + name)}"
+            )
         elif spec.type == "level":
             arms = " ".join(f"WHEN {p(lab)} THEN {i}" for i, lab in enumerate(LEVEL_LABELS, 1))
             typed_cols.append(f"CASE {f} {arms} END AS level")
             if not spec.codes:
-                checks.append((f"(level IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
-                               LEVEL_CODE_UNDECLARED, name))
+                checks.append(
+                    (
+                        f"(level IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
+                        LEVEL_CODE_UNDECLARED,
+                        name,
+                    )
+                )
             checks.append(("level IS NULL", LEVEL_OUT_OF_RANGE, name))
         elif spec.type == "phone":
             typed_cols.append(f"{pii.phone_hash_sql(f, p(secret))} AS {q('hash_' + name)}")
@@ -249,32 +306,48 @@ def build_plan(profile: Profile, headers: list[str], raw_view: str, now: dt.date
             typed_cols.append(f"{pii.mask_text_sql(f)} AS {q('masked_' + name)}")
     for rule in profile.order_rules:
         if rule.earlier in time_fields and rule.later in time_fields:
-            checks.append((f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}", rule.reason, rule.later))
+            checks.append(
+                (f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}", rule.reason, rule.later)
+            )
     now_p = p(now)
     for name in time_fields:
         checks.append((f"{q('ts_' + name)} > {now_p}", FUTURE_TIME, name))
 
     reason = "CASE " + " ".join(f"WHEN {bad} THEN {p(r)}" for bad, r, _ in checks) + " END"
-    column = "CASE " + " ".join(f"WHEN {bad} THEN {p(shown[fld])}" for bad, _, fld in checks) + " END"
+    column = (
+        "CASE " + " ".join(f"WHEN {bad} THEN {p(shown[fld])}" for bad, _, fld in checks) + " END"
+    )
 
-    key_cols = [("district_code" if k == "district_code" else k if k in ("report_period", "indicator_key")
-                 else q("f_" + k)) for k in NATURAL_KEY_FIELDS[profile.source]]
+    key_cols = [
+        (
+            "district_code"
+            if k == "district_code"
+            else k
+            if k in ("report_period", "indicator_key")
+            else q("f_" + k)
+        )
+        for k in NATURAL_KEY_FIELDS[profile.source]
+    ]
     content = [q(c) for c in _content_columns(profile, active)]
-    dup_col = shown.get(NATURAL_KEY_FIELDS[profile.source][0], "") if profile.source != "reports" else shown["value"]
+    dup_col = (
+        shown.get(NATURAL_KEY_FIELDS[profile.source][0], "")
+        if profile.source != "reports"
+        else shown["value"]
+    )
 
     raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
-src AS (SELECT {', '.join(src_cols)} FROM cells),
-typed AS (SELECT {', '.join(typed_cols)} FROM src {' '.join(joins)}),
+src AS (SELECT {", ".join(src_cols)} FROM cells),
+typed AS (SELECT {", ".join(typed_cols)} FROM src {" ".join(joins)}),
 judged AS (
     SELECT typed.*,
            CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason,
            CASE WHEN is_skip THEN NULL ELSE {column} END AS column_name
     FROM typed)
 SELECT judged.*,
-       CASE WHEN reason IS NULL AND NOT is_skip THEN hash({', '.join(content) or "1"}) END AS content_hash,
+       CASE WHEN reason IS NULL AND NOT is_skip THEN hash({", ".join(content) or "1"}) END AS content_hash,
        FALSE AS dup_extra,
        CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw
 FROM judged"""
@@ -283,7 +356,7 @@ FROM judged"""
     match = " AND ".join(f"c.{k} = rp.key{i}" for i, k in enumerate(key_cols))
     dedup = f"""
 CREATE OR REPLACE TEMP TABLE repeated AS
-SELECT {', '.join(f"{k} AS key{i}" for i, k in enumerate(key_cols))},
+SELECT {", ".join(f"{k} AS key{i}" for i, k in enumerate(key_cols))},
        min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
 FROM checked WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1;
 UPDATE checked AS c
@@ -297,8 +370,14 @@ DROP TABLE repeated"""
     return Plan([(stmt, p.used_in(stmt)) for stmt in statements], shown, set(active))
 
 
-def _raw_json(profile: Profile, active: list[str], as_exported: list[str], shown: dict[str, str],
-              p: Params, table: str = "") -> str:
+def _raw_json(
+    profile: Profile,
+    active: list[str],
+    as_exported: list[str],
+    shown: dict[str, str],
+    p: Params,
+    table: str = "",
+) -> str:
     """SQL: a quarantined row as JSON keyed by the export's own headers.
 
     Cells appear as exported (before value maps) so the user recognises them; personal data is
@@ -307,7 +386,9 @@ def _raw_json(profile: Profile, active: list[str], as_exported: list[str], shown
     pairs = []
     for name in active:
         t = profile.fields[name].type
-        column = {"phone": "hash_", "freetext": "masked_"}.get(t, "r_" if name in as_exported else "f_") + name
+        column = {"phone": "hash_", "freetext": "masked_"}.get(
+            t, "r_" if name in as_exported else "f_"
+        ) + name
         pairs += [p(shown[name]), (table + "." if table else "") + q(column)]
     return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
 
@@ -320,10 +401,19 @@ def _content_columns(profile: Profile, active: list[str]) -> list[str]:
     cols = []
     for name in active:
         t = profile.fields[name].type
-        cols.append({"timestamp": "ts_", "count": "num_", "number": "num_", "bool": "bool_",
-                     "phone": "hash_", "freetext": "masked_"}.get(t, "f_") + name
-                    if t not in ("district", "level", "period") else
-                    {"district": "district_code", "level": "level", "period": "report_period"}[t])
+        cols.append(
+            {
+                "timestamp": "ts_",
+                "count": "num_",
+                "number": "num_",
+                "bool": "bool_",
+                "phone": "hash_",
+                "freetext": "masked_",
+            }.get(t, "f_")
+            + name
+            if t not in ("district", "level", "period")
+            else {"district": "district_code", "level": "level", "period": "report_period"}[t]
+        )
     if profile.source == "reports":
         cols.append("indicator_key")
     return cols

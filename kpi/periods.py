@@ -103,4 +103,6 @@ def label_zh(period: str) -> str:
 
 def sql_index(expr: str) -> str:
     """SQL for `index()` of a period column or expression (a trusted identifier, never user text)."""
-    return f"(CAST(substr({expr}, 1, 4) AS INTEGER) * 4 + CAST(substr({expr}, 6, 1) AS INTEGER) - 1)"
+    return (
+        f"(CAST(substr({expr}, 1, 4) AS INTEGER) * 4 + CAST(substr({expr}, 6, 1) AS INTEGER) - 1)"
+    )

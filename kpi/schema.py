@@ -1,7 +1,7 @@
 """The public schema: canonical warehouse tables and the score marts (the data contract).
 
 Analysts query these with DuckDB directly; README documents them. The ETL creates the canonical
-tables, the scoring engine (kpi.scoring) creates the marts; both take the DDL from here so that
+tables, the scoring engine (kpi.engine.scoring) creates the marts; both take the DDL from here so that
 there is exactly one definition of every column.
 
 Conventions:
@@ -15,11 +15,19 @@ Conventions:
 from __future__ import annotations
 
 # The sources, as users name them (messages, pages, exports all take the names from here).
-SOURCE_LABELS: dict[str, str] = {"approvals": "办件", "hotline": "12345 工单", "ratings": "好差评", "reports": "指标填报"}
+SOURCE_LABELS: dict[str, str] = {
+    "approvals": "办件",
+    "hotline": "12345 工单",
+    "ratings": "好差评",
+    "reports": "指标填报",
+}
 
 # The score marts by the short names `bizenv export --table` takes.
-MART_SHORT_NAMES: dict[str, str] = {"overall": "overall_scores", "domains": "domain_scores",
-                                    "indicators": "indicator_scores"}
+MART_SHORT_NAMES: dict[str, str] = {
+    "overall": "overall_scores",
+    "domains": "domain_scores",
+    "indicators": "indicator_scores",
+}
 
 # ── canonical records (written by etl/, one row per natural key; last load wins) ───────────
 
@@ -182,7 +190,7 @@ CREATE TABLE IF NOT EXISTS items (
     legal_limit_days   INTEGER,
     promised_limit_days INTEGER,
     is_enterprise      BOOLEAN)""",
-    # Internal to kpi.partials (not part of the data contract): per-quarter parts of the
+    # Internal to kpi.engine.partials (not part of the data contract): per-quarter parts of the
     # transaction scan kept between builds, and what changed since.
     "partials": """
 CREATE TABLE IF NOT EXISTS partials (
@@ -210,7 +218,7 @@ CREATE TABLE IF NOT EXISTS snapshot_meta (
     value              VARCHAR)""",
 }
 
-# ── score marts (written by kpi.scoring on `bizenv build`) ─────────────────────────────────
+# ── score marts (written by kpi.engine.scoring on `bizenv build`) ─────────────────────────────────
 # Shared columns: the period with its state, and the district with its display name.
 _KEY = """
     period             VARCHAR NOT NULL,  -- '2026Q3'
@@ -292,9 +300,13 @@ CREATE OR REPLACE TABLE overall_scores (
 
 def create_canonical(con) -> None:
     """Create every canonical and support table that does not exist yet (in the default schema)."""
-    existing = {t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = current_schema()").fetchall()}
+    existing = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = current_schema()"
+        ).fetchall()
+    }
     for table, ddl in (*CANONICAL_DDL.items(), *SUPPORT_DDL.items()):
         if table not in existing:  # one catalogue query instead of a statement per table
             con.execute(ddl)

@@ -61,11 +61,15 @@ def current_snapshot_path(data_dir: Path | None = None) -> Path | None:
     return path if name and path.exists() else None
 
 
-def connect_snapshot(path: Path | None = None, data_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect_snapshot(
+    path: Path | None = None, data_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     """Read-only connection to a snapshot (the current one unless `path` is given)."""
     path = path or current_snapshot_path(data_dir)
     if path is None:
-        raise SnapshotMissing("尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample --load 生成并导入演示数据）。")
+        raise SnapshotMissing(
+            "尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample --load 生成并导入演示数据）。"
+        )
     return duckdb.connect(str(path), read_only=True)
 
 

@@ -11,22 +11,31 @@ state.ensure_entry()
 st.title("数据")
 if data.snapshot_path() is None:
     st.info("还没有数据快照。导入步骤：")
-    st.markdown("1. 生成演示数据：`uv run bizenv sample`，或把本地导出的办件、12345 工单、好差评、指标填报文件放到一个文件夹；\n"
-                "2. 导入：`uv run bizenv load 文件或文件夹…`（导入后自动计算评分并发布快照）；\n"
-                "3. 刷新本页。重新计算评分：`uv run bizenv build`。")
+    st.markdown(
+        "1. 生成演示数据：`uv run bizenv sample`，或把本地导出的办件、12345 工单、好差评、指标填报文件放到一个文件夹；\n"
+        "2. 导入：`uv run bizenv load 文件或文件夹…`（导入后自动计算评分并发布快照）；\n"
+        "3. 刷新本页。重新计算评分：`uv run bizenv build`。"
+    )
     st.stop()
 
 snap = data.Snapshot(data.snapshot_path())
 meta = snap.meta()
-st.markdown(f"#### 数据截至 {fmt.timestamp(meta.get('data_as_of'))} · 更新于 {fmt.timestamp(meta.get('built_at'))}")
-st.markdown(f"最近完整季度 **{meta.get('latest_complete_period', '—')}** · 当前季度 **{meta.get('current_period', '—')}**（进行中）"
-            f" · 指标规格版本 **{meta.get('metrics_version', '—')}**")
+st.markdown(
+    f"#### 数据截至 {fmt.timestamp(meta.get('data_as_of'))} · 更新于 {fmt.timestamp(meta.get('built_at'))}"
+)
+st.markdown(
+    f"最近完整季度 **{meta.get('latest_complete_period', '—')}** · 当前季度 **{meta.get('current_period', '—')}**（进行中）"
+    f" · 指标规格版本 **{meta.get('metrics_version', '—')}**"
+)
 st.caption(f"当前快照：{data.snapshot_path()}")
 
 st.subheader("指标规格（metrics.yaml）校验")
 path, problems = data.spec_status()
 if problems:
-    st.error(f"{path} 有 {len(problems)} 处问题（评分仍使用上次成功计算的结果）：\n\n" + "\n".join(f"- {p}" for p in problems))
+    st.error(
+        f"{path} 有 {len(problems)} 处问题（评分仍使用上次成功计算的结果）：\n\n"
+        + "\n".join(f"- {p}" for p in problems)
+    )
 else:
     st.success(f"{path} 校验通过。")
 
@@ -36,16 +45,30 @@ gaps = cov[(cov["days_unknown"] > 0) | (cov["records_unknown"] > 0)]
 if gaps.empty:
     st.success("所有季度都在已知的节假日日历范围内，工作日计算可靠。")
 else:
-    st.warning("以下季度超出已知节假日日历：这些日期按“周一至周五为工作日”计算，办理用时可能不准。"
-               "请在 data/catalog/holidays.yaml 中补充当年国务院办公厅公布的节假日安排，然后重新导入。")
-tables.show(cov.rename(columns={"period": "季度", "days_total": "天数", "days_known": "日历已知天数",
-                                "days_unknown": "日历未知天数", "records_unknown": "按周一至周五计算的记录数"}),
-            "calendar", "节假日日历覆盖")
+    st.warning(
+        "以下季度超出已知节假日日历：这些日期按“周一至周五为工作日”计算，办理用时可能不准。"
+        "请在 data/catalog/holidays.yaml 中补充当年国务院办公厅公布的节假日安排，然后重新导入。"
+    )
+tables.show(
+    cov.rename(
+        columns={
+            "period": "季度",
+            "days_total": "天数",
+            "days_known": "日历已知天数",
+            "days_unknown": "日历未知天数",
+            "records_unknown": "按周一至周五计算的记录数",
+        }
+    ),
+    "calendar",
+    "节假日日历覆盖",
+)
 
 st.subheader("各来源各季度记录数")
 rows = snap.rows_per_source()
 if not rows.empty:
-    pivot = rows.pivot_table(index="period", columns="source", values="rows", aggfunc="sum", fill_value=0)
+    pivot = rows.pivot_table(
+        index="period", columns="source", values="rows", aggfunc="sum", fill_value=0
+    )
     pivot = pivot.rename(columns=SOURCE_LABELS).reset_index().rename(columns={"period": "季度"})
     tables.show(pivot, "rows_per_source", "各来源各季度记录数")
 
@@ -58,10 +81,23 @@ qs = snap.quarantine_summary()
 if qs.empty:
     st.success("没有被隔离的行。")
 else:
-    tables.show(qs.assign(source=[SOURCE_LABELS.get(s, s) for s in qs["source"]]).rename(
-        columns={"source": "来源", "reason": "原因", "rows": "行数", "files": "文件数"}), "quarantine", "隔离原因")
+    tables.show(
+        qs.assign(source=[SOURCE_LABELS.get(s, s) for s in qs["source"]]).rename(
+            columns={"source": "来源", "reason": "原因", "rows": "行数", "files": "文件数"}
+        ),
+        "quarantine",
+        "隔离原因",
+    )
     st.markdown("**示例行**（每个原因最多 3 行；个人信息已删除）")
     ex = snap.quarantine_examples(3)
-    ex = ex.assign(source=[SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(columns={"source": "来源", "reason": "原因", "file_name": "文件",
-                                                      "line_no": "行号", "column_name": "列", "raw": "原始内容"})
+    ex = ex.assign(source=[SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(
+        columns={
+            "source": "来源",
+            "reason": "原因",
+            "file_name": "文件",
+            "line_no": "行号",
+            "column_name": "列",
+            "raw": "原始内容",
+        }
+    )
     tables.show(ex, "quarantine_examples", "隔离示例")

@@ -23,11 +23,26 @@ r = row.iloc[0]
 name = r["district_name"]
 n_districts = int((~ov["is_city"].astype(bool)).sum())
 m = st.columns(4)
-m[0].metric("综合指数", fmt.num(r["score"]), fmt.delta_text(r["score_qoq"], "分"), border=True, delta_arrow="off",
-            delta_color={"improved": "green", "worsened": "red"}.get(r["trend_qoq"], "gray"))
-m[1].metric(f"综合排名（共 {n_districts} 个区县）", fmt.rank_text(r["rank"]), fmt.rank_change_text(r["rank_change"]),
-            border=True, delta_arrow="off", delta_color="green" if (r["rank_change"] or 0) > 0 else
-            "red" if (r["rank_change"] or 0) < 0 else "gray")
+m[0].metric(
+    "综合指数",
+    fmt.num(r["score"]),
+    fmt.delta_text(r["score_qoq"], "分"),
+    border=True,
+    delta_arrow="off",
+    delta_color={"improved": "green", "worsened": "red"}.get(r["trend_qoq"], "gray"),
+)
+m[1].metric(
+    f"综合排名（共 {n_districts} 个区县）",
+    fmt.rank_text(r["rank"]),
+    fmt.rank_change_text(r["rank_change"]),
+    border=True,
+    delta_arrow="off",
+    delta_color="green"
+    if (r["rank_change"] or 0) > 0
+    else "red"
+    if (r["rank_change"] or 0) < 0
+    else "gray",
+)
 m[2].metric("红色指标", f"{int(r['n_red'] or 0)} 项", border=True)
 m[3].metric("评分领域", f"{int(r['n_domains_scored'] or 0)} 个", border=True)
 
@@ -40,11 +55,29 @@ with left:
 with right:
     st.subheader("综合排名变化")
     charts.rank_history(snap.rank_history(district), key="rank_history")
-    table = dom.rename(columns={"label_zh": "领域", "score": "得分", "rank": "排名", "city_score": "全市",
-                                "best_score": "最优得分", "best_district": "最优区县"})
+    table = dom.rename(
+        columns={
+            "label_zh": "领域",
+            "score": "得分",
+            "rank": "排名",
+            "city_score": "全市",
+            "best_score": "最优得分",
+            "best_district": "最优区县",
+        }
+    )
     table = table[["领域", "得分", "排名", "全市", "最优得分", "最优区县"]].round(1)
-    sel = tables.show(table, "district_domains", f"{name}_领域得分_{period}", select="single-row",
-                      styler=tables.styled(table, backgrounds={"得分": [fmt.RAG_BG.get(v, "") if isinstance(v, str) else "" for v in dom["rag"]]}))
+    sel = tables.show(
+        table,
+        "district_domains",
+        f"{name}_领域得分_{period}",
+        select="single-row",
+        styler=tables.styled(
+            table,
+            backgrounds={
+                "得分": [fmt.RAG_BG.get(v, "") if isinstance(v, str) else "" for v in dom["rag"]]
+            },
+        ),
+    )
     if (i := tables.selected_row(sel)) is not None:
         state.go("domains", period=period, domain=dom.at[i, "domain_key"], district=district)
 
@@ -53,20 +86,35 @@ ind = ind[ind["scored"].astype(bool)].sort_values("score")
 st.subheader("优势与短板")
 st.caption("点击一个指标，查看它背后的办件、工单或评价明细。")
 cols = st.columns(2)
-for col, title, part, key in ((cols[0], "短板（得分最低）", ind.head(5), "weak"),
-                              (cols[1], "优势（得分最高）", ind.tail(5).iloc[::-1], "strong")):
+for col, title, part, key in (
+    (cols[0], "短板（得分最低）", ind.head(5), "weak"),
+    (cols[1], "优势（得分最高）", ind.tail(5).iloc[::-1], "strong"),
+):
     with col:
         st.markdown(f"**{title}**")
         t, styler = tables.indicator_brief(part)
-        sel = tables.show(t, f"{key}_indicators", f"{name}_{title[:2]}_{period}", select="single-row",
-                          styler=styler)
+        sel = tables.show(
+            t,
+            f"{key}_indicators",
+            f"{name}_{title[:2]}_{period}",
+            select="single-row",
+            styler=styler,
+        )
         if (i := tables.selected_row(sel)) is not None:
             p = part.iloc[i]
-            state.go("records", period=period, district=district, source=p["source"],
-                     domain=p["domain_key"], indicator=p["indicator_key"])
+            state.go(
+                "records",
+                period=period,
+                district=district,
+                source=p["source"],
+                domain=p["domain_key"],
+                indicator=p["indicator_key"],
+            )
 
 st.subheader("对标提升清单")
-st.caption("本区县未达先进值的指标：与全市最优区县的差距，以及达到先进值还需改善的幅度（按指标方向，正数表示仍需改善）。")
+st.caption(
+    "本区县未达先进值的指标：与全市最优区县的差距，以及达到先进值还需改善的幅度（按指标方向，正数表示仍需改善）。"
+)
 bm = snap.benchmark(period, district)
 if bm.empty:
     st.success("所有可评分指标均已达到先进值。")

@@ -30,7 +30,9 @@ with right:
     cards.movers(ov, partial)
 
 st.subheader("指标领域 × 区县 得分热力图")
-st.caption("底色：绿 ≥ 先进、黄 居中、红 预警（数字为领域得分）。点击一个格子查看该领域本季度的排名与指标。")
+st.caption(
+    "底色：绿 ≥ 先进、黄 居中、红 预警（数字为领域得分）。点击一个格子查看该领域本季度的排名与指标。"
+)
 cell = tables.heatmap(snap.domain_matrix(period), key="heatmap", name=f"领域得分_{period}")
 if cell:
     district, domain = cell

@@ -3,8 +3,9 @@ filter — paged, searchable, exportable, without personal data."""
 
 import streamlit as st
 
-from kpi import queries, store
-from kpi.exports import csv_bytes, xlsx_bytes
+from kpi import store
+from kpi.read import queries
+from kpi.read.exports import csv_bytes, xlsx_bytes
 from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 from ui import state
@@ -17,12 +18,21 @@ st.caption(state.freshness_caption(snap) + " · 不含个人信息（来电号�
 c = st.columns([1, 1, 1, 1.4])
 period, _ = state.period_picker(snap, c[0])
 district = state.district_picker(snap, c[1], allow_all=True)
-source = state.picker("source", "数据来源", ["approvals", "hotline", "ratings"], container=c[2],
-                      format_func=SOURCE_LABELS.get)
+source = state.picker(
+    "source",
+    "数据来源",
+    ["approvals", "hotline", "ratings"],
+    container=c[2],
+    format_func=SOURCE_LABELS.get,
+)
 
 indicator = st.query_params.get("indicator")
 ind, _ = queries.find_indicator(spec(), indicator) if indicator else (None, None)
-filt = queries.indicator_filter(spec(), indicator) if ind is not None and ind.source == source else None
+filt = (
+    queries.indicator_filter(spec(), indicator)
+    if ind is not None and ind.source == source
+    else None
+)
 filter_sql, filter_params, domain = None, (), None
 if filt:  # the indicator's own filters define its scope (it may span domains)
     filter_sql, filter_params, text = filt
@@ -36,21 +46,31 @@ if indicator and st.button("清除指标筛选", key="clear_indicator"):
     st.query_params.pop("indicator", None)
     st.rerun()
 
-search = st.text_input("搜索（编号、事项、部门、分类、内容……）", key="q", value=st.query_params.get("q", ""))
+search = st.text_input(
+    "搜索（编号、事项、部门、分类、内容……）", key="q", value=st.query_params.get("q", "")
+)
 if search:
     st.query_params["q"] = search
 else:
     st.query_params.pop("q", None)
 
-args = {"period": period, "district": district, "domain_key": domain, "search": search or None,
-        "filter_sql": filter_sql, "filter_params": filter_params}
+args = {
+    "period": period,
+    "district": district,
+    "domain_key": domain,
+    "search": search or None,
+    "filter_sql": filter_sql,
+    "filter_params": filter_params,
+}
 total = snap.records_count(source, **args)
 size = 50
 pages = max(1, -(-total // size))
 c2 = st.columns([1, 1, 4])
 if not 1 <= st.session_state.get("page", 1) <= pages:  # the filters changed under the pager
     st.session_state["page"] = 1
-page = c2[0].number_input(f"页码（共 {pages} 页）", min_value=1, max_value=pages, step=1, key="page")
+page = c2[0].number_input(
+    f"页码（共 {pages} 页）", min_value=1, max_value=pages, step=1, key="page"
+)
 c2[1].metric("记录数", fmt.count(total))
 frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args)
 if frame.empty:
@@ -70,7 +90,20 @@ def _all():  # the whole filtered set (runs on click, outside the script)
 
 name = f"明细_{SOURCE_LABELS[source]}_{period}"
 d = st.container(horizontal=True, gap="small")
-d.download_button("下载 CSV", lambda: csv_bytes(_all()), f"{name}.csv", "text/csv", key="rec_csv",
-                     on_click="ignore", icon=":material/download:")
-d.download_button("下载 XLSX", lambda: xlsx_bytes({"明细": _all()}), f"{name}.xlsx", key="rec_xlsx",
-                     on_click="ignore", icon=":material/download:")
+d.download_button(
+    "下载 CSV",
+    lambda: csv_bytes(_all()),
+    f"{name}.csv",
+    "text/csv",
+    key="rec_csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+d.download_button(
+    "下载 XLSX",
+    lambda: xlsx_bytes({"明细": _all()}),
+    f"{name}.xlsx",
+    key="rec_xlsx",
+    on_click="ignore",
+    icon=":material/download:",
+)

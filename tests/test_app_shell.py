@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import etl.bootstrap
 from kpi.errors import BizenvError
 from ui import app_shell
 
@@ -66,10 +65,9 @@ def test_closing_the_tab_does_not_abort_the_bootstrap(monkeypatch):
         return Path("snapshot.duckdb")
 
     monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda: None)
-    monkeypatch.setattr(etl.bootstrap, "ensure_demo_snapshot", fake_bootstrap)
     monkeypatch.setattr(app_shell, "st", FakeStreamlit(stop_on_progress=True))
     with pytest.raises(Stopped):
-        app_shell._bootstrap_demo()
+        app_shell._bootstrap_demo(fake_bootstrap)
     worker = _worker()
     assert worker is not None and worker.is_alive() and not finished
     release.set()
@@ -83,9 +81,11 @@ def test_a_bootstrap_error_is_shown_in_chinese_not_as_a_traceback(monkeypatch):
 
     fake = FakeStreamlit()
     monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda: None)
-    monkeypatch.setattr(etl.bootstrap, "ensure_demo_snapshot", failing_bootstrap)
     monkeypatch.setattr(app_shell, "st", fake)
     with pytest.raises(Stopped):  # st.stop() after the message
-        app_shell._bootstrap_demo()
+        app_shell._bootstrap_demo(failing_bootstrap)
     assert ("error", "数据目录 /srv/bizenv 没有写入权限。请检查 BIZENV_DATA_DIR。") in fake.shown
-    assert ("status", {"label": "演示数据准备失败", "state": "error", "expanded": True}) in fake.shown
+    assert (
+        "status",
+        {"label": "演示数据准备失败", "state": "error", "expanded": True},
+    ) in fake.shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from etl.cli import main
 from kpi import store
-from kpi.build import build_and_publish
+from kpi.engine.build import build_and_publish
 
 
 def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsys):
@@ -17,8 +17,15 @@ def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsy
         meta = dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
     finally:
         con.close()
-    assert set(meta) == {"built_at", "data_as_of", "city_code", "city_name", "metrics_version",
-                         "current_period", "latest_complete_period"}
+    assert set(meta) == {
+        "built_at",
+        "data_as_of",
+        "city_code",
+        "city_name",
+        "metrics_version",
+        "current_period",
+        "latest_complete_period",
+    }
     assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
 
 
@@ -43,8 +50,15 @@ def test_sql_failure_in_build_becomes_a_spec_message(isolated_data_dir, tmp_path
     # the spec problem (file, line, indicator, fix), not as a DuckDB traceback.
     from kpi import settings
 
-    text = settings.metrics_path().read_text(encoding="utf-8").replace(
-        "measure: {agg: avg, expr: workdays_used}", "measure: {agg: avg, expr: \"channel + 1\"}", 1)
+    text = (
+        settings.metrics_path()
+        .read_text(encoding="utf-8")
+        .replace(
+            "measure: {agg: avg, expr: workdays_used}",
+            'measure: {agg: avg, expr: "channel + 1"}',
+            1,
+        )
+    )
     bad = tmp_path / "m.yaml"
     bad.write_text(text, encoding="utf-8")
     assert main(["build", "--metrics", str(bad)]) == 2
@@ -56,7 +70,7 @@ def test_sql_failure_in_build_becomes_a_spec_message(isolated_data_dir, tmp_path
 def test_the_build_leaves_everything_in_the_file_for_the_snapshot_copy(isolated_data_dir):
     # The snapshot is a copy of warehouse.duckdb: nothing of the build may be left in a WAL.
     from etl.load import load_files
-    from kpi.build import build_marts
+    from kpi.engine.build import build_marts
 
     sample = sorted((store.settings.REPO_ROOT / "data" / "sample").glob("办件明细_*.csv"))
     load_files(sample, build=False)

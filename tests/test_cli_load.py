@@ -12,7 +12,9 @@ def test_a_folder_expands_to_its_export_files_only(tmp_path):
     for name in ("b.xlsx", "a.csv", "c.XLS", "README.md", "manifest.json", "~$a.xlsx"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
-    assert expand_paths([str(tmp_path)]) == [str(tmp_path / n) for n in ("a.csv", "b.xlsx", "c.XLS")]
+    assert expand_paths([str(tmp_path)]) == [
+        str(tmp_path / n) for n in ("a.csv", "b.xlsx", "c.XLS")
+    ]
 
 
 def test_named_files_pass_through_even_if_not_exports(tmp_path):

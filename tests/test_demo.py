@@ -24,21 +24,71 @@ from etl.cli import main as cli_main
 from kpi import settings
 
 REPO = Path(__file__).resolve().parent.parent
-APPROVAL_HEADERS = ["办件编号", "事项编码", "事项名称", "所属区县", "办理部门", "申请人类型", "办理渠道",
-                    "受理时间", "办结时间", "办件状态", "法定时限", "承诺时限", "跑动次数"]
-HOTLINE_HEADERS = ["工单编号", "来电时间", "受理渠道", "诉求人类型", "诉求类型", "诉求分类", "所属区县",
-                   "承办单位", "签收时间", "办结时间", "办理时限", "是否解决", "满意度", "是否重复",
-                   "来电号码", "诉求人", "诉求内容"]
-RATING_HEADERS = ["评价编号", "评价时间", "评价渠道", "所属区县", "评价部门", "事项编码", "办件编号",
-                  "评价等级", "是否整改", "整改时间"]
+APPROVAL_HEADERS = [
+    "办件编号",
+    "事项编码",
+    "事项名称",
+    "所属区县",
+    "办理部门",
+    "申请人类型",
+    "办理渠道",
+    "受理时间",
+    "办结时间",
+    "办件状态",
+    "法定时限",
+    "承诺时限",
+    "跑动次数",
+]
+HOTLINE_HEADERS = [
+    "工单编号",
+    "来电时间",
+    "受理渠道",
+    "诉求人类型",
+    "诉求类型",
+    "诉求分类",
+    "所属区县",
+    "承办单位",
+    "签收时间",
+    "办结时间",
+    "办理时限",
+    "是否解决",
+    "满意度",
+    "是否重复",
+    "来电号码",
+    "诉求人",
+    "诉求内容",
+]
+RATING_HEADERS = [
+    "评价编号",
+    "评价时间",
+    "评价渠道",
+    "所属区县",
+    "评价部门",
+    "事项编码",
+    "办件编号",
+    "评价等级",
+    "是否整改",
+    "整改时间",
+]
 REPORT_HEADERS = ["所属区县", "统计期", "指标编码", "指标名称", "指标值", "填报单位", "备注"]
 LEVELS = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
 NOW = pd.Timestamp(dt.datetime.now())  # generous: the generator cuts at Shanghai midnight
-FULL = ["2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2",
-        "2026Q3"]
+FULL = [
+    "2024Q2",
+    "2024Q3",
+    "2024Q4",
+    "2025Q1",
+    "2025Q2",
+    "2025Q3",
+    "2025Q4",
+    "2026Q1",
+    "2026Q2",
+    "2026Q3",
+]
 
 
 # ── independent readers ───────────────────────────────────────────────────────────────────
+
 
 def _district_labels(catalog: Path = REPO / "data" / "catalog") -> set[str]:
     """Every way the catalogue lets an export name a district: code, name, short name, aliases."""
@@ -95,7 +145,9 @@ def _approval_frame(out: Path) -> pd.DataFrame:
     return a
 
 
-def _clean(df: pd.DataFrame, manifest_entry_by_file: dict, line_offset: int, id_col: str) -> pd.DataFrame:
+def _clean(
+    df: pd.DataFrame, manifest_entry_by_file: dict, line_offset: int, id_col: str
+) -> pd.DataFrame:
     """Drop the rows the manifest lists as dirty (by physical line)."""
     keep = []
     for file, part in df.groupby("file", sort=False):
@@ -114,6 +166,7 @@ def _spearman(values: list[float]) -> float:
 
 
 # ── fixtures ──────────────────────────────────────────────────────────────────────────────
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory) -> Path:
@@ -135,9 +188,13 @@ def entries(manifest) -> dict:
 
 # ── determinism ───────────────────────────────────────────────────────────────────────────
 
+
 def _hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
@@ -151,6 +208,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 
 
 # ── formats ───────────────────────────────────────────────────────────────────────────────
+
 
 def test_approvals_are_utf8_csv_some_with_bom(city):
     files = sorted(city.glob("办件明细_*.csv"))
@@ -213,12 +271,25 @@ def test_ratings_xlsx_has_real_datetime_cells(city):
     ok_time = fixed["评价时间"].map(lambda v: isinstance(v, dt.datetime))
     assert (fixed.loc[ok_time, "整改时间"] > fixed.loc[ok_time, "评价时间"]).all()
     assert df.loc[~df["评价等级"].isin(["不满意", "非常不满意"]), "整改时间"].isna().all()
-    assert set(df["评价渠道"]) <= {"PC端", "移动端", "二维码", "政务大厅平板电脑", "政务大厅其他终端", "电话", "短信"}
+    assert set(df["评价渠道"]) <= {
+        "PC端",
+        "移动端",
+        "二维码",
+        "政务大厅平板电脑",
+        "政务大厅其他终端",
+        "电话",
+        "短信",
+    }
 
 
 def test_reports_follow_metrics_yaml(city):
     spec = yaml.safe_load(settings.metrics_path().read_text(encoding="utf-8"))
-    keys = {i["key"]: i for d in spec["domains"] for i in d["indicators"] if i.get("source") == "reports"}
+    keys = {
+        i["key"]: i
+        for d in spec["domains"]
+        for i in d["indicators"]
+        if i.get("source") == "reports"
+    }
     assert keys, "metrics.yaml has reports indicators"
     wb = openpyxl.load_workbook(city / "指标填报_2026Q3.xlsx", read_only=True)
     rows = list(wb.active.iter_rows(values_only=True))
@@ -238,44 +309,51 @@ def test_reports_follow_metrics_yaml(city):
 
 # ── manifest vs an independent validator ──────────────────────────────────────────────────
 
+
 def _reasons_approvals(df: pd.DataFrame, labels: set[str]) -> pd.DataFrame:
     acc = pd.to_datetime(df["受理时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     done = pd.to_datetime(df["办结时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     numbers = df[["法定时限", "承诺时限", "跑动次数"]]
-    return pd.DataFrame({
-        "缺少编号": df["办件编号"] == "",
-        "时间无法识别": acc.isna() | (done.isna() & (df["办结时间"] != "")),
-        "区县未知": ~df["所属区县"].isin(labels),
-        "办结时间早于受理时间": done < acc,
-        "时间晚于当前时间": (acc > NOW) | (done > NOW),
-        "数值无效": ~numbers.apply(lambda c: c.str.fullmatch(r"\d+")).all(axis=1),
-    })
+    return pd.DataFrame(
+        {
+            "缺少编号": df["办件编号"] == "",
+            "时间无法识别": acc.isna() | (done.isna() & (df["办结时间"] != "")),
+            "区县未知": ~df["所属区县"].isin(labels),
+            "办结时间早于受理时间": done < acc,
+            "时间晚于当前时间": (acc > NOW) | (done > NOW),
+            "数值无效": ~numbers.apply(lambda c: c.str.fullmatch(r"\d+")).all(axis=1),
+        }
+    )
 
 
 def _reasons_hotline(df: pd.DataFrame, labels: set[str]) -> pd.DataFrame:
     fmt = "%Y/%m/%d %H:%M"
     recv = pd.to_datetime(df["来电时间"], format=fmt, errors="coerce")
     closed = pd.to_datetime(df["办结时间"], format=fmt, errors="coerce")
-    return pd.DataFrame({
-        "缺少编号": df["工单编号"] == "",
-        "时间无法识别": recv.isna() | (closed.isna() & (df["办结时间"] != "")),
-        "区县未知": ~df["所属区县"].isin(labels),
-        "办结时间早于来电时间": closed < recv,
-        "时间晚于当前时间": (recv > NOW) | (closed > NOW),
-        "数值无效": ~df["办理时限"].str.fullmatch(r"\d+"),
-    })
+    return pd.DataFrame(
+        {
+            "缺少编号": df["工单编号"] == "",
+            "时间无法识别": recv.isna() | (closed.isna() & (df["办结时间"] != "")),
+            "区县未知": ~df["所属区县"].isin(labels),
+            "办结时间早于来电时间": closed < recv,
+            "时间晚于当前时间": (recv > NOW) | (closed > NOW),
+            "数值无效": ~df["办理时限"].str.fullmatch(r"\d+"),
+        }
+    )
 
 
 def _reasons_ratings(df: pd.DataFrame, labels: set[str]) -> pd.DataFrame:
     is_time = df["评价时间"].map(lambda v: isinstance(v, dt.datetime))
     rated = pd.to_datetime(df["评价时间"].where(is_time), errors="coerce")
-    return pd.DataFrame({
-        "缺少编号": df["评价编号"].isna(),
-        "时间无法识别": ~is_time,
-        "区县未知": ~df["所属区县"].isin(labels),
-        "时间晚于当前时间": rated > NOW,
-        "评价等级超出五级": ~df["评价等级"].isin(LEVELS),
-    })
+    return pd.DataFrame(
+        {
+            "缺少编号": df["评价编号"].isna(),
+            "时间无法识别": ~is_time,
+            "区县未知": ~df["所属区县"].isin(labels),
+            "时间晚于当前时间": rated > NOW,
+            "评价等级超出五级": ~df["评价等级"].isin(LEVELS),
+        }
+    )
 
 
 def _with_duplicates(df: pd.DataFrame, reasons: pd.DataFrame, id_col: str) -> pd.DataFrame:
@@ -286,13 +364,17 @@ def _with_duplicates(df: pd.DataFrame, reasons: pd.DataFrame, id_col: str) -> pd
     return reasons
 
 
-@pytest.mark.parametrize("pattern,reader,check,id_col,first_line", [
-    ("办件明细_*.csv", _read_approvals, _reasons_approvals, "办件编号", 2),
-    ("12345工单明细_*.csv", _read_hotline, _reasons_hotline, "工单编号", 3),
-    ("好差评明细_*.xlsx", lambda p: _read_xlsx(p, 1), _reasons_ratings, "评价编号", 2),
-])
-def test_manifest_matches_an_independent_validator(city, entries, pattern, reader, check, id_col,
-                                                   first_line):
+@pytest.mark.parametrize(
+    "pattern,reader,check,id_col,first_line",
+    [
+        ("办件明细_*.csv", _read_approvals, _reasons_approvals, "办件编号", 2),
+        ("12345工单明细_*.csv", _read_hotline, _reasons_hotline, "工单编号", 3),
+        ("好差评明细_*.xlsx", lambda p: _read_xlsx(p, 1), _reasons_ratings, "评价编号", 2),
+    ],
+)
+def test_manifest_matches_an_independent_validator(
+    city, entries, pattern, reader, check, id_col, first_line
+):
     labels = _district_labels()
     files = sorted(city.glob(pattern))
     assert files
@@ -324,12 +406,32 @@ def test_reports_dirty_rows_match(city, entries):
 
 def test_dirty_share_is_about_one_percent_of_every_kind(manifest):
     kinds = {
-        "approvals": {"缺少编号", "时间无法识别", "区县未知", "办结时间早于受理时间", "时间晚于当前时间",
-                      "同一文件内编号重复且内容不同", "数值无效"},
-        "hotline": {"缺少编号", "时间无法识别", "区县未知", "办结时间早于来电时间", "时间晚于当前时间",
-                    "同一文件内编号重复且内容不同", "数值无效"},
-        "ratings": {"缺少编号", "时间无法识别", "区县未知", "时间晚于当前时间", "评价等级超出五级",
-                    "同一文件内编号重复且内容不同"},
+        "approvals": {
+            "缺少编号",
+            "时间无法识别",
+            "区县未知",
+            "办结时间早于受理时间",
+            "时间晚于当前时间",
+            "同一文件内编号重复且内容不同",
+            "数值无效",
+        },
+        "hotline": {
+            "缺少编号",
+            "时间无法识别",
+            "区县未知",
+            "办结时间早于来电时间",
+            "时间晚于当前时间",
+            "同一文件内编号重复且内容不同",
+            "数值无效",
+        },
+        "ratings": {
+            "缺少编号",
+            "时间无法识别",
+            "区县未知",
+            "时间晚于当前时间",
+            "评价等级超出五级",
+            "同一文件内编号重复且内容不同",
+        },
         "reports": {"区县未知", "数值无效"},
     }
     for source, expected in kinds.items():
@@ -346,14 +448,21 @@ def test_dirty_share_is_about_one_percent_of_every_kind(manifest):
 
 # ── structure in the numbers ──────────────────────────────────────────────────────────────
 
+
 @pytest.fixture(scope="module")
 def approvals_clean(city, entries) -> pd.DataFrame:
-    a = _clean(_approval_frame(city), {f.stem[-6:]: entries[f.name]
-                                       for f in city.glob("办件明细_*.csv")}, 2, "办件编号")
+    a = _clean(
+        _approval_frame(city),
+        {f.stem[-6:]: entries[f.name] for f in city.glob("办件明细_*.csv")},
+        2,
+        "办件编号",
+    )
     seq = _workday_seq(dt.date(2024, 3, 1), dt.date(2026, 12, 31))
     done = a[a["done"].notna()].copy()
-    done["workdays"] = (seq.reindex(done["done"].dt.normalize()).to_numpy()
-                        - seq.reindex(done["acc"].dt.normalize()).to_numpy())
+    done["workdays"] = (
+        seq.reindex(done["done"].dt.normalize()).to_numpy()
+        - seq.reindex(done["acc"].dt.normalize()).to_numpy()
+    )
     done["hours"] = (done["done"] - done["acc"]).dt.total_seconds() / 3600
     return done
 
@@ -362,11 +471,12 @@ def test_quzhou_districts_differ_and_trend(approvals_clean):
     done = approvals_clean[approvals_clean["办件状态"] == "已办结"]
     mean_wd = done.pivot_table(index="所属区县", columns="file", values="workdays", aggfunc="mean")
     online = done.assign(o=done["办理渠道"] == "全程网办").pivot_table(
-        index="所属区县", columns="file", values="o", aggfunc="mean")
+        index="所属区县", columns="file", values="o", aggfunc="mean"
+    )
     qj, kh = mean_wd.loc["衢江区", FULL].tolist(), mean_wd.loc["开化县", FULL].tolist()
-    assert _spearman(qj) < -0.7 and qj[-1] < 0.7 * qj[0]          # 衢江区 gets faster
-    assert all(qj[i] < qj[i - 4] for i in range(4, len(qj)))     # … than a year before, every time
-    assert _spearman(kh) > 0.7 and kh[-1] > 1.3 * kh[0]           # 开化县 gets slower
+    assert _spearman(qj) < -0.7 and qj[-1] < 0.7 * qj[0]  # 衢江区 gets faster
+    assert all(qj[i] < qj[i - 4] for i in range(4, len(qj)))  # … than a year before, every time
+    assert _spearman(kh) > 0.7 and kh[-1] > 1.3 * kh[0]  # 开化县 gets slower
     assert _spearman(online.loc["衢江区", FULL].tolist()) > 0.8
     assert _spearman(online.loc["开化县", FULL].tolist()) < -0.8
     # 柯城区 is consistently among the best: top three in every quarter (开化县 starts on top)
@@ -386,8 +496,11 @@ def test_spring_festival_slows_q1(approvals_clean):
 
 def test_on_time_rates_and_visits_are_realistic(approvals_clean):
     done = approvals_clean[approvals_clean["办件状态"] == "已办结"]
-    on_time = done.assign(ok=done["workdays"] <= done["承诺时限"].astype(int)).groupby(
-        ["所属区县", "file"])["ok"].mean()
+    on_time = (
+        done.assign(ok=done["workdays"] <= done["承诺时限"].astype(int))
+        .groupby(["所属区县", "file"])["ok"]
+        .mean()
+    )
     assert on_time.between(0.75, 0.99).all()
     assert set(done["跑动次数"]) == {"0", "1", "2"}
     assert (done.loc[done["办理渠道"] == "全程网办", "跑动次数"] != "2").all()
@@ -402,21 +515,26 @@ def test_acceptance_follows_working_days_and_hours(approvals_clean):
 
 
 def _hotline_frame(city, entries) -> pd.DataFrame:
-    frames = [_read_hotline(f).iloc[:-1].assign(file=f.stem[-6:])
-              for f in sorted(city.glob("12345工单明细_*.csv"))]
+    frames = [
+        _read_hotline(f).iloc[:-1].assign(file=f.stem[-6:])
+        for f in sorted(city.glob("12345工单明细_*.csv"))
+    ]
     h = pd.concat(frames, ignore_index=True)
-    return _clean(h, {f.stem[-6:]: entries[f.name] for f in city.glob("12345工单明细_*.csv")},
-                  3, "工单编号")
+    return _clean(
+        h, {f.stem[-6:]: entries[f.name] for f in city.glob("12345工单明细_*.csv")}, 3, "工单编号"
+    )
 
 
 def test_hotline_resolution_and_satisfaction_move(city, entries):
     h = _hotline_frame(city, entries)
     asked = h[h["是否解决"] != ""]
     res = asked.assign(ok=asked["是否解决"] == "是").pivot_table(
-        index="所属区县", columns="file", values="ok", aggfunc="mean")
+        index="所属区县", columns="file", values="ok", aggfunc="mean"
+    )
     rated = h[h["满意度"] != ""]
     sat = rated.assign(ok=rated["满意度"] != "不满意").pivot_table(
-        index="所属区县", columns="file", values="ok", aggfunc="mean")
+        index="所属区县", columns="file", values="ok", aggfunc="mean"
+    )
     kh, qj = res.loc["开化县", FULL].tolist(), res.loc["衢江区", FULL].tolist()
     assert _spearman(kh) < -0.7 and kh[-1] < kh[0] - 0.08
     assert _spearman(qj) > 0.7 and qj[-1] > qj[0] + 0.08
@@ -427,8 +545,10 @@ def test_hotline_resolution_and_satisfaction_move(city, entries):
     fmt = "%Y/%m/%d %H:%M"
     closed = h[h["办结时间"] != ""]
     seq = _workday_seq(dt.date(2024, 3, 1), dt.date(2026, 12, 31))
-    used = (seq.reindex(pd.to_datetime(closed["办结时间"], format=fmt).dt.normalize()).to_numpy()
-            - seq.reindex(pd.to_datetime(closed["来电时间"], format=fmt).dt.normalize()).to_numpy())
+    used = (
+        seq.reindex(pd.to_datetime(closed["办结时间"], format=fmt).dt.normalize()).to_numpy()
+        - seq.reindex(pd.to_datetime(closed["来电时间"], format=fmt).dt.normalize()).to_numpy()
+    )
     late = used > closed["办理时限"].astype(int).to_numpy()
     assert 0.01 < late.mean() < 0.2
 
@@ -438,10 +558,15 @@ def test_ratings_good_rate_in_range(city, entries):
     for f in sorted(city.glob("好差评明细_*.xlsx")):
         df = _read_xlsx(f, 1).assign(file=f.stem[-6:])
         frames.append(df)
-    r = _clean(pd.concat(frames, ignore_index=True),
-               {f.stem[-6:]: entries[f.name] for f in city.glob("好差评明细_*.xlsx")}, 2, "评价编号")
+    r = _clean(
+        pd.concat(frames, ignore_index=True),
+        {f.stem[-6:]: entries[f.name] for f in city.glob("好差评明细_*.xlsx")},
+        2,
+        "评价编号",
+    )
     good = r.assign(ok=~r["评价等级"].isin(["不满意", "非常不满意"])).pivot_table(
-        index="所属区县", columns="file", values="ok", aggfunc="mean")
+        index="所属区县", columns="file", values="ok", aggfunc="mean"
+    )
     assert good.stack().between(0.88, 0.998).all()
     assert good.loc["柯城区"].mean() > good.loc["开化县"].mean()
 
@@ -450,7 +575,9 @@ def test_current_quarter_stops_before_now(tmp_path):
     out = tmp_path / "now"
     demo.generate(out, scale=0.03, quarters=2)  # up to the quarter containing today
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    entries = {e["file"]: e for e in json.loads((out / "manifest.json").read_text("utf-8"))["files"]}
+    entries = {
+        e["file"]: e for e in json.loads((out / "manifest.json").read_text("utf-8"))["files"]
+    }
     for path in sorted(out.glob("办件明细_*.csv")):
         df = _read_approvals(path)
         acc = pd.to_datetime(df["受理时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
@@ -461,7 +588,8 @@ def test_current_quarter_stops_before_now(tmp_path):
     for path in sorted(out.glob("12345工单明细_*.csv")):
         h = _read_hotline(path).iloc[:-1]
         times = h[["来电时间", "签收时间", "办结时间"]].apply(
-            lambda c: pd.to_datetime(c, format="%Y/%m/%d %H:%M", errors="coerce").dt.date)
+            lambda c: pd.to_datetime(c, format="%Y/%m/%d %H:%M", errors="coerce").dt.date
+        )
         future = (times >= today).any(axis=1)
         lines = entries[path.name]["dirty_lines"].get("时间晚于当前时间", [])
         assert sorted(np.flatnonzero(future) + 3) == lines
@@ -471,8 +599,9 @@ def test_current_quarter_stops_before_now(tmp_path):
 
 def test_synthetic_districts_come_with_a_catalogue(tmp_path):
     out = tmp_path / "big"
-    written = demo.generate(out, scale=0.05, districts=9, quarters=1, end_period="2026Q3",
-                            sources=("approvals",))
+    written = demo.generate(
+        out, scale=0.05, districts=9, quarters=1, end_period="2026Q3", sources=("approvals",)
+    )
     cat = out / "catalog"
     assert written["catalog"] and (cat / "items.csv").exists()
     with open(cat / "districts.csv", encoding="utf-8") as fh:
@@ -484,11 +613,15 @@ def test_synthetic_districts_come_with_a_catalogue(tmp_path):
     df = _read_approvals(written["approvals"][0])
     labels = _district_labels(cat)
     unknown = df[~df["所属区县"].isin(labels)]
-    assert len(unknown) == json.loads((out / "manifest.json").read_text())["files"][0]["dirty_rows"]["区县未知"]
+    assert (
+        len(unknown)
+        == json.loads((out / "manifest.json").read_text())["files"][0]["dirty_rows"]["区县未知"]
+    )
     assert df["所属区县"].isin({r["district_name"] for r in districts[6:]}).any()
     # the extra districts bring their own records on top of the six
-    six = demo.generate(tmp_path / "six", scale=0.05, quarters=1, end_period="2026Q3",
-                        sources=("approvals",))
+    six = demo.generate(
+        tmp_path / "six", scale=0.05, quarters=1, end_period="2026Q3", sources=("approvals",)
+    )
     assert len(df) > 1.1 * len(_read_approvals(six["approvals"][0]))
 
 
@@ -502,21 +635,36 @@ def test_no_reports_without_metrics_file(tmp_path, monkeypatch):
 
 # ── CLI and bootstrap ─────────────────────────────────────────────────────────────────────
 
+
 def test_cli_sample_writes_and_reports(tmp_path, capsys):
-    rc = cli_main(["sample", "--out", str(tmp_path / "s"), "--scale", "0.02", "--quarters", "2",
-                   "--end-period", "2026Q3"])
+    rc = cli_main(
+        [
+            "sample",
+            "--out",
+            str(tmp_path / "s"),
+            "--scale",
+            "0.02",
+            "--quarters",
+            "2",
+            "--end-period",
+            "2026Q3",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "已生成演示数据" in out and "行/秒" in out and "bizenv load" in out
     assert len(list((tmp_path / "s").glob("*.csv"))) == 4
 
 
-@pytest.mark.parametrize("args,words", [
-    (["--scale", "0"], "--scale"),
-    (["--end-period", "2031Q1"], "尚未开始"),
-    (["--end-period", "明年"], "无法识别"),
-    (["--quarters", "0"], "--quarters"),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["--scale", "0"], "--scale"),
+        (["--end-period", "2031Q1"], "尚未开始"),
+        (["--end-period", "明年"], "无法识别"),
+        (["--quarters", "0"], "--quarters"),
+    ],
+)
 def test_cli_sample_rejects_bad_options(tmp_path, capsys, args, words):
     rc = cli_main(["sample", "--out", str(tmp_path / "x"), *args])
     err = capsys.readouterr().err
@@ -533,14 +681,21 @@ def test_bootstrap_generates_once_and_loads(tmp_path, monkeypatch):
 
     def small(out_dir, **kw):
         calls.append(out_dir)
-        return real(out_dir, scale=0.02, quarters=2, end_period="2026Q3",
-                    progress=kw.get("progress"))
+        return real(
+            out_dir, scale=0.02, quarters=2, end_period="2026Q3", progress=kw.get("progress")
+        )
 
     monkeypatch.setattr(bootstrap.demo, "generate", small)
     seen: list[float] = []
     results: list[Path] = []
-    threads = [threading.Thread(target=lambda: results.append(
-        bootstrap.ensure_demo_snapshot(lambda f, m: seen.append(f)))) for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                bootstrap.ensure_demo_snapshot(lambda f, m: seen.append(f))
+            )
+        )
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -557,10 +712,15 @@ def test_ratings_beyond_excel_row_limit_continue_in_part_files(tmp_path, monkeyp
 
     monkeypatch.setattr(context, "CHUNK_ROWS", 100)
     monkeypatch.setattr(generator, "XLSX_MAX_DATA_ROWS", 300)
-    written = demo.generate(tmp_path, scale=0.2, quarters=1, end_period="2026Q3",
-                            sources=("ratings",))
+    written = demo.generate(
+        tmp_path, scale=0.2, quarters=1, end_period="2026Q3", sources=("ratings",)
+    )
     names = [p.name for p in written["ratings"]]
-    assert names[:3] == ["好差评明细_2026Q3.xlsx", "好差评明细_2026Q3_2.xlsx", "好差评明细_2026Q3_3.xlsx"]
+    assert names[:3] == [
+        "好差评明细_2026Q3.xlsx",
+        "好差评明细_2026Q3_2.xlsx",
+        "好差评明细_2026Q3_3.xlsx",
+    ]
     sizes = [len(_read_xlsx(p, 1)) for p in written["ratings"]]
     assert all(n <= 300 for n in sizes) and sizes[0] == 300
     ids = pd.concat([_read_xlsx(p, 1)["评价编号"] for p in written["ratings"]]).dropna()
@@ -575,22 +735,43 @@ def test_rerun_replaces_its_own_files_only(tmp_path):
     (tmp_path / "我的笔记.txt").write_text("keep", encoding="utf-8")
     demo.generate(tmp_path, scale=0.02, quarters=1, end_period="2026Q2")
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["manifest.json", "我的笔记.txt", "办件明细_2026Q2.csv",
-                            "12345工单明细_2026Q2.csv", "好差评明细_2026Q2.xlsx", "指标填报_2026Q2.xlsx"])
+    assert names == sorted(
+        [
+            "manifest.json",
+            "我的笔记.txt",
+            "办件明细_2026Q2.csv",
+            "12345工单明细_2026Q2.csv",
+            "好差评明细_2026Q2.xlsx",
+            "指标填报_2026Q2.xlsx",
+        ]
+    )
 
 
 def test_cli_sample_load_publishes_a_snapshot(tmp_path, capsys):
     from kpi import store
 
     assert store.current_snapshot_path() is None
-    rc = cli_main(["sample", "--out", str(tmp_path / "s"), "--scale", "0.02", "--quarters", "1",
-                   "--end-period", "2026Q3", "--load"])
+    rc = cli_main(
+        [
+            "sample",
+            "--out",
+            str(tmp_path / "s"),
+            "--scale",
+            "0.02",
+            "--quarters",
+            "1",
+            "--end-period",
+            "2026Q3",
+            "--load",
+        ]
+    )
     assert rc == 0
     assert store.current_snapshot_path() is not None
     assert "好差评明细_2026Q3.xlsx" in capsys.readouterr().out
 
 
 # ── the generator's calendar (expected days from the 国务院 holiday notices, by hand) ─────────
+
 
 @pytest.fixture(scope="module")
 def cal():
@@ -599,27 +780,33 @@ def cal():
     return WorkCalendar(dt.date(2025, 9, 1), dt.date(2027, 1, 31))
 
 
-@pytest.mark.parametrize("start,k,expected", [
-    ("2026-02-13", 0, "2026-02-13"),  # same day
-    ("2026-02-13", 1, "2026-02-14"),  # Saturday 14 Feb is a 调休 working day
-    ("2026-02-13", 2, "2026-02-24"),  # 春节 15–23 Feb off
-    ("2026-02-15", 1, "2026-02-24"),  # from inside the holiday
-    ("2025-09-27", 1, "2025-09-28"),  # Sunday 28 Sep is a 调休 working day
-    ("2025-09-30", 1, "2025-10-09"),  # 国庆 1–8 Oct off
-    ("2027-01-01", 1, "2027-01-04"),  # 2027 unknown to chinese-calendar: weekdays only
-])
+@pytest.mark.parametrize(
+    "start,k,expected",
+    [
+        ("2026-02-13", 0, "2026-02-13"),  # same day
+        ("2026-02-13", 1, "2026-02-14"),  # Saturday 14 Feb is a 调休 working day
+        ("2026-02-13", 2, "2026-02-24"),  # 春节 15–23 Feb off
+        ("2026-02-15", 1, "2026-02-24"),  # from inside the holiday
+        ("2025-09-27", 1, "2025-09-28"),  # Sunday 28 Sep is a 调休 working day
+        ("2025-09-30", 1, "2025-10-09"),  # 国庆 1–8 Oct off
+        ("2027-01-01", 1, "2027-01-04"),  # 2027 unknown to chinese-calendar: weekdays only
+    ],
+)
 def test_add_workdays(cal, start, k, expected):
     i = cal.index(dt.date.fromisoformat(start))
     got = cal.add_workdays(np.array([i]), np.array([k]))[0]
     assert str(cal.days[got]) == expected
 
 
-@pytest.mark.parametrize("day,near", [
-    ("2026-02-10", True),   # five days before 春节
-    ("2026-03-10", True),   # the backlog, 15 days after the holiday
-    ("2026-04-15", False),
-    ("2025-10-03", False),  # 国庆 is not 春节
-])
+@pytest.mark.parametrize(
+    "day,near",
+    [
+        ("2026-02-10", True),  # five days before 春节
+        ("2026-03-10", True),  # the backlog, 15 days after the holiday
+        ("2026-04-15", False),
+        ("2025-10-03", False),  # 国庆 is not 春节
+    ],
+)
 def test_near_spring_festival(cal, day, near):
     i = cal.index(dt.date.fromisoformat(day))
     assert bool(cal.near_festival(np.array([i]))[0]) is near
@@ -630,14 +817,17 @@ def test_holidays_yaml_extends_the_calendar(tmp_path):
 
     (tmp_path / "holidays.yaml").write_text(
         "years: [2027]\nholidays:\n  2027-01-01: 元旦\nworkdays:\n  2027-01-09: 调休上班\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     c = WorkCalendar(dt.date(2026, 12, 28), dt.date(2027, 1, 15), tmp_path)
-    work = dict(zip((str(d) for d in c.days), c.is_work))
+    work = dict(zip((str(d) for d in c.days), c.is_work, strict=False))
     assert not work["2027-01-01"] and work["2027-01-09"] and work["2026-12-31"]
     assert not work["2027-01-10"]  # an ordinary Sunday
 
 
-@pytest.mark.parametrize("text,label", [("2026Q4", "2026Q4"), ("2026q3", "2026Q3"), (" 2025 Q 1 ", "2025Q1")])
+@pytest.mark.parametrize(
+    "text,label", [("2026Q4", "2026Q4"), ("2026q3", "2026Q3"), (" 2025 Q 1 ", "2025Q1")]
+)
 def test_parse_period(text, label):
     from etl.demo.timeline import parse_period
 

@@ -46,7 +46,11 @@ def test_readme_documents_every_public_table(table):
 
 def test_cli_help_runs_without_traceback():
     out = subprocess.run(
-        [sys.executable, "-m", "etl.cli", "--help"], check=False, capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "etl.cli", "--help"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert out.returncode == 0 and "Traceback" not in out.stderr
 
@@ -54,8 +58,12 @@ def test_cli_help_runs_without_traceback():
 def test_cli_start_up_does_not_load_the_heavy_libraries():
     # Every command's start-up builds the whole parser (all command modules): pandas, pyarrow and
     # the spreadsheet writers are for the commands that use them, imported when they run.
-    probe = ("import sys; from etl.cli import build_parser; build_parser(); "
-             "print(','.join(m for m in ('pandas', 'pyarrow', 'streamlit', 'openpyxl', 'xlsxwriter', 'python_calamine') "
-             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=REPO)
+    probe = (
+        "import sys; from etl.cli import build_parser; build_parser(); "
+        "print(','.join(m for m in ('pandas', 'pyarrow', 'streamlit', 'openpyxl', 'xlsxwriter', 'python_calamine') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=REPO
+    )
     assert out.stdout.strip() == ""

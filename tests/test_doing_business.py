@@ -15,7 +15,13 @@ import pytest
 from kpi import settings
 from tests.fixtures.scoring import build, write_catalog
 
-DATA = settings.REPO_ROOT.parent / "shared" / "realdata" / "worldbank_doing_business" / "start-business.xlsx"
+DATA = (
+    settings.REPO_ROOT.parent
+    / "shared"
+    / "realdata"
+    / "worldbank_doing_business"
+    / "start-business.xlsx"
+)
 
 # key, raw column, published score column, best, worst, weight (DB: mean of four parts; men and
 # women share a part, so each gets half of a quarter).
@@ -34,7 +40,8 @@ def _spec() -> str:
     inds = "\n".join(
         f"""      - {{id: "{k}", key: {k}, label_zh: "{raw}", description: 世界银行营商环境开办企业分项, unit: 值,
          source: reports, direction: lower_is_better, weight: {w}, dtf: {{best: {b}, worst: {wst}}}}}"""
-        for k, raw, b, wst, w in COMPONENTS)
+        for k, raw, b, wst, w in COMPONENTS
+    )
     return f"""
 version: db2019
 city: {{code: "000000", name: 全部经济体}}
@@ -54,7 +61,7 @@ def _read():
 
     rows = CalamineWorkbook.from_path(str(DATA)).get_sheet_by_name("Planilha1").to_python()
     head = rows[0]
-    return [dict(zip(head, r)) for r in rows[1:] if r and r[0]]
+    return [dict(zip(head, r, strict=False)) for r in rows[1:] if r and r[0]]
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +71,16 @@ def db(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("db")
     economies = _read()
     catalog = write_catalog(Path(tmp) / "catalog", [("000000", "全部经济体", "city", 0)])
-    reports = [{"district_code": e["Country code"], "report_period": "2019Q2", "indicator_key": k,
-                "value": float(e[raw])} for e in economies for k, raw, *_ in COMPONENTS]
+    reports = [
+        {
+            "district_code": e["Country code"],
+            "report_period": "2019Q2",
+            "indicator_key": k,
+            "value": float(e[raw]),
+        }
+        for e in economies
+        for k, raw, *_ in COMPONENTS
+    ]
     con = build(Path(tmp), _spec(), catalog, {"reports": reports})
     return con, economies
 
@@ -78,24 +93,38 @@ def test_all_213_economies_present(db):
 
 def test_topic_score_reproduces_published_score(db):
     con, economies = db
-    got = dict(con.execute("SELECT district_code, score FROM domain_scores WHERE NOT is_city").fetchall())
-    worst = max(abs(got[e["Country code"]] - float(e["Score-Starting a business"])) for e in economies)
+    got = dict(
+        con.execute("SELECT district_code, score FROM domain_scores WHERE NOT is_city").fetchall()
+    )
+    worst = max(
+        abs(got[e["Country code"]] - float(e["Score-Starting a business"])) for e in economies
+    )
     assert worst < 0.01
     # and the one-domain overall index is the same number
-    overall = dict(con.execute("SELECT district_code, score FROM overall_scores WHERE NOT is_city").fetchall())
+    overall = dict(
+        con.execute("SELECT district_code, score FROM overall_scores WHERE NOT is_city").fetchall()
+    )
     assert all(overall[c] == pytest.approx(s) for c, s in got.items())
 
 
-@pytest.mark.parametrize("key,raw,tolerance", [
-    ("proc_m", "Procedures - Men (number)", 1e-4), ("time_w", "Time - Women (days)", 1e-4),
-    # the raw cost and capital are published rounded to 0.1 % (PROVENANCE.md), hence the looser bound
-    ("cost_m", "Cost - Men (% of income per capita)", 0.03),
-    ("min_cap", "Paid-in Minimum capital (% of income per capita)", 0.03),
-])
+@pytest.mark.parametrize(
+    "key,raw,tolerance",
+    [
+        ("proc_m", "Procedures - Men (number)", 1e-4),
+        ("time_w", "Time - Women (days)", 1e-4),
+        # the raw cost and capital are published rounded to 0.1 % (PROVENANCE.md), hence the looser bound
+        ("cost_m", "Cost - Men (% of income per capita)", 0.03),
+        ("min_cap", "Paid-in Minimum capital (% of income per capita)", 0.03),
+    ],
+)
 def test_component_scores(db, key, raw, tolerance):
     con, economies = db
-    got = dict(con.execute("SELECT district_code, score FROM indicator_scores WHERE indicator_key = ? AND NOT is_city",
-                           [key]).fetchall())
+    got = dict(
+        con.execute(
+            "SELECT district_code, score FROM indicator_scores WHERE indicator_key = ? AND NOT is_city",
+            [key],
+        ).fetchall()
+    )
     worst = max(abs(got[e["Country code"]] - float(e[f"Score-{raw}"])) for e in economies)
     assert worst <= tolerance
 
@@ -103,6 +132,8 @@ def test_component_scores(db, key, raw, tolerance):
 def test_clamped_at_worst(db):
     con, _ = db
     # Venezuela: 20 procedures, 230 days, 393 % cost — all beyond worst → 0, never negative.
-    got = con.execute("SELECT indicator_key, score FROM indicator_scores WHERE district_code = 'VEN' "
-                      "AND indicator_key IN ('proc_m', 'time_m', 'cost_m') ORDER BY 1").fetchall()
+    got = con.execute(
+        "SELECT indicator_key, score FROM indicator_scores WHERE district_code = 'VEN' "
+        "AND indicator_key IN ('proc_m', 'time_m', 'cost_m') ORDER BY 1"
+    ).fetchall()
     assert got == [("cost_m", 0.0), ("proc_m", 0.0), ("time_m", 0.0)]

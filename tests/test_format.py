@@ -9,37 +9,46 @@ import pytest
 from ui import format as fmt
 
 
-@pytest.mark.parametrize(("v", "unit", "text"), [
-    (96.04, "%", "96.0%"),
-    (2.0, "工作日", "2.0 个工作日"),
-    (12345, None, "1.2万"),
-    (230_000_000, None, "2.3亿"),
-    (None, "%", "—"),
-    (math.nan, None, "—"),
-])
+@pytest.mark.parametrize(
+    ("v", "unit", "text"),
+    [
+        (96.04, "%", "96.0%"),
+        (2.0, "工作日", "2.0 个工作日"),
+        (12345, None, "1.2万"),
+        (230_000_000, None, "2.3亿"),
+        (None, "%", "—"),
+        (math.nan, None, "—"),
+    ],
+)
 def test_value(v, unit, text):
     assert fmt.value(v, unit) == text
 
 
-@pytest.mark.parametrize(("delta", "unit", "text"), [
-    (1.23, "%", "▲ +1.2 个百分点"),
-    (-0.3, "工作日", "▼ -0.3 个工作日"),
-    (0.0, "%", "– 0.0 个百分点"),
-    (0.04, "工作日", "▲ +0.04 个工作日"),   # would read 0.0 at one decimal
-    (-0.004, None, "– 0.0"),              # one extra decimal at most
-    (None, "%", "—"),
-])
+@pytest.mark.parametrize(
+    ("delta", "unit", "text"),
+    [
+        (1.23, "%", "▲ +1.2 个百分点"),
+        (-0.3, "工作日", "▼ -0.3 个工作日"),
+        (0.0, "%", "– 0.0 个百分点"),
+        (0.04, "工作日", "▲ +0.04 个工作日"),  # would read 0.0 at one decimal
+        (-0.004, None, "– 0.0"),  # one extra decimal at most
+        (None, "%", "—"),
+    ],
+)
 def test_delta_text(delta, unit, text):
     assert fmt.delta_text(delta, unit) == text
 
 
-@pytest.mark.parametrize(("delta", "direction", "colour"), [
-    (1.0, "higher_is_better", fmt.GREEN),
-    (1.0, "lower_is_better", fmt.RED),     # 用时 went up: worse
-    (-1.0, "lower_is_better", fmt.GREEN),
-    (0.0, "higher_is_better", fmt.GREY),
-    (None, "higher_is_better", fmt.GREY),
-])
+@pytest.mark.parametrize(
+    ("delta", "direction", "colour"),
+    [
+        (1.0, "higher_is_better", fmt.GREEN),
+        (1.0, "lower_is_better", fmt.RED),  # 用时 went up: worse
+        (-1.0, "lower_is_better", fmt.GREEN),
+        (0.0, "higher_is_better", fmt.GREY),
+        (None, "higher_is_better", fmt.GREY),
+    ],
+)
 def test_delta_colour_is_direction_aware(delta, direction, colour):
     assert fmt.delta_colour(delta, direction) == colour
 
@@ -49,7 +58,9 @@ def test_marts_trend_wins_over_the_sign():
     assert fmt.delta_colour(0.3, "higher_is_better", "unchanged") == fmt.GREY
 
 
-@pytest.mark.parametrize(("rc", "text", "colour"), [(2, "▲2", fmt.GREEN), (-1, "▼1", fmt.RED), (0, "–", fmt.GREY)])
+@pytest.mark.parametrize(
+    ("rc", "text", "colour"), [(2, "▲2", fmt.GREEN), (-1, "▼1", fmt.RED), (0, "–", fmt.GREY)]
+)
 def test_rank_change(rc, text, colour):
     assert fmt.rank_change_text(rc) == text and fmt.rank_change_colour(rc) == colour
 

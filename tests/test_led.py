@@ -1,4 +1,4 @@
-"""LED screen logic (kpi.led) and its HTML pieces: rotation by wall clock, staleness, options,
+"""LED screen logic (kpi.led.rotation) and its HTML pieces: rotation by wall clock, staleness, options,
 the period due, the data of each view on the hand-made fixture, last-good data on a broken snapshot.
 
 Expected numbers come from tests/fixtures/led_fixture.py's hand-written tables, worked out here.
@@ -11,7 +11,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kpi import led, led_board, led_views, settings
+from kpi import settings
+from kpi.led import board as led_board
+from kpi.led import rotation as led
+from kpi.led import views as led_views
 from tests.fixtures.led_fixture import RED, build_led_snapshot
 from ui.led import widgets
 
@@ -49,13 +52,25 @@ def test_two_screens_and_a_reload_agree():
 def test_view_keys_order_and_selection():
     domains = ["starting_business", "credit", "taxes"]
     assert led.view_keys(domains) == [
-        "overview", "hotline", "ratings", "approvals",
-        "domain:starting_business", "domain:credit", "domain:taxes",
+        "overview",
+        "hotline",
+        "ratings",
+        "approvals",
+        "domain:starting_business",
+        "domain:credit",
+        "domain:taxes",
     ]
     assert led.view_keys(domains, ("hotline", "overview")) == ["hotline", "overview"]
     assert led.view_keys(domains, ("overview", "domains")) == [
-        "overview", "domain:starting_business", "domain:credit", "domain:taxes"]
-    assert led.view_keys(domains, ("credit", "domain:taxes", "nonsense")) == ["domain:credit", "domain:taxes"]
+        "overview",
+        "domain:starting_business",
+        "domain:credit",
+        "domain:taxes",
+    ]
+    assert led.view_keys(domains, ("credit", "domain:taxes", "nonsense")) == [
+        "domain:credit",
+        "domain:taxes",
+    ]
     # nothing valid selected → every view rather than a blank screen
     assert led.view_keys(domains, ("nonsense",)) == led.view_keys(domains)
 
@@ -66,7 +81,12 @@ def test_view_keys_order_and_selection():
 @pytest.mark.parametrize(
     ("built", "now", "hours", "stale"),
     [
-        (dt.datetime(2026, 11, 20, 8, 0), dt.datetime(2026, 11, 22, 8, 0), 48, False),  # exactly 48 h
+        (
+            dt.datetime(2026, 11, 20, 8, 0),
+            dt.datetime(2026, 11, 22, 8, 0),
+            48,
+            False,
+        ),  # exactly 48 h
         (dt.datetime(2026, 11, 20, 8, 0), dt.datetime(2026, 11, 22, 8, 1), 48, True),
         (dt.datetime(2026, 11, 24, 8, 0), dt.datetime(2026, 11, 24, 9, 0), 0.5, True),
         (dt.datetime(2026, 11, 24, 8, 0), dt.datetime(2026, 11, 24, 8, 20), 0.5, False),
@@ -79,19 +99,35 @@ def test_stale_rule(built, now, hours, stale):
 
 def test_stale_note_names_the_age():
     built = dt.datetime(2026, 11, 20, 8, 0)
-    assert led.stale_note(built, dt.datetime(2026, 11, 23, 9, 0)) == "数据已 3 天未更新，请检查数据导入"
-    assert led.stale_note(built, dt.datetime(2026, 11, 21, 13, 0)) == "数据已 29 小时未更新，请检查数据导入"
-    assert led.stale_note(built, dt.datetime(2026, 11, 20, 8, 40)) == "数据已 40 分钟未更新，请检查数据导入"
+    assert (
+        led.stale_note(built, dt.datetime(2026, 11, 23, 9, 0))
+        == "数据已 3 天未更新，请检查数据导入"
+    )
+    assert (
+        led.stale_note(built, dt.datetime(2026, 11, 21, 13, 0))
+        == "数据已 29 小时未更新，请检查数据导入"
+    )
+    assert (
+        led.stale_note(built, dt.datetime(2026, 11, 20, 8, 40))
+        == "数据已 40 分钟未更新，请检查数据导入"
+    )
 
 
 def test_options_from_query_and_env():
     env = {"BIZENV_LED_DWELL": "30", "BIZENV_LED_STALE_HOURS": "24"}
     o = led.LedOptions.from_params({"refresh": "5", "views": "overview, hotline"}, env)
-    assert (o.dwell, o.refresh, o.stale_hours, o.views) == (30.0, 5.0, 24.0, ("overview", "hotline"))
+    assert (o.dwell, o.refresh, o.stale_hours, o.views) == (
+        30.0,
+        5.0,
+        24.0,
+        ("overview", "hotline"),
+    )
     o = led.LedOptions.from_params({"dwell": "3"}, env)  # the URL wins over the environment
     assert o.dwell == 3.0
     # malformed / out-of-range values fall back to the defaults, never an error on the screen
-    o = led.LedOptions.from_params({"dwell": "abc", "refresh": "-1", "tick": "nan", "reload_at": "25:00"}, {})
+    o = led.LedOptions.from_params(
+        {"dwell": "abc", "refresh": "-1", "tick": "nan", "reload_at": "25:00"}, {}
+    )
     assert (o.dwell, o.refresh, o.tick, o.reload_at) == (20.0, 60.0, 1.0, "03:00")
 
 
@@ -110,10 +146,14 @@ def test_reload_schedule(now, params, seconds):
 
 
 def test_period_due_is_worked_out_from_now():
-    periods = pd.DataFrame({"period": ["2026Q2", "2026Q3", "2026Q4"], "is_partial": [False, False, True]})
+    periods = pd.DataFrame(
+        {"period": ["2026Q2", "2026Q3", "2026Q4"], "is_partial": [False, False, True]}
+    )
     assert led.display_period(periods, dt.datetime(2026, 11, 24)) == "2026Q3"
     assert led.display_period(periods, dt.datetime(2026, 9, 15)) == "2026Q2"  # Q3 still running
-    assert led.display_period(periods, dt.datetime(2027, 1, 2)) == "2026Q3"  # Q4 not complete in data
+    assert (
+        led.display_period(periods, dt.datetime(2027, 1, 2)) == "2026Q3"
+    )  # Q4 not complete in data
     periods.loc[2, "is_partial"] = False
     assert led.display_period(periods, dt.datetime(2027, 1, 2)) == "2026Q4"
 
@@ -137,7 +177,10 @@ def test_board_meta(board):
 
 def test_overview_counters(board):
     v = board.view("overview")
-    got = [(c.label, c.value, None if c.delta is None else round(c.delta, 1), c.good) for c in v.counters]
+    got = [
+        (c.label, c.value, None if c.delta is None else round(c.delta, 1), c.good)
+        for c in v.counters
+    ]
     assert got == [
         ("综合指数", 78.6, 2.4, True),  # 78.6 − 76.2
         ("企业诉求解决率", 96.2, 1.1, True),  # 96.2 − 95.1
@@ -152,14 +195,32 @@ def test_overview_counters(board):
 def test_overview_ranking_honours_trend_alerts(board):
     v = board.view("overview")
     assert [(r.name, r.rank, r.rank_change) for r in v.ranking] == [
-        ("柯城", 1, 1), ("衢江", 2, -1), ("江山", 3, 1), ("龙游", 4, -1), ("常山", 5, 0), ("开化", 6, 0)]
+        ("柯城", 1, 1),
+        ("衢江", 2, -1),
+        ("江山", 3, 1),
+        ("龙游", 4, -1),
+        ("常山", 5, 0),
+        ("开化", 6, 0),
+    ]
     # 骏马榜: +5.3 (85.3 − 80.0), +4.4 (79.4 − 75.0), +1.2 (71.2 − 70.0)
-    assert [(r.name, round(r.delta, 1)) for r in v.horses] == [("柯城", 5.3), ("江山", 4.4), ("常山", 1.2)]
+    assert [(r.name, round(r.delta, 1)) for r in v.horses] == [
+        ("柯城", 5.3),
+        ("江山", 4.4),
+        ("常山", 1.2),
+    ]
     # 蜗牛榜: −2.6 (63.8 − 66.4), −2.2 (76.0 − 78.2), −1.4 (80.1 − 81.5)
-    assert [(r.name, round(r.delta, 1)) for r in v.snails] == [("开化", -2.6), ("龙游", -2.2), ("衢江", -1.4)]
-    assert v.trend == list(zip(
-        ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"],
-        [70.1, 71.5, 72.0, 73.4, 74.8, 75.5, 76.2, 78.6]))
+    assert [(r.name, round(r.delta, 1)) for r in v.snails] == [
+        ("开化", -2.6),
+        ("龙游", -2.2),
+        ("衢江", -1.4),
+    ]
+    assert v.trend == list(
+        zip(
+            ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"],
+            [70.1, 71.5, 72.0, 73.4, 74.8, 75.5, 76.2, 78.6],
+            strict=False,
+        )
+    )
     assert len(v.alerts) == len(RED) == 12
     assert len(v.grid_rows) == 6 and all(len(cells) == 18 for _, cells in v.grid_rows)
     assert v.grid_columns[0] == "开办企业" and v.grid_columns[-1] == "包容普惠创新"
@@ -169,7 +230,10 @@ def test_source_and_domain_views(board):
     hotline = board.view("hotline")
     assert [c.label for c in hotline.counters] == ["企业诉求解决率", "满意率"]
     # red hotline indicators in 2026Q3: 开化 解决率, 常山 满意率 (fixture RED list)
-    assert sorted((a.district, a.label) for a in hotline.alerts) == [("常山", "满意率"), ("开化", "企业诉求解决率")]
+    assert sorted((a.district, a.label) for a in hotline.alerts) == [
+        ("常山", "满意率"),
+        ("开化", "企业诉求解决率"),
+    ]
     approvals = board.view("approvals")
     assert [c.label for c in approvals.counters] == ["平均办理用时", "全程网办率"]
     credit = board.view("domain:credit")
@@ -240,8 +304,13 @@ def test_no_snapshot_at_all(isolated_data_dir):
 
 @pytest.mark.parametrize(
     ("value", "decimals", "text"),
-    [(78.6, 1, "78.6"), (1250.0, 0, "1,250"), (10074.0, 0, "10,074"), (123456.0, 0, "12.3万"),
-     (None, 1, "—")],
+    [
+        (78.6, 1, "78.6"),
+        (1250.0, 0, "1,250"),
+        (10074.0, 0, "10,074"),
+        (123456.0, 0, "12.3万"),
+        (None, 1, "—"),
+    ],
 )
 def test_fmt_number(value, decimals, text):
     assert widgets.fmt_number(value, decimals) == text
@@ -249,8 +318,13 @@ def test_fmt_number(value, decimals, text):
 
 @pytest.mark.parametrize(
     ("delta", "unit", "text"),
-    [(2.4, "", "▲2.4"), (-0.5, "%", "▼0.5个百分点"), (-0.5, "工作日", "▼0.5工作日"), (0.02, "%", "持平"),
-     (None, "", "—")],
+    [
+        (2.4, "", "▲2.4"),
+        (-0.5, "%", "▼0.5个百分点"),
+        (-0.5, "工作日", "▼0.5工作日"),
+        (0.02, "%", "持平"),
+        (None, "", "—"),
+    ],
 )
 def test_fmt_delta(delta, unit, text):
     assert widgets.fmt_delta(delta, unit, 1) == text
@@ -272,21 +346,32 @@ def test_alert_list_scrolls_only_when_long():
     many = few * 2
     html = widgets.alerts(many, 100.0)
     # 12 rows × 2.5 s = 30 s per cycle; at epoch 100 the list is 10 s into its cycle
-    assert 'animation-duration:30.0s;animation-delay:-10.0s' in html
+    assert "animation-duration:30.0s;animation-delay:-10.0s" in html
     assert html.count("<li>") == 24  # drawn twice for a seamless loop
 
 
 def test_title_escapes_and_stamp():
-    stamp = widgets.stamp_text(dt.datetime(2026, 9, 30, 17, 45), dt.datetime(2026, 10, 8, 8, 10), None)
+    stamp = widgets.stamp_text(
+        dt.datetime(2026, 9, 30, 17, 45), dt.datetime(2026, 10, 8, 8, 10), None
+    )
     assert stamp == "数据截至 <b>2026-09-30</b> · 更新于 <b>2026-10-08 08:10</b>"
     html = widgets.title_bar("<衢州>", dt.datetime(2026, 11, 24, 9, 5), stamp, True)
-    assert "&lt;衢州&gt;" in html and "led-stamp stale" in html and "星期二" in html and "09:05" in html
+    assert (
+        "&lt;衢州&gt;" in html
+        and "led-stamp stale" in html
+        and "星期二" in html
+        and "09:05" in html
+    )
 
 
 def test_ranking_shrinks_for_many_districts():
     """Up to 6 districts keep full-size rows; more set --rows so type and medals shrink to fit."""
+
     def rows(n):
-        return [led_views.RankRow(f"区{i}", 80.0 - i, "", 1, i + 1, 0, 0.0, None, None) for i in range(n)]
+        return [
+            led_views.RankRow(f"区{i}", 80.0 - i, "", 1, i + 1, 0, 0.0, None, None)
+            for i in range(n)
+        ]
 
     assert 'style="--rows:6"' in widgets.ranking("区县综合排名", rows(4))
     assert 'style="--rows:12"' in widgets.ranking("区县综合排名", rows(12))

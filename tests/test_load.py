@@ -38,18 +38,23 @@ def state(data_dir: Path) -> dict:
     return {
         "warehouse": hashlib.sha256(wh.read_bytes()).hexdigest() if wh.exists() else None,
         "current": (data_dir / "CURRENT").read_text() if (data_dir / "CURRENT").exists() else None,
-        "snapshots": sorted(p.name for p in (data_dir / "snapshots").glob("*")) if (data_dir / "snapshots").exists() else [],
+        "snapshots": sorted(p.name for p in (data_dir / "snapshots").glob("*"))
+        if (data_dir / "snapshots").exists()
+        else [],
     }
 
 
 @pytest.fixture
 def first_export(tmp_path):
-    return write(tmp_path / "办件_第一版.csv", [
-        APPROVALS,
-        "BJ1,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
-        "BJ2,SX0801,江山市,2026-07-01 09:00,,办理中,30,1",
-        "BJ3,SX0101,火星区,2026-07-01 09:00,,办理中,15,1",
-    ])
+    return write(
+        tmp_path / "办件_第一版.csv",
+        [
+            APPROVALS,
+            "BJ1,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
+            "BJ2,SX0801,江山市,2026-07-01 09:00,,办理中,30,1",
+            "BJ3,SX0101,火星区,2026-07-01 09:00,,办理中,15,1",
+        ],
+    )
 
 
 def test_loading_the_same_file_twice_changes_nothing(first_export):
@@ -67,7 +72,8 @@ def test_loading_the_same_file_twice_changes_nothing(first_export):
     assert rows("SELECT * EXCLUDE (load_id) FROM quarantine") == quarantine
     assert rows("SELECT load_id FROM quarantine") == [(again.load_id,)]
     assert sorted(rows("SELECT load_id, status FROM etl_runs")) == sorted(
-        [(first.load_id, "ok"), (again.load_id, "duplicate_file")])
+        [(first.load_id, "ok"), (again.load_id, "duplicate_file")]
+    )
 
 
 def test_the_primary_key_holds_after_a_first_bulk_load(first_export):
@@ -76,49 +82,91 @@ def test_the_primary_key_holds_after_a_first_bulk_load(first_export):
     load_files([first_export], build=False)
     con = store.connect_warehouse()
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO approvals (case_id, district_code, accepted_at) VALUES ('BJ1', '330802', now())")
+        con.execute(
+            "INSERT INTO approvals (case_id, district_code, accepted_at) VALUES ('BJ1', '330802', now())"
+        )
     con.close()
 
 
 def test_a_later_export_updates_changed_records_and_lineage_says_so(tmp_path, first_export):
     [first] = load_files([first_export], build=False)
-    later = write(tmp_path / "办件_第二版.csv", [
-        APPROVALS,
-        "BJ1,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",   # unchanged
-        "BJ2,SX0801,江山市,2026-07-01 09:00,2026-07-06 16:00,已办结,30,1",   # now completed
-        "BJ4,SX0101,衢江区,2026-07-03 09:00,,办理中,15,1",                   # new
-    ])
+    later = write(
+        tmp_path / "办件_第二版.csv",
+        [
+            APPROVALS,
+            "BJ1,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",  # unchanged
+            "BJ2,SX0801,江山市,2026-07-01 09:00,2026-07-06 16:00,已办结,30,1",  # now completed
+            "BJ4,SX0101,衢江区,2026-07-03 09:00,,办理中,15,1",  # new
+        ],
+    )
     [second] = load_files([later], build=False)
     assert (second.rows_inserted, second.rows_updated, second.rows_unchanged) == (1, 1, 1)
-    got = rows("SELECT case_id, status, completed_at, version, load_id, first_load_id, source_file, source_line "
-               "FROM approvals ORDER BY case_id")
+    got = rows(
+        "SELECT case_id, status, completed_at, version, load_id, first_load_id, source_file, source_line "
+        "FROM approvals ORDER BY case_id"
+    )
     assert got == [
-        ("BJ1", "已办结", dt.datetime(2026, 7, 2, 9, 0), 1, first.load_id, first.load_id, "办件_第一版.csv", 2),
-        ("BJ2", "已办结", dt.datetime(2026, 7, 6, 16, 0), 2, second.load_id, first.load_id, "办件_第二版.csv", 3),
+        (
+            "BJ1",
+            "已办结",
+            dt.datetime(2026, 7, 2, 9, 0),
+            1,
+            first.load_id,
+            first.load_id,
+            "办件_第一版.csv",
+            2,
+        ),
+        (
+            "BJ2",
+            "已办结",
+            dt.datetime(2026, 7, 6, 16, 0),
+            2,
+            second.load_id,
+            first.load_id,
+            "办件_第二版.csv",
+            3,
+        ),
         ("BJ4", "办理中", None, 1, second.load_id, second.load_id, "办件_第二版.csv", 4),
     ]
     # lineage records the update; the inserts are told by first_load_id (and version 1) above
-    assert rows("SELECT record_key, action, load_id, previous_load_id FROM lineage ORDER BY load_id, record_key") == [
+    assert rows(
+        "SELECT record_key, action, load_id, previous_load_id FROM lineage ORDER BY load_id, record_key"
+    ) == [
         ("BJ2", "update", second.load_id, first.load_id),
     ]
-    assert dict(rows("SELECT first_load_id, list(case_id ORDER BY case_id) FROM approvals GROUP BY 1")) == {
-        first.load_id: ["BJ1", "BJ2"], second.load_id: ["BJ4"]}
+    assert dict(
+        rows("SELECT first_load_id, list(case_id ORDER BY case_id) FROM approvals GROUP BY 1")
+    ) == {first.load_id: ["BJ1", "BJ2"], second.load_id: ["BJ4"]}
     # BJ2: 受理 Wed 2026-07-01, 办结 Mon 07-06 → Thu 2, Fri 3, Mon 6 = 3 working days > 承诺 1
-    assert rows("SELECT workdays_used, on_time, period FROM approvals WHERE case_id = 'BJ2'") == [(3, False, "2026Q3")]
+    assert rows("SELECT workdays_used, on_time, period FROM approvals WHERE case_id = 'BJ2'") == [
+        (3, False, "2026Q3")
+    ]
 
 
 REFUSALS = [
-    ("缺列.csv", [APPROVALS.replace("受理时间,", "").replace("所属区县,", ""), "BJ1,SX0101,2026-07-02,已办结,15,1"],
-     ["缺列.csv", "所属区县", "受理时间", "办件编号、事项编码、办结时间", "--profile"]),
+    (
+        "缺列.csv",
+        [
+            APPROVALS.replace("受理时间,", "").replace("所属区县,", ""),
+            "BJ1,SX0101,2026-07-02,已办结,15,1",
+        ],
+        ["缺列.csv", "所属区县", "受理时间", "办件编号、事项编码、办结时间", "--profile"],
+    ),
     ("只有合计.csv", [APPROVALS, "合计,,,,,,,"], ["只有合计.csv", "没有数据行"]),
-    ("无关.csv", ["姓名,年龄,爱好", "张三,30,读书"], ["无关.csv", "无法判断", "姓名、年龄、爱好", "--source"]),
+    (
+        "无关.csv",
+        ["姓名,年龄,爱好", "张三,30,读书"],
+        ["无关.csv", "无法判断", "姓名、年龄、爱好", "--source"],
+    ),
     ("空文件.csv", [], ["空文件.csv", "空"]),
 ]
 
 
 @pytest.mark.parametrize("name, lines, phrases", REFUSALS)
-def test_a_refused_file_changes_nothing(tmp_path, isolated_data_dir, first_export, name, lines, phrases):
-    load_files([first_export])                       # a warehouse and a live snapshot exist
+def test_a_refused_file_changes_nothing(
+    tmp_path, isolated_data_dir, first_export, name, lines, phrases
+):
+    load_files([first_export])  # a warehouse and a live snapshot exist
     before = state(isolated_data_dir)
     bad = tmp_path / name
     bad.write_text("\n".join(lines), encoding="utf-8")
@@ -134,19 +182,28 @@ def test_refusal_on_an_empty_data_dir_creates_no_warehouse(tmp_path, isolated_da
     with pytest.raises(FileRefused):
         load_files([bad])
     assert state(isolated_data_dir) == {"warehouse": None, "current": None, "snapshots": []}
-    assert not isolated_data_dir.exists()                # not even a secret key or an empty folder
+    assert not isolated_data_dir.exists()  # not even a secret key or an empty folder
 
 
 def test_with_several_files_the_good_ones_load_and_the_refused_one_is_named(tmp_path, first_export):
     bad = write(tmp_path / "坏的.csv", ["姓名,年龄", "张三,30"])
-    hotline = write(tmp_path / "工单.csv", ["工单编号,来电时间,所属区县", "GD1,2026-07-01 09:00,江山"])
+    hotline = write(
+        tmp_path / "工单.csv", ["工单编号,来电时间,所属区县", "GD1,2026-07-01 09:00,江山"]
+    )
     with pytest.raises(FileRefused) as err:
         load_files([first_export, bad, hotline])
-    assert "1 个文件被拒绝导入（其余 2 个已导入）" in str(err.value) and "坏的.csv" in str(err.value)
+    assert "1 个文件被拒绝导入（其余 2 个已导入）" in str(err.value) and "坏的.csv" in str(
+        err.value
+    )
     assert [(r.file_name, r.status) for r in err.value.reports] == [
-        ("办件_第一版.csv", "ok"), ("坏的.csv", "refused"), ("工单.csv", "ok")]
+        ("办件_第一版.csv", "ok"),
+        ("坏的.csv", "refused"),
+        ("工单.csv", "ok"),
+    ]
     con = store.connect_snapshot()
-    assert con.execute("SELECT (SELECT count(*) FROM approvals), (SELECT count(*) FROM hotline)").fetchone() == (2, 1)
+    assert con.execute(
+        "SELECT (SELECT count(*) FROM approvals), (SELECT count(*) FROM hotline)"
+    ).fetchone() == (2, 1)
     con.close()
 
 
@@ -155,10 +212,14 @@ def test_publishing_while_a_reader_holds_the_previous_snapshot(tmp_path, first_e
     reader = store.connect_snapshot()
     old_path = store.current_snapshot_path()
     assert reader.execute("SELECT count(*) FROM approvals").fetchone()[0] == 2
-    more = write(tmp_path / "more.csv", [APPROVALS, "BJ9,SX0101,柯城区,2026-07-01 09:00,,办理中,15,1"])
+    more = write(
+        tmp_path / "more.csv", [APPROVALS, "BJ9,SX0101,柯城区,2026-07-01 09:00,,办理中,15,1"]
+    )
     load_files([more])
     assert store.current_snapshot_path() != old_path
-    assert reader.execute("SELECT count(*) FROM approvals").fetchone()[0] == 2   # still the old snapshot
+    assert (
+        reader.execute("SELECT count(*) FROM approvals").fetchone()[0] == 2
+    )  # still the old snapshot
     reader.close()
     fresh = store.connect_snapshot()
     assert fresh.execute("SELECT count(*) FROM approvals").fetchone()[0] == 3
@@ -176,31 +237,88 @@ def test_hotline_derived_columns(tmp_path):
     ]
     path = write(tmp_path / "工单.csv", lines, encoding="gbk")
     [report] = load_files([path], build=False)
-    assert (report.source, report.rows_read, report.rows_loaded, report.rows_skipped) == ("hotline", 4, 3, 1)
-    got = rows("SELECT ticket_id, category, category_raw, is_enterprise, domain_key, district_code, response_hours, "
-               "workdays_used, on_time, resolved, satisfaction, is_repeat, period FROM hotline ORDER BY 1")
+    assert (report.source, report.rows_read, report.rows_loaded, report.rows_skipped) == (
+        "hotline",
+        4,
+        3,
+        1,
+    )
+    got = rows(
+        "SELECT ticket_id, category, category_raw, is_enterprise, domain_key, district_code, response_hours, "
+        "workdays_used, on_time, resolved, satisfaction, is_repeat, period FROM hotline ORDER BY 1"
+    )
     assert got == [
         # 07-01 Wed → 07-08 Wed: Thu, Fri, Mon, Tue, Wed = 5 ≤ 5
-        ("GD1", "建议", "意见建议", True, "labor_market", "330802", 2.5, 5, True, True, "满意", False, "2026Q3"),
+        (
+            "GD1",
+            "建议",
+            "意见建议",
+            True,
+            "labor_market",
+            "330802",
+            2.5,
+            5,
+            True,
+            True,
+            "满意",
+            False,
+            "2026Q3",
+        ),
         # 是否涉企 = 是 wins over 诉求人类型 个人; 07-09 is the 6th working day
-        ("GD2", "求助", "求决", True, None, "330881", 24.0, 6, False, False, "不满意", True, "2026Q3"),
-        ("GD3", "其他", "其它", False, None, "330881", None, None, None, None, None, None, "2026Q3"),
+        (
+            "GD2",
+            "求助",
+            "求决",
+            True,
+            None,
+            "330881",
+            24.0,
+            6,
+            False,
+            False,
+            "不满意",
+            True,
+            "2026Q3",
+        ),
+        (
+            "GD3",
+            "其他",
+            "其它",
+            False,
+            None,
+            "330881",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "2026Q3",
+        ),
     ]
 
 
 def test_ratings_and_approvals_take_domains_and_limits_from_the_catalogue(tmp_path):
-    ratings = write(tmp_path / "好差评.csv", [
-        "评价编号,评价时间,评价渠道,所属区县,事项编码,评价等级,是否整改,整改时间",
-        "PJ1,2026-07-01 09:00,PC端,柯城区,SX0801,不满意,是,2026-07-03 09:00",
-        "PJ2,2026-07-01 09:00,二维码,柯城区,SX9999,基本满意,,",
-    ])
-    approvals = write(tmp_path / "办件.csv", [
-        "办件编号,事项编码,所属区县,受理时间,办结时间",            # no 时限 columns in this export
-        "BJ1,SX0301,柯城区,2026-07-01 09:00,2026-07-10 09:00",     # SX0301 承诺 7 (items.csv)
-        "BJ2,SX0301,柯城区,2026-07-01 09:00,2026-07-13 09:00",
-    ])
+    ratings = write(
+        tmp_path / "好差评.csv",
+        [
+            "评价编号,评价时间,评价渠道,所属区县,事项编码,评价等级,是否整改,整改时间",
+            "PJ1,2026-07-01 09:00,PC端,柯城区,SX0801,不满意,是,2026-07-03 09:00",
+            "PJ2,2026-07-01 09:00,二维码,柯城区,SX9999,基本满意,,",
+        ],
+    )
+    approvals = write(
+        tmp_path / "办件.csv",
+        [
+            "办件编号,事项编码,所属区县,受理时间,办结时间",  # no 时限 columns in this export
+            "BJ1,SX0301,柯城区,2026-07-01 09:00,2026-07-10 09:00",  # SX0301 承诺 7 (items.csv)
+            "BJ2,SX0301,柯城区,2026-07-01 09:00,2026-07-13 09:00",
+        ],
+    )
     load_files([ratings, approvals], build=False)
-    assert rows("SELECT rating_id, level, level_label, is_bad, domain_key, rectified FROM ratings ORDER BY 1") == [
+    assert rows(
+        "SELECT rating_id, level, level_label, is_bad, domain_key, rectified FROM ratings ORDER BY 1"
+    ) == [
         ("PJ1", 4, "不满意", True, "property_registration", True),
         ("PJ2", 3, "基本满意", False, None, None),
     ]
@@ -216,16 +334,21 @@ def test_demo_exports_quarantine_exactly_the_rows_the_generator_spoiled(tmp_path
 
     written = generate(tmp_path / "demo", seed=7, scale=0.05, quarters=2, end_period="2026Q2")
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
-    files = [p for source in ("approvals", "hotline", "ratings", "reports") for p in written[source]]
+    files = [
+        p for source in ("approvals", "hotline", "ratings", "reports") for p in written[source]
+    ]
     reports = {r.file_name: r for r in load_files(files)}
     con = store.connect_snapshot()
     for entry in manifest["files"]:
         r = reports[entry["file"]]
         assert r.rows_read == r.rows_loaded + r.rows_quarantined + r.rows_skipped
         assert r.rows_read == entry["data_rows"] + entry["skipped_rows"], entry["file"]
-        got = dict(con.execute(
-            "SELECT reason, list(line_no ORDER BY line_no) FROM quarantine WHERE load_id = ? GROUP BY 1",
-            [r.load_id]).fetchall())
+        got = dict(
+            con.execute(
+                "SELECT reason, list(line_no ORDER BY line_no) FROM quarantine WHERE load_id = ? GROUP BY 1",
+                [r.load_id],
+            ).fetchall()
+        )
         assert got == {k: sorted(v) for k, v in entry["dirty_lines"].items() if v}, entry["file"]
     con.close()
 
@@ -264,49 +387,70 @@ def test_source_option_names_the_missing_columns_of_that_source(tmp_path, first_
     message = str(err.value)
     # 受理时间 is also a hotline header (来电时间 or 受理时间), so only the ticket number is missing
     assert "按12345 工单（内置:hotline）读取，缺少必需的列：工单编号 或 工单号。" in message
-    assert "办件编号、事项编码、所属区县" in message          # the headers that were found
+    assert "办件编号、事项编码、所属区县" in message  # the headers that were found
 
 
 def test_a_profile_constant_fills_a_column_the_export_lacks(tmp_path):
-    export = write(tmp_path / "柯城区自建系统.csv", ["流水号,受理时间,办结时间", "KC-1,2026-07-01 09:00,2026-07-02 09:00"])
+    export = write(
+        tmp_path / "柯城区自建系统.csv",
+        ["流水号,受理时间,办结时间", "KC-1,2026-07-01 09:00,2026-07-02 09:00"],
+    )
     profile = tmp_path / "柯城.yaml"
-    profile.write_text("source: approvals\nfields:\n  case_id: {headers: [流水号]}\n  district: {constant: 柯城区}\n",
-                       encoding="utf-8")
+    profile.write_text(
+        "source: approvals\nfields:\n  case_id: {headers: [流水号]}\n  district: {constant: 柯城区}\n",
+        encoding="utf-8",
+    )
     [report] = load_files([export], profile=profile, build=False)
     assert (report.profile, report.rows_loaded) == ("柯城.yaml", 1)
-    assert rows("SELECT case_id, district_code, workdays_used FROM approvals") == [("KC-1", "330802", 1)]
+    assert rows("SELECT case_id, district_code, workdays_used FROM approvals") == [
+        ("KC-1", "330802", 1)
+    ]
 
 
 def test_a_broken_user_profile_lists_every_problem(tmp_path, first_export):
     from kpi.errors import SpecError
 
     profile = tmp_path / "坏画像.yaml"
-    profile.write_text("source: approvals\ndate_formats: ['yyyy-mm-dd']\nfields:\n  caseid: {headers: [编号]}\n",
-                       encoding="utf-8")
+    profile.write_text(
+        "source: approvals\ndate_formats: ['yyyy-mm-dd']\nfields:\n  caseid: {headers: [编号]}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(SpecError) as err:
         load_files([first_export], profile=profile)
     message = str(err.value)
     assert "坏画像.yaml 有 2 处问题" in message
-    assert "fields.caseid：approvals 没有这个字段" in message and "'yyyy-mm-dd' 不是 strptime 格式" in message
+    assert (
+        "fields.caseid：approvals 没有这个字段" in message
+        and "'yyyy-mm-dd' 不是 strptime 格式" in message
+    )
 
 
 def test_a_gbk_file_whose_first_megabyte_is_plain_ascii(tmp_path):
     # Encoding is guessed from the first MiB; here the first Chinese (GBK) bytes come after it,
     # so the reader must notice late and read the file again as GB18030.
     profile = tmp_path / "ascii.yaml"
-    profile.write_text("source: approvals\nfields:\n  case_id: {headers: [ID]}\n  district: {headers: [AREA]}\n"
-                       "  accepted_at: {headers: [ACCEPTED]}\n  item_name: {headers: [ITEM]}\n", encoding="utf-8")
+    profile.write_text(
+        "source: approvals\nfields:\n  case_id: {headers: [ID]}\n  district: {headers: [AREA]}\n"
+        "  accepted_at: {headers: [ACCEPTED]}\n  item_name: {headers: [ITEM]}\n",
+        encoding="utf-8",
+    )
     ascii_rows = [f"A{i:06d},330881,2026-07-01 09:00:00,ITEM-PADDING-PADDING" for i in range(30000)]
-    path = write(tmp_path / "late.csv", ["ID,AREA,ACCEPTED,ITEM", *ascii_rows, "Z1,柯城区,2026-07-01 09:00:00,企业设立登记"],
-                 encoding="gbk")
+    path = write(
+        tmp_path / "late.csv",
+        ["ID,AREA,ACCEPTED,ITEM", *ascii_rows, "Z1,柯城区,2026-07-01 09:00:00,企业设立登记"],
+        encoding="gbk",
+    )
     assert path.stat().st_size > 1 << 20
     [report] = load_files([path], profile=profile, build=False)
     assert (report.rows_read, report.rows_loaded) == (30001, 30001)
-    assert rows("SELECT district_code, item_name, source_line FROM approvals WHERE case_id = 'Z1'") == [
-        ("330802", "企业设立登记", 30002)]
+    assert rows(
+        "SELECT district_code, item_name, source_line FROM approvals WHERE case_id = 'Z1'"
+    ) == [("330802", "企业设立登记", 30002)]
 
 
-def test_an_unexpected_error_while_writing_rolls_the_file_back_and_is_recorded(first_export, monkeypatch, capsys):
+def test_an_unexpected_error_while_writing_rolls_the_file_back_and_is_recorded(
+    first_export, monkeypatch, capsys
+):
     # Not bad input (that is refused before the warehouse is touched) but, say, a full disk:
     # nothing of the file stays, etl_runs says "failed" and why, and the CLI prints no traceback.
     import etl.load

@@ -39,9 +39,15 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str, int]]:
 
 
 # Read-only tables carry no widget key in AppTest; they are found by a column only they have.
-SIGNATURE = {"benchmark": "距先进值", "definitions": "最优值", "trend_table": "季度",
-             "records_table": ("工单编号", "办件编号", "评价编号"), "quarantine": "文件数",
-             "loads": "导入时间", "rows_per_source": "办件"}
+SIGNATURE = {
+    "benchmark": "距先进值",
+    "definitions": "最优值",
+    "trend_table": "季度",
+    "records_table": ("工单编号", "办件编号", "评价编号"),
+    "quarantine": "文件数",
+    "loads": "导入时间",
+    "rows_per_source": "办件",
+}
 
 
 def table(at: AppTest, key: str):
@@ -50,7 +56,9 @@ def table(at: AppTest, key: str):
             return df.value
     wanted = SIGNATURE[key]
     wanted = (wanted,) if isinstance(wanted, str) else wanted
-    return next(df.value for df in at.dataframe if df.key is None and set(wanted) & set(df.value.columns))
+    return next(
+        df.value for df in at.dataframe if df.key is None and set(wanted) & set(df.value.columns)
+    )
 
 
 def markdown_text(at: AppTest) -> str:
@@ -58,6 +66,7 @@ def markdown_text(at: AppTest) -> str:
 
 
 # ── 总览 ──────────────────────────────────────────────────────────────────────────────────────
+
 
 def test_overview_defaults_to_latest_complete_quarter_with_city_cards(snapshot):
     at = open_page()
@@ -118,7 +127,9 @@ def test_overview_heatmap_cell_opens_domain(snapshot):
     assert list(heat.columns) == ["指标领域", "全市", "柯城区", "衢江区", "常山县"]
     assert list(heat["指标领域"]) == ["开办企业", "登记财产", "政务服务"]  # D01, D08, D17
     assert heat.loc[0, "柯城区"] == 91.1  # (5 − 0.9) / 4.5 × 100
-    at.session_state["heatmap"] = {"selection": {"rows": [], "columns": [], "cells": [(0, "常山县")]}}
+    at.session_state["heatmap"] = {
+        "selection": {"rows": [], "columns": [], "cells": [(0, "常山县")]}
+    }
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["指标领域"]
@@ -129,6 +140,7 @@ def test_overview_heatmap_cell_opens_domain(snapshot):
 
 # ── 区县画像 ──────────────────────────────────────────────────────────────────────────────────
 
+
 def test_district_profile_numbers_and_benchmark(snapshot):
     at = open_page("pages/district.py", district="330822")
     m = metrics(at)
@@ -137,8 +149,13 @@ def test_district_profile_numbers_and_benchmark(snapshot):
     bm = table(at, "benchmark")
     row = bm[bm["指标"] == "全程网办率"].iloc[0]
     # 常山县 58.0 vs best 柯城区 88.0 (gap 30.0); 先进值 85 → 27.0 to go
-    assert (row["本区县值"], row["最优区县"], row["最优值"], row["与最优差距"], row["距先进值"]) == (
-        58.0, "柯城区", 88.0, 30.0, 27.0)
+    assert (
+        row["本区县值"],
+        row["最优区县"],
+        row["最优值"],
+        row["与最优差距"],
+        row["距先进值"],
+    ) == (58.0, "柯城区", 88.0, 30.0, 27.0)
     row = bm[bm["指标"] == "平均办理用时"].iloc[0]  # lower is better: 5.8 → best 2.0, 先进值 2.0
     assert (row["与最优差距"], row["距先进值"]) == (3.8, 3.8)
     assert "不动产登记平均用时" not in set(bm["指标"])  # not scored: not on the list
@@ -166,10 +183,15 @@ def test_district_weak_indicator_drills_to_records(snapshot):
     # 全程网办率 = 已办结 approvals of any domain: all four of 柯城区's in 2026Q3, not just 政务服务
     assert at.selectbox(key="domain_locked").disabled
     assert sorted(table(at, "records_table")["办件编号"]) == [
-        "BJ2026070001", "BJ2026070002", "BJ2026070003", "BJ2026070004"]
+        "BJ2026070001",
+        "BJ2026070002",
+        "BJ2026070003",
+        "BJ2026070004",
+    ]
 
 
 # ── 指标领域 ──────────────────────────────────────────────────────────────────────────────────
+
 
 def test_domains_ranking_indicators_and_definitions(snapshot):
     at = open_page("pages/domains.py", domain="government_services")
@@ -207,6 +229,7 @@ def test_domains_switch_and_indicator_row_drills_to_records(snapshot):
 
 # ── 趋势分析 ──────────────────────────────────────────────────────────────────────────────────
 
+
 def test_trends_indicator_lines_with_partial_marked(snapshot):
     at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
     t = table(at, "trend_table")
@@ -228,9 +251,15 @@ def test_trends_overall_default_and_level_switch(snapshot):
 
 # ── 明细 ──────────────────────────────────────────────────────────────────────────────────────
 
+
 def test_records_use_the_indicator_filter_and_search(snapshot):
-    at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline",
-                   indicator="hotline_resolution_rate")
+    at = open_page(
+        "pages/records.py",
+        period="2026Q3",
+        district="330802",
+        source="hotline",
+        indicator="hotline_resolution_rate",
+    )
     rec = table(at, "records_table")
     # 柯城区 has four tickets in 2026Q3; GD…0104 was never asked whether resolved (not in the
     # denominator of 解决率), so the drill-down shows the three behind the value
@@ -242,8 +271,13 @@ def test_records_use_the_indicator_filter_and_search(snapshot):
 
 
 def test_records_domain_filter_and_district_switch(snapshot):
-    at = open_page("pages/records.py", period="2026Q3", district="330802", source="approvals",
-                   domain="government_services")
+    at = open_page(
+        "pages/records.py",
+        period="2026Q3",
+        district="330802",
+        source="approvals",
+        domain="government_services",
+    )
     assert sorted(table(at, "records_table")["办件编号"]) == ["BJ2026070001", "BJ2026070002"]
     at.selectbox(key="district").select("330822").run()
     assert table(at, "records_table")["办件编号"].tolist() == ["BJ2026070007"]
@@ -259,12 +293,16 @@ def test_records_without_indicator_show_every_ticket(snapshot):
 
 # ── 数据 ──────────────────────────────────────────────────────────────────────────────────────
 
+
 def test_data_status_shows_freshness_loads_and_quarantine(snapshot):
     at = open_page("pages/data_status.py")
     text = markdown_text(at)
     assert "数据截至 2026-11-19 17:45 · 更新于 2026-11-20 08:30" in text
     q = table(at, "quarantine")
-    assert dict(zip(q["原因"], q["行数"])) == {"办结时间早于受理时间": 2, "无法识别的区县：衢州高新区": 1}
+    assert dict(zip(q["原因"], q["行数"], strict=False)) == {
+        "办结时间早于受理时间": 2,
+        "无法识别的区县：衢州高新区": 1,
+    }
     loads = table(at, "loads")
     assert len(loads) == 4 and "拒收" in set(loads["状态"])
     rows = table(at, "rows_per_source")
@@ -274,8 +312,18 @@ def test_data_status_shows_freshness_loads_and_quarantine(snapshot):
 
 # ── no snapshot ───────────────────────────────────────────────────────────────────────────────
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/domains.py", "pages/district.py",
-                                  "pages/trends.py", "pages/records.py", "pages/data_status.py"])
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "pages/overview.py",
+        "pages/domains.py",
+        "pages/district.py",
+        "pages/trends.py",
+        "pages/records.py",
+        "pages/data_status.py",
+    ],
+)
 def test_pages_without_snapshot_say_so(page, monkeypatch):
     import etl.bootstrap
 
@@ -289,6 +337,7 @@ def test_pages_without_snapshot_say_so(page, monkeypatch):
 
 
 # ── state across pages, YoY, calendar warning, marts missing ─────────────────────────────────
+
 
 def test_chosen_quarter_survives_navigation_without_query_params(snapshot):
     at = open_page()
@@ -323,7 +372,9 @@ def test_data_status_warns_about_unknown_calendar(isolated_data_dir):
     store.publish_snapshot(isolated_data_dir)
     at = open_page("pages/data_status.py")
     assert any("超出已知节假日日历" in w.value and "holidays.yaml" in w.value for w in at.warning)
-    cov = next(df.value for df in at.dataframe if "日历未知天数" in df.value.columns).set_index("季度")
+    cov = next(df.value for df in at.dataframe if "日历未知天数" in df.value.columns).set_index(
+        "季度"
+    )
     assert cov.loc["2026Q4", "日历未知天数"] == 31  # December
     assert cov.loc["2026Q3", "按周一至周五计算的记录数"] == 1
 
@@ -354,9 +405,16 @@ def test_broken_metrics_yaml_is_reported_and_pages_still_work(snapshot, tmp_path
     monkeypatch.setenv("BIZENV_METRICS", str(bad))
     at = open_page("pages/data_status.py")
     assert any("metrics.yaml" in e.value and "YAML" in e.value for e in at.error)
-    at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline",
-                   indicator="hotline_resolution_rate")
-    assert any("未取到该指标" in i.value for i in at.info)  # falls back to source + district + quarter
+    at = open_page(
+        "pages/records.py",
+        period="2026Q3",
+        district="330802",
+        source="hotline",
+        indicator="hotline_resolution_rate",
+    )
+    assert any(
+        "未取到该指标" in i.value for i in at.info
+    )  # falls back to source + district + quarter
     assert len(table(at, "records_table")) == 4
     at = open_page("pages/domains.py", domain="government_services")
     assert "最优值" in table(at, "definitions").columns  # what the marts carry

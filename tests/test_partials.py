@@ -1,4 +1,4 @@
-"""Quarters rescanned only when their rows changed (kpi.partials): an incremental build must give
+"""Quarters rescanned only when their rows changed (kpi.engine.partials): an incremental build must give
 exactly the marts a full rescan gives, and anything it cannot account for must force a full one."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from etl.load import load_files
 from kpi import store
-from kpi.build import build_marts
+from kpi.engine.build import build_marts
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 NOW = dt.datetime(2026, 11, 24, 12, 0)
@@ -34,8 +34,10 @@ def marts(data: Path) -> dict[str, list[tuple]]:
         out = {}
         for table in MARTS:
             rows = con.execute(f"SELECT * FROM {table}").fetchall()
-            out[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in rows),
-                                key=repr)
+            out[table] = sorted(
+                (tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in rows),
+                key=repr,
+            )
         return out
     finally:
         con.close()
@@ -86,26 +88,40 @@ def test_nothing_changed_rescans_nothing(isolated_data_dir):
 def test_an_update_that_moves_a_record_rescans_its_old_and_new_quarter(tmp_path, isolated_data_dir):
     data = isolated_data_dir
     first = tmp_path / "办件_第一版.csv"
-    write(first, [
-        "BJ1,SX0101,柯城区,2026-06-29 09:00,2026-06-30 09:00,已办结,15,1",
-        "BJ2,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
-        "BJ3,SX0101,江山市,2026-07-01 09:00,2026-07-03 09:00,已办结,15,1",
-    ])
+    write(
+        first,
+        [
+            "BJ1,SX0101,柯城区,2026-06-29 09:00,2026-06-30 09:00,已办结,15,1",
+            "BJ2,SX0101,柯城区,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
+            "BJ3,SX0101,江山市,2026-07-01 09:00,2026-07-03 09:00,已办结,15,1",
+        ],
+    )
     load_files([first], build=False)
     build_marts(data, now=NOW)
     # D01.01 企业开办平均办理用时: n = completed 开办 cases; 柯城区 (330802) has BJ2 in Q3.
-    assert rows(data, "SELECT n FROM indicator_scores WHERE period = '2026Q3' AND district_code = '330802' "
-                      "AND indicator_id = 'D01.01'") == [(1,)]
+    assert rows(
+        data,
+        "SELECT n FROM indicator_scores WHERE period = '2026Q3' AND district_code = '330802' "
+        "AND indicator_id = 'D01.01'",
+    ) == [(1,)]
     later = tmp_path / "办件_第二版.csv"
-    write(later, ["BJ2,SX0101,柯城区,2026-07-01 09:00,2026-10-09 09:00,已办结,15,1"])  # moved from Q3 to Q4
+    write(
+        later, ["BJ2,SX0101,柯城区,2026-07-01 09:00,2026-10-09 09:00,已办结,15,1"]
+    )  # moved from Q3 to Q4
     load_files([later], build=False)
-    assert sorted(rows(data, "SELECT DISTINCT period FROM partials_changed WHERE source = 'approvals'")) == [
-        ("2026Q3",), ("2026Q4",)]
+    assert sorted(
+        rows(data, "SELECT DISTINCT period FROM partials_changed WHERE source = 'approvals'")
+    ) == [("2026Q3",), ("2026Q4",)]
     meta = build_marts(data, now=NOW)
     assert meta["scans"]["approvals"] == "quarters: 2026Q3, 2026Q4"
     assert meta["scans"]["hotline"] == "unchanged"
-    got = dict(rows(data, "SELECT period, n FROM indicator_scores WHERE district_code = '330802' "
-                          "AND indicator_id = 'D01.01' AND period IN ('2026Q3', '2026Q4')"))
+    got = dict(
+        rows(
+            data,
+            "SELECT period, n FROM indicator_scores WHERE district_code = '330802' "
+            "AND indicator_id = 'D01.01' AND period IN ('2026Q3', '2026Q4')",
+        )
+    )
     assert got == {"2026Q3": 0, "2026Q4": 1}
     assert_same_as_full_rescan(data)
 
@@ -115,19 +131,26 @@ def test_rows_written_outside_the_loader_force_a_full_rescan(isolated_data_dir):
     load_files(sample("2026Q3"), build=False)
     build_marts(data, now=NOW)
     con = store.connect_warehouse(data)
-    con.execute("INSERT INTO hotline BY NAME SELECT * REPLACE ('X' || ticket_id AS ticket_id) FROM hotline LIMIT 5")
+    con.execute(
+        "INSERT INTO hotline BY NAME SELECT * REPLACE ('X' || ticket_id AS ticket_id) FROM hotline LIMIT 5"
+    )
     con.close()
     meta = build_marts(data, now=NOW)
     assert meta["scans"] == {"approvals": "unchanged", "hotline": "full", "ratings": "unchanged"}
     assert_same_as_full_rescan(data)
 
 
-@pytest.mark.parametrize(("old", "new", "rescanned"), [
-    ("zero_visit_max: 0", "zero_visit_max: 1", {"approvals"}),            # a setting in a filter
-    ("good_rating_includes_basic: true", "good_rating_includes_basic: false", {"ratings"}),
-    ("        warn: 95\n", "        warn: 94\n", set()),                   # a threshold: marts only
-])
-def test_a_changed_spec_rescans_the_sources_whose_scan_changed(tmp_path, isolated_data_dir, old, new, rescanned):
+@pytest.mark.parametrize(
+    ("old", "new", "rescanned"),
+    [
+        ("zero_visit_max: 0", "zero_visit_max: 1", {"approvals"}),  # a setting in a filter
+        ("good_rating_includes_basic: true", "good_rating_includes_basic: false", {"ratings"}),
+        ("        warn: 95\n", "        warn: 94\n", set()),  # a threshold: marts only
+    ],
+)
+def test_a_changed_spec_rescans_the_sources_whose_scan_changed(
+    tmp_path, isolated_data_dir, old, new, rescanned
+):
     data = isolated_data_dir
     load_files(sample("2026Q3"), build=False)
     build_marts(data, now=NOW)
@@ -137,7 +160,11 @@ def test_a_changed_spec_rescans_the_sources_whose_scan_changed(tmp_path, isolate
     spec.write_text(text.replace(old, new, 1), encoding="utf-8")
     meta = build_marts(data, spec, now=NOW)
     assert {s for s, done in meta["scans"].items() if done == "full"} == rescanned
-    assert {s for s, done in meta["scans"].items() if done != "full"} == {"approvals", "hotline", "ratings"} - rescanned
+    assert {s for s, done in meta["scans"].items() if done != "full"} == {
+        "approvals",
+        "hotline",
+        "ratings",
+    } - rescanned
     incremental = marts(data)
     build_marts(data, spec, now=NOW, full=True)
     assert marts(data) == incremental
@@ -148,7 +175,8 @@ def test_parts_of_a_source_the_spec_stopped_reading_are_dropped(tmp_path, isolat
     load_files(sample("2026Q3"), build=False)
     build_marts(data, now=NOW)
     spec = tmp_path / "one.yaml"
-    spec.write_text("""
+    spec.write_text(
+        """
 version: "test"
 domains:
   - id: D1
@@ -169,7 +197,9 @@ domains:
         weight: 1
         dtf: {best: 100, worst: 0}
         format: ".0f"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     build_marts(data, spec, now=NOW)
     assert rows(data, "SELECT DISTINCT source FROM partials") == [("approvals",)]
     assert rows(data, "SELECT source FROM partials_state") == [("approvals",)]

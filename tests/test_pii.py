@@ -32,8 +32,9 @@ def test_snapshot_holds_no_phone_id_or_name(tmp_path, isolated_data_dir):
     [report] = load_files([path])
     assert (report.rows_loaded, report.rows_quarantined) == (3, 1)
     con = store.connect_snapshot()
-    columns = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                          "WHERE data_type = 'VARCHAR'").fetchall()
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+    ).fetchall()
     assert ("hotline", "content") in columns and ("quarantine", "raw") in columns
     for table, column in columns:
         # 64 hex digits can contain a phone-like digit run by chance: the caller hash (checked
@@ -41,8 +42,9 @@ def test_snapshot_holds_no_phone_id_or_name(tmp_path, isolated_data_dir):
         if column in ("caller_hash", "sha256"):
             continue
         for label, pattern in PATTERNS.items():
-            hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE regexp_matches("{column}", ?)',
-                               [pattern]).fetchone()[0]
+            hits = con.execute(
+                f'SELECT count(*) FROM "{table}" WHERE regexp_matches("{column}", ?)', [pattern]
+            ).fetchone()[0]
             assert hits == 0, f"{label} found in {table}.{column}"
     content = dict(con.execute("SELECT ticket_id, content FROM hotline").fetchall())
     assert content["GD1"] == "我的电话138****5678，身份证330802********123X，请回电"

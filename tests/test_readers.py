@@ -16,7 +16,10 @@ from kpi.errors import FileRefused
 
 KNOWN = known_headers(builtin_profiles())
 HEADER = "办件编号,所属区县,受理时间,事项名称"
-ROWS = ["BJ001,柯城区,2026-07-01 09:05:00,企业设立登记", "BJ002,衢江区,2026/7/2 9:05,不动产转移登记"]
+ROWS = [
+    "BJ001,柯城区,2026-07-01 09:05:00,企业设立登记",
+    "BJ002,衢江区,2026/7/2 9:05,不动产转移登记",
+]
 
 
 def read(path, tmp_path):
@@ -26,13 +29,16 @@ def read(path, tmp_path):
     return raw, rows
 
 
-@pytest.mark.parametrize("encoding, bom", [
-    ("utf-8", b""),
-    ("utf-8", b"\xef\xbb\xbf"),
-    ("gbk", b""),
-    ("gb18030", b""),
-    ("utf-16", b""),   # Python's utf-16 codec writes its own BOM (Excel "Unicode 文本")
-])
+@pytest.mark.parametrize(
+    "encoding, bom",
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("gbk", b""),
+        ("gb18030", b""),
+        ("utf-16", b""),  # Python's utf-16 codec writes its own BOM (Excel "Unicode 文本")
+    ],
+)
 def test_each_encoding_reads_the_same_cells(tmp_path, encoding, bom):
     path = tmp_path / "export.csv"
     path.write_bytes(bom + "\n".join([HEADER, *ROWS, ""]).encode(encoding))
@@ -54,13 +60,15 @@ def test_gb18030_only_characters_survive(tmp_path):
 
 
 def test_title_rows_blank_lines_and_total_row_keep_physical_line_numbers(tmp_path):
-    text = ("2026年第三季度12345工单明细\n"          # line 1: title
-            "导出时间：2026-10-01\n"                 # line 2: second title line
-            "工单编号,来电时间,所属区县\n"            # line 3: header
-            "GD1,2026-07-01 08:00:00,柯城区\n"       # line 4
-            "\n"                                      # line 5: blank
-            "GD2,2026-07-02 08:00:00,江山市\n"       # line 6
-            "合计,2,\n")                              # line 7
+    text = (
+        "2026年第三季度12345工单明细\n"  # line 1: title
+        "导出时间：2026-10-01\n"  # line 2: second title line
+        "工单编号,来电时间,所属区县\n"  # line 3: header
+        "GD1,2026-07-01 08:00:00,柯城区\n"  # line 4
+        "\n"  # line 5: blank
+        "GD2,2026-07-02 08:00:00,江山市\n"  # line 6
+        "合计,2,\n"
+    )  # line 7
     path = tmp_path / "hotline.csv"
     path.write_bytes(text.encode("gbk"))
     raw, rows = read(path, tmp_path)
@@ -74,16 +82,21 @@ def test_windows_line_endings_with_a_blank_line(tmp_path):
     path.write_bytes("\r\n".join([HEADER, ROWS[0], "", ROWS[1], ""]).encode("gbk"))
     raw, rows = read(path, tmp_path)
     assert raw.blank_rows == 1
-    assert [(r[0], r[1], r[4]) for r in rows] == [(2, "BJ001", "企业设立登记"), (4, "BJ002", "不动产转移登记")]
+    assert [(r[0], r[1], r[4]) for r in rows] == [
+        (2, "BJ001", "企业设立登记"),
+        (4, "BJ002", "不动产转移登记"),
+    ]
 
 
 def test_quoted_newlines_shift_the_following_line_numbers(tmp_path):
-    text = ('工单编号,诉求内容,所属区县\n'
-            'GD1,"第一行\n第二行\n第三行",柯城区\n'    # lines 2–4
-            'GD2,普通,江山市\n'                        # line 5
-            '\n'                                        # line 6: blank
-            'GD3,"a\nb",柯城区\n'                       # lines 7–8
-            'GD4,c,柯城区\n')                            # line 9
+    text = (
+        "工单编号,诉求内容,所属区县\n"
+        'GD1,"第一行\n第二行\n第三行",柯城区\n'  # lines 2–4
+        "GD2,普通,江山市\n"  # line 5
+        "\n"  # line 6: blank
+        'GD3,"a\nb",柯城区\n'  # lines 7–8
+        "GD4,c,柯城区\n"
+    )  # line 9
     path = tmp_path / "q.csv"
     path.write_text(text, encoding="utf-8")
     _, rows = read(path, tmp_path)
@@ -93,7 +106,9 @@ def test_quoted_newlines_shift_the_following_line_numbers(tmp_path):
 
 def test_short_rows_are_padded_and_tab_delimited_files_work(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text("办件编号\t所属区县\t受理时间\nBJ1\t柯城区\t2026-07-01\n合计\t1\n", encoding="utf-8")
+    path.write_text(
+        "办件编号\t所属区县\t受理时间\nBJ1\t柯城区\t2026-07-01\n合计\t1\n", encoding="utf-8"
+    )
     _, rows = read(path, tmp_path)
     assert rows == [(2, "BJ1", "柯城区", "2026-07-01"), (3, "合计", "1", None)]
 
@@ -110,11 +125,11 @@ def test_xlsx_title_row_real_dates_numbers_and_blank_rows(tmp_path):
     sheet.write_datetime(2, 1, dt.datetime(2026, 7, 1, 9, 5), stamp)
     sheet.write(2, 2, "柯城区")
     sheet.write(2, 3, "满意")
-    sheet.write(3, 0, "PJ2")                      # row 4: text date, not padded
+    sheet.write(3, 0, "PJ2")  # row 4: text date, not padded
     sheet.write(3, 1, "2026/7/2 9:05:00")
     sheet.write_number(3, 2, 330803)
     sheet.write(3, 3, "非常满意")
-    sheet.write(5, 0, "PJ3")                      # row 5 left blank; row 6 has a serial number date
+    sheet.write(5, 0, "PJ3")  # row 5 left blank; row 6 has a serial number date
     sheet.write_number(5, 1, 46204.5)
     sheet.write(5, 2, "江山")
     sheet.write(5, 3, "不满意")
@@ -159,27 +174,30 @@ DATE_CASES = [
     ("2012-11-20T07:50:59.000", dt.datetime(2012, 11, 20, 7, 50, 59)),
     ("2024/10/03 00:00:00+00", dt.datetime(2024, 10, 3)),
     ("2026-07-01 09:05:00+08:00", dt.datetime(2026, 7, 1, 9, 5)),
-    ("46204", dt.datetime(2026, 7, 1)),                       # Excel serial: 1899-12-30 + 46204 days
-    ("46204.378", dt.datetime(2026, 7, 1, 9, 4, 19)),         # .378 day = 32,659.2 s = 09:04:19
+    ("46204", dt.datetime(2026, 7, 1)),  # Excel serial: 1899-12-30 + 46204 days
+    ("46204.378", dt.datetime(2026, 7, 1, 9, 4, 19)),  # .378 day = 32,659.2 s = 09:04:19
     ("2026-02-30 10:00:00", None),
     ("2026-13-45 25:61:00", None),
     ("未知", None),
-    ("06/26/2018 10:58:54 AM", None),                         # US format only when a profile says so
+    ("06/26/2018 10:58:54 AM", None),  # US format only when a profile says so
 ]
 
 
 @pytest.mark.parametrize("text, expected", DATE_CASES)
 def test_builtin_date_formats(text, expected):
     con = store.connect_memory()
-    got = con.execute(f"SELECT {dates.timestamp_sql('$t', '$f')}", {"t": text, "f": dates.formats()}).fetchone()[0]
+    got = con.execute(
+        f"SELECT {dates.timestamp_sql('$t', '$f')}", {"t": text, "f": dates.formats()}
+    ).fetchone()[0]
     assert got == expected
 
 
 def test_profile_date_formats_enable_us_times():
     con = store.connect_memory()
     fmts = dates.formats(("%m/%d/%Y %I:%M:%S %p",))
-    got = con.execute(f"SELECT {dates.timestamp_sql('$t', '$f')}",
-                      {"t": "06/26/2018 12:50:01 PM", "f": fmts}).fetchone()[0]
+    got = con.execute(
+        f"SELECT {dates.timestamp_sql('$t', '$f')}", {"t": "06/26/2018 12:50:01 PM", "f": fmts}
+    ).fetchone()[0]
     assert got == dt.datetime(2018, 6, 26, 12, 50, 1)
 
 
@@ -209,8 +227,13 @@ def _write_xls(path, rows: list[tuple]) -> None:
 def test_xls_from_an_older_system_reads_like_xlsx(tmp_path):
     """The first two rows of the xlsx test above, as .xls."""
     path = tmp_path / "ratings.xls"
-    _write_xls(path, [(2549, dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
-                      ("PJ2", "2026/7/2 9:05:00", 330803, "非常满意")])
+    _write_xls(
+        path,
+        [
+            (2549, dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
+            ("PJ2", "2026/7/2 9:05:00", 330803, "非常满意"),
+        ],
+    )
     raw, rows = read(path, tmp_path)
     assert raw.kind == "xls" and raw.header_line == 2
     assert rows == [
@@ -226,13 +249,22 @@ def test_xls_export_loads_end_to_end(tmp_path, isolated_data_dir):
     from etl.load import load_files
 
     path = tmp_path / "好差评.xls"
-    _write_xls(path, [("PJ1", dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
-                      ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "江山市", "不满意")])
+    _write_xls(
+        path,
+        [
+            ("PJ1", dt.datetime(2026, 7, 1, 9, 5), "柯城区", "满意"),
+            ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "江山市", "不满意"),
+        ],
+    )
     [report] = load_files([path], build=False)
     assert (report.rows_loaded, report.rows_quarantined) == (2, 0)
     con = store.connect_warehouse()
-    rows = con.execute("SELECT rating_id, rated_at, district_code, level FROM ratings ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT rating_id, rated_at, district_code, level FROM ratings ORDER BY 1"
+    ).fetchall()
     con.close()
     # 柯城区 330802, 江山市 330881 (catalogue); levels 非常满意 1 … 非常不满意 5: 满意 2, 不满意 4
-    assert rows == [("PJ1", dt.datetime(2026, 7, 1, 9, 5), "330802", 2),
-                    ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "330881", 4)]
+    assert rows == [
+        ("PJ1", dt.datetime(2026, 7, 1, 9, 5), "330802", 2),
+        ("PJ2", dt.datetime(2026, 7, 2, 10, 0), "330881", 4),
+    ]

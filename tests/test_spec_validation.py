@@ -6,7 +6,7 @@ import pytest
 
 from etl.cli import main
 from kpi.errors import SpecError
-from kpi.spec import load_spec
+from kpi.spec.load import load_spec
 
 BASE = """\
 version: t1
@@ -61,7 +61,7 @@ def line_of(text: str, needle: str, nth: int = 0) -> int:
 def variant(old: str, new: str, nth: int = 0) -> str:
     parts = BASE.split(old)
     assert len(parts) > nth + 1, old
-    return old.join(parts[: nth + 1]) + new + old.join(parts[nth + 1:])
+    return old.join(parts[: nth + 1]) + new + old.join(parts[nth + 1 :])
 
 
 def test_base_spec_is_valid(tmp_path):
@@ -72,30 +72,198 @@ def test_base_spec_is_valid(tmp_path):
 
 # (what is changed, replacement, text the problem must name, line marker in the changed text)
 RULES = [
-    ("duplicate indicator id", "      - id: I2", "      - id: I1", ["指标 I1（loan_rate）", "重复", "唯一的 id"], "- id: I1", 1),
-    ("duplicate indicator key", "        key: loan_rate", "        key: avg_days", ["指标 I2（avg_days）", "重复", "唯一的 key"], "key: avg_days", 1),
-    ("domain weights", "    weight: 1.0", "    weight: 0.9", ["合计为 0.9", "应为 1", "调整各领域的 weight"], "domains:", 0),
-    ("indicator weights", "        weight: 0.4", "        weight: 0.5", ["领域 D1（dom_one）", "合计为 1.1", "调整该领域各指标的 weight"], "indicators:", 0),
-    ("dtf equal", "dtf: {best: 3, worst: 7}", "dtf: {best: 7, worst: 7}", ["指标 I2（loan_rate）", "相等", "best 设为最优值"], "best: 7, worst: 7", 0),
-    ("dtf order", "dtf: {best: 0, worst: 10}", "dtf: {best: 10, worst: 0}", ["指标 I1（avg_days）", "越小越好", "交换 best 与 worst"], "best: 10, worst: 0", 0),
-    ("warn/advanced side", "        advanced: 2", "        advanced: 8", ["指标 I1（avg_days）", "先进值 advanced=8", "预警值 warn=5", "交换两者"], "advanced: 8", 0),
-    ("warn without advanced", "        advanced: 2\n", "", ["指标 I1（avg_days）", "要么都写", "补上缺的那一个"], "- id: I1", 0),
-    ("unknown filter column", "{column: status,", "{column: state,", ["指标 I1（avg_days）", "“state”不是 approvals 表的列", "改成 approvals 的列之一"], "column: state", 0),
-    ("unknown column in expr", "expr: workdays_used}", "expr: days_used}", ["指标 I1（avg_days）", "“days_used”", "只使用 approvals 表的列"], "expr: days_used", 0),
-    ("table function in expr", "expr: workdays_used}", "expr: \"read_csv('x')\"}", ["指标 I1（avg_days）", "“read_csv”", "改法"], "read_csv", 0),
-    ("second statement in expr", "expr: workdays_used}", "expr: \"workdays_used; DROP TABLE approvals\"}", ["指标 I1（avg_days）", "不允许的内容“;", "改法"], "DROP TABLE", 0),
-    ("unknown setting", "expr: workdays_used}", "expr: \"CASE WHEN $no_such THEN 1 ELSE 0 END\"}", ["指标 I1（avg_days）", "$no_such", "settings"], "$no_such", 0),
-    ("measure and ratio missing", "        measure: {agg: avg, expr: workdays_used}\n", "", ["指标 I1（avg_days）", "必须且只能写 measure 或 ratio 之一", "平均值/合计写 measure"], "- id: I1", 0),
-    ("reports with measure", "        source: reports\n", "        source: reports\n        measure: {agg: sum, expr: value}\n", ["指标 I2（loan_rate）", "不能再写 measure", "删除 measure"], "agg: sum, expr: value", 0),
-    ("ratio with avg", "        measure: {agg: avg, expr: workdays_used}", "        ratio:\n          numerator: {agg: avg, expr: workdays_used}\n          denominator: {agg: count, expr: case_id}", ["指标 I1（avg_days）", "不能用 avg", "count_if"], "numerator:", 0),
-    ("in with a scalar", "{column: status, value: 已办结}", "{column: status, op: in, value: 已办结}", ["指标 I1（avg_days）", "非空列表", "[值1, 值2]"], "op: in", 0),
-    ("headline unknown", "headline: [avg_days]", "headline: [avg_dayz]", ["headline", "“avg_dayz”不存在", "改成某个指标的 key"], "headline:", 0),
-    ("EXPLAIN failure", "expr: workdays_used}", "expr: \"channel + 1\"}", ["指标 I1（avg_days）", "DuckDB", "表达式类型"], "- id: I1", 0),
-    ("bad format", "        advanced: 2\n", "        advanced: 2\n        format: \"%x\"\n", ["指标 I1（avg_days）", "显示格式", ".1f"], "format:", 0),
-    ("missing direction", "        direction: lower_is_better\n        weight: 0.6", "        weight: 0.6", ["指标 I1（avg_days）", "direction 缺失", "补上这个字段"], "- id: I1", 0),
-    ("bad direction", "        direction: lower_is_better\n        weight: 0.4", "        direction: lower\n        weight: 0.4", ["指标 I2（loan_rate）", "direction 取值不在允许范围内", "higher_is_better"], "direction: lower", 1),
-    ("misspelt field", "        weight: 0.6", "        wieght: 0.6", ["指标 I1（avg_days）", "wieght 不是规格里的字段", "检查拼写"], "wieght", 0),
-    ("quoted number", "        weight: 0.4", "        weight: \"0.4\"", ["指标 I2（loan_rate）", "weight 应为数字", "不带引号"], "weight: \"0.4\"", 0),
+    (
+        "duplicate indicator id",
+        "      - id: I2",
+        "      - id: I1",
+        ["指标 I1（loan_rate）", "重复", "唯一的 id"],
+        "- id: I1",
+        1,
+    ),
+    (
+        "duplicate indicator key",
+        "        key: loan_rate",
+        "        key: avg_days",
+        ["指标 I2（avg_days）", "重复", "唯一的 key"],
+        "key: avg_days",
+        1,
+    ),
+    (
+        "domain weights",
+        "    weight: 1.0",
+        "    weight: 0.9",
+        ["合计为 0.9", "应为 1", "调整各领域的 weight"],
+        "domains:",
+        0,
+    ),
+    (
+        "indicator weights",
+        "        weight: 0.4",
+        "        weight: 0.5",
+        ["领域 D1（dom_one）", "合计为 1.1", "调整该领域各指标的 weight"],
+        "indicators:",
+        0,
+    ),
+    (
+        "dtf equal",
+        "dtf: {best: 3, worst: 7}",
+        "dtf: {best: 7, worst: 7}",
+        ["指标 I2（loan_rate）", "相等", "best 设为最优值"],
+        "best: 7, worst: 7",
+        0,
+    ),
+    (
+        "dtf order",
+        "dtf: {best: 0, worst: 10}",
+        "dtf: {best: 10, worst: 0}",
+        ["指标 I1（avg_days）", "越小越好", "交换 best 与 worst"],
+        "best: 10, worst: 0",
+        0,
+    ),
+    (
+        "warn/advanced side",
+        "        advanced: 2",
+        "        advanced: 8",
+        ["指标 I1（avg_days）", "先进值 advanced=8", "预警值 warn=5", "交换两者"],
+        "advanced: 8",
+        0,
+    ),
+    (
+        "warn without advanced",
+        "        advanced: 2\n",
+        "",
+        ["指标 I1（avg_days）", "要么都写", "补上缺的那一个"],
+        "- id: I1",
+        0,
+    ),
+    (
+        "unknown filter column",
+        "{column: status,",
+        "{column: state,",
+        ["指标 I1（avg_days）", "“state”不是 approvals 表的列", "改成 approvals 的列之一"],
+        "column: state",
+        0,
+    ),
+    (
+        "unknown column in expr",
+        "expr: workdays_used}",
+        "expr: days_used}",
+        ["指标 I1（avg_days）", "“days_used”", "只使用 approvals 表的列"],
+        "expr: days_used",
+        0,
+    ),
+    (
+        "table function in expr",
+        "expr: workdays_used}",
+        "expr: \"read_csv('x')\"}",
+        ["指标 I1（avg_days）", "“read_csv”", "改法"],
+        "read_csv",
+        0,
+    ),
+    (
+        "second statement in expr",
+        "expr: workdays_used}",
+        'expr: "workdays_used; DROP TABLE approvals"}',
+        ["指标 I1（avg_days）", "不允许的内容“;", "改法"],
+        "DROP TABLE",
+        0,
+    ),
+    (
+        "unknown setting",
+        "expr: workdays_used}",
+        'expr: "CASE WHEN $no_such THEN 1 ELSE 0 END"}',
+        ["指标 I1（avg_days）", "$no_such", "settings"],
+        "$no_such",
+        0,
+    ),
+    (
+        "measure and ratio missing",
+        "        measure: {agg: avg, expr: workdays_used}\n",
+        "",
+        ["指标 I1（avg_days）", "必须且只能写 measure 或 ratio 之一", "平均值/合计写 measure"],
+        "- id: I1",
+        0,
+    ),
+    (
+        "reports with measure",
+        "        source: reports\n",
+        "        source: reports\n        measure: {agg: sum, expr: value}\n",
+        ["指标 I2（loan_rate）", "不能再写 measure", "删除 measure"],
+        "agg: sum, expr: value",
+        0,
+    ),
+    (
+        "ratio with avg",
+        "        measure: {agg: avg, expr: workdays_used}",
+        "        ratio:\n          numerator: {agg: avg, expr: workdays_used}\n          denominator: {agg: count, expr: case_id}",
+        ["指标 I1（avg_days）", "不能用 avg", "count_if"],
+        "numerator:",
+        0,
+    ),
+    (
+        "in with a scalar",
+        "{column: status, value: 已办结}",
+        "{column: status, op: in, value: 已办结}",
+        ["指标 I1（avg_days）", "非空列表", "[值1, 值2]"],
+        "op: in",
+        0,
+    ),
+    (
+        "headline unknown",
+        "headline: [avg_days]",
+        "headline: [avg_dayz]",
+        ["headline", "“avg_dayz”不存在", "改成某个指标的 key"],
+        "headline:",
+        0,
+    ),
+    (
+        "EXPLAIN failure",
+        "expr: workdays_used}",
+        'expr: "channel + 1"}',
+        ["指标 I1（avg_days）", "DuckDB", "表达式类型"],
+        "- id: I1",
+        0,
+    ),
+    (
+        "bad format",
+        "        advanced: 2\n",
+        '        advanced: 2\n        format: "%x"\n',
+        ["指标 I1（avg_days）", "显示格式", ".1f"],
+        "format:",
+        0,
+    ),
+    (
+        "missing direction",
+        "        direction: lower_is_better\n        weight: 0.6",
+        "        weight: 0.6",
+        ["指标 I1（avg_days）", "direction 缺失", "补上这个字段"],
+        "- id: I1",
+        0,
+    ),
+    (
+        "bad direction",
+        "        direction: lower_is_better\n        weight: 0.4",
+        "        direction: lower\n        weight: 0.4",
+        ["指标 I2（loan_rate）", "direction 取值不在允许范围内", "higher_is_better"],
+        "direction: lower",
+        1,
+    ),
+    (
+        "misspelt field",
+        "        weight: 0.6",
+        "        wieght: 0.6",
+        ["指标 I1（avg_days）", "wieght 不是规格里的字段", "检查拼写"],
+        "wieght",
+        0,
+    ),
+    (
+        "quoted number",
+        "        weight: 0.4",
+        '        weight: "0.4"',
+        ["指标 I2（loan_rate）", "weight 应为数字", "不带引号"],
+        'weight: "0.4"',
+        0,
+    ),
 ]
 
 
@@ -113,12 +281,20 @@ def test_rule_names_file_line_entry_and_fix(tmp_path, name, old, new, needles, m
 def test_yaml_syntax_error_has_line(tmp_path):
     text = BASE.replace("        unit: 工作日", "        unit: [工作日")
     found = problems(tmp_path, text)
-    assert len(found) == 1 and found[0].startswith("metrics.yaml 第 ") and "YAML 语法错误" in found[0] and "改法" in found[0]
+    assert (
+        len(found) == 1
+        and found[0].startswith("metrics.yaml 第 ")
+        and "YAML 语法错误" in found[0]
+        and "改法" in found[0]
+    )
 
 
 def test_every_problem_reported_at_once(tmp_path):
-    text = BASE.replace("dtf: {best: 0, worst: 10}", "dtf: {best: 10, worst: 0}").replace(
-        "{column: status,", "{column: state,").replace("headline: [avg_days]", "headline: [nope]")
+    text = (
+        BASE.replace("dtf: {best: 0, worst: 10}", "dtf: {best: 10, worst: 0}")
+        .replace("{column: status,", "{column: state,")
+        .replace("headline: [avg_days]", "headline: [nope]")
+    )
     assert len(problems(tmp_path, text)) == 3
 
 
@@ -130,14 +306,36 @@ def test_engine_accepts_a_one_domain_spec(tmp_path):
 def test_shipped_spec_has_the_18_domains_and_headline():
     spec = load_spec()
     names = [d.label_zh for d in spec.domains]
-    assert names == ["开办企业", "劳动力市场监管", "办理建筑许可", "政府采购", "招标投标", "获得电力", "获得用水用气",
-                     "登记财产", "获得信贷", "保护中小投资者", "知识产权创造、保护和运用", "跨境贸易", "纳税", "执行合同",
-                     "办理破产", "市场监管", "政务服务", "包容普惠创新"]
+    assert names == [
+        "开办企业",
+        "劳动力市场监管",
+        "办理建筑许可",
+        "政府采购",
+        "招标投标",
+        "获得电力",
+        "获得用水用气",
+        "登记财产",
+        "获得信贷",
+        "保护中小投资者",
+        "知识产权创造、保护和运用",
+        "跨境贸易",
+        "纳税",
+        "执行合同",
+        "办理破产",
+        "市场监管",
+        "政务服务",
+        "包容普惠创新",
+    ]
     assert all(len(d.indicators) >= 3 for d in spec.domains)
     gov = next(d for d in spec.domains if d.key == "government_services")
     assert set(spec.headline) <= {i.key for i in gov.indicators}
-    assert spec.headline == ("hotline_resolution_rate", "hotline_satisfaction_rate", "ratings_good_rate",
-                             "approval_avg_workdays", "approval_online_rate")
+    assert spec.headline == (
+        "hotline_resolution_rate",
+        "hotline_satisfaction_rate",
+        "ratings_good_rate",
+        "approval_avg_workdays",
+        "approval_online_rate",
+    )
     assert {i.source for i in gov.indicators} == {"approvals", "hotline", "ratings"}
 
 
@@ -154,17 +352,23 @@ def test_cli_validate(tmp_path, capsys):
 
 
 def test_filter_value_missing_from_catalogue(tmp_path):
-    text = BASE.replace("          - {column: status, value: 已办结}",
-                        "          - {column: status, value: 已办结}\n          - {column: domain_key, value: startng_business}")
+    text = BASE.replace(
+        "          - {column: status, value: 已办结}",
+        "          - {column: status, value: 已办结}\n          - {column: domain_key, value: startng_business}",
+    )
     found = problems(tmp_path, text)
     assert len(found) == 1
-    assert found[0].startswith(f"metrics.yaml 第 {line_of(text, 'startng_business')} 行，指标 I1（avg_days）")
+    assert found[0].startswith(
+        f"metrics.yaml 第 {line_of(text, 'startng_business')} 行，指标 I1（avg_days）"
+    )
     assert "startng_business 不在目录 domains.csv" in found[0] and "改法" in found[0]
 
 
 def test_duplicate_field_in_an_entry(tmp_path):
     text = BASE.replace("        weight: 0.4\n", "        weight: 0.4\n        weight: 0.5\n")
     found = problems(tmp_path, text)
-    expected = (f"metrics.yaml 第 {line_of(text, 'weight: 0.5')} 行，指标 I2（loan_rate）：字段 weight 重复出现"
-                f"（第 {line_of(text, 'weight: 0.4')} 行已写过）。改法：删除其中一个。")
+    expected = (
+        f"metrics.yaml 第 {line_of(text, 'weight: 0.5')} 行，指标 I2（loan_rate）：字段 weight 重复出现"
+        f"（第 {line_of(text, 'weight: 0.4')} 行已写过）。改法：删除其中一个。"
+    )
     assert found == [expected]

@@ -7,10 +7,17 @@ import pytest
 
 from etl.cli import main
 from kpi import store
-from kpi.spec import load_spec
+from kpi.spec.load import load_spec
 
 HEADERS = ["所属区县", "统计期", "指标编码", "指标名称", "单位", "指标值", "填报单位", "备注"]
-DISTRICT_NAMES = ["柯城区", "衢江区", "常山县", "开化县", "龙游县", "江山市"]  # data/catalog/districts.csv
+DISTRICT_NAMES = [
+    "柯城区",
+    "衢江区",
+    "常山县",
+    "开化县",
+    "龙游县",
+    "江山市",
+]  # data/catalog/districts.csv
 
 
 @pytest.fixture
@@ -32,7 +39,10 @@ def test_layout(workbook):
     first = reported[0]
     mine = [r for r in rows if r[2] == first.key]
     assert [r[0] for r in mine] == DISTRICT_NAMES
-    assert all(r[1] == "2026Q3" and r[3] == first.label_zh and r[4] == first.unit and r[5] is None and r[6] for r in mine)
+    assert all(
+        r[1] == "2026Q3" and r[3] == first.label_zh and r[4] == first.unit and r[5] is None and r[6]
+        for r in mine
+    )
     guide = wb["指标说明"]
     defs = {r[0].value: r[5].value for r in guide.iter_rows(min_row=2)}
     assert defs[first.key] == first.description and len(defs) == len(reported)
@@ -57,8 +67,10 @@ def test_filled_template_loads_back(workbook):
     assert reports[0].rows_loaded == len(filled)
     con = store.connect_warehouse()
     try:
-        got = con.execute("SELECT d.district_name, r.indicator_key, r.value, r.report_period FROM reports r "
-                          "JOIN districts d USING (district_code)").fetchall()
+        got = con.execute(
+            "SELECT d.district_name, r.indicator_key, r.value, r.report_period FROM reports r "
+            "JOIN districts d USING (district_code)"
+        ).fetchall()
     finally:
         con.close()
     assert {(name, key): v for name, key, v, _ in got} == filled
@@ -80,8 +92,10 @@ def test_with_city_rows_load_as_the_city_filing(tmp_path):
     assert load.load_files([out], build=False)[0].status == "ok"
     con = store.connect_warehouse()
     try:
-        got = con.execute("SELECT value FROM reports WHERE district_code = '330800' AND indicator_key = ?",
-                          [reported[0].key]).fetchone()
+        got = con.execute(
+            "SELECT value FROM reports WHERE district_code = '330800' AND indicator_key = ?",
+            [reported[0].key],
+        ).fetchone()
     finally:
         con.close()
     assert got == (1.0,)

@@ -41,7 +41,8 @@ def load_text(tmp_path, text, name="export.csv", **kw):
     con = store.connect_warehouse()
     try:
         quarantine = con.execute(
-            "SELECT line_no, column_name, reason FROM quarantine ORDER BY line_no").fetchall()
+            "SELECT line_no, column_name, reason FROM quarantine ORDER BY line_no"
+        ).fetchall()
     finally:
         con.close()
     return report, quarantine
@@ -49,30 +50,77 @@ def load_text(tmp_path, text, name="export.csv", **kw):
 
 RULES = [
     # (header, clean row, dirty row, column, reason)
-    (APPROVALS, APPROVAL_OK, ",柯城区,2026-07-01 09:00,2026-07-02 09:00,15,3,0", "办件编号", "缺少编号"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,待补录,2026-07-02 09:00,15,3,0", "受理时间", "时间无法识别"),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        ",柯城区,2026-07-01 09:00,2026-07-02 09:00,15,3,0",
+        "办件编号",
+        "缺少编号",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,待补录,2026-07-02 09:00,15,3,0",
+        "受理时间",
+        "时间无法识别",
+    ),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,,2026-07-02 09:00,15,3,0", "受理时间", "时间无法识别"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-02-30 10:00:00,15,3,0", "办结时间", "时间无法识别"),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-01,2026-02-30 10:00:00,15,3,0",
+        "办结时间",
+        "时间无法识别",
+    ),
     (APPROVALS, APPROVAL_OK, "BJ2,某某区,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
     (APPROVALS, APPROVAL_OK, "BJ2,330899,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
     (APPROVALS, APPROVAL_OK, "BJ2,,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-05 09:00,2026-07-01 09:00,15,3,0", "办结时间", "办结时间早于受理时间"),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-05 09:00,2026-07-01 09:00,15,3,0",
+        "办结时间",
+        "办结时间早于受理时间",
+    ),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2099-07-05 09:00,,15,3,0", "受理时间", "时间晚于当前时间"),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,abc,3,0", "法定时限", "数值无效"),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,-3,0", "承诺时限", "数值无效"),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,3,十五", "跑动次数", "数值无效"),
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,3,1.5", "跑动次数", "数值无效"),
-    (HOTLINE, HOTLINE_OK, "GD2,2026-07-03 09:00:00,江山市,2026-07-02 09:00:00,5", "办结时间", "办结时间早于来电时间"),
+    (
+        HOTLINE,
+        HOTLINE_OK,
+        "GD2,2026-07-03 09:00:00,江山市,2026-07-02 09:00:00,5",
+        "办结时间",
+        "办结时间早于来电时间",
+    ),
     (HOTLINE, HOTLINE_OK, "GD2,2026-07-03 09:00:00,江山市,,五天", "办理时限", "数值无效"),
     (HOTLINE, HOTLINE_OK, ",2026-07-03 09:00:00,江山市,,5", "工单编号", "缺少编号"),
     (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,六星,", "评价等级", "评价等级超出五级"),
     (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,,", "评价等级", "评价等级超出五级"),
-    (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,3,", "评价等级",
-     "评价等级为数字编码，但画像未声明编码方向（codes）"),
-    (RATINGS, RATING_OK, "PJ2,2026-07-05 09:00:00,330803,不满意,2026-07-01 10:00:00", "整改时间", "整改时间早于评价时间"),
+    (
+        RATINGS,
+        RATING_OK,
+        "PJ2,2026-07-01 09:00:00,330803,3,",
+        "评价等级",
+        "评价等级为数字编码，但画像未声明编码方向（codes）",
+    ),
+    (
+        RATINGS,
+        RATING_OK,
+        "PJ2,2026-07-05 09:00:00,330803,不满意,2026-07-01 10:00:00",
+        "整改时间",
+        "整改时间早于评价时间",
+    ),
     (REPORTS, REPORT_OK, "柯城区,2026年第五季度,credit_loan_days,3", "统计期", "统计期无法识别"),
     (REPORTS, REPORT_OK, "柯城区,2026Q3,no_such_indicator,3", "指标编码", "指标未定义"),
-    (REPORTS, REPORT_OK, "柯城区,2026Q3,credit_online_rate,3", "指标编码", "指标未定义"),  # not a reports indicator
+    (
+        REPORTS,
+        REPORT_OK,
+        "柯城区,2026Q3,credit_online_rate,3",
+        "指标编码",
+        "指标未定义",
+    ),  # not a reports indicator
     (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,-1", "指标值", "数值无效"),
     (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,", "指标值", "数值无效"),
     (REPORTS, REPORT_OK, "火星区,2026Q3,credit_loan_days,2", "所属区县", "区县未知"),
@@ -80,39 +128,64 @@ RULES = [
 
 
 @pytest.mark.parametrize("header, clean, dirty, column, reason", RULES)
-def test_each_rule_quarantines_the_row_with_line_column_and_reason(tmp_path, header, clean, dirty, column, reason):
+def test_each_rule_quarantines_the_row_with_line_column_and_reason(
+    tmp_path, header, clean, dirty, column, reason
+):
     report, quarantine = load_text(tmp_path, f"{header}\n{clean}\n{dirty}\n")
-    assert (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped) == (2, 1, 1, 0)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped) == (
+        2,
+        1,
+        1,
+        0,
+    )
     assert quarantine == [(3, column, reason)]
 
 
 def test_duplicates_exact_repeats_load_once_and_conflicts_are_all_quarantined(tmp_path):
-    text = "\n".join([  # noqa: FLY002 — one row per line, each with its line number
-        APPROVALS,
-        "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",   # line 2
-        "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",   # line 3: exact repeat → skipped
-        "BJ2,衢江区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",   # line 4 ┐ same 编号,
-        "BJ2,衢江区,2026-07-01 09:00,2026-07-04 10:00,15,3,0",   # line 5 ┘ different content
-        "BJ3,江山,2026-07-01 09:00,,15,3,0",                      # line 6
-        "合计,,,,,,",                                              # line 7
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [  # noqa: FLY002 — one row per line, each with its line number
+                APPROVALS,
+                "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",  # line 2
+                "BJ1,柯城区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",  # line 3: exact repeat → skipped
+                "BJ2,衢江区,2026-07-01 09:00,2026-07-03 10:00,15,3,0",  # line 4 ┐ same 编号,
+                "BJ2,衢江区,2026-07-01 09:00,2026-07-04 10:00,15,3,0",  # line 5 ┘ different content
+                "BJ3,江山,2026-07-01 09:00,,15,3,0",  # line 6
+                "合计,,,,,,",  # line 7
+            ]
+        )
+        + "\n"
+    )
     report, quarantine = load_text(tmp_path, text)
-    assert (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped) == (6, 2, 2, 2)
-    assert quarantine == [(4, "办件编号", "同一文件内编号重复且内容不同"),
-                          (5, "办件编号", "同一文件内编号重复且内容不同")]
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped) == (
+        6,
+        2,
+        2,
+        2,
+    )
+    assert quarantine == [
+        (4, "办件编号", "同一文件内编号重复且内容不同"),
+        (5, "办件编号", "同一文件内编号重复且内容不同"),
+    ]
     con = store.connect_warehouse()
-    assert con.execute("SELECT case_id, source_line FROM approvals ORDER BY 1").fetchall() == [("BJ1", 2), ("BJ3", 6)]
+    assert con.execute("SELECT case_id, source_line FROM approvals ORDER BY 1").fetchall() == [
+        ("BJ1", 2),
+        ("BJ3", 6),
+    ]
     con.close()
 
 
-@pytest.mark.parametrize("period", ["2026Q3", "2026q3", "2026-Q3", "2026 Q3", "2026年第三季度", "2026年3季度",
-                                    "2026年第3季度"])
+@pytest.mark.parametrize(
+    "period",
+    ["2026Q3", "2026q3", "2026-Q3", "2026 Q3", "2026年第三季度", "2026年3季度", "2026年第3季度"],
+)
 def test_report_periods_in_the_ways_people_write_them(tmp_path, period):
     report, quarantine = load_text(tmp_path, f"{REPORTS}\n柯城区,{period},credit_loan_days,4.5\n")
     assert quarantine == [] and report.rows_loaded == 1
     con = store.connect_warehouse()
-    assert con.execute("SELECT district_code, report_period, period, indicator_key, value FROM reports").fetchall() == [
-        ("330802", "2026Q3", "2026Q3", "credit_loan_days", 4.5)]
+    assert con.execute(
+        "SELECT district_code, report_period, period, indicator_key, value FROM reports"
+    ).fetchall() == [("330802", "2026Q3", "2026Q3", "credit_loan_days", 4.5)]
     con.close()
 
 
@@ -123,10 +196,40 @@ def test_template_workbook_with_title_row_names_and_extra_columns(tmp_path):
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("填报")
     sheet.write(0, 0, "衢州市营商环境指标填报表（2026年第三季度）")
-    header = ["所属区县", "统计期", "指标编码", "指标名称", "单位", "指标值", "填报单位", "备注", "填报说明"]
+    header = [
+        "所属区县",
+        "统计期",
+        "指标编码",
+        "指标名称",
+        "单位",
+        "指标值",
+        "填报单位",
+        "备注",
+        "填报说明",
+    ]
     rows = [
-        ["柯城区", "2026Q3", "credit_loan_days", "贷款审批平均用时", "天", 3, "人行柯城支行", "", "按季度填报"],
-        ["江山市", "2026年第三季度", "", "贷款审批平均用时", "天", 4.25, "人行江山支行", "估算", ""],
+        [
+            "柯城区",
+            "2026Q3",
+            "credit_loan_days",
+            "贷款审批平均用时",
+            "天",
+            3,
+            "人行柯城支行",
+            "",
+            "按季度填报",
+        ],
+        [
+            "江山市",
+            "2026年第三季度",
+            "",
+            "贷款审批平均用时",
+            "天",
+            4.25,
+            "人行江山支行",
+            "估算",
+            "",
+        ],
         ["衢江区", "2026Q3", "", "没有这个指标", "天", 2, "", "", ""],
     ]
     for c, h in enumerate(header):
@@ -136,20 +239,32 @@ def test_template_workbook_with_title_row_names_and_extra_columns(tmp_path):
             sheet.write(r, c, v)
     book.close()
     [report] = load_files([path], build=False)
-    assert (report.source, report.rows_read, report.rows_loaded, report.rows_quarantined) == ("reports", 3, 2, 1)
+    assert (report.source, report.rows_read, report.rows_loaded, report.rows_quarantined) == (
+        "reports",
+        3,
+        2,
+        1,
+    )
     con = store.connect_warehouse()
-    assert con.execute("SELECT district_code, indicator_key, value, reported_by, note FROM reports ORDER BY 1").fetchall() == [
+    assert con.execute(
+        "SELECT district_code, indicator_key, value, reported_by, note FROM reports ORDER BY 1"
+    ).fetchall() == [
         ("330802", "credit_loan_days", 3.0, "人行柯城支行", None),
         ("330881", "credit_loan_days", 4.25, "人行江山支行", "估算"),
     ]
-    assert con.execute("SELECT line_no, column_name, reason FROM quarantine").fetchall() == [(5, "指标名称", "指标未定义")]
+    assert con.execute("SELECT line_no, column_name, reason FROM quarantine").fetchall() == [
+        (5, "指标名称", "指标未定义")
+    ]
     con.close()
 
 
 def test_without_metrics_yaml_any_key_shaped_code_is_accepted(tmp_path, monkeypatch):
     monkeypatch.setenv("BIZENV_METRICS", str(tmp_path / "absent.yaml"))
-    report, quarantine = load_text(tmp_path, f"{REPORTS},指标名称\n柯城区,2026Q3,future_key_1,1,\n"
-                                             "柯城区,2026Q3,,2,贷款审批平均用时\n柯城区,2026Q3,Bad Key,3,\n")
+    report, quarantine = load_text(
+        tmp_path,
+        f"{REPORTS},指标名称\n柯城区,2026Q3,future_key_1,1,\n"
+        "柯城区,2026Q3,,2,贷款审批平均用时\n柯城区,2026Q3,Bad Key,3,\n",
+    )
     assert quarantine == [(3, "指标名称", "指标未定义"), (4, "指标编码", "指标未定义")]
     assert report.rows_loaded == 1
 
@@ -166,11 +281,14 @@ fields:
 """
 
 
-@pytest.mark.parametrize("profile_text, expected", [
-    # code 1 under the provincial table is 非常不满意 = GB/T level 5, a 差评
-    (RATING_CODES_PROVINCIAL, [("PJ1", 5, "非常不满意", True), ("PJ2", 1, "非常满意", False)]),
-    (RATING_CODES_GBT, [("PJ1", 1, "非常满意", False), ("PJ2", 5, "非常不满意", True)]),
-])
+@pytest.mark.parametrize(
+    "profile_text, expected",
+    [
+        # code 1 under the provincial table is 非常不满意 = GB/T level 5, a 差评
+        (RATING_CODES_PROVINCIAL, [("PJ1", 5, "非常不满意", True), ("PJ2", 1, "非常满意", False)]),
+        (RATING_CODES_GBT, [("PJ1", 1, "非常满意", False), ("PJ2", 5, "非常不满意", True)]),
+    ],
+)
 def test_numeric_levels_follow_the_profile_code_table(tmp_path, profile_text, expected):
     profile = tmp_path / "codes.yaml"
     profile.write_text(profile_text, encoding="utf-8")
@@ -178,5 +296,10 @@ def test_numeric_levels_follow_the_profile_code_table(tmp_path, profile_text, ex
     _, quarantine = load_text(tmp_path, text, profile=profile)
     assert quarantine == [(4, "评价等级", "评价等级超出五级")]
     con = store.connect_warehouse()
-    assert con.execute("SELECT rating_id, level, level_label, is_bad FROM ratings ORDER BY 1").fetchall() == expected
+    assert (
+        con.execute(
+            "SELECT rating_id, level, level_label, is_bad FROM ratings ORDER BY 1"
+        ).fetchall()
+        == expected
+    )
     con.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -15,8 +16,12 @@ LED_URL_PATH = "led"
 
 BOOTSTRAP_THREAD = "bizenv-demo-bootstrap"
 
+# The first-run demo bootstrap (etl.bootstrap.ensure_demo_snapshot), handed in by the entry point:
+# ui draws its progress but does not import etl.
+Bootstrap = Callable[..., object]
 
-def _bootstrap_demo() -> None:
+
+def _bootstrap_demo(ensure_demo_snapshot: Bootstrap | None) -> None:
     """First run with no snapshot: generate the demo exports and load them through the real ETL.
 
     The work runs in a thread of its own, and this session only draws its progress: Streamlit
@@ -24,17 +29,15 @@ def _bootstrap_demo() -> None:
     leaving after ten seconds must not abort the bootstrap halfway (the next one would start over).
     A second session arriving meanwhile waits on etl.bootstrap's file lock, then finds the snapshot.
     """
-    if store.current_snapshot_path() is not None:
-        return
-    try:
-        from etl.bootstrap import ensure_demo_snapshot
-    except ImportError:
+    if ensure_demo_snapshot is None or store.current_snapshot_path() is not None:
         return
     state: dict = {"fraction": 0.0, "text": "准备中……", "error": None}
 
     def work() -> None:
         try:
-            ensure_demo_snapshot(progress=lambda fraction, text: state.update(fraction=fraction, text=text))
+            ensure_demo_snapshot(
+                progress=lambda fraction, text: state.update(fraction=fraction, text=text)
+            )
         except Exception as err:  # noqa: BLE001 - shown by the session below, as if raised there
             state["error"] = err
 
@@ -46,7 +49,9 @@ def _bootstrap_demo() -> None:
             bar.progress(min(max(state["fraction"], 0.0), 1.0), text=state["text"])
             worker.join(0.25)
         error = state["error"]
-        if isinstance(error, BizenvError):  # a message written for the user (disk full, no rights …)
+        if isinstance(
+            error, BizenvError
+        ):  # a message written for the user (disk full, no rights …)
             status.update(label="演示数据准备失败", state="error", expanded=True)
             st.error(str(error))
             st.stop()
@@ -61,7 +66,7 @@ def _led_requested() -> bool:
     return path.endswith("/" + LED_URL_PATH) or st.query_params.get("mode") == "led"
 
 
-def run(pages: dict) -> None:
+def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
     st.set_page_config(page_title="营商环境指标看板", page_icon="📊", layout="wide")
     led_pages = [p for section in pages.values() for p in section if p.url_path == LED_URL_PATH]
     if led_pages and _led_requested():
@@ -75,5 +80,5 @@ def run(pages: dict) -> None:
         page = st.navigation(pages)
     # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
-    _bootstrap_demo()
+    _bootstrap_demo(bootstrap)
     page.run()

@@ -13,18 +13,37 @@ _COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
 CARD_WIDTH = 145
 
 
-def kpi_card(container, label: str, value, unit: str | None, delta, direction: str | None,
-             trend: str | None, spark: list[float], help: str | None = None) -> None:
+def kpi_card(
+    container,
+    label: str,
+    value,
+    unit: str | None,
+    delta,
+    direction: str | None,
+    trend: str | None,
+    spark: list[float],
+    help: str | None = None,
+) -> None:
     """One st.metric card: arrow + sign + unit in the delta text, colour from the direction."""
     colour = _COLOUR_NAME[fmt.delta_colour(delta, direction, trend)]
     shown = fmt.value(value, unit) if unit == "%" else fmt.num(value)
-    container.metric(label, shown, delta=fmt.delta_text(delta, unit),
-                     delta_color=colour if not fmt.missing(delta) else "off", delta_arrow="off",
-                     chart_data=[v for v in spark if not fmt.missing(v)] or None,
-                     chart_type="line", border=True, help=help, width=CARD_WIDTH)
+    container.metric(
+        label,
+        shown,
+        delta=fmt.delta_text(delta, unit),
+        delta_color=colour if not fmt.missing(delta) else "off",
+        delta_arrow="off",
+        chart_data=[v for v in spark if not fmt.missing(v)] or None,
+        chart_type="line",
+        border=True,
+        help=help,
+        width=CARD_WIDTH,
+    )
 
 
-def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str) -> None:
+def headline_row(
+    overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str
+) -> None:
     """Six cards: the city's overall index and the metrics.yaml headline indicators."""
     row = st.container(horizontal=True, gap="small")
     cols = [row] * (1 + len(keys))
@@ -34,19 +53,37 @@ def headline_row(overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[
     score = cur["score"].iloc[0] if len(cur) else None
     delta = cur["score_qoq"].iloc[0] if len(cur) else None
     trend = cur["trend_qoq"].iloc[0] if len(cur) else None
-    kpi_card(cols[0], "综合指数", score, "分", delta, "higher_is_better",
-             None if fmt.missing(trend) else trend, list(overall_city["score"]))
-    for col, key in zip(cols[1:], keys):
+    kpi_card(
+        cols[0],
+        "综合指数",
+        score,
+        "分",
+        delta,
+        "higher_is_better",
+        None if fmt.missing(trend) else trend,
+        list(overall_city["score"]),
+    )
+    for col, key in zip(cols[1:], keys, strict=False):
         h = headline[headline["indicator_key"] == key]
         row = h[h["period"] == period]
         if row.empty:
             col.metric(key, "—", border=True, help="本季度无数据", width=CARD_WIDTH)
             continue
         r = row.iloc[0]
-        kpi_card(col, f"{r['label_zh']}", r["value"], r["unit"], r["value_qoq"], r["direction"],
-                 r["trend_qoq"], list(h["value"]))
-    st.caption("全市数值。综合指数为 18 个指标领域得分的加权平均（0–100 分，前沿距离法）；"
-               "平均办理用时单位为工作日（越低越好）；变化为较上季度，绿色为改善、红色为退步；迷你图为近 8 个季度。")
+        kpi_card(
+            col,
+            f"{r['label_zh']}",
+            r["value"],
+            r["unit"],
+            r["value_qoq"],
+            r["direction"],
+            r["trend_qoq"],
+            list(h["value"]),
+        )
+    st.caption(
+        "全市数值。综合指数为 18 个指标领域得分的加权平均（0–100 分，前沿距离法）；"
+        "平均办理用时单位为工作日（越低越好）；变化为较上季度，绿色为改善、红色为退步；迷你图为近 8 个季度。"
+    )
 
 
 def movers(ov: pd.DataFrame, partial: bool) -> None:
@@ -59,12 +96,16 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
         else:
             up = d[d["trend_qoq"] == "improved"].sort_values("score_qoq", ascending=False).head(3)
             for _, r in up.iterrows():
-                st.markdown(f"<span style='color:{fmt.GREEN}'>▲</span> **{r['district_name']}** 综合指数 "
-                            f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}",
-                            unsafe_allow_html=True)
+                st.markdown(
+                    f"<span style='color:{fmt.GREEN}'>▲</span> **{r['district_name']}** 综合指数 "
+                    f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}",
+                    unsafe_allow_html=True,
+                )
             top = d.sort_values("rank").head(1)
             for _, r in top.iterrows():
-                st.markdown(f":material/emoji_events: **{r['district_name']}** 综合第 1 名（{fmt.num(r['score'])} 分）")
+                st.markdown(
+                    f":material/emoji_events: **{r['district_name']}** 综合第 1 名（{fmt.num(r['score'])} 分）"
+                )
             if up.empty:
                 st.caption("本季度没有区县明显进步。")
     with st.container(border=True):
@@ -74,12 +115,17 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
         else:
             down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").head(3)
             for _, r in down.iterrows():
-                st.markdown(f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
-                            f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}，"
-                            f"红色指标 {int(r['n_red'] or 0)} 项", unsafe_allow_html=True)
+                st.markdown(
+                    f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
+                    f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}，"
+                    f"红色指标 {int(r['n_red'] or 0)} 项",
+                    unsafe_allow_html=True,
+                )
             reds = d[(d["n_red"].fillna(0) > 0) & ~d["district_code"].isin(down["district_code"])]
             for _, r in reds.sort_values("n_red", ascending=False).head(3).iterrows():
-                st.markdown(f"<span style='color:{fmt.RED}'>●</span> **{r['district_name']}** 红色指标 {int(r['n_red'])} 项",
-                            unsafe_allow_html=True)
+                st.markdown(
+                    f"<span style='color:{fmt.RED}'>●</span> **{r['district_name']}** 红色指标 {int(r['n_red'])} 项",
+                    unsafe_allow_html=True,
+                )
             if down.empty and reds.empty:
                 st.caption("本季度没有区县退步或亮红灯。")

@@ -18,15 +18,29 @@ CONFIG = {"displayModeBar": False, "locale": "zh-CN"}
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"family": FONT, "size": 13},
-                      legend={"orientation": "h", "y": -0.15}, plot_bgcolor="white", hovermode="x unified", **kw)
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "y": -0.15},
+        plot_bgcolor="white",
+        hovermode="x unified",
+        **kw,
+    )
     fig.update_xaxes(showgrid=False, type="category")
     fig.update_yaxes(gridcolor="#eaeef2")
     return fig
 
 
-def trend(df: pd.DataFrame, y: str, title: str, unit: str | None, key: str, height: int = 380,
-          all_codes: list[str] | None = None) -> None:
+def trend(
+    df: pd.DataFrame,
+    y: str,
+    title: str,
+    unit: str | None,
+    key: str,
+    height: int = 380,
+    all_codes: list[str] | None = None,
+) -> None:
     """One line per district plus the city (dark, dashed); partial quarters hollow and shaded.
 
     all_codes: every district in catalogue order, so a district keeps its colour whichever
@@ -43,13 +57,36 @@ def trend(df: pd.DataFrame, y: str, title: str, unit: str | None, key: str, heig
         i = order.index(code) if code in order else len(order)
         colour = CITY_COLOUR if is_city else PALETTE[i % len(PALETTE)]
         symbols = ["circle-open" if p else "circle" for p in g["is_partial"].astype(bool)]
-        text = [f"{fmt.value(v, unit)}{'（进行中）' if p else ''}" for v, p in zip(g[y], g["is_partial"].astype(bool))]
-        fig.add_trace(go.Scatter(x=g["period"], y=g[y], name=name, mode="lines+markers",
-                                 line={"color": colour, "width": 3 if is_city else 2, "dash": "dash" if is_city else "solid"},
-                                 marker={"symbol": symbols, "size": 9}, hovertext=text, hoverinfo="text+name"))
+        text = [
+            f"{fmt.value(v, unit)}{'（进行中）' if p else ''}"
+            for v, p in zip(g[y], g["is_partial"].astype(bool), strict=False)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=g["period"],
+                y=g[y],
+                name=name,
+                mode="lines+markers",
+                line={
+                    "color": colour,
+                    "width": 3 if is_city else 2,
+                    "dash": "dash" if is_city else "solid",
+                },
+                marker={"symbol": symbols, "size": 9},
+                hovertext=text,
+                hoverinfo="text+name",
+            )
+        )
     for p in partial:
-        fig.add_vrect(x0=periods.index(p) - 0.5, x1=periods.index(p) + 0.5, fillcolor="#fff8c5", opacity=0.5,
-                      line_width=0, annotation_text="进行中", annotation_position="top left")
+        fig.add_vrect(
+            x0=periods.index(p) - 0.5,
+            x1=periods.index(p) + 0.5,
+            fillcolor="#fff8c5",
+            opacity=0.5,
+            line_width=0,
+            annotation_text="进行中",
+            annotation_position="top left",
+        )
     _layout(fig, height, title={"text": title, "font": {"size": 15}})
     if unit:
         fig.update_yaxes(title_text=unit)
@@ -61,13 +98,37 @@ def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
     d = df.iloc[::-1]
     labels = list(d["label_zh"])
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=labels, x=d["score"], name=district_name, orientation="h", marker_color="#0969da",
-                         text=[fmt.num(v) for v in d["score"]], textposition="outside"))
-    fig.add_trace(go.Scatter(y=labels, x=d["city_score"], name="全市", mode="markers",
-                             marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": CITY_COLOUR}}))
-    fig.add_trace(go.Scatter(y=labels, x=d["best_score"], name="最优区县", mode="markers",
-                             marker={"symbol": "diamond", "size": 10, "color": "#1a7f37"},
-                             hovertext=list(d["best_district"]), hoverinfo="text+x"))
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=d["score"],
+            name=district_name,
+            orientation="h",
+            marker_color="#0969da",
+            text=[fmt.num(v) for v in d["score"]],
+            textposition="outside",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=labels,
+            x=d["city_score"],
+            name="全市",
+            mode="markers",
+            marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": CITY_COLOUR}},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=labels,
+            x=d["best_score"],
+            name="最优区县",
+            mode="markers",
+            marker={"symbol": "diamond", "size": 10, "color": "#1a7f37"},
+            hovertext=list(d["best_district"]),
+            hoverinfo="text+x",
+        )
+    )
     _layout(fig, max(300, 34 * len(labels) + 80))
     fig.update_layout(hovermode="y unified")
     fig.update_xaxes(range=[0, 105], title_text="得分（0–100）", type="linear")
@@ -79,12 +140,28 @@ def rank_history(df: pd.DataFrame, key: str) -> None:
     """Overall rank over the quarters (1 at the top)."""
     n = int(df["n_districts"].max() or 1)
     last = len(df) - 1
-    fig = go.Figure(go.Scatter(
-        x=df["period"], y=df["rank"], mode="lines+markers+text",
-        text=[f"第{int(r)}名" if i == last and not fmt.missing(r) else "" for i, r in enumerate(df["rank"])],
-        hovertext=[f"{p}：第{int(r)}名" if not fmt.missing(r) else f"{p}：未排名" for p, r in zip(df["period"], df["rank"])],
-        hoverinfo="text", textposition="middle left", line={"color": "#0969da", "width": 2},
-        marker={"size": 9, "symbol": ["circle-open" if p else "circle" for p in df["is_partial"].astype(bool)]}))
+    fig = go.Figure(
+        go.Scatter(
+            x=df["period"],
+            y=df["rank"],
+            mode="lines+markers+text",
+            text=[
+                f"第{int(r)}名" if i == last and not fmt.missing(r) else ""
+                for i, r in enumerate(df["rank"])
+            ],
+            hovertext=[
+                f"{p}：第{int(r)}名" if not fmt.missing(r) else f"{p}：未排名"
+                for p, r in zip(df["period"], df["rank"], strict=False)
+            ],
+            hoverinfo="text",
+            textposition="middle left",
+            line={"color": "#0969da", "width": 2},
+            marker={
+                "size": 9,
+                "symbol": ["circle-open" if p else "circle" for p in df["is_partial"].astype(bool)],
+            },
+        )
+    )
     _layout(fig, 260)
     fig.update_yaxes(range=[n + 0.5, 0.5], dtick=1, title_text="名次", type="linear")
     fig.update_layout(hovermode="closest")

@@ -1,4 +1,4 @@
-"""Cached access to `kpi.queries` for the pages, keyed by the snapshot file and the arguments.
+"""Cached access to `kpi.read.queries` for the pages, keyed by the snapshot file and the arguments.
 
 A snapshot file never changes once published, so a frame computed from it is valid for as long as
 the file exists: the cache key is (snapshot path, query name, arguments). When the ETL publishes a
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpi import queries, store
+from kpi import store
+from kpi.read import queries
 
 
 def snapshot_path() -> str | None:
@@ -36,7 +37,7 @@ def _run(path: str, name: str, args: tuple, kwargs: tuple):
 
 
 class Snapshot:
-    """`Snapshot(path).overall("2026Q3")` → the cached result of `kpi.queries.overall(cur, "2026Q3")`."""
+    """`Snapshot(path).overall("2026Q3")` → the cached result of `kpi.read.queries.overall(cur, "2026Q3")`."""
 
     def __init__(self, path: str):
         self.path = path
@@ -65,7 +66,7 @@ def _metrics_file() -> tuple[str, float]:
 def _load_spec(path: str, mtime: float, check_sql: bool):
     """(spec or None, problems): metrics.yaml through kpi.spec; a broken spec never breaks a page."""
     try:
-        from kpi import spec as spec_mod
+        from kpi.spec import load as spec_mod
     except ImportError:
         return None, ["kpi.spec 尚不可用"]
     from kpi.errors import BizenvError
@@ -94,5 +95,10 @@ def headline_keys() -> list[str]:
     return keys or list(DEFAULT_HEADLINE)
 
 
-DEFAULT_HEADLINE = ("hotline_resolution_rate", "hotline_satisfaction_rate", "ratings_good_rate",
-                    "approval_avg_workdays", "approval_online_rate")
+DEFAULT_HEADLINE = (
+    "hotline_resolution_rate",
+    "hotline_satisfaction_rate",
+    "ratings_good_rate",
+    "approval_avg_workdays",
+    "approval_online_rate",
+)

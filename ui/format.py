@@ -113,7 +113,9 @@ def delta_text(delta, unit: str | None = None, digits: int = 1) -> str:
     return f"{arrow(d)} {signed(d, digits)}{(' ' + u) if u else ''}".strip()
 
 
-def delta_colour(delta=None, direction: str | None = "higher_is_better", trend: str | None = None) -> str:
+def delta_colour(
+    delta=None, direction: str | None = "higher_is_better", trend: str | None = None
+) -> str:
     """Colour of a change: from the marts' trend when given, else from delta and direction."""
     t = trend if isinstance(trend, str) and trend else trend_of(delta, direction, 0.0)
     return TREND_COLOUR.get(t or "", GREY)

@@ -36,8 +36,15 @@ def _on_change(name: str) -> None:
         st.session_state[_keep(name)] = value
 
 
-def picker(name: str, label: str, options: list[str], default: str | None = None,
-           format_func: Callable[[str], str] = str, container=None, **kwargs) -> str | None:
+def picker(
+    name: str,
+    label: str,
+    options: list[str],
+    default: str | None = None,
+    format_func: Callable[[str], str] = str,
+    container=None,
+    **kwargs,
+) -> str | None:
     """A selectbox whose value lives in the URL parameter `name` (and session state key `name`)."""
     if not options:
         return None
@@ -53,8 +60,15 @@ def picker(name: str, label: str, options: list[str], default: str | None = None
         value = default if default in options else options[0]
     st.session_state[name] = value
     box = container or st
-    chosen = box.selectbox(label, options, format_func=format_func, key=name,
-                           on_change=_on_change, args=(name,), **kwargs)
+    chosen = box.selectbox(
+        label,
+        options,
+        format_func=format_func,
+        key=name,
+        on_change=_on_change,
+        args=(name,),
+        **kwargs,
+    )
     st.query_params[name] = chosen
     st.session_state[_keep(name)] = chosen
     return chosen
@@ -80,13 +94,17 @@ def require_snapshot() -> Snapshot:
     ensure_entry()
     path = snapshot_path()
     if path is None:
-        st.info("还没有数据快照：尚未导入任何数据。请在命令行运行 `uv run bizenv sample --load` 生成并导入演示数据，"
-                "或 `uv run bizenv load 文件…` 导入本地导出的数据，然后刷新本页。")
+        st.info(
+            "还没有数据快照：尚未导入任何数据。请在命令行运行 `uv run bizenv sample --load` 生成并导入演示数据，"
+            "或 `uv run bizenv load 文件…` 导入本地导出的数据，然后刷新本页。"
+        )
         st.page_link(PAGES["data"], label="查看数据页：导入步骤与数据状态", icon="🗄️")
         st.stop()
     snap = Snapshot(path)
     if not snap.has_marts():
-        st.warning("当前数据快照里还没有评分结果：数据已导入，但尚未计算。请运行 `uv run bizenv build` 后刷新本页。")
+        st.warning(
+            "当前数据快照里还没有评分结果：数据已导入，但尚未计算。请运行 `uv run bizenv build` 后刷新本页。"
+        )
         st.page_link(PAGES["data"], label="查看数据页：已导入的数据与隔离记录", icon="🗄️")
         st.stop()
     return snap
@@ -96,35 +114,56 @@ def period_picker(snap: Snapshot, container=None, key: str = "period") -> tuple[
     """Quarter picker: defaults to the latest complete quarter; 进行中 quarters are labelled."""
     periods = snap.periods()
     options = list(periods["period"])[::-1]  # newest first
-    partial = dict(zip(periods["period"], periods["is_partial"].astype(bool)))
+    partial = dict(zip(periods["period"], periods["is_partial"].astype(bool), strict=False))
     meta = snap.meta()
     default = meta.get("latest_complete_period")
     if default not in options:
         complete = [p for p in options if not partial.get(p)]
         default = complete[0] if complete else (options[0] if options else None)
-    chosen = picker(key, "季度", options, default,
-                    format_func=lambda p: fmt.period_label(p, partial.get(p, False)), container=container)
+    chosen = picker(
+        key,
+        "季度",
+        options,
+        default,
+        format_func=lambda p: fmt.period_label(p, partial.get(p, False)),
+        container=container,
+    )
     return chosen, bool(partial.get(chosen, False))
 
 
-def district_picker(snap: Snapshot, container=None, key: str = "district",
-                    allow_all: bool = False) -> str | None:
+def district_picker(
+    snap: Snapshot, container=None, key: str = "district", allow_all: bool = False
+) -> str | None:
     """District picker (6-digit codes in the URL, names on screen)."""
     d = snap.districts()
-    names = dict(zip(d["district_code"], d["district_name"]))
+    names = dict(zip(d["district_code"], d["district_name"], strict=False))
     options = (["all"] if allow_all else []) + list(d["district_code"])
-    chosen = picker(key, "区县", options, options[0] if options else None,
-                    format_func=lambda c: "全部区县" if c == "all" else names.get(c, c), container=container)
+    chosen = picker(
+        key,
+        "区县",
+        options,
+        options[0] if options else None,
+        format_func=lambda c: "全部区县" if c == "all" else names.get(c, c),
+        container=container,
+    )
     return None if chosen == "all" else chosen
 
 
-def domain_picker(snap: Snapshot, container=None, key: str = "domain", allow_all: bool = False) -> str | None:
+def domain_picker(
+    snap: Snapshot, container=None, key: str = "domain", allow_all: bool = False
+) -> str | None:
     """Domain picker (domain_key in the URL)."""
     d = snap.domains()
-    labels = dict(zip(d["domain_key"], d["label_zh"]))
+    labels = dict(zip(d["domain_key"], d["label_zh"], strict=False))
     options = (["all"] if allow_all else []) + list(d["domain_key"])
-    chosen = picker(key, "指标领域", options, options[0] if options else None,
-                    format_func=lambda k: "全部领域" if k == "all" else labels.get(k, k), container=container)
+    chosen = picker(
+        key,
+        "指标领域",
+        options,
+        options[0] if options else None,
+        format_func=lambda k: "全部领域" if k == "all" else labels.get(k, k),
+        container=container,
+    )
     return None if chosen == "all" else chosen
 
 

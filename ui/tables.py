@@ -11,36 +11,66 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpi import exports, review, store
+from kpi import store
+from kpi.read import exports, review
 from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 
 SHORT_DOMAIN = {
-    "starting_business": "开办企业", "labor_market": "劳动力市场", "construction_permits": "建筑许可",
-    "government_procurement": "政府采购", "bidding": "招标投标", "electricity": "获得电力",
-    "water_gas": "用水用气", "property_registration": "登记财产", "credit": "获得信贷",
-    "minority_investors": "中小投资者", "intellectual_property": "知识产权", "cross_border_trade": "跨境贸易",
-    "taxes": "纳税", "contract_enforcement": "执行合同", "insolvency": "办理破产",
-    "market_regulation": "市场监管", "government_services": "政务服务", "inclusive_innovation": "包容普惠",
+    "starting_business": "开办企业",
+    "labor_market": "劳动力市场",
+    "construction_permits": "建筑许可",
+    "government_procurement": "政府采购",
+    "bidding": "招标投标",
+    "electricity": "获得电力",
+    "water_gas": "用水用气",
+    "property_registration": "登记财产",
+    "credit": "获得信贷",
+    "minority_investors": "中小投资者",
+    "intellectual_property": "知识产权",
+    "cross_border_trade": "跨境贸易",
+    "taxes": "纳税",
+    "contract_enforcement": "执行合同",
+    "insolvency": "办理破产",
+    "market_regulation": "市场监管",
+    "government_services": "政务服务",
+    "inclusive_innovation": "包容普惠",
 }
 
 
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     """CSV + XLSX download buttons for a table (files are built only when clicked)."""
     row = st.container(horizontal=True, gap="small")
-    row.download_button("下载 CSV", lambda: exports.csv_bytes(df), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
-    row.download_button("下载 XLSX", lambda: exports.xlsx_bytes({name[:31]: df}), file_name=f"{name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
+    row.download_button(
+        "下载 CSV",
+        lambda: exports.csv_bytes(df),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    row.download_button(
+        "下载 XLSX",
+        lambda: exports.xlsx_bytes({name[:31]: df}),
+        file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 def _colour_css(colour: str, bold: bool = True) -> str:
     return f"color: {colour};" + (" font-weight: 600;" if bold else "")
 
 
-def styled(df: pd.DataFrame, colours: dict[str, list[str]] | None = None,
-           backgrounds: dict[str, list[str]] | None = None, digits: dict[str, int] | None = None):
+def styled(
+    df: pd.DataFrame,
+    colours: dict[str, list[str]] | None = None,
+    backgrounds: dict[str, list[str]] | None = None,
+    digits: dict[str, int] | None = None,
+):
     """A Styler: per-cell text colours / backgrounds, numbers to 1 decimal, '—' for missing."""
     colours, backgrounds = colours or {}, backgrounds or {}
 
@@ -49,8 +79,10 @@ def styled(df: pd.DataFrame, colours: dict[str, list[str]] | None = None,
         for col, values in colours.items():
             out[col] = [_colour_css(v) if v else "" for v in values]
         for col, values in backgrounds.items():
-            out[col] = [(f"background-color: {v};" if v else "") + out.at[i, col]
-                        for i, v in zip(df.index, values)]
+            out[col] = [
+                (f"background-color: {v};" if v else "") + out.at[i, col]
+                for i, v in zip(df.index, values, strict=False)
+            ]
         return out
 
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
@@ -58,15 +90,32 @@ def styled(df: pd.DataFrame, colours: dict[str, list[str]] | None = None,
     return df.style.apply(css, axis=None).format(formats, na_rep="—")
 
 
-def show(df: pd.DataFrame, key: str, name: str, styler=None, select: str | None = None,
-         column_config: dict | None = None, height: int | str = "auto"):
+def show(
+    df: pd.DataFrame,
+    key: str,
+    name: str,
+    styler=None,
+    select: str | None = None,
+    column_config: dict | None = None,
+    height: int | str = "auto",
+):
     """Render a table (optionally clickable) and its downloads; returns the selection or None."""
-    if styler is None:  # plain tables: every float column to 1 decimal (Styler tables format themselves)
-        floats = {c: st.column_config.NumberColumn(c, format="%.1f") for c in df.columns
-                  if pd.api.types.is_float_dtype(df[c])}
+    if (
+        styler is None
+    ):  # plain tables: every float column to 1 decimal (Styler tables format themselves)
+        floats = {
+            c: st.column_config.NumberColumn(c, format="%.1f")
+            for c in df.columns
+            if pd.api.types.is_float_dtype(df[c])
+        }
         column_config = {**floats, **(column_config or {})}
-    kwargs = {"hide_index": True, "key": key, "column_config": column_config, "height": height,
-              "placeholder": "—"}
+    kwargs = {
+        "hide_index": True,
+        "key": key,
+        "column_config": column_config,
+        "height": height,
+        "placeholder": "—",
+    }
     if select:
         kwargs.update(on_select="rerun", selection_mode=select)
     event = st.dataframe(styler if styler is not None else df, **kwargs)
@@ -89,21 +138,29 @@ def selected_cell(selection) -> tuple[int, str] | None:
 
 # ── specific tables ──────────────────────────────────────────────────────────────────────────
 
-def _ranking(scores: pd.DataFrame, score_label: str, names) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+
+def _ranking(
+    scores: pd.DataFrame, score_label: str, names
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The columns an overall or domain ranking shows (rank, name, score, changes, RAG) and their
     text colours; `scores` are rows of overall_scores or domain_scores."""
-    table = pd.DataFrame({
-        "排名": scores["rank"].astype("Int64"),
-        "区县": list(names),
-        score_label: scores["score"].round(1),
-        "名次变化": [fmt.rank_change_text(v) for v in scores["rank_change"]],
-        "环比": [fmt.delta_text(v) for v in scores["score_qoq"]],
-        "红色指标": scores["n_red"].astype("Int64"),
-        "等级": [fmt.rag_text(v) for v in scores["rag"]],
-    })
+    table = pd.DataFrame(
+        {
+            "排名": scores["rank"].astype("Int64"),
+            "区县": list(names),
+            score_label: scores["score"].round(1),
+            "名次变化": [fmt.rank_change_text(v) for v in scores["rank_change"]],
+            "环比": [fmt.delta_text(v) for v in scores["score_qoq"]],
+            "红色指标": scores["n_red"].astype("Int64"),
+            "等级": [fmt.rag_text(v) for v in scores["rag"]],
+        }
+    )
     colours = {
         "名次变化": [fmt.rank_change_colour(v) for v in scores["rank_change"]],
-        "环比": [fmt.delta_colour(v, trend=t) for v, t in zip(scores["score_qoq"], scores["trend_qoq"], strict=True)],
+        "环比": [
+            fmt.delta_colour(v, trend=t)
+            for v, t in zip(scores["score_qoq"], scores["trend_qoq"], strict=True)
+        ],
         "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in scores["rag"]],
     }
     return table, colours
@@ -129,20 +186,43 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
         return None
     domains = matrix.drop_duplicates("domain_key").sort_values("domain_id")
     keys = list(domains["domain_key"])
-    who = matrix.drop_duplicates("district_code").sort_values(["is_city", "district_code"],
-                                                              ascending=[False, True])
+    who = matrix.drop_duplicates("district_code").sort_values(
+        ["is_city", "district_code"], ascending=[False, True]
+    )
     codes = list(who["district_code"])
-    names = {c: ("全市" if ic else n) for c, n, ic in zip(who["district_code"], who["district_name"], who["is_city"])}
+    names = {
+        c: ("全市" if ic else n)
+        for c, n, ic in zip(
+            who["district_code"], who["district_name"], who["is_city"], strict=False
+        )
+    }
     score = matrix.pivot(index="domain_key", columns="district_code", values="score").reindex(keys)
     rag = matrix.pivot(index="domain_key", columns="district_code", values="rag").reindex(keys)
-    table = pd.DataFrame({"指标领域": [SHORT_DOMAIN.get(k, lbl) for k, lbl in zip(keys, domains["label_zh"])]})
+    table = pd.DataFrame(
+        {
+            "指标领域": [
+                SHORT_DOMAIN.get(k, lbl) for k, lbl in zip(keys, domains["label_zh"], strict=False)
+            ]
+        }
+    )
     for c in codes:
         table[names[c]] = score[c].round(1).to_numpy()
-    backgrounds = {names[c]: [fmt.RAG_BG.get(v, "#f0f0f0") if isinstance(v, str) else "#f0f0f0" for v in rag[c]]
-                   for c in codes}
+    backgrounds = {
+        names[c]: [
+            fmt.RAG_BG.get(v, "#f0f0f0") if isinstance(v, str) else "#f0f0f0" for v in rag[c]
+        ]
+        for c in codes
+    }
     config = {"指标领域": st.column_config.TextColumn("指标领域", pinned=True)}
-    sel = show(table, key, name, styler=styled(table, backgrounds=backgrounds), select="single-cell",
-               column_config=config, height=min(35 * (len(keys) + 1) + 3, 700))
+    sel = show(
+        table,
+        key,
+        name,
+        styler=styled(table, backgrounds=backgrounds),
+        select="single-cell",
+        column_config=config,
+        height=min(35 * (len(keys) + 1) + 3, 700),
+    )
     cell = selected_cell(sel)
     if cell is None:
         return None
@@ -155,52 +235,74 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
 
 def indicator_brief(ind: pd.DataFrame):
     """(table, styler): 指标 · 指标值 · 得分 · 排名 · 等级 · 环比 for a few indicator rows."""
-    table = pd.DataFrame({
-        "指标": ind["label_zh"].to_numpy(),
-        "领域": [SHORT_DOMAIN.get(k, k) for k in ind["domain_key"]],
-        "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"])],
-        "得分": ind["score"].round(1).to_numpy(),
-        "排名": pd.array(ind["rank"], dtype="Int64"),
-        "等级": [fmt.rag_text(v) for v in ind["rag"]],
-        "环比": [fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"])],
-    })
-    return table, styled(table, colours={
-        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
-        "环比": [fmt.delta_colour(v, d, t) for v, d, t in zip(ind["value_qoq"], ind["direction"], ind["trend_qoq"])],
-    })
+    table = pd.DataFrame(
+        {
+            "指标": ind["label_zh"].to_numpy(),
+            "领域": [SHORT_DOMAIN.get(k, k) for k in ind["domain_key"]],
+            "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"], strict=False)],
+            "得分": ind["score"].round(1).to_numpy(),
+            "排名": pd.array(ind["rank"], dtype="Int64"),
+            "等级": [fmt.rag_text(v) for v in ind["rag"]],
+            "环比": [
+                fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"], strict=False)
+            ],
+        }
+    )
+    return table, styled(
+        table,
+        colours={
+            "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
+            "环比": [
+                fmt.delta_colour(v, d, t)
+                for v, d, t in zip(
+                    ind["value_qoq"], ind["direction"], ind["trend_qoq"], strict=False
+                )
+            ],
+        },
+    )
 
 
 def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
     """对标提升清单 with Chinese headers; numbers stay numbers (1 decimal)."""
-    return pd.DataFrame({
-        "领域": [SHORT_DOMAIN.get(k, k) for k in bm["domain_key"]],
-        "指标": bm["label_zh"],
-        "单位": bm["unit"],
-        "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in bm["direction"]],
-        "本区县值": bm["value"].round(1),
-        "得分": bm["score"].round(1),
-        "排名": bm["rank"].astype("Int64"),
-        "等级": [fmt.rag_text(v) for v in bm["rag"]],
-        "最优区县": bm["best_district"],
-        "最优值": bm["best_value"].round(1),
-        "与最优差距": bm["gap"].round(1),
-        "先进值": bm["advanced"].round(1),
-        "距先进值": bm["to_advanced"].round(1),
-    })
+    return pd.DataFrame(
+        {
+            "领域": [SHORT_DOMAIN.get(k, k) for k in bm["domain_key"]],
+            "指标": bm["label_zh"],
+            "单位": bm["unit"],
+            "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in bm["direction"]],
+            "本区县值": bm["value"].round(1),
+            "得分": bm["score"].round(1),
+            "排名": bm["rank"].astype("Int64"),
+            "等级": [fmt.rag_text(v) for v in bm["rag"]],
+            "最优区县": bm["best_district"],
+            "最优值": bm["best_value"].round(1),
+            "与最优差距": bm["gap"].round(1),
+            "先进值": bm["advanced"].round(1),
+            "距先进值": bm["to_advanced"].round(1),
+        }
+    )
 
 
 HIGHLIGHT = "#ddf4ff"
 
 
-def domain_ranking(dr: pd.DataFrame, key: str, name: str, highlight: str | None = None) -> str | None:
+def domain_ranking(
+    dr: pd.DataFrame, key: str, name: str, highlight: str | None = None
+) -> str | None:
     """Districts on one domain (city on top, not ranked); returns the clicked district code.
 
     highlight: a district code whose row is tinted (the one the user came from).
     """
-    table, colours = _ranking(dr, "领域得分",
-                              ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"])])
-    styler = styled(table, colours=colours,
-                    backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]})
+    table, colours = _ranking(
+        dr,
+        "领域得分",
+        ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"], strict=False)],
+    )
+    styler = styled(
+        table,
+        colours=colours,
+        backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]},
+    )
     row = selected_row(show(table, key, name, styler=styler, select="single-row"))
     if row is None or row >= len(dr) or bool(dr.iloc[row]["is_city"]):
         return None
@@ -209,21 +311,37 @@ def domain_ranking(dr: pd.DataFrame, key: str, name: str, highlight: str | None 
 
 def indicator_matrix(ind: pd.DataFrame, key: str, name: str, highlight: str | None = None):
     """One row per indicator × district: value, n, score, rank, RAG, QoQ; returns the clicked row."""
-    table = pd.DataFrame({
-        "指标": ind["label_zh"].to_numpy(),
-        "区县": ["全市" if c else n for c, n in zip(ind["is_city"], ind["district_name"])],
-        "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"])],
-        "样本量": pd.array(ind["n"], dtype="Int64"),
-        "得分": ind["score"].round(1).to_numpy(),
-        "排名": pd.array(ind["rank"], dtype="Int64"),
-        "等级": [fmt.rag_text(v) for v in ind["rag"]],
-        "环比": [fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"])],
-        "说明": [r if isinstance(r, str) else "" for r in ind["suppressed_reason"]],
-    })
-    styler = styled(table, colours={
-        "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
-        "环比": [fmt.delta_colour(v, d, t) for v, d, t in zip(ind["value_qoq"], ind["direction"], ind["trend_qoq"])],
-    }, backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in ind["district_code"]]})
+    table = pd.DataFrame(
+        {
+            "指标": ind["label_zh"].to_numpy(),
+            "区县": [
+                "全市" if c else n
+                for c, n in zip(ind["is_city"], ind["district_name"], strict=False)
+            ],
+            "指标值": [fmt.value(v, u) for v, u in zip(ind["value"], ind["unit"], strict=False)],
+            "样本量": pd.array(ind["n"], dtype="Int64"),
+            "得分": ind["score"].round(1).to_numpy(),
+            "排名": pd.array(ind["rank"], dtype="Int64"),
+            "等级": [fmt.rag_text(v) for v in ind["rag"]],
+            "环比": [
+                fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"], strict=False)
+            ],
+            "说明": [r if isinstance(r, str) else "" for r in ind["suppressed_reason"]],
+        }
+    )
+    styler = styled(
+        table,
+        colours={
+            "等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in ind["rag"]],
+            "环比": [
+                fmt.delta_colour(v, d, t)
+                for v, d, t in zip(
+                    ind["value_qoq"], ind["direction"], ind["trend_qoq"], strict=False
+                )
+            ],
+        },
+        backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in ind["district_code"]]},
+    )
     row = selected_row(show(table, key, name, styler=styler, select="single-row", height=420))
     if row is None or row >= len(ind):
         return None
@@ -233,36 +351,48 @@ def indicator_matrix(ind: pd.DataFrame, key: str, name: str, highlight: str | No
 
 def definitions_from_marts(defs: pd.DataFrame) -> pd.DataFrame:
     """Indicator definitions as far as the marts carry them (when metrics.yaml cannot be read)."""
-    return pd.DataFrame({
-        "编号": defs["indicator_id"], "指标": defs["label_zh"], "单位": defs["unit"],
-        "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in defs["direction"]],
-        "数据来源": [SOURCE_LABELS.get(s, s) for s in defs["source"]],
-        "最优值": defs["dtf_best"], "最差值": defs["dtf_worst"], "预警值": defs["warn"],
-        "先进值": defs["advanced"], "权重": defs["weight"],
-    })
+    return pd.DataFrame(
+        {
+            "编号": defs["indicator_id"],
+            "指标": defs["label_zh"],
+            "单位": defs["unit"],
+            "方向": [fmt.DIRECTION_LABEL.get(d, d) for d in defs["direction"]],
+            "数据来源": [SOURCE_LABELS.get(s, s) for s in defs["source"]],
+            "最优值": defs["dtf_best"],
+            "最差值": defs["dtf_worst"],
+            "预警值": defs["warn"],
+            "先进值": defs["advanced"],
+            "权重": defs["weight"],
+        }
+    )
 
 
 LOAD_STATUS = {"ok": "成功", "refused": "拒收", "failed": "失败", "duplicate_file": "重复文件"}
 
 
 def loads_table(loads: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "导入时间": [fmt.timestamp(t) for t in loads["started_at"]],
-        "文件": loads["file_name"],
-        "来源": [SOURCE_LABELS.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]],
-        "状态": [LOAD_STATUS.get(s, s) for s in loads["status"]],
-        "读取行数": loads["rows_read"].astype("Int64"),
-        "导入": loads["rows_loaded"].astype("Int64"),
-        "隔离": loads["rows_quarantined"].astype("Int64"),
-        "跳过（合计行/空行）": loads["rows_skipped"].astype("Int64"),
-        "新增": loads["rows_inserted"].astype("Int64"),
-        "更新": loads["rows_updated"].astype("Int64"),
-        "说明": [m if isinstance(m, str) else "" for m in loads["message"]],
-    })
+    return pd.DataFrame(
+        {
+            "导入时间": [fmt.timestamp(t) for t in loads["started_at"]],
+            "文件": loads["file_name"],
+            "来源": [
+                SOURCE_LABELS.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]
+            ],
+            "状态": [LOAD_STATUS.get(s, s) for s in loads["status"]],
+            "读取行数": loads["rows_read"].astype("Int64"),
+            "导入": loads["rows_loaded"].astype("Int64"),
+            "隔离": loads["rows_quarantined"].astype("Int64"),
+            "跳过（合计行/空行）": loads["rows_skipped"].astype("Int64"),
+            "新增": loads["rows_inserted"].astype("Int64"),
+            "更新": loads["rows_updated"].astype("Int64"),
+            "说明": [m if isinstance(m, str) else "" for m in loads["message"]],
+        }
+    )
 
 
 def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -> None:
     """One click: the 季度评议材料 workbook of this quarter (built when clicked)."""
+
     def build() -> bytes:
         con = store.connect_snapshot(Path(snapshot_path))
         try:
@@ -270,6 +400,13 @@ def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -
         finally:
             con.close()
 
-    st.download_button(f"下载 {period} 季度评议材料（XLSX）", build, file_name=f"{period}季度评议材料.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=key, on_click="ignore", icon=":material/description:", type="primary")
+    st.download_button(
+        f"下载 {period} 季度评议材料（XLSX）",
+        build,
+        file_name=f"{period}季度评议材料.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=key,
+        on_click="ignore",
+        icon=":material/description:",
+        type="primary",
+    )

@@ -9,39 +9,64 @@ from kpi import settings
 from kpi.schema import SOURCE_LABELS
 
 HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
-EXAMPLE = ("  bizenv build\n  bizenv build --metrics 其他城市/metrics.yaml --data-dir /srv/bizenv\n"
-           "  bizenv build --full")
+EXAMPLE = (
+    "  bizenv build\n  bizenv build --metrics 其他城市/metrics.yaml --data-dir /srv/bizenv\n"
+    "  bizenv build --full"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）")
-    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认：data/warehouse 或 BIZENV_DATA_DIR）")
-    parser.add_argument("--catalog", metavar="DIR", help="目录表所在文件夹（默认：data/catalog 或 BIZENV_CATALOG_DIR）")
-    parser.add_argument("--full", action="store_true",
-                        help="重新扫描全部季度的办件、12345、好差评记录（默认只重算 bizenv load 改动过的季度；"
-                             "在 bizenv load 之外手工改过记录后使用）")
+    parser.add_argument(
+        "--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="数据目录（默认：data/warehouse 或 BIZENV_DATA_DIR）"
+    )
+    parser.add_argument(
+        "--catalog",
+        metavar="DIR",
+        help="目录表所在文件夹（默认：data/catalog 或 BIZENV_CATALOG_DIR）",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="重新扫描全部季度的办件、12345、好差评记录（默认只重算 bizenv load 改动过的季度；"
+        "在 bizenv load 之外手工改过记录后使用）",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every bizenv command's start-up imports all command modules.
     from kpi import store
-    from kpi.build import build_marts
+    from kpi.engine.build import build_marts
 
     started = time.perf_counter()
     data_dir = settings.data_dir(args.data_dir)
-    meta = build_marts(data_dir, settings.metrics_path(args.metrics),
-                       catalog_dir=settings.catalog_dir(args.catalog) if args.catalog else None, full=args.full)
+    meta = build_marts(
+        data_dir,
+        settings.metrics_path(args.metrics),
+        catalog_dir=settings.catalog_dir(args.catalog) if args.catalog else None,
+        full=args.full,
+    )
     snap = store.publish_snapshot(data_dir)
     took = time.perf_counter() - started
-    print(f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"
-          f"数据截至 {meta['data_as_of'] or '无数据'}，用时 {took:.1f} 秒）。")
+    print(
+        f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"
+        f"数据截至 {meta['data_as_of'] or '无数据'}，用时 {took:.1f} 秒）。"
+    )
     if meta["scans"]:
-        print("记录扫描：" + "；".join(f"{SOURCE_LABELS.get(s, s)} {_scan_text(done)}" for s, done in meta["scans"].items()) + "。")
+        print(
+            "记录扫描："
+            + "；".join(
+                f"{SOURCE_LABELS.get(s, s)} {_scan_text(done)}" for s, done in meta["scans"].items()
+            )
+            + "。"
+        )
     return 0
 
 
 def _scan_text(done: str) -> str:
-    """kpi.partials.refresh's 'full' | 'quarters: …' | 'unchanged', as a user reads it."""
+    """kpi.engine.partials.refresh's 'full' | 'quarters: …' | 'unchanged', as a user reads it."""
     if done == "full":
         return "全部季度重扫"
     if done == "unchanged":

@@ -20,16 +20,23 @@ EXAMPLE = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", metavar="2026Q3", help="季度（默认：最近一个完整季度）")
     parser.add_argument("--out", metavar="FILE", required=True, help="输出文件")
-    parser.add_argument("--table", choices=tuple(MART_SHORT_NAMES),
-                        help="只导出一张表：overall 综合得分 | domains 领域得分 | indicators 指标得分（不指定则导出季度评议材料）")
-    parser.add_argument("--format", choices=("csv", "xlsx"),
-                        help="--table 的文件格式（默认按 --out 的扩展名，否则 csv）")
+    parser.add_argument(
+        "--table",
+        choices=tuple(MART_SHORT_NAMES),
+        help="只导出一张表：overall 综合得分 | domains 领域得分 | indicators 指标得分（不指定则导出季度评议材料）",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        help="--table 的文件格式（默认按 --out 的扩展名，否则 csv）",
+    )
     parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认 data/warehouse/）")
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every bizenv command's start-up imports all command modules.
-    from kpi import exports, queries, review, store
+    from kpi import store
+    from kpi.read import exports, queries, review
 
     data_dir = Path(args.data_dir) if args.data_dir else None
     try:
@@ -43,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
         periods = list(available["period"])
         period = args.period or queries.meta(con).get("latest_complete_period")
         if period not in periods:
-            raise UserInputError(f"快照中没有季度 {period}。可选季度：{'、'.join(periods) or '（无）'}。"
-                                 "改法：--period 写成 2026Q3 这样的形式。")
+            raise UserInputError(
+                f"快照中没有季度 {period}。可选季度：{'、'.join(periods) or '（无）'}。"
+                "改法：--period 写成 2026Q3 这样的形式。"
+            )
         out = Path(args.out)
         if args.table:
             fmt = args.format or ("xlsx" if out.suffix.lower() == ".xlsx" else "csv")
@@ -53,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"已导出 {len(frame)} 行到 {out}")
         else:
             if args.format == "csv":
-                raise UserInputError("季度评议材料只能导出为 XLSX。改法：去掉 --format csv，或加上 --table。")
+                raise UserInputError(
+                    "季度评议材料只能导出为 XLSX。改法：去掉 --format csv，或加上 --table。"
+                )
             review.write_review(con, period, out)
             print(f"已导出 {period} 季度评议材料到 {out}")
     finally:

@@ -23,13 +23,29 @@ EXAMPLE = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="导出文件或文件夹（CSV UTF-8/GBK/GB18030，XLSX/XLS；文件夹中只取这几类文件）")
-    parser.add_argument("--source", choices=("approvals", "hotline", "ratings", "reports"),
-                        help="数据来源（不指定时按表头自动识别）：approvals 办件 | hotline 12345 | ratings 好差评 | reports 指标填报")
-    parser.add_argument("--profile", metavar="FILE", help="自定义表头画像 YAML（导出的列名与内置不同时使用）")
-    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（仓库、快照、CURRENT；默认 data/warehouse/）")
-    parser.add_argument("--catalog", metavar="DIR", help="目录数据（区县、事项、节假日；默认 data/catalog/）")
-    parser.add_argument("--no-build", action="store_true", help="只写入数据仓库，不计算评分、不发布快照")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="导出文件或文件夹（CSV UTF-8/GBK/GB18030，XLSX/XLS；文件夹中只取这几类文件）",
+    )
+    parser.add_argument(
+        "--source",
+        choices=("approvals", "hotline", "ratings", "reports"),
+        help="数据来源（不指定时按表头自动识别）：approvals 办件 | hotline 12345 | ratings 好差评 | reports 指标填报",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="自定义表头画像 YAML（导出的列名与内置不同时使用）"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="数据目录（仓库、快照、CURRENT；默认 data/warehouse/）"
+    )
+    parser.add_argument(
+        "--catalog", metavar="DIR", help="目录数据（区县、事项、节假日；默认 data/catalog/）"
+    )
+    parser.add_argument(
+        "--no-build", action="store_true", help="只写入数据仓库，不计算评分、不发布快照"
+    )
 
 
 class _Bar:
@@ -43,7 +59,9 @@ class _Bar:
     def __call__(self, fraction: float, text: str) -> None:
         if self.tty:
             filled = int(fraction * 30)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {text[:50]:<50}")
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {text[:50]:<50}"
+            )
             if fraction >= 1:
                 self.stream.write("\n")
         elif text != self.last:
@@ -58,9 +76,11 @@ def print_reports(reports: list[FileReport]) -> None:
             print(f"✗ {r.file_name}：已拒绝（见下方原因），未写入任何数据")
             continue
         print(f"✓ {r.file_name}（{r.source}，画像 {r.profile}）")
-        print(f"    读取 {r.rows_read:,} 行 = 导入 {r.rows_loaded:,} + 隔离 {r.rows_quarantined:,} + 跳过 {r.rows_skipped:,}"
-              f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"
-              f"；{r.seconds:.1f} 秒，{r.rows_per_second:,.0f} 行/秒")
+        print(
+            f"    读取 {r.rows_read:,} 行 = 导入 {r.rows_loaded:,} + 隔离 {r.rows_quarantined:,} + 跳过 {r.rows_skipped:,}"
+            f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"
+            f"；{r.seconds:.1f} 秒，{r.rows_per_second:,.0f} 行/秒"
+        )
         if r.status == "duplicate_file":
             print("    该文件与之前导入过的文件完全相同，数据未变化。")
         for reason, n in r.quarantine_by_reason.items():
@@ -80,10 +100,17 @@ def expand_paths(paths: list[str]) -> list[str]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(str(f) for f in path.iterdir()
-                           if f.is_file() and f.suffix.lower() in EXPORT_SUFFIXES and not f.name.startswith("~$"))
+            found = sorted(
+                str(f)
+                for f in path.iterdir()
+                if f.is_file()
+                and f.suffix.lower() in EXPORT_SUFFIXES
+                and not f.name.startswith("~$")
+            )
             if not found:
-                raise UserInputError(f"文件夹 {raw} 中没有 CSV/XLSX/XLS 导出文件：请确认路径，或直接列出要导入的文件。")
+                raise UserInputError(
+                    f"文件夹 {raw} 中没有 CSV/XLSX/XLS 导出文件：请确认路径，或直接列出要导入的文件。"
+                )
             out.extend(found)
         else:
             out.append(raw)
@@ -95,8 +122,15 @@ def run(args: argparse.Namespace) -> int:
     from etl.load import load_files
 
     try:
-        reports = load_files(expand_paths(args.files), source=args.source, profile=args.profile, data_dir=args.data_dir,
-                             catalog_dir=args.catalog, progress=_Bar(), build=not args.no_build)
+        reports = load_files(
+            expand_paths(args.files),
+            source=args.source,
+            profile=args.profile,
+            data_dir=args.data_dir,
+            catalog_dir=args.catalog,
+            progress=_Bar(),
+            build=not args.no_build,
+        )
     except FileRefused as err:
         print_reports(getattr(err, "reports", []))
         raise

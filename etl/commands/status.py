@@ -11,16 +11,19 @@ HELP = "查看当前数据快照、导入记录、各来源各季度的记录数
 EXAMPLE = "  bizenv status\n  bizenv status --data-dir data/其他城市"
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认 data/warehouse/）")
-    parser.add_argument("--runs", type=int, default=10, metavar="N", help="显示最近 N 次导入（默认 10）")
+    parser.add_argument(
+        "--runs", type=int, default=10, metavar="N", help="显示最近 N 次导入（默认 10）"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     path = store.current_snapshot_path(args.data_dir)
     if path is None:
-        print("尚未发布任何数据快照：请先运行 bizenv load 导入数据（或 bizenv sample --load 生成并导入演示数据）。")
+        print(
+            "尚未发布任何数据快照：请先运行 bizenv load 导入数据（或 bizenv sample --load 生成并导入演示数据）。"
+        )
         return 0
     con = store.connect_snapshot(path)
     try:
@@ -34,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _snapshot_time(con, path) -> str:
-    rows = con.execute("SELECT value FROM snapshot_meta WHERE key = 'built_at'").fetchall() if _has(con, "snapshot_meta") else []
+    rows = (
+        con.execute("SELECT value FROM snapshot_meta WHERE key = 'built_at'").fetchall()
+        if _has(con, "snapshot_meta")
+        else []
+    )
     if rows:
         return f"构建于 {rows[0][0]}"
     import datetime as dt
@@ -43,7 +50,11 @@ def _snapshot_time(con, path) -> str:
 
 
 def _has(con, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchall()[0][0]
+    )
 
 
 def _runs(con, limit: int) -> None:
@@ -53,12 +64,15 @@ def _runs(con, limit: int) -> None:
     print(f"\n导入记录（共 {total} 次，最近 {min(limit, total)} 次）：")
     for row in con.execute(
         "SELECT finished_at, file_name, source, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, "
-        "rows_inserted, rows_updated FROM etl_runs ORDER BY finished_at DESC, load_id DESC LIMIT ?", [limit]
+        "rows_inserted, rows_updated FROM etl_runs ORDER BY finished_at DESC, load_id DESC LIMIT ?",
+        [limit],
     ).fetchall():
         at, name, source, status, read, loaded, quarantined, skipped, inserted, updated = row
         flag = {"ok": "", "duplicate_file": "（重复文件，未变化）"}.get(status, f"（{status}）")
-        print(f"  {at:%Y-%m-%d %H:%M}  {name}  [{source}] 读取 {read:,} 导入 {loaded:,} 隔离 {quarantined:,} "
-              f"跳过 {skipped:,}；新增 {inserted:,} 更新 {updated:,}{flag}")
+        print(
+            f"  {at:%Y-%m-%d %H:%M}  {name}  [{source}] 读取 {read:,} 导入 {loaded:,} 隔离 {quarantined:,} "
+            f"跳过 {skipped:,}；新增 {inserted:,} 更新 {updated:,}{flag}"
+        )
 
 
 def _rows(con) -> None:
@@ -66,23 +80,31 @@ def _rows(con) -> None:
     for table, label in SOURCE_LABELS.items():
         if not _has(con, table):
             continue
-        rows = con.execute(f'SELECT period, count(*) FROM "{table}" GROUP BY 1 ORDER BY 1').fetchall()
+        rows = con.execute(
+            f'SELECT period, count(*) FROM "{table}" GROUP BY 1 ORDER BY 1'
+        ).fetchall()
         if not rows:
             print(f"  {label}：无数据")
             continue
         total = sum(n for _, n in rows)
         print(f"  {label}（共 {total:,}）：" + "  ".join(f"{p} {n:,}" for p, n in rows))
     if _has(con, "approvals"):
-        unknown = con.execute("SELECT count(*) FROM approvals WHERE NOT calendar_known").fetchall()[0][0]
+        unknown = con.execute("SELECT count(*) FROM approvals WHERE NOT calendar_known").fetchall()[
+            0
+        ][0]
         if unknown:
-            print(f"  注意：{unknown:,} 条办件的日期超出已知节假日日历，工作日按周一至周五计算；"
-                  "请在 data/catalog/holidays.yaml 中补充该年份的放假安排。")
+            print(
+                f"  注意：{unknown:,} 条办件的日期超出已知节假日日历，工作日按周一至周五计算；"
+                "请在 data/catalog/holidays.yaml 中补充该年份的放假安排。"
+            )
 
 
 def _quarantine(con) -> None:
     if not _has(con, "quarantine"):
         return
-    rows = con.execute("SELECT source, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC").fetchall()
+    rows = con.execute(
+        "SELECT source, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+    ).fetchall()
     print("\n隔离的行（按原因）：" + ("无" if not rows else ""))
     for source, reason, n in rows:
         print(f"  [{source}] {reason}：{n:,} 行")

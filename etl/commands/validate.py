@@ -6,15 +6,19 @@ import argparse
 
 from kpi import settings
 from kpi.errors import SpecError
-from kpi.spec import load_spec
+from kpi.spec.load import load_spec
 
 HELP = "检查指标规格 metrics.yaml：列出全部问题（文件、行号、条目、改法），没有问题时显示“通过”。"
 EXAMPLE = "  bizenv validate\n  bizenv validate --metrics 其他城市/metrics.yaml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）")
-    parser.add_argument("--catalog", metavar="DIR", help="目录表所在文件夹，用于核对筛选值（默认：data/catalog）")
+    parser.add_argument(
+        "--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
+    )
+    parser.add_argument(
+        "--catalog", metavar="DIR", help="目录表所在文件夹，用于核对筛选值（默认：data/catalog）"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 SOURCES = ("approvals", "hotline", "ratings", "reports")
 DEFAULT_SEED = 20261124
-DEFAULT_QUARTERS = 10  # 2024Q3…2026Q4: eight full quarters and more, so YoY exists for the latest two
+DEFAULT_QUARTERS = (
+    10  # 2024Q3…2026Q4: eight full quarters and more, so YoY exists for the latest two
+)
 MANIFEST = "manifest.json"
 
 __all__ = ["DEFAULT_QUARTERS", "DEFAULT_SEED", "MANIFEST", "SOURCES", "generate"]

@@ -15,12 +15,25 @@ from etl.demo import context as cx
 from etl.demo import dirty
 from etl.demo.context import Context
 
-COLUMNS = ["办件编号", "事项编码", "事项名称", "所属区县", "办理部门", "申请人类型", "办理渠道",
-           "受理时间", "办结时间", "办件状态", "法定时限", "承诺时限", "跑动次数"]
-PER_QUARTER = 8000            # cases per quarter for the whole city at --scale 1
+COLUMNS = [
+    "办件编号",
+    "事项编码",
+    "事项名称",
+    "所属区县",
+    "办理部门",
+    "申请人类型",
+    "办理渠道",
+    "受理时间",
+    "办结时间",
+    "办件状态",
+    "法定时限",
+    "承诺时限",
+    "跑动次数",
+]
+PER_QUARTER = 8000  # cases per quarter for the whole city at --scale 1
 _WORKDAYS_PER_QUARTER = 61.0
 _WEEKDAY_WEIGHT = np.array([1.2, 1.05, 1.0, 1.0, 0.85, 0.9, 0.9])  # Mon…Sun (weekend = 调休 days)
-GROWTH = 1.02                  # volumes grow ~2% a quarter
+GROWTH = 1.02  # volumes grow ~2% a quarter
 
 
 def file_name(q) -> str:
@@ -35,7 +48,7 @@ def quarter_count(ctx: Context, qi: int) -> int:
     """Number of cases accepted in quarter qi (before the cut-off)."""
     lo, hi = ctx.day_range(ctx.quarters[qi])
     w = day_weights(ctx)[lo:hi].sum() / _WEEKDAY_WEIGHT[:5].mean()
-    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * w / _WORKDAYS_PER_QUARTER))
+    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH**qi * w / _WORKDAYS_PER_QUARTER))
 
 
 def case_ids(q, seq: np.ndarray) -> np.ndarray:
@@ -47,11 +60,12 @@ def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[
     """Yield (columns, dirty positions by reason) chunk by chunk for quarter qi."""
     q = ctx.quarters[qi]
     lo, hi = ctx.day_range(q)
-    days = cx.timeline.sample_days(ctx.rng("approvals", qi), quarter_count(ctx, qi),
-                                   day_weights(ctx), lo, hi)
+    days = cx.timeline.sample_days(
+        ctx.rng("approvals", qi), quarter_count(ctx, qi), day_weights(ctx), lo, hi
+    )
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("approvals", qi, c + 1)
-        cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
+        cols = _rows(ctx, qi, days[start : start + cx.CHUNK_ROWS], start, rng)
         yield cols, dirty.inject(cols, "办件编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
@@ -73,7 +87,8 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
 
     online = rng.random(n) < 0.40 + 0.45 * p
     offline_channel = np.array(["窗口", "自助终端", "移动端"], dtype=object)[
-        rng.choice(3, n, p=[0.65, 0.15, 0.20])]
+        rng.choice(3, n, p=[0.65, 0.15, 0.20])
+    ]
     channel = np.where(online, "全程网办", offline_channel)
     r = rng.random(n)
     visits = np.select(
@@ -128,6 +143,7 @@ def _future_completion(cutoff: np.datetime64):
     def apply(cols, idx, rng) -> None:
         """办结时间 next year: later than any real 'now'."""
         cols["办结时间"][idx] = cx.fmt_iso(dirty.future_times(rng, len(idx), cutoff))
+
     return apply
 
 

@@ -18,12 +18,12 @@ import numpy as np
 
 # code → (volume share, base performance, change per quarter)
 _CHARACTER = {
-    "330802": (0.26, 0.86, 0.004),   # 柯城区: the city core, consistently good
-    "330803": (0.15, 0.50, 0.085),   # 衢江区: improves quarter after quarter
-    "330822": (0.12, 0.62, 0.0),     # 常山县
+    "330802": (0.26, 0.86, 0.004),  # 柯城区: the city core, consistently good
+    "330803": (0.15, 0.50, 0.085),  # 衢江区: improves quarter after quarter
+    "330822": (0.12, 0.62, 0.0),  # 常山县
     "330824": (0.11, 0.52, -0.085),  # 开化县: slides quarter after quarter
-    "330825": (0.14, 0.68, 0.01),    # 龙游县
-    "330881": (0.22, 0.55, 0.0),     # 江山市: mid-table
+    "330825": (0.14, 0.68, 0.01),  # 龙游县
+    "330881": (0.22, 0.55, 0.0),  # 江山市: mid-table
 }
 
 # Syllables for synthetic district names; none of the resulting names is a Quzhou district.
@@ -38,9 +38,9 @@ class District:
     code: str
     name: str
     short: str
-    share: float        # relative volume
-    base: float         # performance in the middle of the window
-    slope: float        # change of performance per quarter
+    share: float  # relative volume
+    base: float  # performance in the middle of the window
+    slope: float  # change of performance per quarter
     synthetic: bool = False
 
 
@@ -68,8 +68,16 @@ def districts(n: int, catalog_dir: Path, seed: int) -> list[District]:
             r["district_code"],
             (rng.uniform(0.08, 0.2), rng.uniform(0.45, 0.85), rng.uniform(-0.02, 0.02)),
         )
-        out.append(District(r["district_code"], r["district_name"],
-                            r.get("short_name") or r["district_name"][:-1], share, base, slope))
+        out.append(
+            District(
+                r["district_code"],
+                r["district_name"],
+                r.get("short_name") or r["district_name"][:-1],
+                share,
+                base,
+                slope,
+            )
+        )
     taken_names = {r["district_name"] for r in rows} | {r.get("short_name") for r in rows}
     taken_codes = {r["district_code"] for r in rows}
     i = 0
@@ -84,8 +92,17 @@ def districts(n: int, catalog_dir: Path, seed: int) -> list[District]:
         code = str(SYNTHETIC_CODE_BASE + i)
         if code in taken_codes or short in taken_names or name in taken_names:
             continue
-        out.append(District(code, name, short, float(rng.uniform(0.05, 0.2)),
-                            float(rng.uniform(0.4, 0.85)), float(rng.uniform(-0.03, 0.03)), True))
+        out.append(
+            District(
+                code,
+                name,
+                short,
+                float(rng.uniform(0.05, 0.2)),
+                float(rng.uniform(0.4, 0.85)),
+                float(rng.uniform(-0.03, 0.03)),
+                True,
+            )
+        )
     return out
 
 
@@ -115,9 +132,17 @@ def write_catalogue(out_dir: Path, catalog_dir: Path, ds: list[District]) -> lis
     fields = list(rows[0].keys())
     next_order = max(int(r.get("sort_order") or 0) for r in rows) + 1
     for k, d in enumerate(x for x in ds if x.synthetic):
-        rows.append({**{f: "" for f in fields}, "district_code": d.code, "district_name": d.name,
-                     "short_name": d.short, "level": "district", "sort_order": str(next_order + k),
-                     "aliases": "|".join(dict.fromkeys([d.short, d.name]))})
+        rows.append(
+            {
+                **{f: "" for f in fields},
+                "district_code": d.code,
+                "district_name": d.name,
+                "short_name": d.short,
+                "level": "district",
+                "sort_order": str(next_order + k),
+                "aliases": "|".join(dict.fromkeys([d.short, d.name])),
+            }
+        )
     with open(target / "districts.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()

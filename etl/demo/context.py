@@ -24,10 +24,10 @@ class Context:
     seed: int
     scale: float
     quarters: list[Quarter]
-    cutoff_day: dt.date            # nothing happens on or after this day (local midnight)
+    cutoff_day: dt.date  # nothing happens on or after this day (local midnight)
     catalog_dir: Path
     districts: list[city.District]
-    perf: np.ndarray               # [district, quarter] performance in [0, 1]
+    perf: np.ndarray  # [district, quarter] performance in [0, 1]
     cal: WorkCalendar
     items: dict[str, np.ndarray] = field(default_factory=dict)
     topics: dict[str, np.ndarray] = field(default_factory=dict)
@@ -71,14 +71,31 @@ class Context:
         return np.array([x.name for x in self.districts], dtype=object)
 
 
-def build(seed: int, scale: float, quarters: list[Quarter], cutoff_day: dt.date,
-          catalog_dir: Path, n_districts: int) -> Context:
+def build(
+    seed: int,
+    scale: float,
+    quarters: list[Quarter],
+    cutoff_day: dt.date,
+    catalog_dir: Path,
+    n_districts: int,
+) -> Context:
     ds = city.districts(n_districts, catalog_dir, seed)
     # room after the window: completions of the last quarter spill forward (never past cut-off)
-    cal = WorkCalendar(quarters[0].start - dt.timedelta(days=7),
-                       max(quarters[-1].end, cutoff_day) + dt.timedelta(days=400), catalog_dir)
-    ctx = Context(seed, scale, quarters, cutoff_day, catalog_dir, ds,
-                  city.performance(ds, len(quarters), seed), cal)
+    cal = WorkCalendar(
+        quarters[0].start - dt.timedelta(days=7),
+        max(quarters[-1].end, cutoff_day) + dt.timedelta(days=400),
+        catalog_dir,
+    )
+    ctx = Context(
+        seed,
+        scale,
+        quarters,
+        cutoff_day,
+        catalog_dir,
+        ds,
+        city.performance(ds, len(quarters), seed),
+        cal,
+    )
     ctx.items = _read_columns(catalog_dir / "items.csv")
     ctx.topics = _read_columns(catalog_dir / "hotline_topics.csv")
     return ctx
@@ -91,6 +108,7 @@ def _read_columns(path: Path) -> dict[str, np.ndarray]:
 
 
 # ── column formatting (vectorised through pyarrow) ─────────────────────────────────────────
+
 
 def _ts(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[s]"), pa.timestamp("s"))
@@ -147,8 +165,14 @@ def join(*parts) -> np.ndarray:
 
 # ── shared behavioural draws ───────────────────────────────────────────────────────────────
 
-def workdays_taken(rng: np.random.Generator, limit: np.ndarray, p: np.ndarray,
-                   on_time_prob: np.ndarray, festival: np.ndarray) -> np.ndarray:
+
+def workdays_taken(
+    rng: np.random.Generator,
+    limit: np.ndarray,
+    p: np.ndarray,
+    on_time_prob: np.ndarray,
+    festival: np.ndarray,
+) -> np.ndarray:
     """Working days used: within the limit with probability on_time_prob (better districts finish
     earlier in the window), otherwise 1–several days late; half the cases caught in the 春节
     backlog take one working day more."""

@@ -23,7 +23,9 @@ BAD_LEVEL = "评价等级超出五级"
 DUPLICATE_ID = "同一文件内编号重复且内容不同"
 BAD_NUMBER = "数值无效"
 
-GARBAGE_TIMES = np.array(["2026-13-45 25:61:00", "未知", "2026-02-30 10:00:00", "待补录"], dtype=object)
+GARBAGE_TIMES = np.array(
+    ["2026-13-45 25:61:00", "未知", "2026-02-30 10:00:00", "待补录"], dtype=object
+)
 UNKNOWN_DISTRICTS = np.array(["某某区", "衢州市未知区", "330899"], dtype=object)
 BAD_NUMBERS = np.array(["abc", "-3", "十五"], dtype=object)
 
@@ -42,19 +44,30 @@ def future_times(rng: np.random.Generator, n: int, cutoff: np.datetime64) -> np.
     for any loader running before then, whatever year the demo is generated in."""
     year = cutoff.astype("datetime64[Y]") + 1
     start = year.astype("datetime64[D]") + 3
-    return (start.astype("datetime64[s]") + 9 * 3600
-            + rng.integers(0, 180 * 86400, n).astype("timedelta64[s]"))
+    return (
+        start.astype("datetime64[s]")
+        + 9 * 3600
+        + rng.integers(0, 180 * 86400, n).astype("timedelta64[s]")
+    )
 
 
 def set_values(column: str, pool: np.ndarray) -> Callable:
     """A defect that overwrites one column with values drawn from `pool`."""
+
     def apply(cols: Columns, idx: np.ndarray, rng: np.random.Generator) -> None:
         cols[column][idx] = pool[rng.integers(0, len(pool), len(idx))]
+
     return apply
 
 
-def inject(cols: Columns, id_column: str, defects: list[Defect], rng: np.random.Generator,
-           share: float = 0.01, rotate: int = 0) -> dict[str, np.ndarray]:
+def inject(
+    cols: Columns,
+    id_column: str,
+    defects: list[Defect],
+    rng: np.random.Generator,
+    share: float = 0.01,
+    rotate: int = 0,
+) -> dict[str, np.ndarray]:
     """Spoil round(n × share) rows, spread evenly over the defects; returns reason → row positions.
 
     `rotate` shifts which defects get the remainder, so small files of different quarters show

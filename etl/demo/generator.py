@@ -35,10 +35,17 @@ XLSX_MAX_DATA_ROWS = 1_000_000
 Progress = Callable[[float, str], None]
 
 
-def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts: int = 6,
-             quarters: int = DEFAULT_QUARTERS, end_period: str | Quarter | None = None,
-             sources: Sequence[str] = SOURCES, progress: Progress | None = None
-             ) -> dict[str, list[Path]]:
+def generate(
+    out_dir,
+    *,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    districts: int = 6,
+    quarters: int = DEFAULT_QUARTERS,
+    end_period: str | Quarter | None = None,
+    sources: Sequence[str] = SOURCES,
+    progress: Progress | None = None,
+) -> dict[str, list[Path]]:
     """Write the demo exports into out_dir; returns source → files written (oldest quarter first).
 
     `districts` > the catalogue's count adds synthetic districts and writes out_dir/catalog/ (a copy
@@ -50,8 +57,10 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
     today = timeline.today_shanghai()
     end = timeline.parse_period(end_period) if isinstance(end_period, str) else end_period
     if end is not None and end.start >= today:
-        raise UserInputError(f"统计期 {end.label} 尚未开始（今天是 {today:%Y-%m-%d}），"
-                             "演示数据不会生成未来的记录：请指定已开始的季度，或省略 --end-period。")
+        raise UserInputError(
+            f"统计期 {end.label} 尚未开始（今天是 {today:%Y-%m-%d}），"
+            "演示数据不会生成未来的记录：请指定已开始的季度，或省略 --end-period。"
+        )
     qs, cutoff = cx.timeline_for(end, quarters, today)
     catalog_dir = settings.catalog_dir()
     ctx = cx.build(seed, scale, qs, cutoff, catalog_dir, districts)
@@ -92,19 +101,23 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
         catalogue_note = "catalog"
     manifest = {
         "generator": "bizenv sample",
-        "seed": seed, "scale": scale, "quarters": [q.label for q in qs],
+        "seed": seed,
+        "scale": scale,
+        "quarters": [q.label for q in qs],
         "cutoff": f"{cutoff:%Y-%m-%d} 00:00:00",
         "city": {"code": city_code, "name": city_name},
-        "districts": [{"code": d.code, "name": d.name, "synthetic": d.synthetic}
-                      for d in ctx.districts],
+        "districts": [
+            {"code": d.code, "name": d.name, "synthetic": d.synthetic} for d in ctx.districts
+        ],
         "catalog": catalogue_note,
         "reports_indicators": [i["key"] for i in inds],
         "notes": _notes(sources, inds),
         "files": entries,
         "totals": _totals(entries),
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
-                                encoding="utf-8")
+    (out / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     if progress:
         progress(1.0, f"演示数据已生成（{time.perf_counter() - started:.1f} 秒）")
     return written
@@ -112,7 +125,9 @@ def generate(out_dir, *, seed: int = DEFAULT_SEED, scale: float = 1.0, districts
 
 def _check(scale, districts, quarters, sources) -> None:
     if not (scale > 0) or scale > 10_000:
-        raise UserInputError(f"--scale {scale} 无效：请给出大于 0 的倍数，例如 1（默认）、0.1 或 50。")
+        raise UserInputError(
+            f"--scale {scale} 无效：请给出大于 0 的倍数，例如 1（默认）、0.1 或 50。"
+        )
     if not 1 <= districts <= 768:
         raise UserInputError(f"--districts {districts} 无效：区县数应在 1 到 768 之间。")
     if not 1 <= quarters <= 40:
@@ -129,8 +144,12 @@ def _notes(sources, inds) -> list[str]:
 
 
 _MODULES = {"approvals": approvals, "hotline": hotline, "ratings": ratings}
-_FILE_NAMES = {"approvals": approvals.file_name, "hotline": hotline.file_name,
-               "ratings": ratings.file_name, "reports": reports.file_name}
+_FILE_NAMES = {
+    "approvals": approvals.file_name,
+    "hotline": hotline.file_name,
+    "ratings": ratings.file_name,
+    "reports": reports.file_name,
+}
 
 
 # relative time per row: XLSX goes cell by cell through xlsxwriter, CSV is written column-wise
@@ -144,8 +163,11 @@ def _plan(ctx, sources, inds) -> list[tuple[str, int, float]]:
         for source in SOURCES:
             if source not in sources or (source == "reports" and (not inds or ctx.is_partial(q))):
                 continue  # a quarter in progress has no 填报 yet
-            rows = (len(inds) * len(ctx.districts) if source == "reports"
-                    else _MODULES[source].quarter_count(ctx, qi))
+            rows = (
+                len(inds) * len(ctx.districts)
+                if source == "reports"
+                else _MODULES[source].quarter_count(ctx, qi)
+            )
             if rows > 0:  # e.g. a quarter that began today: nothing has happened in it yet
                 plan.append((source, qi, rows * _COST_PER_ROW[source]))
     return plan
@@ -179,8 +201,11 @@ def _entry(path: Path, fmt: str, encoding: str | None, sink, chunk_dirty: list) 
             dirty_lines.setdefault(reason, []).extend((idx + first_data + offset).tolist())
     dirty_rows = {k: len(v) for k, v in sorted(dirty_lines.items())}
     return {
-        "file": path.name, "format": fmt, "encoding": encoding,
-        "header_line": sink.header_line, "physical_rows": sink.lines,
+        "file": path.name,
+        "format": fmt,
+        "encoding": encoding,
+        "header_line": sink.header_line,
+        "physical_rows": sink.lines,
         "data_rows": sink.data_rows,
         "skipped_rows": sink.lines - sink.header_line - sink.data_rows,
         "dirty_rows": dirty_rows,
@@ -247,16 +272,22 @@ def _write_ratings(ctx, qi, out: Path, *, tick, **_) -> list[dict]:
             name = ratings.file_name(q)
             if entries:
                 name = name.replace(".xlsx", f"_{len(entries) + 1}.xlsx")
-            sink = XlsxSink(out / name, "好差评明细", ratings.COLUMNS, ratings.DATE_COLUMNS,
-                            widths={"评价部门": 24, "办件编号": 16})
+            sink = XlsxSink(
+                out / name,
+                "好差评明细",
+                ratings.COLUMNS,
+                ratings.DATE_COLUMNS,
+                widths={"评价部门": 24, "办件编号": 16},
+            )
             found = []
         found.append((sink.data_rows, bad))
-        sink.write_rows(zip(*(cols[c] for c in ratings.COLUMNS)))
+        sink.write_rows(zip(*(cols[c] for c in ratings.COLUMNS), strict=False))
         done_rows += n
         tick(done_rows)
     if sink is None:  # nothing rated yet (a quarter cut off on its first day)
-        sink = XlsxSink(out / ratings.file_name(q), "好差评明细", ratings.COLUMNS,
-                        ratings.DATE_COLUMNS)
+        sink = XlsxSink(
+            out / ratings.file_name(q), "好差评明细", ratings.COLUMNS, ratings.DATE_COLUMNS
+        )
     sink.close()
     entries.append(_entry(sink.path, "xlsx", None, sink, found))
     return entries
@@ -265,16 +296,26 @@ def _write_ratings(ctx, qi, out: Path, *, tick, **_) -> list[dict]:
 def _write_reports(ctx, qi, out: Path, *, inds, city_name, **_) -> dict:
     q = ctx.quarters[qi]
     path = out / reports.file_name(q)
-    sink = XlsxSink(path, "指标填报", reports.COLUMNS, set(), title=reports.title(city_name, q),
-                    widths={"指标名称": 36, "填报单位": 24, "备注": 24})
+    sink = XlsxSink(
+        path,
+        "指标填报",
+        reports.COLUMNS,
+        set(),
+        title=reports.title(city_name, q),
+        widths={"指标名称": 36, "填报单位": 24, "备注": 24},
+    )
     cols, bad = reports.rows(ctx, qi, inds)
-    sink.write_rows(zip(*(cols[c] for c in reports.COLUMNS)))
+    sink.write_rows(zip(*(cols[c] for c in reports.COLUMNS), strict=False))
     sink.close()
     return _entry(path, "xlsx", None, sink, [(0, bad)])
 
 
-_WRITERS = {"approvals": _write_approvals, "hotline": _write_hotline,
-            "ratings": _write_ratings, "reports": _write_reports}
+_WRITERS = {
+    "approvals": _write_approvals,
+    "hotline": _write_hotline,
+    "ratings": _write_ratings,
+    "reports": _write_reports,
+}
 
 
 def _totals(entries: list[dict]) -> dict:

@@ -18,9 +18,25 @@ from etl.demo import context as cx
 from etl.demo import dirty, text
 from etl.demo.context import Context
 
-COLUMNS = ["工单编号", "来电时间", "受理渠道", "诉求人类型", "诉求类型", "诉求分类", "所属区县",
-           "承办单位", "签收时间", "办结时间", "办理时限", "是否解决", "满意度", "是否重复",
-           "来电号码", "诉求人", "诉求内容"]
+COLUMNS = [
+    "工单编号",
+    "来电时间",
+    "受理渠道",
+    "诉求人类型",
+    "诉求类型",
+    "诉求分类",
+    "所属区县",
+    "承办单位",
+    "签收时间",
+    "办结时间",
+    "办理时限",
+    "是否解决",
+    "满意度",
+    "是否重复",
+    "来电号码",
+    "诉求人",
+    "诉求内容",
+]
 PER_QUARTER = 5000
 GROWTH = 1.015
 _WEEKDAY_WEIGHT = np.array([1.15, 1.05, 1.0, 1.0, 0.95, 0.6, 0.55])
@@ -31,14 +47,31 @@ _CHANNELS = np.array(["电话", "网站", "微信", "APP"], dtype=object)
 _CHANNEL_P = [0.62, 0.1, 0.18, 0.1]
 # 承办单位 by topic (prefixed with the district); unknown topics go to the 综合行政执法局
 _UNITS = {
-    "企业开办咨询": "市场监管局", "拖欠工资": "人力社保局", "劳动合同纠纷": "人力社保局",
-    "社保缴纳": "人力社保局", "工程建设审批": "住房城乡建设局", "政府采购投诉": "财政局",
-    "招投标投诉": "公共资源交易中心", "停电报修": "供电公司", "供电服务": "供电公司",
-    "供水问题": "水务集团", "燃气问题": "燃气公司", "不动产登记": "不动产登记中心",
-    "融资贷款": "金融服务中心", "知识产权侵权": "市场监管局", "通关物流": "商务局",
-    "税费办理": "税务局", "合同纠纷": "司法局", "市场秩序": "市场监管局", "食品安全": "市场监管局",
-    "消费维权": "市场监管局", "政务服务态度": "行政服务中心", "办事效率": "行政服务中心",
-    "惠企政策兑现": "经信局", "城市管理": "综合行政执法局", "交通出行": "交通运输局",
+    "企业开办咨询": "市场监管局",
+    "拖欠工资": "人力社保局",
+    "劳动合同纠纷": "人力社保局",
+    "社保缴纳": "人力社保局",
+    "工程建设审批": "住房城乡建设局",
+    "政府采购投诉": "财政局",
+    "招投标投诉": "公共资源交易中心",
+    "停电报修": "供电公司",
+    "供电服务": "供电公司",
+    "供水问题": "水务集团",
+    "燃气问题": "燃气公司",
+    "不动产登记": "不动产登记中心",
+    "融资贷款": "金融服务中心",
+    "知识产权侵权": "市场监管局",
+    "通关物流": "商务局",
+    "税费办理": "税务局",
+    "合同纠纷": "司法局",
+    "市场秩序": "市场监管局",
+    "食品安全": "市场监管局",
+    "消费维权": "市场监管局",
+    "政务服务态度": "行政服务中心",
+    "办事效率": "行政服务中心",
+    "惠企政策兑现": "经信局",
+    "城市管理": "综合行政执法局",
+    "交通出行": "交通运输局",
     "环境保护": "生态环境分局",
 }
 
@@ -60,17 +93,18 @@ def day_weights(ctx: Context) -> np.ndarray:
 def quarter_count(ctx: Context, qi: int) -> int:
     lo, hi = ctx.day_range(ctx.quarters[qi])
     w = day_weights(ctx)[lo:hi].sum() / _WEEKDAY_WEIGHT.mean()
-    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * w / 91.0))
+    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH**qi * w / 91.0))
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     q = ctx.quarters[qi]
     lo, hi = ctx.day_range(q)
-    days = cx.timeline.sample_days(ctx.rng("hotline", qi), quarter_count(ctx, qi),
-                                   day_weights(ctx), lo, hi)
+    days = cx.timeline.sample_days(
+        ctx.rng("hotline", qi), quarter_count(ctx, qi), day_weights(ctx), lo, hi
+    )
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("hotline", qi, c + 1)
-        cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
+        cols = _rows(ctx, qi, days[start : start + cx.CHUNK_ROWS], start, rng)
         yield cols, dirty.inject(cols, "工单编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
@@ -106,8 +140,9 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     close_s = cx.timeline.office_seconds(rng, n)
     closed = cal.to_datetime(close_day, close_s)
     # closing the same day: a little after signing
-    closed = np.where(closed <= signed,
-                      signed + rng.integers(1800, 4 * 3600, n).astype("timedelta64[s]"), closed)
+    closed = np.where(
+        closed <= signed, signed + rng.integers(1800, 4 * 3600, n).astype("timedelta64[s]"), closed
+    )
     is_open = closed >= ctx.cutoff
     closed = np.where(is_open, np.datetime64("NaT"), closed)
     # a call on the last evening before the cut-off is not signed yet
@@ -119,16 +154,20 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     rated = (rng.random(n) < 0.78) & ~is_open
     unhappy_p = np.where(solved, 0.03 + 0.05 * (1 - p), 0.55)
     r = rng.random(n)
-    sat = np.where(r < unhappy_p, "不满意", np.where(r < unhappy_p + (1 - unhappy_p) * 0.25,
-                                                    "基本满意", "满意"))
+    sat = np.where(
+        r < unhappy_p,
+        "不满意",
+        np.where(r < unhappy_p + (1 - unhappy_p) * 0.25, "基本满意", "满意"),
+    )
     satisfaction = np.where(rated, sat, None)
 
     # most callers ring once; one call in six comes from a small set of frequent callers, the
     # same people quarter after quarter (caller index → the same phone number)
     frequent = rng.random(n) < 0.16
     pool = max(int(n * 0.04), 1)
-    caller = np.where(frequent, (pool * rng.random(n) ** 1.5).astype(np.int64),
-                      rng.integers(10**6, 10**8, n))
+    caller = np.where(
+        frequent, (pool * rng.random(n) ** 1.5).astype(np.int64), rng.integers(10**6, 10**8, n)
+    )
     phones = text.phone_numbers(caller, ctx.seed)
     first_call = ~_seen_before(caller)
     r2 = rng.random(n)
@@ -177,12 +216,16 @@ def _closed_before_call(cols, idx, rng) -> None:
 def _future_close(cutoff: np.datetime64):
     def apply(cols, idx, rng) -> None:
         cols["办结时间"][idx] = cx.fmt_slash(dirty.future_times(rng, len(idx), cutoff))
+
     return apply
 
 
 def _parse_slash(values: np.ndarray) -> np.ndarray:
-    return pc.strptime(pa.array(values, pa.string()), format="%Y/%m/%d %H:%M", unit="s").to_numpy(
-        zero_copy_only=False).astype("datetime64[s]")
+    return (
+        pc.strptime(pa.array(values, pa.string()), format="%Y/%m/%d %H:%M", unit="s")
+        .to_numpy(zero_copy_only=False)
+        .astype("datetime64[s]")
+    )
 
 
 def _defects(cols, cutoff: np.datetime64) -> list[dirty.Defect]:

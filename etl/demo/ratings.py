@@ -15,14 +15,26 @@ from etl.demo import approvals, dirty
 from etl.demo import context as cx
 from etl.demo.context import Context
 
-COLUMNS = ["评价编号", "评价时间", "评价渠道", "所属区县", "评价部门", "事项编码", "办件编号",
-           "评价等级", "是否整改", "整改时间"]
+COLUMNS = [
+    "评价编号",
+    "评价时间",
+    "评价渠道",
+    "所属区县",
+    "评价部门",
+    "事项编码",
+    "办件编号",
+    "评价等级",
+    "是否整改",
+    "整改时间",
+]
 DATE_COLUMNS = {"评价时间", "整改时间"}
 PER_QUARTER = 5000
 GROWTH = 1.02
 LEVELS = np.array(["非常满意", "满意", "基本满意", "不满意", "非常不满意"], dtype=object)
-_CHANNELS = np.array(["PC端", "移动端", "二维码", "政务大厅平板电脑", "政务大厅其他终端", "电话", "短信"],
-                     dtype=object)
+_CHANNELS = np.array(
+    ["PC端", "移动端", "二维码", "政务大厅平板电脑", "政务大厅其他终端", "电话", "短信"],
+    dtype=object,
+)
 _CHANNEL_P = [0.15, 0.35, 0.15, 0.25, 0.05, 0.03, 0.02]
 _WEEKDAY_WEIGHT = np.array([1.15, 1.05, 1.0, 1.0, 0.9, 0.3, 0.25])
 
@@ -39,17 +51,20 @@ def day_weights(ctx: Context) -> np.ndarray:
 def quarter_count(ctx: Context, qi: int) -> int:
     lo, hi = ctx.day_range(ctx.quarters[qi])
     full = 61 * _WEEKDAY_WEIGHT[:5].mean() + 30 * 0.27
-    return int(np.rint(PER_QUARTER * ctx.volume * GROWTH ** qi * day_weights(ctx)[lo:hi].sum() / full))
+    return int(
+        np.rint(PER_QUARTER * ctx.volume * GROWTH**qi * day_weights(ctx)[lo:hi].sum() / full)
+    )
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     q = ctx.quarters[qi]
     lo, hi = ctx.day_range(q)
-    days = cx.timeline.sample_days(ctx.rng("ratings", qi), quarter_count(ctx, qi),
-                                   day_weights(ctx), lo, hi)
+    days = cx.timeline.sample_days(
+        ctx.rng("ratings", qi), quarter_count(ctx, qi), day_weights(ctx), lo, hi
+    )
     for c, start in enumerate(range(0, len(days), cx.CHUNK_ROWS)):
         rng = ctx.rng("ratings", qi, c + 1)
-        cols = _rows(ctx, qi, days[start:start + cx.CHUNK_ROWS], start, rng)
+        cols = _rows(ctx, qi, days[start : start + cx.CHUNK_ROWS], start, rng)
         yield cols, dirty.inject(cols, "评价编号", _defects(cols, ctx.cutoff), rng, rotate=qi + c)
 
 
@@ -58,8 +73,11 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     n = len(day)
     d = rng.choice(len(ctx.districts), n, p=ctx.shares())
     p = ctx.perf[d, qi]
-    secs = np.where(cal.is_work[day], cx.timeline.office_seconds(rng, n),
-                    cx.timeline.hotline_seconds(rng, n) + rng.integers(0, 60, n))
+    secs = np.where(
+        cal.is_work[day],
+        cx.timeline.office_seconds(rng, n),
+        cx.timeline.hotline_seconds(rng, n) + rng.integers(0, 60, n),
+    )
     order = np.lexsort((secs, day))
     day, secs = day[order], secs[order]
     rated = cal.to_datetime(day, secs)
@@ -69,11 +87,15 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     bad = 0.01 + 0.09 * (1 - p)
     basic = 0.04 + 0.06 * (1 - p)
     r = rng.random(n)
-    level = np.where(r < bad, np.where(rng.random(n) < 0.7, 3, 4),
-                     np.where(r < bad + basic, 2, np.where(rng.random(n) < 0.75, 0, 1)))
+    level = np.where(
+        r < bad,
+        np.where(rng.random(n) < 0.7, 3, 4),
+        np.where(r < bad + basic, 2, np.where(rng.random(n) < 0.75, 0, 1)),
+    )
     is_bad = level >= 3
-    fix_at = rated + (rng.integers(1, 16, n) * 86400 + rng.integers(-3 * 3600, 3 * 3600, n)
-                      ).astype("timedelta64[s]")
+    fix_at = rated + (rng.integers(1, 16, n) * 86400 + rng.integers(-3 * 3600, 3 * 3600, n)).astype(
+        "timedelta64[s]"
+    )
     fixed = is_bad & (rng.random(n) < 0.6 + 0.35 * p) & (fix_at < ctx.cutoff)
     rectified = np.where(is_bad, np.where(fixed, "是", "否"), None)
     fix_at = np.where(fixed, fix_at, np.datetime64("NaT"))
@@ -102,6 +124,7 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
 def _future_rating(cutoff: np.datetime64):
     def apply(cols, idx, rng) -> None:
         cols["评价时间"][idx] = cx.excel_serial(dirty.future_times(rng, len(idx), cutoff))
+
     return apply
 
 

@@ -18,8 +18,10 @@ from etl.demo import dirty
 from etl.demo.context import Context
 
 COLUMNS = ["所属区县", "统计期", "指标编码", "指标名称", "指标值", "填报单位", "备注"]
-_NOTES = np.array([None, None, None, None, "数据来源：部门统计台账", "已上传佐证材料", "较上季度口径一致"],
-                  dtype=object)
+_NOTES = np.array(
+    [None, None, None, None, "数据来源：部门统计台账", "已上传佐证材料", "较上季度口径一致"],
+    dtype=object,
+)
 
 
 def file_name(q) -> str:
@@ -44,10 +46,17 @@ def indicators(metrics_path: Path) -> list[dict]:
             dtf = ind.get("dtf") or {}
             if "best" not in dtf or "worst" not in dtf:
                 continue
-            out.append({"key": ind["key"], "label_zh": ind.get("label_zh", ind["key"]),
-                        "unit": ind.get("unit", ""), "best": float(dtf["best"]),
-                        "worst": float(dtf["worst"]), "format": ind.get("format", ".1f"),
-                        "owner": dom.get("owner") or ""})
+            out.append(
+                {
+                    "key": ind["key"],
+                    "label_zh": ind.get("label_zh", ind["key"]),
+                    "unit": ind.get("unit", ""),
+                    "best": float(dtf["best"]),
+                    "worst": float(dtf["worst"]),
+                    "format": ind.get("format", ".1f"),
+                    "owner": dom.get("owner") or "",
+                }
+            )
     return out
 
 
@@ -65,7 +74,7 @@ def rows(ctx: Context, qi: int, inds: list[dict]) -> tuple[dict[str, np.ndarray]
     f = np.clip(0.3 + 0.65 * ctx.perf[d, qi] + offset + rng.normal(0, 0.04, nd * ni), 0.02, 0.99)
     value = worst + (best - worst) * f
     decimals = np.array([_decimals(i["format"]) for i in inds])[k]
-    value = np.round(value * 10.0 ** decimals) / 10.0 ** decimals
+    value = np.round(value * 10.0**decimals) / 10.0**decimals
 
     names = ctx.district_names()
     owners = np.array([_local_unit(i["owner"]) for i in inds], dtype=object)[k]
@@ -79,9 +88,13 @@ def rows(ctx: Context, qi: int, inds: list[dict]) -> tuple[dict[str, np.ndarray]
         "备注": _NOTES[rng.integers(0, len(_NOTES), nd * ni)],
     }
     defects = [
-        dirty.Defect(dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS[:2])),
-        dirty.Defect(dirty.BAD_NUMBER, dirty.set_values(
-            "指标值", np.array(["待核实", "—", "abc"], dtype=object))),
+        dirty.Defect(
+            dirty.UNKNOWN_DISTRICT, dirty.set_values("所属区县", dirty.UNKNOWN_DISTRICTS[:2])
+        ),
+        dirty.Defect(
+            dirty.BAD_NUMBER,
+            dirty.set_values("指标值", np.array(["待核实", "—", "abc"], dtype=object)),
+        ),
     ]
     return cols, dirty.inject(cols, "指标编码", defects, rng, rotate=qi)
 

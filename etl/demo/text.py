@@ -10,19 +10,54 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤")
-_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文辉红玲斌宇浩凯秀英慧巧美琳云莲真环雪荣爱妹香月媛瑞凡佳嘉琼勤珍贞莉丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽")
-_PLACES = ["府山街道", "荷花街道", "信安街道", "双港街道", "白云街道", "航埠镇", "樟潭街道", "廿里镇",
-           "天马街道", "华埠镇", "池淮镇", "龙洲街道", "虎山街道", "贺村镇", "新城区", "工业园区",
-           "高新园区", "老城区", "开发区", "城东片区"]
+_SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
+)
+_GIVEN = list(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文辉红玲斌宇浩凯秀英慧巧美琳云莲真环雪荣爱妹香月媛瑞凡佳嘉琼勤珍贞莉丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
+)
+_PLACES = [
+    "府山街道",
+    "荷花街道",
+    "信安街道",
+    "双港街道",
+    "白云街道",
+    "航埠镇",
+    "樟潭街道",
+    "廿里镇",
+    "天马街道",
+    "华埠镇",
+    "池淮镇",
+    "龙洲街道",
+    "虎山街道",
+    "贺村镇",
+    "新城区",
+    "工业园区",
+    "高新园区",
+    "老城区",
+    "开发区",
+    "城东片区",
+]
 
 # topic → sentences (the subject is the caller); unknown topics use _GENERIC
 _SENTENCES = {
-    "企业开办咨询": ["咨询新办企业营业执照和公章刻制能否一次办结。", "询问个体户转企业需要准备哪些材料。"],
-    "拖欠工资": ["反映所在工地拖欠工人工资两个多月，要求尽快支付。", "反映某公司拖欠离职员工工资，多次讨要未果。"],
-    "劳动合同纠纷": ["反映用人单位未签订劳动合同，要求依法处理。", "反映公司单方面解除劳动合同未给补偿。"],
+    "企业开办咨询": [
+        "咨询新办企业营业执照和公章刻制能否一次办结。",
+        "询问个体户转企业需要准备哪些材料。",
+    ],
+    "拖欠工资": [
+        "反映所在工地拖欠工人工资两个多月，要求尽快支付。",
+        "反映某公司拖欠离职员工工资，多次讨要未果。",
+    ],
+    "劳动合同纠纷": [
+        "反映用人单位未签订劳动合同，要求依法处理。",
+        "反映公司单方面解除劳动合同未给补偿。",
+    ],
     "社保缴纳": ["咨询灵活就业人员社保如何缴纳。", "反映单位未按时缴纳社保，影响医保报销。"],
-    "工程建设审批": ["反映施工许可审批材料反复退回，希望一次告知。", "咨询工程竣工联合验收的办理流程。"],
+    "工程建设审批": [
+        "反映施工许可审批材料反复退回，希望一次告知。",
+        "咨询工程竣工联合验收的办理流程。",
+    ],
     "政府采购投诉": ["投诉某采购项目评分标准有倾向性。", "反映政府采购合同款项迟迟未支付。"],
     "招投标投诉": ["投诉某招标项目设置不合理门槛限制外地企业。", "反映招投标保证金长期未退还。"],
     "停电报修": ["反映小区突然停电，请求尽快抢修。", "反映厂区线路故障停电影响生产。"],
@@ -61,8 +96,35 @@ def names(rng: np.random.Generator, n: int) -> pa.Array:
 
 def phone_numbers(idx: np.ndarray, seed: int) -> pa.Array:
     """11-digit mobile numbers, one per caller index (a caller keeps the number across tickets)."""
-    prefixes = np.array([130, 131, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 157, 158, 159,
-                         166, 177, 180, 181, 187, 188, 189, 198, 199], dtype=np.int64)
+    prefixes = np.array(
+        [
+            130,
+            131,
+            133,
+            135,
+            136,
+            137,
+            138,
+            139,
+            150,
+            151,
+            152,
+            155,
+            157,
+            158,
+            159,
+            166,
+            177,
+            180,
+            181,
+            187,
+            188,
+            189,
+            198,
+            199,
+        ],
+        dtype=np.int64,
+    )
     mixed = (idx.astype(np.int64) * 2654435761 + seed * 97) % 100_000_000
     nums = prefixes[(idx * 7 + seed) % len(prefixes)] * 100_000_000 + mixed
     return pc.cast(pa.array(nums), pa.string())
@@ -73,30 +135,40 @@ def id_numbers(rng: np.random.Generator, n: int) -> pa.Array:
     region = 330800 + rng.choice([2, 3, 22, 24, 25, 81], n)
     birth = (np.datetime64("1960-01-01") + rng.integers(0, 40 * 365, n)).astype("datetime64[D]")
     month = birth.astype("datetime64[M]")
-    ymd_int = ((birth.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
-               + (month.astype(np.int64) % 12 + 1) * 100
-               + (birth - month.astype("datetime64[D]")).astype(np.int64) + 1)
+    ymd_int = (
+        (birth.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
+        + (month.astype(np.int64) % 12 + 1) * 100
+        + (birth - month.astype("datetime64[D]")).astype(np.int64)
+        + 1
+    )
     seq = rng.integers(0, 1000, n)
     body = region * 10**11 + ymd_int * 1000 + seq  # 17 digits
     digits = (body[:, None] // (10 ** np.arange(16, -1, -1))[None, :]) % 10
     weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
     check = np.asarray(list("10X98765432"), dtype=object)[(digits * weights).sum(axis=1) % 11]
-    return pc.binary_join_element_wise(pc.cast(pa.array(body), pa.string()),
-                                       pa.array(check, pa.string()), "")
+    return pc.binary_join_element_wise(
+        pc.cast(pa.array(body), pa.string()), pa.array(check, pa.string()), ""
+    )
 
 
 _OPENINGS_PERSON = ["来电人称，", "市民来电反映：", "来电人表示，", "市民通过热线反映，"]
 _OPENINGS_FIRM = ["企业负责人来电反映：", "某公司工作人员来电称，", "企业来电表示，"]
 
 
-def contents(rng: np.random.Generator, topics: np.ndarray, phones: pa.Array,
-             enterprise: np.ndarray | None = None, pii_phone: float = 0.12,
-             pii_id: float = 0.03) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+def contents(
+    rng: np.random.Generator,
+    topics: np.ndarray,
+    phones: pa.Array,
+    enterprise: np.ndarray | None = None,
+    pii_phone: float = 0.12,
+    pii_id: float = 0.03,
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """诉求内容 for each topic; returns (text, has_phone, has_id)."""
     n = len(topics)
     firm = np.zeros(n, dtype=bool) if enterprise is None else enterprise
-    opening = pc.if_else(pa.array(firm), _pick(rng, _OPENINGS_FIRM, n),
-                         _pick(rng, _OPENINGS_PERSON, n))
+    opening = pc.if_else(
+        pa.array(firm), _pick(rng, _OPENINGS_FIRM, n), _pick(rng, _OPENINGS_PERSON, n)
+    )
     uniq, inv = np.unique(topics, return_inverse=True)
     variant = rng.integers(0, 2, n)
     table = np.array([_SENTENCES.get(t, _GENERIC) for t in uniq], dtype=object)  # [topic, 2]
@@ -104,9 +176,13 @@ def contents(rng: np.random.Generator, topics: np.ndarray, phones: pa.Array,
     place = _pick(rng, _PLACES, n)
     has_phone = rng.random(n) < pii_phone
     has_id = rng.random(n) < pii_id
-    phone_part = pc.if_else(pa.array(has_phone),
-                            pc.binary_join_element_wise("联系电话", phones, "。", ""), "")
-    id_part = pc.if_else(pa.array(has_id),
-                         pc.binary_join_element_wise("本人身份证号", id_numbers(rng, n), "。", ""), "")
+    phone_part = pc.if_else(
+        pa.array(has_phone), pc.binary_join_element_wise("联系电话", phones, "。", ""), ""
+    )
+    id_part = pc.if_else(
+        pa.array(has_id),
+        pc.binary_join_element_wise("本人身份证号", id_numbers(rng, n), "。", ""),
+        "",
+    )
     text = pc.binary_join_element_wise(opening, place, sentence, phone_part, id_part, "")
     return text, has_phone, has_id

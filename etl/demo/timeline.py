@@ -80,8 +80,12 @@ def _yaml_overrides(catalog_dir: Path | None) -> tuple[set[int], dict, dict]:
         return set(), {}, {}
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     years = {int(y) for y in spec.get("years") or []}
-    holidays = {dt.date.fromisoformat(str(k)): str(v) for k, v in (spec.get("holidays") or {}).items()}
-    workdays = {dt.date.fromisoformat(str(k)): str(v) for k, v in (spec.get("workdays") or {}).items()}
+    holidays = {
+        dt.date.fromisoformat(str(k)): str(v) for k, v in (spec.get("holidays") or {}).items()
+    }
+    workdays = {
+        dt.date.fromisoformat(str(k)): str(v) for k, v in (spec.get("workdays") or {}).items()
+    }
     return years, holidays, workdays
 
 
@@ -146,10 +150,12 @@ class WorkCalendar:
 
     def to_datetime(self, day_idx: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """datetime64[s] from day indexes and seconds after midnight."""
-        return (self.days[day_idx].astype("datetime64[s]") + seconds.astype("timedelta64[s]"))
+        return self.days[day_idx].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
 
 
-def sample_days(rng: np.random.Generator, n: int, weights: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def sample_days(
+    rng: np.random.Generator, n: int, weights: np.ndarray, lo: int, hi: int
+) -> np.ndarray:
     """n day indexes in [lo, hi), drawn with the given per-day weights, sorted."""
     w = weights[lo:hi].astype(float)
     if n <= 0 or w.sum() <= 0:

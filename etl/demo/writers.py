@@ -32,8 +32,15 @@ def _csv_field(col: pa.Array) -> pa.Array:
 class CsvSink:
     """One CSV export: optional title line, header, data chunks, optional 合计 line."""
 
-    def __init__(self, path: Path, columns: list[str], encoding: str = "utf-8",
-                 bom: bool = False, eol: str = "\n", title: str | None = None):
+    def __init__(
+        self,
+        path: Path,
+        columns: list[str],
+        encoding: str = "utf-8",
+        bom: bool = False,
+        eol: str = "\n",
+        title: str | None = None,
+    ):
         self.path, self.columns, self.encoding, self.eol = path, columns, encoding, eol
         self.lines = 0
         self.data_rows = 0
@@ -75,15 +82,28 @@ class CsvSink:
 class XlsxSink:
     """One XLSX export written with xlsxwriter in constant_memory mode (rows stream to disk)."""
 
-    def __init__(self, path: Path, sheet: str, columns: list[str], date_columns: set[str],
-                 title: str | None = None, widths: dict[str, int] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        sheet: str,
+        columns: list[str],
+        date_columns: set[str],
+        title: str | None = None,
+        widths: dict[str, int] | None = None,
+    ):
         self.path, self.columns = path, columns
-        self._wb = xlsxwriter.Workbook(str(path), {
-            "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-            "strings_to_urls": False,
-        })
-        self._wb.set_properties({"created": FIXED_CREATED, "author": "bizenv 演示数据",
-                                 "title": title or sheet})
+        self._wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        self._wb.set_properties(
+            {"created": FIXED_CREATED, "author": "bizenv 演示数据", "title": title or sheet}
+        )
         self._ws = self._wb.add_worksheet(sheet)
         self._date = self._wb.add_format({"num_format": EXCEL_DATETIME})
         bold = self._wb.add_format({"bold": True})

@@ -24,7 +24,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; the best time counts")
     parser.add_argument("--keep", metavar="DIR", help="keep the generated file and warehouse here")
@@ -36,18 +38,29 @@ def main() -> None:
     from etl.demo import generate
     from etl.load import load_files
     from kpi import store
-    from kpi.build import build_and_publish
+    from kpi.engine.build import build_and_publish
 
     # One quarter at scale 1 writes ~8,000 approvals; scale it to the requested size.
     probe = root / "probe"
     generate(probe, scale=1, quarters=1, end_period="2026Q2", sources=("approvals",))
-    per_scale = json.loads((probe / "manifest.json").read_text(encoding="utf-8"))["files"][0]["data_rows"]
+    per_scale = json.loads((probe / "manifest.json").read_text(encoding="utf-8"))["files"][0][
+        "data_rows"
+    ]
     shutil.rmtree(probe)
     t = time.perf_counter()
-    [path] = generate(root / "export", scale=args.rows / per_scale, quarters=1, end_period="2026Q2",
-                      sources=("approvals",))["approvals"]
-    rows = json.loads((root / "export" / "manifest.json").read_text(encoding="utf-8"))["files"][0]["data_rows"]
-    print(f"生成 {path.name}：{rows:,} 行，{path.stat().st_size / 1e6:.0f} MB，{time.perf_counter() - t:.1f} 秒")
+    [path] = generate(
+        root / "export",
+        scale=args.rows / per_scale,
+        quarters=1,
+        end_period="2026Q2",
+        sources=("approvals",),
+    )["approvals"]
+    rows = json.loads((root / "export" / "manifest.json").read_text(encoding="utf-8"))["files"][0][
+        "data_rows"
+    ]
+    print(
+        f"生成 {path.name}：{rows:,} 行，{path.stat().st_size / 1e6:.0f} MB，{time.perf_counter() - t:.1f} 秒"
+    )
 
     # The machine is shared, so each side runs --repeat times on fresh databases and the best
     # time counts (the usual way to take scheduling noise out of a side-by-side figure).
@@ -66,32 +79,52 @@ def main() -> None:
         shutil.rmtree(root / "warehouse", ignore_errors=True)
         steps: list[tuple[float, str]] = []
         t, c = time.perf_counter(), time.process_time()
-        [report] = load_files([path], build=False, progress=lambda f, text, steps=steps: steps.append((time.perf_counter(), text)))
+        [report] = load_files(
+            [path],
+            build=False,
+            progress=lambda f, text, steps=steps: steps.append((time.perf_counter(), text)),
+        )
         loads.append(time.perf_counter() - t)
         load_cpu.append(time.process_time() - c)
         # each progress message starts a step: it lasts until the next message (or the end)
         ends = [s[0] for s in steps[1:]] + [t + loads[-1]]
-        print(f"  第 {len(loads)} 轮：read_csv {refs[-1]:.2f}s；bizenv load {loads[-1]:.2f}s（准备 {steps[0][0] - t:.2f}s，"
-              + "，".join(f"{text.split()[0]} {end - start:.2f}s" for (start, text), end in zip(steps, ends)) + "）")
+        print(
+            f"  第 {len(loads)} 轮：read_csv {refs[-1]:.2f}s；bizenv load {loads[-1]:.2f}s（准备 {steps[0][0] - t:.2f}s，"
+            + "，".join(
+                f"{text.split()[0]} {end - start:.2f}s"
+                for (start, text), end in zip(steps, ends, strict=False)
+            )
+            + "）"
+        )
     ref, first = min(refs), min(loads)
-    ratios = sorted(b / a for a, b in zip(refs, loads))
-    print(f"各轮耗时比值：{'、'.join(f'{r:.2f}' for r in ratios)}（中位数 {ratios[len(ratios) // 2]:.2f}）")
+    ratios = sorted(b / a for a, b in zip(refs, loads, strict=False))
+    print(
+        f"各轮耗时比值：{'、'.join(f'{r:.2f}' for r in ratios)}（中位数 {ratios[len(ratios) // 2]:.2f}）"
+    )
     # CPU seconds (all threads) are steadier than wall time on a shared machine
-    print(f"CPU 时间：read_csv {min(ref_cpu):.2f}s，bizenv load {min(load_cpu):.2f}s，"
-          f"比值 {min(load_cpu) / min(ref_cpu):.2f}")
+    print(
+        f"CPU 时间：read_csv {min(ref_cpu):.2f}s，bizenv load {min(load_cpu):.2f}s，"
+        f"比值 {min(load_cpu) / min(ref_cpu):.2f}"
+    )
     print(f"DuckDB read_csv → 表：{n_ref:,} 行，{ref:.2f} 秒，{n_ref / ref:,.0f} 行/秒")
-    print(f"bizenv load（首次）：读取 {report.rows_read:,}，导入 {report.rows_loaded:,}，隔离 {report.rows_quarantined:,}，"
-          f"{first:.2f} 秒，{report.rows_read / first:,.0f} 行/秒")
+    print(
+        f"bizenv load（首次）：读取 {report.rows_read:,}，导入 {report.rows_loaded:,}，隔离 {report.rows_quarantined:,}，"
+        f"{first:.2f} 秒，{report.rows_read / first:,.0f} 行/秒"
+    )
 
     t = time.perf_counter()
     [again] = load_files([path], build=False)
     second = time.perf_counter() - t
-    print(f"bizenv load（重复导入，未变 {again.rows_unchanged:,}）：{second:.2f} 秒，{again.rows_read / second:,.0f} 行/秒")
+    print(
+        f"bizenv load（重复导入，未变 {again.rows_unchanged:,}）：{second:.2f} 秒，{again.rows_read / second:,.0f} 行/秒"
+    )
 
     t = time.perf_counter()
     build_and_publish(store.warehouse_path().parent)
     print(f"发布快照：{time.perf_counter() - t:.2f} 秒")
-    print(f"比值 bizenv load ÷ DuckDB read_csv = {first / ref:.2f}（目标 ≤ 3）；重复导入 {second / ref:.2f}")
+    print(
+        f"比值 bizenv load ÷ DuckDB read_csv = {first / ref:.2f}（目标 ≤ 3）；重复导入 {second / ref:.2f}"
+    )
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 

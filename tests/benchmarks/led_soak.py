@@ -48,12 +48,20 @@ def _chromium_rss() -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0, help="length of the run (default 30)")
-    ap.add_argument("--warmup", type=float, default=3.0, help="minutes before the baseline (default 3)")
-    ap.add_argument("--sample", type=float, default=30.0, help="seconds between samples (default 30)")
+    ap.add_argument(
+        "--warmup", type=float, default=3.0, help="minutes before the baseline (default 3)"
+    )
+    ap.add_argument(
+        "--sample", type=float, default=30.0, help="seconds between samples (default 30)"
+    )
     ap.add_argument("--dwell", type=float, default=2.0)
     ap.add_argument("--refresh", type=float, default=5.0)
-    ap.add_argument("--publish", type=float, default=5.0, help="republish the snapshot every N minutes")
-    ap.add_argument("--data-dir", type=Path, help="use this data dir as is (default: a fixture copy)")
+    ap.add_argument(
+        "--publish", type=float, default=5.0, help="republish the snapshot every N minutes"
+    )
+    ap.add_argument(
+        "--data-dir", type=Path, help="use this data dir as is (default: a fixture copy)"
+    )
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -65,15 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     app = App(data)
     server = psutil.Process(app.proc.pid)
     url = f"{app.url}/led?dwell={args.dwell:g}&refresh={args.refresh:g}&reload_at="
-    publish = "no republishing (--data-dir)" if args.data_dir else f"republish every {args.publish:g} min"
-    print(f"LED soak: {args.minutes:g} min, dwell {args.dwell:g} s, refresh {args.refresh:g} s, "
-          f"{publish}, sample every {args.sample:g} s\n{url}", flush=True)
+    publish = (
+        "no republishing (--data-dir)" if args.data_dir else f"republish every {args.publish:g} min"
+    )
+    print(
+        f"LED soak: {args.minutes:g} min, dwell {args.dwell:g} s, refresh {args.refresh:g} s, "
+        f"{publish}, sample every {args.sample:g} s\n{url}",
+        flush=True,
+    )
     samples: list[dict] = []
     views_seen: set[str] = set()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                         args=[*CHROMIUM_ARGS, "--enable-precise-memory-info"])
+            browser = pw.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[*CHROMIUM_ARGS, "--enable-precise-memory-info"],
+            )
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -83,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
             start = time.monotonic()
             next_publish = start + args.publish * 60
             bump = 0.0
-            print(f"{'min':>6} {'view':<28} {'JS heap MB':>10} {'DOM nodes':>9} "
-                  f"{'chromium MB':>11} {'renderer MB':>11} {'server MB':>9}", flush=True)
+            print(
+                f"{'min':>6} {'view':<28} {'JS heap MB':>10} {'DOM nodes':>9} "
+                f"{'chromium MB':>11} {'renderer MB':>11} {'server MB':>9}",
+                flush=True,
+            )
             while time.monotonic() - start < args.minutes * 60:
                 deadline = time.monotonic() + args.sample
                 while time.monotonic() < deadline:  # watch the rotation between samples
@@ -96,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                     build_led_snapshot(data, city_overall_bump=bump)
                     next_publish += args.publish * 60
                 cdp.send("HeapProfiler.collectGarbage")
-                metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+                metrics = {
+                    m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]
+                }
                 chromium, renderer = _chromium_rss()
                 row = {
                     "minute": (time.monotonic() - start) / 60,
@@ -107,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
                     "server": server.memory_info().rss / MB,
                 }
                 samples.append(row)
-                print(f"{row['minute']:6.1f} {view or '':<28} {row['heap']:10.1f} {row['nodes']:9.0f} "
-                      f"{row['chromium']:11.1f} {row['renderer']:11.1f} {row['server']:9.1f}", flush=True)
+                print(
+                    f"{row['minute']:6.1f} {view or '':<28} {row['heap']:10.1f} {row['nodes']:9.0f} "
+                    f"{row['chromium']:11.1f} {row['renderer']:11.1f} {row['server']:9.1f}",
+                    flush=True,
+                )
             same_document = page.evaluate("window.__soakSameDocument") == 1
             text = page.inner_text("body")
             browser.close()
@@ -122,12 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     k = max(2, min(5, len(after) // 4))
     base, end = after[:k], after[-k:]
-    print(f"\nbaseline = mean of {k} samples from minute {base[0]['minute']:.1f}; "
-          f"end = mean of the last {k} (to minute {end[-1]['minute']:.1f})")
+    print(
+        f"\nbaseline = mean of {k} samples from minute {base[0]['minute']:.1f}; "
+        f"end = mean of the last {k} (to minute {end[-1]['minute']:.1f})"
+    )
     ok = True
-    for key, label in [("heap", "browser JS heap (MB)"), ("nodes", "browser DOM nodes"),
-                       ("renderer", "browser renderer RSS (MB)"), ("chromium", "browser all processes RSS (MB)"),
-                       ("server", "streamlit server RSS (MB)")]:
+    for key, label in [
+        ("heap", "browser JS heap (MB)"),
+        ("nodes", "browser DOM nodes"),
+        ("renderer", "browser renderer RSS (MB)"),
+        ("chromium", "browser all processes RSS (MB)"),
+        ("server", "streamlit server RSS (MB)"),
+    ]:
         b = statistics.mean(s[key] for s in base)
         e = statistics.mean(s[key] for s in end)
         change = (e - b) / b * 100 if b else 0.0
@@ -135,10 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         # DOM nodes follow the view on screen (a 18-column grid has more cells) and count detached
         # nodes awaiting GC: printed for information, not judged; likewise the whole Chromium tree
         ok &= within or key in ("nodes", "chromium")
-        print(f"{label:<32} after warm-up {b:9.1f}   end {e:9.1f}   {change:+6.1f}%   "
-              f"{'within 10%' if within else 'OUTSIDE 10%'}")
-    print(f"views seen: {len(views_seen)}; page never reloaded: {same_document}; "
-          f"error text on screen: {any(w in text for w in ('Traceback', 'Error'))}")
+        print(
+            f"{label:<32} after warm-up {b:9.1f}   end {e:9.1f}   {change:+6.1f}%   "
+            f"{'within 10%' if within else 'OUTSIDE 10%'}"
+        )
+    print(
+        f"views seen: {len(views_seen)}; page never reloaded: {same_document}; "
+        f"error text on screen: {any(w in text for w in ('Traceback', 'Error'))}"
+    )
     print(f"finished {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
     return 0 if ok and same_document else 1
 

@@ -25,8 +25,11 @@ PAGES = [
     ("指标领域", "pages/domains.py", {"domain": "government_services"}),
     ("区县画像", "pages/district.py", {"district": "330824"}),
     ("趋势分析", "pages/trends.py", {"level": "indicator", "indicator": "hotline_resolution_rate"}),
-    ("明细", "pages/records.py", {"district": "330802", "source": "hotline",
-                                "indicator": "hotline_resolution_rate"}),
+    (
+        "明细",
+        "pages/records.py",
+        {"district": "330802", "source": "hotline", "indicator": "hotline_resolution_rate"},
+    ),
     ("数据", "pages/data_status.py", {}),
 ]
 WARM_RUNS = 7
@@ -70,7 +73,9 @@ def main() -> None:
             t = time.perf_counter()
             at.run()
             warm.append(time.perf_counter() - t)
-        print(f"{title:<8}{cold * 1000:>9.0f}ms{statistics.median(warm) * 1000:>12.0f}ms{max(warm) * 1000:>10.0f}ms")
+        print(
+            f"{title:<8}{cold * 1000:>9.0f}ms{statistics.median(warm) * 1000:>12.0f}ms{max(warm) * 1000:>10.0f}ms"
+        )
 
 
 if __name__ == "__main__":

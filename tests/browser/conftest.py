@@ -47,10 +47,25 @@ class App:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "BIZENV_DATA_DIR": str(data_dir), **(extra_env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"),
-             "--server.port", str(self.port), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "dashboard.py"),
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -59,7 +74,7 @@ class App:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read().decode(errors="replace"))
+                    raise RuntimeError(self.proc.stdout.read().decode(errors="replace")) from None
                 time.sleep(0.3)
         self.stop()
         raise RuntimeError("streamlit did not become healthy within 60 s")
@@ -90,7 +105,9 @@ def start_app():
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: apt-get install chromium fonts-noto-cjk (.ci/run does this)")
+        pytest.fail(
+            "Debian chromium is missing: apt-get install chromium fonts-noto-cjk (.ci/run does this)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -19,14 +19,24 @@ import urllib.request
 
 import pytest
 
-from kpi import led, settings
+from kpi import settings
+from kpi.led import rotation as led
 from tests.browser.conftest import REPO
 from tests.fixtures.led_fixture import build_led_snapshot
 
 pytestmark = pytest.mark.browser
 
-CHROME = ["stHeader", "stToolbar", "stSidebar", "stSidebarNav", "stStatusWidget", "stMainMenu",
-          "stDecoration", "stExpandSidebarButton", "stSidebarCollapsedControl"]
+CHROME = [
+    "stHeader",
+    "stToolbar",
+    "stSidebar",
+    "stSidebarNav",
+    "stStatusWidget",
+    "stMainMenu",
+    "stDecoration",
+    "stExpandSidebarButton",
+    "stSidebarCollapsedControl",
+]
 ERROR_WORDS = ("Traceback", "Error", "Exception", "错误", "Page not found")
 
 # In the page: every Streamlit chrome element that is visible, scroll extents, clipped text and
@@ -82,7 +92,9 @@ def _settle(page) -> None:
     预警清单 scroll does not count."""
     page.wait_for_function(
         "document.getAnimations().every(a => a.playState !== 'running'"
-        " || a.effect.getComputedTiming().iterations === Infinity)", timeout=15_000)
+        " || a.effect.getComputedTiming().iterations === Infinity)",
+        timeout=15_000,
+    )
 
 
 def _assert_clean(page) -> None:
@@ -127,9 +139,11 @@ def test_scales_to_4k_and_720p(browser, led_app, artifacts, width, height):
         assert box["width"] == pytest.approx(width, abs=2)
         # type scales with the screen: the 综合指数 digits are 74/1080 of the height — measured
         # once their flip-in (0.6 s, from rotateX(80deg): a sixth of the height) has finished
-        page.wait_for_function("() => document.getAnimations()"
-                               ".filter(a => a.animationName === 'led-flip')"
-                               ".every(a => a.playState === 'finished')")
+        page.wait_for_function(
+            "() => document.getAnimations()"
+            ".filter(a => a.animationName === 'led-flip')"
+            ".every(a => a.playState === 'finished')"
+        )
         tile = page.locator(".led-kpi .fd").first.bounding_box()
         assert tile["height"] == pytest.approx(74 * height / 1080, abs=2)
         page.screenshot(path=str(artifacts / f"led_{width}_overview.png"))
@@ -141,13 +155,26 @@ def _assert_overview_numbers(page) -> None:
     """The fixture's hand-written 2026Q3 figures, as the flip counters and ranking show them."""
     values = page.evaluate(
         "Object.fromEntries(Array.from(document.querySelectorAll('.led-kpi'))"
-        ".map(e => [e.dataset.label, e.dataset.value]))")
-    assert values == {"综合指数": "78.6", "企业诉求解决率": "96.2", "满意率": "93.5", "好评率": "99.1",
-                      "平均办理用时": "3.4", "全程网办率": "87.5", "季度办件量": "1,250"}
+        ".map(e => [e.dataset.label, e.dataset.value]))"
+    )
+    assert values == {
+        "综合指数": "78.6",
+        "企业诉求解决率": "96.2",
+        "满意率": "93.5",
+        "好评率": "99.1",
+        "平均办理用时": "3.4",
+        "全程网办率": "87.5",
+        "季度办件量": "1,250",
+    }
     ranking = page.inner_text(".led-rank")
     assert ranking.index("柯城") < ranking.index("衢江") < ranking.index("开化")
     honours = page.inner_text(".led-honours")
-    assert honours.index("骏马榜") < honours.index("柯城") < honours.index("蜗牛榜") < honours.index("开化")
+    assert (
+        honours.index("骏马榜")
+        < honours.index("柯城")
+        < honours.index("蜗牛榜")
+        < honours.index("开化")
+    )
 
 
 def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
@@ -171,7 +198,10 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
           }, 50); }""")
         first = a.get_attribute("[data-view]", "data-view")
         a.wait_for_function(
-            "v => document.querySelector('[data-view]').dataset.view !== v", arg=first, timeout=15_000)
+            "v => document.querySelector('[data-view]').dataset.view !== v",
+            arg=first,
+            timeout=15_000,
+        )
         # sample well inside a dwell window: both screens show the view the wall clock names
         deadline = time.monotonic() + 2 * dwell
         while not 1.2 <= math.fmod(time.time(), dwell) <= 1.8 and time.monotonic() < deadline:
@@ -230,8 +260,9 @@ def test_stale_stamp_turns_amber(browser, led_app):
         page.close()
 
 
-def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(browser, start_app,
-                                                                      tmp_path_factory, artifacts):
+def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(
+    browser, start_app, tmp_path_factory, artifacts
+):
     data = tmp_path_factory.mktemp("led-publish") / "warehouse"
     build_led_snapshot(data)
     app = start_app(data)
@@ -242,9 +273,12 @@ def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(browser, s
         page.evaluate("window.__sameDocument = 1")  # a full reload would lose this
         build_led_snapshot(data, city_overall_bump=5.0)  # the ETL publishes: 78.6 → 83.6
         page.wait_for_function(
-            f"document.querySelector(\"{index}\").dataset.value === '83.6'", timeout=15_000)
+            f"document.querySelector(\"{index}\").dataset.value === '83.6'", timeout=15_000
+        )
         assert page.evaluate("window.__sameDocument") == 1
-        assert "8\n3\n.\n6" in page.inner_text(index) or "83.6" in page.inner_text(index).replace("\n", "")
+        assert "8\n3\n.\n6" in page.inner_text(index) or "83.6" in page.inner_text(index).replace(
+            "\n", ""
+        )
 
         # the snapshot CURRENT names is broken: last good data stays, with a notice
         snaps = settings.data_dir(data) / "snapshots"
@@ -261,7 +295,8 @@ def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(browser, s
         shutil.rmtree(settings.data_dir(data))
         page.wait_for_function(
             "document.querySelector('[data-testid=led-notice]').textContent.includes('未找到数据快照')",
-            timeout=15_000)
+            timeout=15_000,
+        )
         assert page.get_attribute(index, "data-value") == "83.6"
     finally:
         page.close()
@@ -271,10 +306,26 @@ def _restart_on_same_port(app) -> None:
     """Start the server again where the screen expects it (the session teardown stops it)."""
     env = {**os.environ, "BIZENV_DATA_DIR": str(app.data_dir)}
     app.proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.port",
-         str(app.port), "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "dashboard.py"),
+            "--server.port",
+            str(app.port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -290,7 +341,9 @@ VISIBLE_DIALOGS_JS = """Array.from(document.querySelectorAll(
   .filter(e => getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0).length"""
 
 
-def test_server_restart_shows_a_chinese_note_then_recovers(browser, start_app, tmp_path_factory, artifacts):
+def test_server_restart_shows_a_chinese_note_then_recovers(
+    browser, start_app, tmp_path_factory, artifacts
+):
     data = tmp_path_factory.mktemp("led-restart") / "warehouse"
     build_led_snapshot(data)
     app = start_app(data)
@@ -313,8 +366,10 @@ def test_server_restart_shows_a_chinese_note_then_recovers(browser, start_app, t
         page.wait_for_selector(".led-offline-note", state="hidden", timeout=30_000)
         view = page.get_attribute("[data-view]", "data-view")
         page.wait_for_function(  # the rotation runs again: the fragment timer is back
-            "v => document.querySelector('[data-view]').dataset.view !== v", arg=view, timeout=30_000)
+            "v => document.querySelector('[data-view]').dataset.view !== v",
+            arg=view,
+            timeout=30_000,
+        )
         assert page.evaluate(VISIBLE_DIALOGS_JS) == 0
     finally:
         page.close()
-

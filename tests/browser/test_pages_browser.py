@@ -35,7 +35,9 @@ def page(browser):
 def settle(page, text: str) -> None:
     """Wait until `text` is on screen and Streamlit has finished running the script."""
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
     page.wait_for_timeout(800)
 
 
@@ -64,7 +66,8 @@ def test_deep_link_goes_through_the_entry_point(app, page):
     # (on a busy machine it can land after the first render), then check it is ours
     page.wait_for_function(
         "() => (document.querySelector('[data-testid=\"stSidebarNav\"]')?.innerText || '').includes('区县画像')",
-        timeout=30_000)
+        timeout=30_000,
+    )
     settle(page, "对标提升清单")
     nav = page.inner_text('[data-testid="stSidebarNav"]')
     assert "区县画像" in nav and "district" not in nav  # our navigation, not the pages/ file list
@@ -78,7 +81,9 @@ def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
     assert page.locator('[data-testid="stException"]').count() == 0
     body = page.inner_text("body")
     assert "衢州市营商环境指标看板" in body
-    assert "71.3" in body and "90.0%" in body  # city overall index and 诉求解决率 (fixture, by hand)
+    assert (
+        "71.3" in body and "90.0%" in body
+    )  # city overall index and 诉求解决率 (fixture, by hand)
     assert "数据截至 2026-11-19 17:45" in body
     assert page.locator('[data-testid="stMetric"]').count() == 6
     page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=30_000)

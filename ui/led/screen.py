@@ -1,6 +1,6 @@
 """The Streamlit side of the LED screen: chrome-free dark page, one timed fragment, nightly reload.
 
-The fragment runs every `tick` seconds. Each run asks `kpi.led` which view is due by the wall
+The fragment runs every `tick` seconds. Each run asks `kpi.led.rotation` which view is due by the wall
 clock and which board (snapshot) is current, and re-emits the title and the view as two st.html
 elements. Streamlit's Html element is memoised on its body, so a run that changes nothing (same
 view, same minute, same data) leaves the DOM untouched: no flash, no animation replay.
@@ -14,7 +14,8 @@ import time
 
 import streamlit as st
 
-from kpi import led, led_board
+from kpi.led import board as led_board
+from kpi.led import rotation as led
 from ui.led import style, widgets
 
 # Module level: shared by every screen on this server and kept across page reloads, so a broken
@@ -44,12 +45,16 @@ _KIOSK_JS = """<script>(function () {
   }
 })();</script>"""
 
-OFFLINE_NOTE = ('<div class="led-frame led-offline-note"><div>⚠ 与看板服务的连接已中断，正在自动重连'
-                '（显示的是断开前的数据）</div></div>')
+OFFLINE_NOTE = (
+    '<div class="led-frame led-offline-note"><div>⚠ 与看板服务的连接已中断，正在自动重连'
+    "（显示的是断开前的数据）</div></div>"
+)
 
 
 def _frame(inner: str, **data: str) -> str:
-    attrs = "".join(f' data-{k.replace("_", "-")}="{widgets.escape(str(v))}"' for k, v in data.items())
+    attrs = "".join(
+        f' data-{k.replace("_", "-")}="{widgets.escape(str(v))}"' for k, v in data.items()
+    )
     return f'<div class="led-frame"{attrs}>{inner}</div>'
 
 
@@ -58,9 +63,12 @@ def run() -> None:
     options = led.LedOptions.from_params(st.query_params)
     st.html(style.style_tag())
     delay = led.reload_delay_seconds(led.now_local(), options) or 0
-    script = (_KIOSK_JS.replace("DELAY_MS", str(int(delay * 1000)))
-              .replace("WATCH_MS", str(int(options.watchdog * 1000))))
-    st.html('<div class="led-frame led-bg"></div>' + OFFLINE_NOTE + script, unsafe_allow_javascript=True)
+    script = _KIOSK_JS.replace("DELAY_MS", str(int(delay * 1000))).replace(
+        "WATCH_MS", str(int(options.watchdog * 1000))
+    )
+    st.html(
+        '<div class="led-frame led-bg"></div>' + OFFLINE_NOTE + script, unsafe_allow_javascript=True
+    )
 
     @st.fragment(run_every=options.tick)
     def screen() -> None:
@@ -83,13 +91,20 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
     board, problem = _BOARDS.get(now, refresh=options.refresh)
     if board is None:
         top = _frame(widgets.title_bar("", now, widgets.stamp_text(None, None, problem), True))
-        body = _frame(widgets.message("暂无可显示的数据", "请先导入数据（bizenv load），导入完成后本屏自动显示"),
-                      view="none")
+        body = _frame(
+            widgets.message(
+                "暂无可显示的数据", "请先导入数据（bizenv load），导入完成后本屏自动显示"
+            ),
+            view="none",
+        )
         return top, body
     stale = led.is_stale(board.built_at, now, options.stale_hours)
     note = led.stale_note(board.built_at, now) if stale else None
-    top = _frame(widgets.title_bar(board.city_name, now,
-                                   widgets.stamp_text(board.data_as_of, board.built_at, note), stale))
+    top = _frame(
+        widgets.title_bar(
+            board.city_name, now, widgets.stamp_text(board.data_as_of, board.built_at, note), stale
+        )
+    )
     keys = led.view_keys(board.domain_keys, options.views)
     index = led.view_index(epoch, options.dwell, len(keys))
     view = board.view(keys[index])
@@ -98,8 +113,12 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
     body = _frame(
         widgets.view_strip(view.title, board.period, index, len(keys), notice)
         + widgets.view_body(view, view_start),
-        view=view.key, view_index=str(index), snapshot=board.snapshot,
-        counters=json.dumps({c.label: widgets.fmt_number(c.value, c.decimals) for c in view.counters},
-                            ensure_ascii=False),
+        view=view.key,
+        view_index=str(index),
+        snapshot=board.snapshot,
+        counters=json.dumps(
+            {c.label: widgets.fmt_number(c.value, c.decimals) for c in view.counters},
+            ensure_ascii=False,
+        ),
     )
     return top, body

@@ -207,8 +207,16 @@ body.led-offline .led-offline-note { display: block; }
 .led-message .small { font-size: 32U; color: MUTED; }
 """
 
-_TOKENS = {"BG": BG, "TEXT": TEXT, "MUTED": MUTED, "ACCENT": ACCENT, "GOOD": GOOD, "BAD": BAD,
-           "AMBER": AMBER, "FONT": FONT}
+_TOKENS = {
+    "BG": BG,
+    "TEXT": TEXT,
+    "MUTED": MUTED,
+    "ACCENT": ACCENT,
+    "GOOD": GOOD,
+    "BAD": BAD,
+    "AMBER": AMBER,
+    "FONT": FONT,
+}
 
 
 def _compile(css: str) -> str:

@@ -1,5 +1,5 @@
 """HTML pieces of the LED screen: title bar, flip counters, ranking, heat grid, trend, honour
-boards, red-indicator list. Plain functions from `kpi.led` data to HTML strings (escaped).
+boards, red-indicator list. Plain functions from `kpi.led.rotation` data to HTML strings (escaped).
 
 st.html sanitises with DOMPurify's HTML profile, which drops inline <svg>; the trend chart is
 therefore an SVG *image* (data: URI), which DOMPurify keeps and which uses the system CJK font.
@@ -12,20 +12,32 @@ import datetime as dt
 import math
 from html import escape
 
-from kpi import led
-from kpi import led_views as views
+from kpi.led import rotation as led
+from kpi.led import views
 from ui.led.style import ACCENT, FONT, MUTED, RAG_BG
 
 WEEKDAYS = "一二三四五六日"
 
 # Domain names short enough for a vertical column header on the heat grid.
 SHORT_DOMAIN = {
-    "开办企业": "开办企业", "劳动力市场监管": "劳动力监管", "办理建筑许可": "建筑许可",
-    "政府采购": "政府采购", "招标投标": "招标投标", "获得电力": "获得电力",
-    "获得用水用气": "用水用气", "登记财产": "登记财产", "获得信贷": "获得信贷",
-    "保护中小投资者": "中小投资者", "知识产权创造、保护和运用": "知识产权", "跨境贸易": "跨境贸易",
-    "纳税": "纳税", "执行合同": "执行合同", "办理破产": "办理破产", "市场监管": "市场监管",
-    "政务服务": "政务服务", "包容普惠创新": "包容普惠",
+    "开办企业": "开办企业",
+    "劳动力市场监管": "劳动力监管",
+    "办理建筑许可": "建筑许可",
+    "政府采购": "政府采购",
+    "招标投标": "招标投标",
+    "获得电力": "获得电力",
+    "获得用水用气": "用水用气",
+    "登记财产": "登记财产",
+    "获得信贷": "获得信贷",
+    "保护中小投资者": "中小投资者",
+    "知识产权创造、保护和运用": "知识产权",
+    "跨境贸易": "跨境贸易",
+    "纳税": "纳税",
+    "执行合同": "执行合同",
+    "办理破产": "办理破产",
+    "市场监管": "市场监管",
+    "政务服务": "政务服务",
+    "包容普惠创新": "包容普惠",
 }
 
 
@@ -75,13 +87,15 @@ def title_bar(city: str, now: dt.datetime, stamp: str, stale: bool) -> str:
     cls = "led-stamp stale" if stale else "led-stamp"
     return (
         '<div class="led-title">'
-        f'<h1>{escape(city)}<small>营商环境监测一屏通览</small></h1>'
+        f"<h1>{escape(city)}<small>营商环境监测一屏通览</small></h1>"
         f'<div class="led-clock"><div class="t"><span>{day}</span>{now:%H:%M}</div>'
         f'<div class="{cls}" data-testid="led-stamp">{stamp}</div></div></div>'
     )
 
 
-def stamp_text(data_as_of: dt.datetime | None, built_at: dt.datetime | None, note: str | None) -> str:
+def stamp_text(
+    data_as_of: dt.datetime | None, built_at: dt.datetime | None, note: str | None
+) -> str:
     """数据截至 2026-09-30 · 更新于 2026-10-08 08:10 [· ⚠ note] (HTML, escaped)."""
     asof = f"{data_as_of:%Y-%m-%d}" if data_as_of else "—"
     built = f"{built_at:%Y-%m-%d %H:%M}" if built_at else "—"
@@ -94,7 +108,9 @@ def stamp_text(data_as_of: dt.datetime | None, built_at: dt.datetime | None, not
 def view_strip(title: str, period: str | None, index: int, total: int, notice: str | None) -> str:
     dots = "".join('<i class="on"></i>' if i == index else "<i></i>" for i in range(total))
     period_text = f"统计期 {led.quarter_label(period)}" if period else ""
-    note = f'<span class="note" data-testid="led-notice">⚠ {escape(notice)}</span>' if notice else ""
+    note = (
+        f'<span class="note" data-testid="led-notice">⚠ {escape(notice)}</span>' if notice else ""
+    )
     return (
         f'<div class="led-strip"><span class="name">{escape(title)}</span>'
         f'<span class="period">{period_text}</span>{note}'
@@ -154,7 +170,11 @@ def rank_change(change: int | None) -> str:
         return '<span class="flat">新</span>'
     if change == 0:
         return '<span class="flat">—</span>'
-    return f'<span class="good">▲{change}</span>' if change > 0 else f'<span class="bad">▼{-change}</span>'
+    return (
+        f'<span class="good">▲{change}</span>'
+        if change > 0
+        else f'<span class="bad">▼{-change}</span>'
+    )
 
 
 def ranking(title: str, rows: list[views.RankRow]) -> str:
@@ -181,7 +201,7 @@ def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
             return _empty("暂无")
         lis = "".join(
             f'<li>{escape(r.name)}<span class="{tone(good)}">'
-            f'{escape(fmt_delta(r.delta, r.unit, r.decimals, compact=True))}</span></li>'
+            f"{escape(fmt_delta(r.delta, r.unit, r.decimals, compact=True))}</span></li>"
             for r in rows
         )
         return f"<ol>{lis}</ol>"
@@ -202,20 +222,30 @@ def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -
     labels = [SHORT_DOMAIN.get(c, c) for c in columns] if many else columns
     first = "92U" if many else "120U"
     head = 150 if many else (96 if max(len(c) for c in columns) <= 12 else 118)
-    template = (f"grid-template-columns: calc({first[:-1]} * var(--u)) repeat({len(columns)}, 1fr);"
-                f"grid-template-rows: calc({head} * var(--u)) repeat({len(rows)}, 1fr);")
-    cells = ['<div class="hd"></div>'] + [f'<div class="{head_cls}">{escape(lab)}</div>' for lab in labels]
+    template = (
+        f"grid-template-columns: calc({first[:-1]} * var(--u)) repeat({len(columns)}, 1fr);"
+        f"grid-template-rows: calc({head} * var(--u)) repeat({len(rows)}, 1fr);"
+    )
+    cells = ['<div class="hd"></div>'] + [
+        f'<div class="{head_cls}">{escape(lab)}</div>' for lab in labels
+    ]
     for name, values in rows:
         cells.append(f'<div class="rh">{escape(name)}</div>')
-        for (value, rag), dec in zip(values, decimals):
-            cells.append(f'<div class="c" style="background:{RAG_BG.get(rag, RAG_BG[None])}">'
-                         f'{escape(fmt_number(value, dec))}</div>')
-    legend = ('<div class="led-legend">'
-              f'<span><i style="background:{RAG_BG["green"]}"></i>良好</span>'
-              f'<span><i style="background:{RAG_BG["amber"]}"></i>关注</span>'
-              f'<span><i style="background:{RAG_BG["red"]}"></i>预警</span>'
-              f'<span><i style="background:{RAG_BG[None]}"></i>无数据</span></div>')
-    grid = f'<div class="led-grid{"" if many else " wide"}" style="{template}">{"".join(cells)}</div>'
+        for (value, rag), dec in zip(values, decimals, strict=False):
+            cells.append(
+                f'<div class="c" style="background:{RAG_BG.get(rag, RAG_BG[None])}">'
+                f"{escape(fmt_number(value, dec))}</div>"
+            )
+    legend = (
+        '<div class="led-legend">'
+        f'<span><i style="background:{RAG_BG["green"]}"></i>良好</span>'
+        f'<span><i style="background:{RAG_BG["amber"]}"></i>关注</span>'
+        f'<span><i style="background:{RAG_BG["red"]}"></i>预警</span>'
+        f'<span><i style="background:{RAG_BG[None]}"></i>无数据</span></div>'
+    )
+    grid = (
+        f'<div class="led-grid{"" if many else " wide"}" style="{template}">{"".join(cells)}</div>'
+    )
     return _panel(title, grid + legend, "gridp")
 
 
@@ -236,32 +266,40 @@ def trend_svg(points: list[tuple[str, float | None]], unit: str) -> str:
 
     coords = [(i, xy(i, v), v) for i, (_, v) in enumerate(points) if v is not None]
     line = " ".join(f"{x:.1f},{y:.1f}" for _, (x, y), _ in coords)
-    area = (f"{coords[0][1][0]:.1f},{h - bottom} " + line + f" {coords[-1][1][0]:.1f},{h - bottom}")
+    area = f"{coords[0][1][0]:.1f},{h - bottom} " + line + f" {coords[-1][1][0]:.1f},{h - bottom}"
     font = FONT.replace('"', "'")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="{font}">',
-        ('<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">'
-         f'<stop offset="0" stop-color="{ACCENT}" stop-opacity=".45"/>'
-         f'<stop offset="1" stop-color="{ACCENT}" stop-opacity="0"/></linearGradient></defs>'),
+        (
+            '<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">'
+            f'<stop offset="0" stop-color="{ACCENT}" stop-opacity=".45"/>'
+            f'<stop offset="1" stop-color="{ACCENT}" stop-opacity="0"/></linearGradient></defs>'
+        ),
         f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#2a4a7a" stroke-width="2"/>',
         f'<polygon points="{area}" fill="url(#g)"/>',
         f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="4" stroke-linejoin="round"/>',
     ]
     dec = 1
-    for k, (i, (x, y), v) in enumerate(coords):
+    for k, (_i, (x, y), v) in enumerate(coords):
         last = k == len(coords) - 1
         r = 8 if last else 5
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{"#fff" if last else ACCENT}"/>')
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{"#fff" if last else ACCENT}"/>'
+        )
         if last or k % 2 == (len(coords) - 1) % 2:
             size = 28 if last else 21
             weight = 800 if last else 600
             anchor = "end" if last else "middle"
-            parts.append(f'<text x="{x + (14 if last else 0):.1f}" y="{y - 14:.1f}" font-size="{size}" '
-                         f'font-weight="{weight}" fill="#fff" text-anchor="{anchor}">{fmt_number(v, dec)}</text>')
+            parts.append(
+                f'<text x="{x + (14 if last else 0):.1f}" y="{y - 14:.1f}" font-size="{size}" '
+                f'font-weight="{weight}" fill="#fff" text-anchor="{anchor}">{fmt_number(v, dec)}</text>'
+            )
     for i, (p, _) in enumerate(points):
         x = left + i * step
-        parts.append(f'<text x="{x:.1f}" y="{h - 10}" font-size="20" fill="{MUTED}" '
-                     f'text-anchor="middle">{p[2:4]}Q{p[-1]}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{h - 10}" font-size="20" fill="{MUTED}" '
+            f'text-anchor="middle">{p[2:4]}Q{p[-1]}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -271,7 +309,9 @@ def trend(title: str, points: list[tuple[str, float | None]], unit: str) -> str:
     if not svg:
         return _panel(title, _empty())
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return _panel(title, f'<div class="led-trend"><img alt="{escape(title)}" src="{uri}"></div>', "trendp")
+    return _panel(
+        title, f'<div class="led-trend"><img alt="{escape(title)}" src="{uri}"></div>', "trendp"
+    )
 
 
 ALERT_ROWS_VISIBLE = 6
@@ -285,8 +325,8 @@ def alerts(items: list[views.Alert], epoch: float) -> str:
     if not items:
         return _panel(title, '<div class="led-ok">本期无红色预警指标</div>', "alertp")
     lis = "".join(
-        f'<li><i></i><b>{escape(a.district)}</b><span>{escape(a.label)}</span>'
-        f'<em>{escape(fmt_value(a.value, a.unit, a.decimals))}</em></li>'
+        f"<li><i></i><b>{escape(a.district)}</b><span>{escape(a.label)}</span>"
+        f"<em>{escape(fmt_value(a.value, a.unit, a.decimals))}</em></li>"
         for a in items
     )
     if len(items) <= ALERT_ROWS_VISIBLE:
@@ -294,8 +334,10 @@ def alerts(items: list[views.Alert], epoch: float) -> str:
     else:
         period = len(items) * SECONDS_PER_ALERT
         phase = math.fmod(epoch, period)
-        body = (f'<div class="led-alerts"><ul class="roll" style="animation-duration:{period:.1f}s;'
-                f'animation-delay:-{phase:.1f}s">{lis}{lis}</ul></div>')
+        body = (
+            f'<div class="led-alerts"><ul class="roll" style="animation-duration:{period:.1f}s;'
+            f'animation-delay:-{phase:.1f}s">{lis}{lis}</ul></div>'
+        )
     return _panel(title, body, "alertp", f"红色指标 {len(items)} 项")
 
 
@@ -303,9 +345,17 @@ def view_body(v: views.ViewData, epoch: float) -> str:
     return (
         counters(v.counters)
         + '<div class="led-main">'
-        + '<div class="led-col">' + ranking(v.ranking_title, v.ranking) + honours(v.horses, v.snails) + "</div>"
-        + '<div class="led-col">' + heat_grid(v.grid_title, v.grid_columns, v.grid_rows, v.grid_decimals) + "</div>"
-        + '<div class="led-col">' + trend(v.trend_title, v.trend, v.trend_unit) + alerts(v.alerts, epoch) + "</div>"
+        + '<div class="led-col">'
+        + ranking(v.ranking_title, v.ranking)
+        + honours(v.horses, v.snails)
+        + "</div>"
+        + '<div class="led-col">'
+        + heat_grid(v.grid_title, v.grid_columns, v.grid_rows, v.grid_decimals)
+        + "</div>"
+        + '<div class="led-col">'
+        + trend(v.trend_title, v.trend, v.trend_unit)
+        + alerts(v.alerts, epoch)
+        + "</div>"
         + "</div>"
     )
 

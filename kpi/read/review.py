@@ -15,13 +15,18 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from kpi import exports, queries
+from kpi.read import exports, queries
 
 RAG_FILL = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
 RAG_FONT = {"green": "#006100", "amber": "#9C5700", "red": "#9C0006"}
 RAG_TEXT = {"green": "绿", "amber": "黄", "red": "红"}
 TREND_TEXT = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
-SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH = "总览", "红黄绿预警", "骏马蜗牛", "对标提升清单"
+SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH = (
+    "总览",
+    "红黄绿预警",
+    "骏马蜗牛",
+    "对标提升清单",
+)
 
 
 def _value_format(unit: str | None) -> str:
@@ -40,8 +45,10 @@ def _sheet_name(text: str, used: set[str]) -> str:
 
 def _title(meta: dict, period: str, what: str) -> str:
     city = meta.get("city_name", "")
-    return (f"{city}营商环境季度评议材料 · {period} · {what} · 数据截至 {str(meta.get('data_as_of', '—'))[:16]}"
-            f" · 更新于 {str(meta.get('built_at', '—')).replace('T', ' ')[:16]}")
+    return (
+        f"{city}营商环境季度评议材料 · {period} · {what} · 数据截至 {str(meta.get('data_as_of', '—'))[:16]}"
+        f" · 更新于 {str(meta.get('built_at', '—')).replace('T', ' ')[:16]}"
+    )
 
 
 def _rag_cells(rags: list, columns: set[str]):
@@ -49,6 +56,7 @@ def _rag_cells(rags: list, columns: set[str]):
         if col in columns and isinstance(rags[r], str) and rags[r] in RAG_FILL:
             return {"bg_color": RAG_FILL[rags[r]], "font_color": RAG_FONT[rags[r]]}
         return None
+
     return cell
 
 
@@ -57,26 +65,45 @@ def overview_frame(con, period: str) -> tuple[pd.DataFrame, list]:
     d = ov[~ov["is_city"].astype(bool)]
     c = ov[ov["is_city"].astype(bool)]
     rows = pd.concat([d, c])
-    return pd.DataFrame({
-        "排名": rows["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "区县": ["全市" if ic else n for ic, n in zip(rows["is_city"], rows["district_name"])],
-        "综合指数": rows["score"].to_numpy(),
-        "名次变化": rows["rank_change"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "上季度得分": rows["score_prev"].to_numpy(),
-        "环比": rows["score_qoq"].to_numpy(),
-        "环比趋势": [TREND_TEXT.get(t, "") if isinstance(t, str) else "" for t in rows["trend_qoq"]],
-        "红色指标数": rows["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "评分领域数": rows["n_domains_scored"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "等级": [RAG_TEXT.get(r, "") if isinstance(r, str) else "" for r in rows["rag"]],
-    }), list(rows["rag"])
+    return pd.DataFrame(
+        {
+            "排名": rows["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "区县": [
+                "全市" if ic else n
+                for ic, n in zip(rows["is_city"], rows["district_name"], strict=False)
+            ],
+            "综合指数": rows["score"].to_numpy(),
+            "名次变化": rows["rank_change"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "上季度得分": rows["score_prev"].to_numpy(),
+            "环比": rows["score_qoq"].to_numpy(),
+            "环比趋势": [
+                TREND_TEXT.get(t, "") if isinstance(t, str) else "" for t in rows["trend_qoq"]
+            ],
+            "红色指标数": rows["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "评分领域数": rows["n_domains_scored"]
+            .astype("Int64")
+            .to_numpy(dtype=object, na_value=None),
+            "等级": [RAG_TEXT.get(r, "") if isinstance(r, str) else "" for r in rows["rag"]],
+        }
+    ), list(rows["rag"])
 
 
-def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: pd.DataFrame) -> None:
+def _write_domain_sheet(
+    wb, name: str, title: str, dom_rows: pd.DataFrame, ind: pd.DataFrame
+) -> None:
     """Districts × indicators with a two-row header: indicator label over 值/得分/排名/环比."""
     ws = wb.add_worksheet(name)
     f_title = wb.add_format({"bold": True, "font_size": 13})
-    f_head = wb.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "align": "center",
-                            "valign": "vcenter", "text_wrap": True})
+    f_head = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#EEF2F7",
+            "border": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
     f_num = wb.add_format({"num_format": "0.0", "border": 1})
     f_int = wb.add_format({"num_format": "0", "border": 1})
     f_signed = wb.add_format({"num_format": "+0.0;-0.0;0.0", "border": 1})
@@ -93,7 +120,9 @@ def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: 
         return rag_formats[key]
 
     ws.write(0, 0, title, f_title)
-    districts = dom_rows.sort_values(["is_city", "rank"], ascending=[True, True], na_position="last")
+    districts = dom_rows.sort_values(
+        ["is_city", "rank"], ascending=[True, True], na_position="last"
+    )
     fixed = ["区县", "领域得分", "领域排名", "领域环比"]
     for c, h in enumerate(fixed):
         ws.merge_range(1, c, 2, c, h, f_head)
@@ -103,7 +132,9 @@ def _write_domain_sheet(wb, name: str, title: str, dom_rows: pd.DataFrame, ind: 
     starts = {}
     for _, i in indicators.iterrows():
         unit = i["unit"] or ""
-        ws.merge_range(1, col, 1, col + 3, f"{i['label_zh']}（{unit}）" if unit else i["label_zh"], f_head)
+        ws.merge_range(
+            1, col, 1, col + 3, f"{i['label_zh']}（{unit}）" if unit else i["label_zh"], f_head
+        )
         for k, h in enumerate(sub):
             ws.write(2, col + k, h, f_head)
         starts[i["indicator_key"]] = (col, unit)
@@ -141,58 +172,92 @@ def warning_frame(con, period: str) -> tuple[pd.DataFrame, list]:
     w = ind[~ind["is_city"].astype(bool) & ind["rag"].isin(["red", "amber"])].copy()
     w["_o"] = w["rag"].map({"red": 0, "amber": 1})
     w = w.sort_values(["_o", "domain_id", "indicator_id", "rank"])
-    return pd.DataFrame({
-        "等级": [RAG_TEXT[r] for r in w["rag"]],
-        "区县": w["district_name"].to_numpy(),
-        "领域": w["domain_key"].map(_domain_labels(con)).to_numpy(),
-        "指标": w["label_zh"].to_numpy(),
-        "单位": w["unit"].to_numpy(),
-        "指标值": w["value"].to_numpy(),
-        "预警值": w["warn"].to_numpy(),
-        "先进值": w["advanced"].to_numpy(),
-        "得分": w["score"].to_numpy(),
-        "排名": w["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "环比": w["value_qoq"].to_numpy(),
-    }), list(w["rag"])
+    return pd.DataFrame(
+        {
+            "等级": [RAG_TEXT[r] for r in w["rag"]],
+            "区县": w["district_name"].to_numpy(),
+            "领域": w["domain_key"].map(_domain_labels(con)).to_numpy(),
+            "指标": w["label_zh"].to_numpy(),
+            "单位": w["unit"].to_numpy(),
+            "指标值": w["value"].to_numpy(),
+            "预警值": w["warn"].to_numpy(),
+            "先进值": w["advanced"].to_numpy(),
+            "得分": w["score"].to_numpy(),
+            "排名": w["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "环比": w["value_qoq"].to_numpy(),
+        }
+    ), list(w["rag"])
 
 
 def _domain_labels(con) -> dict[str, str]:
     d = queries.domains(con)
-    return dict(zip(d["domain_key"], d["label_zh"]))
+    return dict(zip(d["domain_key"], d["label_zh"], strict=False))
 
 
 def movers_frame(con, period: str) -> pd.DataFrame:
     ov = queries.overall(con, period)
     d = ov[~ov["is_city"].astype(bool)]
-    up = d[d["trend_qoq"] == "improved"].sort_values("score_qoq", ascending=False).assign(榜单="骏马")
+    up = (
+        d[d["trend_qoq"] == "improved"]
+        .sort_values("score_qoq", ascending=False)
+        .assign(榜单="骏马")
+    )
     down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").assign(榜单="蜗牛")
     both = pd.concat([up, down])
-    return pd.DataFrame({
-        "榜单": both["榜单"].to_numpy(),
-        "区县": both["district_name"].to_numpy(),
-        "综合指数": both["score"].to_numpy(),
-        "环比": both["score_qoq"].to_numpy(),
-        "名次": both["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "名次变化": both["rank_change"].astype("Int64").to_numpy(dtype=object, na_value=None),
-        "红色指标数": both["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
-    })
+    return pd.DataFrame(
+        {
+            "榜单": both["榜单"].to_numpy(),
+            "区县": both["district_name"].to_numpy(),
+            "综合指数": both["score"].to_numpy(),
+            "环比": both["score_qoq"].to_numpy(),
+            "名次": both["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "名次变化": both["rank_change"].astype("Int64").to_numpy(dtype=object, na_value=None),
+            "红色指标数": both["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
+        }
+    )
 
 
 def benchmark_frame(con, period: str) -> pd.DataFrame:
     labels = _domain_labels(con)
     parts = []
-    for code, name in queries.districts(con)[["district_code", "district_name"]].itertuples(index=False):
+    for code, name in queries.districts(con)[["district_code", "district_name"]].itertuples(
+        index=False
+    ):
         bm = queries.benchmark(con, period, code)
         if bm.empty:
             continue
-        parts.append(pd.DataFrame({
-            "区县": name, "领域": bm["domain_key"].map(labels), "指标": bm["label_zh"], "单位": bm["unit"],
-            "本区县值": bm["value"], "得分": bm["score"],
-            "排名": bm["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
-            "最优区县": bm["best_district"], "最优值": bm["best_value"], "与最优差距": bm["gap"],
-            "先进值": bm["advanced"], "距先进值": bm["to_advanced"],
-        }))
-    cols = ["区县", "领域", "指标", "单位", "本区县值", "得分", "排名", "最优区县", "最优值", "与最优差距", "先进值", "距先进值"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "区县": name,
+                    "领域": bm["domain_key"].map(labels),
+                    "指标": bm["label_zh"],
+                    "单位": bm["unit"],
+                    "本区县值": bm["value"],
+                    "得分": bm["score"],
+                    "排名": bm["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
+                    "最优区县": bm["best_district"],
+                    "最优值": bm["best_value"],
+                    "与最优差距": bm["gap"],
+                    "先进值": bm["advanced"],
+                    "距先进值": bm["to_advanced"],
+                }
+            )
+        )
+    cols = [
+        "区县",
+        "领域",
+        "指标",
+        "单位",
+        "本区县值",
+        "得分",
+        "排名",
+        "最优区县",
+        "最优值",
+        "与最优差距",
+        "先进值",
+        "距先进值",
+    ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
@@ -204,25 +269,53 @@ def review_bytes(con, period: str) -> bytes:
     used = {SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH}
 
     ov, ov_rag = overview_frame(con, period)
-    exports.write_sheet(wb, SHEET_OVERVIEW, ov, _title(meta, period, "综合排名"),
-                        formats={"综合指数": "0.0", "上季度得分": "0.0", "环比": "+0.0;-0.0;0.0"},
-                        cell_formats=_rag_cells(ov_rag, {"综合指数", "等级"}), freeze_cols=2)
+    exports.write_sheet(
+        wb,
+        SHEET_OVERVIEW,
+        ov,
+        _title(meta, period, "综合排名"),
+        formats={"综合指数": "0.0", "上季度得分": "0.0", "环比": "+0.0;-0.0;0.0"},
+        cell_formats=_rag_cells(ov_rag, {"综合指数", "等级"}),
+        freeze_cols=2,
+    )
 
     matrix = queries.domain_matrix(con, period)
     ind_all = queries.indicators(con, period)
     for dom in queries.domains(con).itertuples():
         name = _sheet_name(f"{dom.domain_id} {dom.label_zh}", used)
-        _write_domain_sheet(wb, name, _title(meta, period, dom.label_zh),
-                            matrix[matrix["domain_key"] == dom.domain_key],
-                            ind_all[ind_all["domain_key"] == dom.domain_key])
+        _write_domain_sheet(
+            wb,
+            name,
+            _title(meta, period, dom.label_zh),
+            matrix[matrix["domain_key"] == dom.domain_key],
+            ind_all[ind_all["domain_key"] == dom.domain_key],
+        )
 
     warn, warn_rag = warning_frame(con, period)
-    exports.write_sheet(wb, SHEET_WARN, warn, _title(meta, period, "红黄绿预警清单"),
-                        formats={"排名": "0"}, cell_formats=_rag_cells(warn_rag, {"等级", "指标值"}), freeze_cols=2)
-    exports.write_sheet(wb, SHEET_MOVERS, movers_frame(con, period), _title(meta, period, "骏马榜 · 蜗牛榜"),
-                        formats={"环比": "+0.0;-0.0;0.0", "名次变化": "+0;-0;0"})
-    exports.write_sheet(wb, SHEET_BENCH, benchmark_frame(con, period), _title(meta, period, "对标提升清单"),
-                        formats={"排名": "0"}, freeze_cols=3)
+    exports.write_sheet(
+        wb,
+        SHEET_WARN,
+        warn,
+        _title(meta, period, "红黄绿预警清单"),
+        formats={"排名": "0"},
+        cell_formats=_rag_cells(warn_rag, {"等级", "指标值"}),
+        freeze_cols=2,
+    )
+    exports.write_sheet(
+        wb,
+        SHEET_MOVERS,
+        movers_frame(con, period),
+        _title(meta, period, "骏马榜 · 蜗牛榜"),
+        formats={"环比": "+0.0;-0.0;0.0", "名次变化": "+0;-0;0"},
+    )
+    exports.write_sheet(
+        wb,
+        SHEET_BENCH,
+        benchmark_frame(con, period),
+        _title(meta, period, "对标提升清单"),
+        formats={"排名": "0"},
+        freeze_cols=3,
+    )
     wb.close()
     return buf.getvalue()
 

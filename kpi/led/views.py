@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpi.led import (
+from kpi.led.rotation import (
     DOMAIN_PREFIX,
     MAX_COUNTERS,
     MAX_GRID_INDICATORS,
@@ -20,7 +20,7 @@ from kpi.led import (
 )
 
 if TYPE_CHECKING:
-    from kpi.led_board import Board
+    from kpi.led.board import Board
 
 
 @dataclass
@@ -121,16 +121,22 @@ def view_data(board: Board, key: str) -> ViewData:
     return _indicator_view(board, key, view_title(board, key), ind, domain_key=dk)
 
 
-def _rank_rows(frame: pd.DataFrame, board: Board, value_col: str, unit: str, decimals: int,
-               delta_col: str) -> list[RankRow]:
-    names = dict(zip(board.districts["district_code"], board.districts["name"]))
+def _rank_rows(
+    frame: pd.DataFrame, board: Board, value_col: str, unit: str, decimals: int, delta_col: str
+) -> list[RankRow]:
+    names = dict(zip(board.districts["district_code"], board.districts["name"], strict=False))
     frame = frame.sort_values(["rank", "district_code"], na_position="last")
     return [
         RankRow(
             name=names.get(r.district_code, r.district_name or r.district_code),
-            value=_num(getattr(r, value_col)), unit=unit, decimals=decimals,
-            rank=_int(r.rank), rank_change=_int(r.rank_change), delta=_num(getattr(r, delta_col)),
-            good=_good(r.trend_qoq), rag=r.rag if isinstance(r.rag, str) else None,
+            value=_num(getattr(r, value_col)),
+            unit=unit,
+            decimals=decimals,
+            rank=_int(r.rank),
+            rank_change=_int(r.rank_change),
+            delta=_num(getattr(r, delta_col)),
+            good=_good(r.trend_qoq),
+            rag=r.rag if isinstance(r.rag, str) else None,
         )
         for r in frame.itertuples()
     ]
@@ -145,17 +151,23 @@ def _honours(rows: list[RankRow]) -> tuple[list[RankRow], list[RankRow]]:
 
 
 def _alerts(board: Board, ind: pd.DataFrame) -> list[Alert]:
-    names = dict(zip(board.districts["district_code"], board.districts["name"]))
+    names = dict(zip(board.districts["district_code"], board.districts["name"], strict=False))
     order = {k: i for i, k in enumerate(board.domain_keys)}
     red = ind[(ind["period"] == board.period) & (~ind["is_city"]) & (ind["rag"] == "red")].copy()
     red["d_order"] = red["domain_key"].map(lambda k: order.get(k, 999))
     red["x_order"] = red["district_code"].map(
-        dict(zip(board.districts["district_code"], range(len(board.districts))))
+        dict(zip(board.districts["district_code"], range(len(board.districts)), strict=False))
     )
     red = red.sort_values(["d_order", "indicator_key", "x_order"])
     return [
-        Alert(names.get(r.district_code, r.district_name or ""), str(r.label_zh), _num(r.value),
-              r.unit or "", _decimals(r.unit, [r.value]), _num(r.warn))
+        Alert(
+            names.get(r.district_code, r.district_name or ""),
+            str(r.label_zh),
+            _num(r.value),
+            r.unit or "",
+            _decimals(r.unit, [r.value]),
+            _num(r.warn),
+        )
         for r in red.itertuples()
     ]
 
@@ -165,13 +177,19 @@ def _city_counter(ind: pd.DataFrame, period: str, key: str) -> Counter | None:
     if row.empty:
         return None
     r = row.iloc[0]
-    return Counter(str(r["label_zh"]), _num(r["value"]), r["unit"] or "", _decimals(r["unit"], [r["value"]]),
-                   _num(r["value_qoq"]), _good(r["trend_qoq"]))
+    return Counter(
+        str(r["label_zh"]),
+        _num(r["value"]),
+        r["unit"] or "",
+        _decimals(r["unit"], [r["value"]]),
+        _num(r["value_qoq"]),
+        _good(r["trend_qoq"]),
+    )
 
 
 def _trend(frame: pd.DataFrame, period: str, value_col: str) -> list[tuple[str, float | None]]:
     window = list(reversed(trend_window(period)[:N_TREND_QUARTERS]))
-    values = dict(zip(frame["period"], frame[value_col]))
+    values = dict(zip(frame["period"], frame[value_col], strict=False))
     return [(p, _num(values.get(p))) for p in window]
 
 
@@ -182,8 +200,11 @@ def _overview(board: Board) -> ViewData:
     counters: list[Counter] = []
     if not city.empty:
         c = city.iloc[0]
-        counters.append(Counter("综合指数", _num(c["score"]), "", 1, _num(c["score_qoq"]),
-                                _good(c["trend_qoq"])))
+        counters.append(
+            Counter(
+                "综合指数", _num(c["score"]), "", 1, _num(c["score_qoq"]), _good(c["trend_qoq"])
+            )
+        )
     for key in board.headline:
         counter = _city_counter(board.indicators, p, key)
         if counter:
@@ -192,32 +213,58 @@ def _overview(board: Board) -> ViewData:
         now_n = board.approvals_count[p]
         prev_n = board.approvals_count.get(previous_quarter(p))
         delta = None if prev_n is None else float(now_n - prev_n)
-        counters.append(Counter("季度办件量", float(now_n), "件", 0, delta,
-                                None if not delta else delta > 0))
+        counters.append(
+            Counter("季度办件量", float(now_n), "件", 0, delta, None if not delta else delta > 0)
+        )
     ranking = _rank_rows(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
     horses, snails = _honours(ranking)
-    ds = board.domain_scores[(board.domain_scores["period"] == p) & (~board.domain_scores["is_city"])]
-    cells = {(r.district_code, r.domain_key): (_num(r.score), r.rag if isinstance(r.rag, str) else None)
-             for r in ds.itertuples()}
-    rows = [(d.name, [cells.get((d.district_code, k), (None, None)) for k in board.domain_keys])
-            for d in board.districts.itertuples()]
+    ds = board.domain_scores[
+        (board.domain_scores["period"] == p) & (~board.domain_scores["is_city"])
+    ]
+    cells = {
+        (r.district_code, r.domain_key): (_num(r.score), r.rag if isinstance(r.rag, str) else None)
+        for r in ds.itertuples()
+    }
+    rows = [
+        (d.name, [cells.get((d.district_code, k), (None, None)) for k in board.domain_keys])
+        for d in board.districts.itertuples()
+    ]
     city_series = board.overall[board.overall["is_city"]]
     return ViewData(
-        key="overview", title=view_title(board, "overview"), counters=counters,
-        ranking_title="区县综合排名", ranking=ranking,
-        grid_title="区县 × 指标领域得分", grid_columns=list(board.domains["label_zh"]),
-        grid_rows=rows, grid_decimals=[0] * len(board.domain_keys),
-        trend_title="全市综合指数 · 近八季度", trend=_trend(city_series, p, "score"), trend_unit="",
-        horses=horses, snails=snails, alerts=_alerts(board, board.indicators),
+        key="overview",
+        title=view_title(board, "overview"),
+        counters=counters,
+        ranking_title="区县综合排名",
+        ranking=ranking,
+        grid_title="区县 × 指标领域得分",
+        grid_columns=list(board.domains["label_zh"]),
+        grid_rows=rows,
+        grid_decimals=[0] * len(board.domain_keys),
+        trend_title="全市综合指数 · 近八季度",
+        trend=_trend(city_series, p, "score"),
+        trend_unit="",
+        horses=horses,
+        snails=snails,
+        alerts=_alerts(board, board.indicators),
     )
 
 
-def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
-                    rank_key: str | None = None, domain_key: str | None = None) -> ViewData:
+def _indicator_view(
+    board: Board,
+    key: str,
+    title: str,
+    ind: pd.DataFrame,
+    *,
+    rank_key: str | None = None,
+    domain_key: str | None = None,
+) -> ViewData:
     p = board.period
     now_rows = ind[ind["period"] == p]
-    catalogue = (now_rows.drop_duplicates("indicator_key")[["indicator_key", "label_zh", "unit"]]
-                 if not now_rows.empty else pd.DataFrame(columns=["indicator_key", "label_zh", "unit"]))
+    catalogue = (
+        now_rows.drop_duplicates("indicator_key")[["indicator_key", "label_zh", "unit"]]
+        if not now_rows.empty
+        else pd.DataFrame(columns=["indicator_key", "label_zh", "unit"])
+    )
     # headline indicators first, then the rest in key order — stable from quarter to quarter
     head = {k: i for i, k in enumerate(board.headline)}
     catalogue = catalogue.assign(o=catalogue["indicator_key"].map(lambda k: head.get(k, 99)))
@@ -228,8 +275,11 @@ def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
         city = ds[(ds["period"] == p) & ds["is_city"]]
         if not city.empty:
             c = city.iloc[0]
-            counters.append(Counter("领域得分", _num(c["score"]), "", 1, _num(c["score_qoq"]),
-                                    _good(c["trend_qoq"])))
+            counters.append(
+                Counter(
+                    "领域得分", _num(c["score"]), "", 1, _num(c["score_qoq"]), _good(c["trend_qoq"])
+                )
+            )
     for k in catalogue["indicator_key"]:
         counter = _city_counter(ind, p, k)
         if counter and len(counters) < MAX_COUNTERS:
@@ -241,33 +291,63 @@ def _indicator_view(board: Board, key: str, title: str, ind: pd.DataFrame, *,
         trend_frame, trend_col, trend_unit = ds[ds["is_city"]], "score", ""
         trend_title = "全市领域得分 · 近八季度"
     else:
-        rank_key = rank_key if rank_key in set(catalogue["indicator_key"]) else (
-            catalogue["indicator_key"].iloc[0] if not catalogue.empty else None)
+        rank_key = (
+            rank_key
+            if rank_key in set(catalogue["indicator_key"])
+            else (catalogue["indicator_key"].iloc[0] if not catalogue.empty else None)
+        )
         sel = now_rows[(now_rows["indicator_key"] == rank_key) & (~now_rows["is_city"])]
         unit = str(sel["unit"].iloc[0] or "") if not sel.empty else ""
         label = str(sel["label_zh"].iloc[0]) if not sel.empty else ""
-        ranking = _rank_rows(sel, board, "value", unit, _decimals(unit, list(sel["value"])), "value_qoq")
+        ranking = _rank_rows(
+            sel, board, "value", unit, _decimals(unit, list(sel["value"])), "value_qoq"
+        )
         ranking_title = f"区县排名 · {label}"
         trend_frame = ind[ind["is_city"] & (ind["indicator_key"] == rank_key)]
         trend_col, trend_unit = "value", unit
         trend_title = f"全市{label} · 近八季度"
     horses, snails = _honours(ranking)
-    cells = {(r.district_code, r.indicator_key): (_num(r.value), r.rag if isinstance(r.rag, str) else None)
-             for r in now_rows[~now_rows["is_city"]].itertuples()}
+    cells = {
+        (r.district_code, r.indicator_key): (
+            _num(r.value),
+            r.rag if isinstance(r.rag, str) else None,
+        )
+        for r in now_rows[~now_rows["is_city"]].itertuples()
+    }
     n_indicators = len(catalogue)
     keys = list(catalogue["indicator_key"])[:MAX_GRID_INDICATORS]
     catalogue = catalogue.head(MAX_GRID_INDICATORS)
-    col_decimals = [_decimals(u, list(now_rows.loc[now_rows["indicator_key"] == k, "value"]))
-                    for k, u in zip(keys, catalogue["unit"])]
-    rows = [(d.name, [cells.get((d.district_code, k), (None, None)) for k in keys])
-            for d in board.districts.itertuples()]
-    columns = [f"{lab}（{u}）" if u else str(lab) for lab, u in zip(catalogue["label_zh"], catalogue["unit"])]
+    col_decimals = [
+        _decimals(u, list(now_rows.loc[now_rows["indicator_key"] == k, "value"]))
+        for k, u in zip(keys, catalogue["unit"], strict=False)
+    ]
+    rows = [
+        (d.name, [cells.get((d.district_code, k), (None, None)) for k in keys])
+        for d in board.districts.itertuples()
+    ]
+    columns = [
+        f"{lab}（{u}）" if u else str(lab)
+        for lab, u in zip(catalogue["label_zh"], catalogue["unit"], strict=False)
+    ]
     return ViewData(
-        key=key, title=title, counters=counters, ranking_title=ranking_title, ranking=ranking,
-        grid_title="区县 × 指标" + (f"（{MAX_GRID_INDICATORS}/{n_indicators} 项）"
-                                   if n_indicators > MAX_GRID_INDICATORS else ""),
-        grid_columns=columns, grid_rows=rows,
+        key=key,
+        title=title,
+        counters=counters,
+        ranking_title=ranking_title,
+        ranking=ranking,
+        grid_title="区县 × 指标"
+        + (
+            f"（{MAX_GRID_INDICATORS}/{n_indicators} 项）"
+            if n_indicators > MAX_GRID_INDICATORS
+            else ""
+        ),
+        grid_columns=columns,
+        grid_rows=rows,
         grid_decimals=col_decimals,
-        trend_title=trend_title, trend=_trend(trend_frame, p, trend_col), trend_unit=trend_unit,
-        horses=horses, snails=snails, alerts=_alerts(board, ind),
+        trend_title=trend_title,
+        trend=_trend(trend_frame, p, trend_col),
+        trend_unit=trend_unit,
+        horses=horses,
+        snails=snails,
+        alerts=_alerts(board, ind),
     )

@@ -1,7 +1,7 @@
 """一屏通览 (lobby LED screen): options, wall-clock view rotation, staleness, the period due.
 
-Pure logic, no Streamlit: `ui/led/` draws; `kpi.led_board` reads snapshots into boards and
-`kpi.led_views` slices each view from a board.
+Pure logic, no Streamlit: `ui/led/` draws; `kpi.led.board` reads snapshots into boards and
+`kpi.led.views` slices each view from a board.
 
 - The view on screen is a function of wall-clock time only — view index =
   floor(epoch_seconds / dwell) mod n_views — so a reload or a reconnect resumes in place and two
@@ -50,8 +50,14 @@ DOMAIN_PREFIX = "domain:"
 
 
 # Accepted range of each numeric option; anything else falls back to the default.
-_NUMERIC_RANGES = {"dwell": (2.0, 3600.0), "refresh": (1.0, 86400.0), "stale_hours": (0.01, 24 * 365.0),
-                   "reload_hours": (0.0, 24 * 30.0), "tick": (0.25, 60.0), "watchdog": (1.0, 3600.0)}
+_NUMERIC_RANGES = {
+    "dwell": (2.0, 3600.0),
+    "refresh": (1.0, 86400.0),
+    "stale_hours": (0.01, 24 * 365.0),
+    "reload_hours": (0.0, 24 * 30.0),
+    "tick": (0.25, 60.0),
+    "watchdog": (1.0, 3600.0),
+}
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,18 @@ class LedOptions:
     dwell: float = 20.0  # seconds each view stays on screen
     refresh: float = 60.0  # seconds between data refreshes (new snapshot, current quarter, stamp)
     stale_hours: float = 72.0  # 更新于 older than this → amber stamp with a note
-    views: tuple[str, ...] = ()  # () = every view; else keys among BASE_VIEWS, "domains", domain keys
+    views: tuple[
+        str, ...
+    ] = ()  # () = every view; else keys among BASE_VIEWS, "domains", domain keys
     reload_at: str = "03:00"  # full page reload every night at this local time ("" = off)
     reload_hours: float = 0.0  # > 0: full page reload every N hours instead of nightly
     tick: float = 1.0  # seconds between fragment runs (view switch latency)
     watchdog: float = 15.0  # seconds between the browser's checks that the server still answers
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str], env: Mapping[str, str] | None = None) -> LedOptions:
+    def from_params(
+        cls, params: Mapping[str, str], env: Mapping[str, str] | None = None
+    ) -> LedOptions:
         """Build options; a malformed or out-of-range value falls back to the default (never raises)."""
         env = os.environ if env is None else env
         values: dict = {}
@@ -84,7 +94,9 @@ class LedOptions:
         values["views"] = tuple(v.strip() for v in str(raw_views).split(",") if v.strip())
         raw_reload = params.get("reload_at", env.get("BIZENV_LED_RELOAD_AT"))
         if raw_reload is not None:
-            values["reload_at"] = raw_reload if _parse_hhmm(raw_reload) or raw_reload == "" else "03:00"
+            values["reload_at"] = (
+                raw_reload if _parse_hhmm(raw_reload) or raw_reload == "" else "03:00"
+            )
         return cls(**values)
 
 

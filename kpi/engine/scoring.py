@@ -4,7 +4,7 @@ Steps (temp tables, so every stage can be inspected in a debugger with one SELEC
   partials  the scans of the transaction tables, long form: (k, period, district, num, den, n) per
             district and the city-wide row (the roll-up of the same parts: the value over all
             records, never a mean of district values), and the latest event time; kept in the
-            warehouse per quarter and rescanned where rows changed (kpi.partials)
+            warehouse per quarter and rescanned where rows changed (kpi.engine.partials)
   _meta     one row per indicator of the spec (bound parameters, never SQL text)
   _raw      the partials' values with the reports' rows, quarters only
   _ind1     the full grid periods × units × indicators: value, n, score, rank (narrow rows)
@@ -26,24 +26,63 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from kpi import partials, periods, schema, settings
-from kpi.compile import compile_spec
-from kpi.spec import MetricsSpec
+from kpi import periods, schema, settings
+from kpi.engine import partials
+from kpi.engine.compile import compile_spec
+from kpi.spec.models import MetricsSpec
 
 RANK_FUNCTIONS = {"min": "rank()", "dense": "dense_rank()", "ordinal": "row_number()"}
 EPS = 1e-9  # float slack for band and weight comparisons (0.3 + 0.2 + 0.5 ≠ 1.0 exactly)
 
 _META_COLUMNS = (  # with _META_TYPES: the columns of _meta, in _meta_rows' order
-    "k", "domain_id", "domain_key", "domain_label", "domain_weight", "domain_order", "indicator_id",
-    "indicator_key", "label_zh", "unit", "direction", "sign", "source", "weight", "dtf_best",
-    "dtf_worst", "warn", "advanced", "min_sample", "band", "kind", "scale",
+    "k",
+    "domain_id",
+    "domain_key",
+    "domain_label",
+    "domain_weight",
+    "domain_order",
+    "indicator_id",
+    "indicator_key",
+    "label_zh",
+    "unit",
+    "direction",
+    "sign",
+    "source",
+    "weight",
+    "dtf_best",
+    "dtf_worst",
+    "warn",
+    "advanced",
+    "min_sample",
+    "band",
+    "kind",
+    "scale",
 )
 
 
 _META_TYPES = (
-    "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR",
-    "VARCHAR", "INTEGER", "VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "INTEGER", "DOUBLE",
-    "VARCHAR", "DOUBLE",
+    "INTEGER",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "DOUBLE",
+    "INTEGER",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "INTEGER",
+    "VARCHAR",
+    "DOUBLE",
+    "DOUBLE",
+    "DOUBLE",
+    "DOUBLE",
+    "DOUBLE",
+    "INTEGER",
+    "DOUBLE",
+    "VARCHAR",
+    "DOUBLE",
 )
 
 
@@ -51,13 +90,32 @@ def _meta_rows(spec: MetricsSpec, kinds: dict[int, str]) -> list[tuple]:
     rows = []
     d_order = {d.id: n for n, d in enumerate(spec.domains)}
     for k, (dom, ind) in enumerate(spec.indicators()):
-        rows.append((
-            k, dom.id, dom.key, dom.label_zh, dom.weight, d_order[dom.id], ind.id, ind.key, ind.label_zh,
-            ind.unit, ind.direction, 1 if ind.higher_is_better else -1, ind.source, ind.weight,
-            ind.dtf.best, ind.dtf.worst, ind.warn, ind.advanced, spec.min_sample(ind),
-            spec.neutral_band(ind), kinds.get(k, "plain"),
-            ind.scale if ind.ratio is not None else 1.0,
-        ))
+        rows.append(
+            (
+                k,
+                dom.id,
+                dom.key,
+                dom.label_zh,
+                dom.weight,
+                d_order[dom.id],
+                ind.id,
+                ind.key,
+                ind.label_zh,
+                ind.unit,
+                ind.direction,
+                1 if ind.higher_is_better else -1,
+                ind.source,
+                ind.weight,
+                ind.dtf.best,
+                ind.dtf.worst,
+                ind.warn,
+                ind.advanced,
+                spec.min_sample(ind),
+                spec.neutral_band(ind),
+                kinds.get(k, "plain"),
+                ind.scale if ind.ratio is not None else 1.0,
+            )
+        )
     return rows
 
 
@@ -65,21 +123,27 @@ def city_of(con, spec: MetricsSpec, catalog: Path | None = None) -> tuple[str, s
     """The city's code and name: metrics.yaml `city`, else the level=city row of the districts."""
     if spec.city is not None:
         return spec.city.code, spec.city.name
-    row = con.execute("SELECT district_code, district_name FROM _districts WHERE level = 'city' LIMIT 1").fetchone()
+    row = con.execute(
+        "SELECT district_code, district_name FROM _districts WHERE level = 'city' LIMIT 1"
+    ).fetchone()
     return (row[0], row[1]) if row else ("000000", "全市")
 
 
 def _load_districts(con, catalog: Path | None) -> None:
     """_districts: the warehouse's districts table, or the catalogue CSV when the ETL has not run."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _districts AS SELECT district_code, district_name, level, sort_order FROM districts")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _districts AS SELECT district_code, district_name, level, sort_order FROM districts"
+    )
     if con.execute("SELECT count(*) FROM _districts").fetchone()[0]:
         return
     path = settings.catalog_dir(catalog) / "districts.csv"
     if not path.exists():
         return
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [(r["district_code"], r["district_name"], r.get("level"), int(r.get("sort_order") or 0))
-                for r in csv.DictReader(fh)]
+        rows = [
+            (r["district_code"], r["district_name"], r.get("level"), int(r.get("sort_order") or 0))
+            for r in csv.DictReader(fh)
+        ]
     con.executemany("INSERT INTO _districts VALUES (?, ?, ?, ?)", rows)
 
 
@@ -89,13 +153,16 @@ def _literal(text: str) -> str:
 
 
 def run_scans(con, sql: str, params: list) -> None:
-    """Execute a statement over the scans (kpi.partials.refresh's) with the settings they want.
+    """Execute a statement over the scans (kpi.engine.partials.refresh's) with the settings they want.
 
     The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
     an integer before the hash aggregate and unpacks it after, which costs more here (~10 % of
     the scans) than it saves. Only for this statement; the previous value is put back."""
     old = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    con.execute("SET disabled_optimizers = " + _literal(",".join(filter(None, [old, "compressed_materialization"]))))
+    con.execute(
+        "SET disabled_optimizers = "
+        + _literal(",".join(filter(None, [old, "compressed_materialization"])))
+    )
     try:
         con.execute(sql, params)
     finally:
@@ -103,8 +170,8 @@ def run_scans(con, sql: str, params: list) -> None:
 
 
 def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
-    """Bring the scans' parts up to date (kpi.partials) and build _raw (long values with the
-    reports). Returns what kpi.partials.refresh did per source."""
+    """Bring the scans' parts up to date (kpi.engine.partials) and build _raw (long values with the
+    reports). Returns what kpi.engine.partials.refresh did per source."""
     done = partials.refresh(con, plans, city, full=full, run=run_scans)
     # Reports: the value as filed. The city row is the city's own filing when there is one,
     # otherwise the mean of the districts' filings (n = how many districts filed).
@@ -131,15 +198,19 @@ def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
 
 
 # An indicator's RAG from its value (columns of _ind1); used by the mart and the domains' counts.
-IND_RAG = (f"CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL "
-           f"WHEN (value_ - warn) * sign < -{EPS} THEN 'red' "
-           f"WHEN (value_ - advanced) * sign >= -{EPS} THEN 'green' ELSE 'amber' END")
+IND_RAG = (
+    f"CASE WHEN NOT scored_ OR warn IS NULL OR advanced IS NULL THEN NULL "
+    f"WHEN (value_ - warn) * sign < -{EPS} THEN 'red' "
+    f"WHEN (value_ - advanced) * sign >= -{EPS} THEN 'green' ELSE 'amber' END"
+)
 
 
 def _trend(delta: str, band: str) -> str:
     """SQL: 'improved' | 'worsened' | 'unchanged' for a direction-adjusted change and a band."""
-    return (f"CASE WHEN {delta} IS NULL THEN NULL WHEN {delta} > {band} + {EPS} THEN 'improved' "
-            f"WHEN {delta} < -({band}) - {EPS} THEN 'worsened' ELSE 'unchanged' END")
+    return (
+        f"CASE WHEN {delta} IS NULL THEN NULL WHEN {delta} > {band} + {EPS} THEN 'improved' "
+        f"WHEN {delta} < -({band}) - {EPS} THEN 'worsened' ELSE 'unchanged' END"
+    )
 
 
 def _rank(spec: MetricsSpec, partition: str, rankable: str) -> str:
@@ -149,8 +220,10 @@ def _rank(spec: MetricsSpec, partition: str, rankable: str) -> str:
     # ordinal: ties broken by the catalogue order, then the code — stable and documented.
     # min/dense must not see a tie-breaker, or no two districts would ever share a rank.
     tie_break = ", sort_order, district_code" if spec.defaults.rank_tie_rule == "ordinal" else ""
-    return (f"CASE WHEN {rankable} THEN {fn} OVER (PARTITION BY {partition}, ({rankable}) "
-            f"ORDER BY round(score, {prec}) DESC{tie_break}) END")
+    return (
+        f"CASE WHEN {rankable} THEN {fn} OVER (PARTITION BY {partition}, ({rankable}) "
+        f"ORDER BY round(score, {prec}) DESC{tie_break}) END"
+    )
 
 
 def _changes(table: str, key: str) -> str:
@@ -171,13 +244,19 @@ def _changes(table: str, key: str) -> str:
         LEFT JOIN {table} y ON {on_y} AND y.pidx = c.pidx - 4"""
 
 
-def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, catalog: Path | None = None,
-                  full: bool = False) -> dict:
+def compute_marts(
+    con,
+    spec: MetricsSpec,
+    *,
+    now: dt.datetime | None = None,
+    catalog: Path | None = None,
+    full: bool = False,
+) -> dict:
     """Recreate the marts (periods, indicator_scores, domain_scores, overall_scores) in `con`.
 
-    `full`: rescan every quarter of the transaction tables (see kpi.partials).
+    `full`: rescan every quarter of the transaction tables (see kpi.engine.partials).
     Returns facts for snapshot_meta: city_code, city_name, current_period, data_as_of, and
-    `scans` (source → what kpi.partials.refresh did).
+    `scans` (source → what kpi.engine.partials.refresh did).
     """
     schema.create_canonical(con)
     _load_districts(con, catalog)
@@ -188,25 +267,33 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     # _meta first (reports join it), then the scans.
     plans = compile_spec(spec)
     kinds = {k: agg.kind for plan in plans.values() for k, agg in plan.parts}
-    con.execute("CREATE OR REPLACE TEMP TABLE _meta (k INTEGER, domain_id VARCHAR, domain_key VARCHAR, "
-                "domain_label VARCHAR, domain_weight DOUBLE, domain_order INTEGER, indicator_id VARCHAR, "
-                "indicator_key VARCHAR, label_zh VARCHAR, unit VARCHAR, direction VARCHAR, sign INTEGER, "
-                "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
-                "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _meta (k INTEGER, domain_id VARCHAR, domain_key VARCHAR, "
+        "domain_label VARCHAR, domain_weight DOUBLE, domain_order INTEGER, indicator_id VARCHAR, "
+        "indicator_key VARCHAR, label_zh VARCHAR, unit VARCHAR, direction VARCHAR, sign INTEGER, "
+        "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
+        "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)"
+    )
     rows = _meta_rows(spec, kinds)
     # One statement, one bound list per column (zipped by unnest): binding a parameter per value
     # or executemany's round trip per row costs more than the rest of the small statements.
-    con.execute("INSERT INTO _meta SELECT " + ", ".join(f"unnest(?::{t}[])" for t in _META_TYPES),
-                [list(col) for col in zip(*rows)] if rows else [[] for _ in _META_TYPES])
+    con.execute(
+        "INSERT INTO _meta SELECT " + ", ".join(f"unnest(?::{t}[])" for t in _META_TYPES),
+        [list(col) for col in zip(*rows, strict=False)] if rows else [[] for _ in _META_TYPES],
+    )
     scans = _raw(con, plans, city_code, full)
 
     cur_idx = periods.index(current)
     pidx = periods.sql_index("period")
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _periods AS
         SELECT period, {pidx} AS pidx, {pidx} >= $cur AS is_partial
-        FROM (SELECT DISTINCT period FROM _raw)""", {"cur": cur_idx})
-    con.execute("""
+        FROM (SELECT DISTINCT period FROM _raw)""",
+        {"cur": cur_idx},
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _units AS
         SELECT $city AS district_code, $city_name AS district_name, TRUE AS is_city, -1 AS sort_order
         UNION ALL
@@ -215,7 +302,8 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
         UNION ALL
         SELECT DISTINCT district_code, district_code, FALSE, 1000000 FROM _raw
         WHERE district_code <> $city AND district_code NOT IN (SELECT district_code FROM _districts)""",
-                {"city": city_code, "city_name": city_name})
+        {"city": city_code, "city_name": city_name},
+    )
 
     # ── indicators ──────────────────────────────────────────────────────────────────────
     # The steps carry narrow rows (keys, numbers, flags); names and labels are joined in by the
@@ -237,13 +325,13 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                    CASE WHEN value_ IS NOT NULL AND n >= min_sample
                         THEN greatest(0.0, least(100.0, (dtf_worst - value_) / (dtf_worst - dtf_best) * 100)) END AS score
             FROM g)
-        SELECT *, {_rank(spec, 'pidx, k', 'scored_ AND NOT is_city')} AS rank FROM s""")
+        SELECT *, {_rank(spec, "pidx, k", "scored_ AND NOT is_city")} AS rank FROM s""")
     # The marts' tables, each filled straight from its last step's query.
     for ddl in schema.MART_DDL.values():
         con.execute(ddl)
     con.execute(f"""
         INSERT INTO indicator_scores BY NAME
-        WITH x AS ({_changes('_ind1', 'k, district_code')})
+        WITH x AS ({_changes("_ind1", "k, district_code")})
         SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, m.domain_id, m.domain_key,
                m.indicator_id, m.indicator_key, m.label_zh, m.unit, m.direction, m.source,
                value_ AS value, num AS numerator, den AS denominator, n, scored_ AS scored,
@@ -255,15 +343,16 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
                score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,
                CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
-               {_trend('CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * m.sign END', 'm.band')} AS trend_qoq,
-               {_trend('CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * m.sign END', 'm.band')} AS trend_yoy,
+               {_trend("CASE WHEN cmp_q AND scored_ AND scored_prev THEN (value_ - value_prev_) * m.sign END", "m.band")} AS trend_qoq,
+               {_trend("CASE WHEN cmp_y AND scored_ AND scored_ly THEN (value_ - value_ly) * m.sign END", "m.band")} AS trend_yoy,
                {IND_RAG} AS rag, m.warn, m.advanced, m.dtf_best, m.dtf_worst
         FROM x JOIN _meta m ON m.k = x.k JOIN _periods pe ON pe.pidx = x.pidx
         JOIN _units u ON u.district_code = x.district_code
         ORDER BY x.pidx, x.sort_order, x.district_code, m.domain_order, x.k""")
 
     # ── domains ─────────────────────────────────────────────────────────────────────────
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _dom1 AS
         WITH a AS (
             SELECT i.pidx, i.is_partial, i.district_code, i.is_city, i.sort_order, m.domain_id,
@@ -282,29 +371,39 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                          || round($minw * 100)::INTEGER || '%' END AS suppressed_reason,
                CASE WHEN coalesce(scored_weight, 0) + $eps >= $minw THEN raw_score END AS value_
         FROM a)
-        SELECT *, {_rank(spec, 'pidx, domain_id', 'scored_ AND NOT is_city')} AS rank FROM s""",
-                {"eps": EPS, "minw": d.min_scored_weight})
+        SELECT *, {_rank(spec, "pidx, domain_id", "scored_ AND NOT is_city")} AS rank FROM s""",
+        {"eps": EPS, "minw": d.min_scored_weight},
+    )
     # EPS: a score of 84.99999999999999 is the 85.0 a user sees, so it is green.
-    band_rag = (f"CASE WHEN score IS NULL THEN NULL WHEN score < $red - {EPS} THEN 'red' "
-                f"WHEN score >= $green - {EPS} THEN 'green' ELSE 'amber' END")
+    band_rag = (
+        f"CASE WHEN score IS NULL THEN NULL WHEN score < $red - {EPS} THEN 'red' "
+        f"WHEN score >= $green - {EPS} THEN 'green' ELSE 'amber' END"
+    )
     change_cols = f"""
                rank, CASE WHEN cmp_q THEN rank_prev - rank END AS rank_change,
                score_prev, CASE WHEN cmp_q THEN score - score_prev END AS score_qoq,
                CASE WHEN cmp_y THEN score - score_ly END AS score_yoy,
-               {_trend('CASE WHEN cmp_q THEN score - score_prev END', '$band')} AS trend_qoq,
-               {_trend('CASE WHEN cmp_y THEN score - score_ly END', '$band')} AS trend_yoy,
+               {_trend("CASE WHEN cmp_q THEN score - score_prev END", "$band")} AS trend_qoq,
+               {_trend("CASE WHEN cmp_y THEN score - score_ly END", "$band")} AS trend_yoy,
                {band_rag} AS rag"""
-    bands = {"band": d.neutral_band, "red": d.score_bands.red_below, "green": d.score_bands.green_from}
+    bands = {
+        "band": d.neutral_band,
+        "red": d.score_bands.red_below,
+        "green": d.score_bands.green_from,
+    }
     domains = "(SELECT DISTINCT domain_id, domain_key, domain_label, domain_weight, domain_order FROM _meta)"
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO domain_scores BY NAME
-        WITH x AS ({_changes('_dom1', 'domain_id, district_code')})
+        WITH x AS ({_changes("_dom1", "domain_id, district_code")})
         SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, x.domain_id, dm.domain_key,
                dm.domain_label AS label_zh, dm.domain_weight AS weight, score, scored_weight, suppressed_reason,
                n_indicators, n_scored, n_red, n_green, {change_cols}
         FROM x JOIN {domains} dm ON dm.domain_id = x.domain_id JOIN _periods pe ON pe.pidx = x.pidx
         JOIN _units u ON u.district_code = x.district_code
-        ORDER BY x.pidx, x.sort_order, x.district_code, dm.domain_order""", bands)
+        ORDER BY x.pidx, x.sort_order, x.district_code, dm.domain_order""",
+        bands,
+    )
 
     # ── overall ─────────────────────────────────────────────────────────────────────────
     con.execute(f"""
@@ -317,14 +416,17 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
                sum(d.n_red) AS n_red
         FROM _dom1 d JOIN {domains} dm ON dm.domain_id = d.domain_id GROUP BY ALL)
         SELECT *, score IS NOT NULL AS scored_, score AS value_,
-               {_rank(spec, 'pidx', 'score IS NOT NULL AND NOT is_city')} AS rank FROM a""")
-    con.execute(f"""
+               {_rank(spec, "pidx", "score IS NOT NULL AND NOT is_city")} AS rank FROM a""")
+    con.execute(
+        f"""
         INSERT INTO overall_scores BY NAME
-        WITH x AS ({_changes('_all1', 'district_code')})
+        WITH x AS ({_changes("_all1", "district_code")})
         SELECT pe.period, x.is_partial, x.district_code, u.district_name, x.is_city, score, n_domains_scored,
                n_red, {change_cols}
         FROM x JOIN _periods pe ON pe.pidx = x.pidx JOIN _units u ON u.district_code = x.district_code
-        ORDER BY x.pidx, x.sort_order, x.district_code""", bands)
+        ORDER BY x.pidx, x.sort_order, x.district_code""",
+        bands,
+    )
 
     con.execute("""
         INSERT INTO periods BY NAME
@@ -336,5 +438,11 @@ def compute_marts(con, spec: MetricsSpec, *, now: dt.datetime | None = None, cat
     as_of = con.execute("SELECT max(data_as_of) FROM periods").fetchone()[0]
     # The temp tables are not dropped: they go with the build's connection (eight DROPs cost
     # ~3 ms), and a debugger stopped here can still look at every step.
-    return {"city_code": city_code, "city_name": city_name, "current_period": current,
-            "latest_complete_period": periods.previous(current), "data_as_of": as_of, "scans": scans}
+    return {
+        "city_code": city_code,
+        "city_name": city_name,
+        "current_period": current,
+        "latest_complete_period": periods.previous(current),
+        "data_as_of": as_of,
+        "scans": scans,
+    }

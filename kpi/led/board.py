@@ -1,6 +1,6 @@
 """一屏通览: one snapshot read into memory (`Board`), and the cache that keeps the last good one.
 
-A snapshot is read once into small frames; every view is sliced from those (kpi.led_views), so a
+A snapshot is read once into small frames; every view is sliced from those (kpi.led.views), so a
 snapshot that disappears or breaks later does not take the screen down: `BoardCache` keeps the
 last good board and says what went wrong, for the screen to show as a notice.
 """
@@ -16,8 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from kpi import settings, store
-from kpi.led import DEFAULT_HEADLINE, TZ, display_period, now_local, quarter_of, trend_window
-from kpi.led_views import ViewData, view_data
+from kpi.led.rotation import (
+    DEFAULT_HEADLINE,
+    TZ,
+    display_period,
+    now_local,
+    quarter_of,
+    trend_window,
+)
+from kpi.led.views import ViewData, view_data
 
 
 @dataclass
@@ -106,7 +113,8 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         ).df()
         counts = dict(
             con.execute(
-                f"SELECT period, count(*) FROM approvals WHERE {in_window} GROUP BY period", [window]
+                f"SELECT period, count(*) FROM approvals WHERE {in_window} GROUP BY period",
+                [window],
             ).fetchall()
         )
         districts = con.execute(
@@ -136,7 +144,6 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
     )
 
 
-
 def _domain_catalog(domain_scores: pd.DataFrame) -> pd.DataFrame:
     """Domains in catalogue order (data/catalog/domains.csv), limited to those the marts hold."""
     try:
@@ -158,11 +165,14 @@ class BoardCache:
 
     def __init__(self) -> None:
         self._boards: dict[str, tuple[tuple, Board]] = {}
-        self._checked: dict[str, tuple[float, str, str | None]] = {}  # root → (monotonic, quarter, problem)
+        self._checked: dict[
+            str, tuple[float, str, str | None]
+        ] = {}  # root → (monotonic, quarter, problem)
         self._lock = threading.Lock()  # several screens (sessions) share one cache
 
-    def get(self, now: dt.datetime, data_dir: Path | None = None,
-            refresh: float = 0.0) -> tuple[Board | None, str | None]:
+    def get(
+        self, now: dt.datetime, data_dir: Path | None = None, refresh: float = 0.0
+    ) -> tuple[Board | None, str | None]:
         """(board, problem): the current board, or the last good one with a Chinese notice."""
         root = str(settings.data_dir(data_dir))
         with self._lock:
@@ -176,8 +186,9 @@ class BoardCache:
             self._checked[root] = (clock, quarter, problem)
             return board, problem
 
-    def _load(self, root: str, held, now: dt.datetime,
-              data_dir: Path | None) -> tuple[Board | None, str | None]:
+    def _load(
+        self, root: str, held, now: dt.datetime, data_dir: Path | None
+    ) -> tuple[Board | None, str | None]:
         try:
             snapshot = store.current_snapshot_path(data_dir)
             if snapshot is None:

@@ -14,15 +14,21 @@ from pathlib import Path
 import duckdb
 
 from kpi import periods, store
-from kpi.scoring import compute_marts
-from kpi.spec import load_spec
+from kpi.engine.scoring import compute_marts
+from kpi.spec.load import load_spec
 
 
-def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, *,
-                now: dt.datetime | None = None, catalog_dir: Path | None = None, full: bool = False) -> dict:
+def build_marts(
+    data_dir: Path | None = None,
+    metrics_path: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+    catalog_dir: Path | None = None,
+    full: bool = False,
+) -> dict:
     """Recompute the marts and snapshot_meta in the warehouse (no publish); returns the meta.
 
-    Only quarters whose rows changed are rescanned unless `full` (see kpi.partials)."""
+    Only quarters whose rows changed are rescanned unless `full` (see kpi.engine.partials)."""
     # Structure and rules are checked up front (SpecError before touching the warehouse); the
     # per-indicator EXPLAIN layer is skipped because the build runs the same SQL anyway — if it
     # fails, the full validation below turns the DuckDB error into the usual spec message.
@@ -34,7 +40,9 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
         try:
             facts = compute_marts(con, spec, now=now, catalog=catalog_dir, full=full)
         except duckdb.Error:
-            load_spec(metrics_path, catalog_dir=catalog_dir)  # raises SpecError naming the indicator, if the spec is at fault
+            load_spec(
+                metrics_path, catalog_dir=catalog_dir
+            )  # raises SpecError naming the indicator, if the spec is at fault
             raise
         meta = {
             "built_at": now.replace(microsecond=0).isoformat(),
@@ -46,8 +54,10 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
             "latest_complete_period": facts["latest_complete_period"],
         }
         # One statement (executemany is a round trip per row: ~7 ms for these seven).
-        con.execute("INSERT OR REPLACE INTO snapshot_meta SELECT unnest($k), unnest($v)",
-                    {"k": list(meta), "v": list(meta.values())})
+        con.execute(
+            "INSERT OR REPLACE INTO snapshot_meta SELECT unnest($k), unnest($v)",
+            {"k": list(meta), "v": list(meta.values())},
+        )
         # A zero threshold makes the COMMIT checkpoint straight into the file instead of first
         # writing the marts to the WAL and then again at a CHECKPOINT (one write, not two).
         con.execute("SET checkpoint_threshold = '0b'")
@@ -61,8 +71,13 @@ def build_marts(data_dir: Path | None = None, metrics_path: Path | None = None, 
     return {**meta, "scans": facts["scans"]}
 
 
-def build_and_publish(data_dir: Path | None = None, metrics_path: Path | None = None, *,
-                      now: dt.datetime | None = None, catalog_dir: Path | None = None) -> Path:
+def build_and_publish(
+    data_dir: Path | None = None,
+    metrics_path: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+    catalog_dir: Path | None = None,
+) -> Path:
     """Rebuild marts from the warehouse with metrics.yaml, then publish a snapshot; returns its path."""
     build_marts(data_dir, metrics_path, now=now, catalog_dir=catalog_dir)
     return store.publish_snapshot(data_dir)

@@ -16,12 +16,23 @@ import xlsxwriter
 
 from kpi import periods, settings
 from kpi.errors import UserInputError
-from kpi.spec import MetricsSpec
+from kpi.spec.models import MetricsSpec
 
 COLUMNS = ["所属区县", "统计期", "指标编码", "指标名称", "单位", "指标值", "填报单位", "备注"]
 WIDTHS = [14, 10, 28, 30, 10, 12, 26, 24]
-GUIDE_COLUMNS = ["指标编码", "指标名称", "所属领域", "单位", "方向", "指标定义", "最优值", "最差值",
-                 "预警值", "先进值", "牵头部门"]
+GUIDE_COLUMNS = [
+    "指标编码",
+    "指标名称",
+    "所属领域",
+    "单位",
+    "方向",
+    "指标定义",
+    "最优值",
+    "最差值",
+    "预警值",
+    "先进值",
+    "牵头部门",
+]
 
 
 def districts(catalog_dir: Path | None = None) -> tuple[tuple[str, str], list[tuple[str, str]]]:
@@ -31,13 +42,25 @@ def districts(catalog_dir: Path | None = None) -> tuple[tuple[str, str], list[tu
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = sorted(csv.DictReader(fh), key=lambda r: int(r.get("sort_order") or 0))
     except FileNotFoundError:
-        raise UserInputError(f"找不到区县目录 {path}。改法：检查 --catalog 参数或 BIZENV_CATALOG_DIR。") from None
-    city = next(((r["district_code"], r["district_name"]) for r in rows if r.get("level") == "city"), ("", ""))
-    return city, [(r["district_code"], r["district_name"]) for r in rows if r.get("level") == "district"]
+        raise UserInputError(
+            f"找不到区县目录 {path}。改法：检查 --catalog 参数或 BIZENV_CATALOG_DIR。"
+        ) from None
+    city = next(
+        ((r["district_code"], r["district_name"]) for r in rows if r.get("level") == "city"),
+        ("", ""),
+    )
+    return city, [
+        (r["district_code"], r["district_name"]) for r in rows if r.get("level") == "district"
+    ]
 
 
-def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path | None = None,
-                   with_city: bool = False) -> int:
+def write_template(
+    spec: MetricsSpec,
+    period: str,
+    out: Path,
+    catalog_dir: Path | None = None,
+    with_city: bool = False,
+) -> int:
     """Write the workbook; returns the number of rows to fill in.
 
     with_city adds a 全市 row per indicator first: without it the city value of a reported
@@ -52,19 +75,30 @@ def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path 
     if not reported:
         raise UserInputError("metrics.yaml 中没有 source 为 reports 的指标，无需填报模板。")
     if not units:
-        raise UserInputError("区县目录 districts.csv 中没有 level 为 district 的区县，无法生成填报行。")
+        raise UserInputError(
+            "区县目录 districts.csv 中没有 level 为 district 的区县，无法生成填报行。"
+        )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out))
     try:
-        title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+        title = wb.add_format(
+            {"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}
+        )
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
         cell = wb.add_format({"border": 1})
         todo = wb.add_format({"border": 1, "bg_color": "#FFF2CC", "num_format": "0.00"})
         wrap = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
 
         ws = wb.add_worksheet("指标填报")
-        ws.merge_range(0, 0, 0, len(COLUMNS) - 1, f"{city_name}营商环境指标填报表（{periods.label_zh(period)}）", title)
+        ws.merge_range(
+            0,
+            0,
+            0,
+            len(COLUMNS) - 1,
+            f"{city_name}营商环境指标填报表（{periods.label_zh(period)}）",
+            title,
+        )
         ws.set_row(0, 28)
         ws.write_row(1, 0, COLUMNS, head)
         for c, w in enumerate(WIDTHS):
@@ -77,11 +111,21 @@ def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path 
                 ws.write_row(r, 6, [dom.owner or "", ""], cell)
                 r += 1
         value_col = COLUMNS.index("指标值")
-        ws.data_validation(2, value_col, r - 1, value_col, {
-            "validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12,
-            "input_title": "指标值", "input_message": "填写数字，单位见“单位”列；百分比填 95.5 而不是 95.5%。",
-            "error_message": "指标值必须是数字。",
-        })
+        ws.data_validation(
+            2,
+            value_col,
+            r - 1,
+            value_col,
+            {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": -1e12,
+                "maximum": 1e12,
+                "input_title": "指标值",
+                "input_message": "填写数字，单位见“单位”列；百分比填 95.5 而不是 95.5%。",
+                "error_message": "指标值必须是数字。",
+            },
+        )
         ws.freeze_panes(2, 0)
         ws.autofilter(1, 0, r - 1, len(COLUMNS) - 1)
 
@@ -90,13 +134,24 @@ def write_template(spec: MetricsSpec, period: str, out: Path, catalog_dir: Path 
         for c, w in enumerate([28, 30, 18, 10, 10, 60, 10, 10, 10, 10, 24]):
             guide.set_column(c, c, w)
         for g, (dom, ind) in enumerate(reported, start=1):
-            guide.write_row(g, 0, [
-                ind.key, ind.label_zh, dom.label_zh, ind.unit,
-                "越大越好" if ind.higher_is_better else "越小越好", ind.description,
-                ind.dtf.best, ind.dtf.worst,
-                "" if ind.warn is None else ind.warn, "" if ind.advanced is None else ind.advanced,
-                dom.owner or "",
-            ], wrap)
+            guide.write_row(
+                g,
+                0,
+                [
+                    ind.key,
+                    ind.label_zh,
+                    dom.label_zh,
+                    ind.unit,
+                    "越大越好" if ind.higher_is_better else "越小越好",
+                    ind.description,
+                    ind.dtf.best,
+                    ind.dtf.worst,
+                    "" if ind.warn is None else ind.warn,
+                    "" if ind.advanced is None else ind.advanced,
+                    dom.owner or "",
+                ],
+                wrap,
+            )
         guide.freeze_panes(1, 0)
     finally:
         wb.close()

@@ -18,19 +18,68 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kpi import schema, store
-from kpi.spec import Aggregate, Filter, Indicator, MetricsSpec
+from kpi.spec.models import Aggregate, Filter, Indicator, MetricsSpec
 
 TRANSACTION_SOURCES = ("approvals", "hotline", "ratings")
 
 # Functions and keywords an expression may use (lower case). Deliberately no table functions.
-ALLOWED_WORDS = frozenset({
-    "and", "or", "not", "is", "null", "true", "false", "in", "between", "like", "ilike", "case",
-    "when", "then", "else", "end", "cast", "as", "coalesce", "nullif", "abs", "round", "floor",
-    "ceil", "least", "greatest", "sign", "date_diff", "datediff", "date_part", "epoch", "extract",
-    "year", "quarter", "month", "day", "hour", "minute", "second", "date", "timestamp", "interval",
-    "lower", "upper", "length", "trim", "strftime", "integer", "bigint", "double", "varchar",
-    "boolean", "distinct",
-})
+ALLOWED_WORDS = frozenset(
+    {
+        "and",
+        "or",
+        "not",
+        "is",
+        "null",
+        "true",
+        "false",
+        "in",
+        "between",
+        "like",
+        "ilike",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "cast",
+        "as",
+        "coalesce",
+        "nullif",
+        "abs",
+        "round",
+        "floor",
+        "ceil",
+        "least",
+        "greatest",
+        "sign",
+        "date_diff",
+        "datediff",
+        "date_part",
+        "epoch",
+        "extract",
+        "year",
+        "quarter",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "second",
+        "date",
+        "timestamp",
+        "interval",
+        "lower",
+        "upper",
+        "length",
+        "trim",
+        "strftime",
+        "integer",
+        "bigint",
+        "double",
+        "varchar",
+        "boolean",
+        "distinct",
+    }
+)
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -83,7 +132,9 @@ def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list, lis
     while pos < len(expr):
         m = _TOKEN.match(expr, pos)
         if not m or m.end() == pos:
-            raise ExprError(f"表达式“{expr}”在第 {pos + 1} 个字符处有不允许的内容“{expr[pos:pos + 10]}”")
+            raise ExprError(
+                f"表达式“{expr}”在第 {pos + 1} 个字符处有不允许的内容“{expr[pos : pos + 10]}”"
+            )
         pos = m.end()
         kind = m.lastgroup
         tok = m.group(kind)
@@ -95,7 +146,9 @@ def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list, lis
             elif low in ALLOWED_WORDS:
                 out.append(tok)
             else:
-                raise ExprError(f"表达式“{expr}”引用了 {source} 表中不存在的列或不允许的函数“{tok}”")
+                raise ExprError(
+                    f"表达式“{expr}”引用了 {source} 表中不存在的列或不允许的函数“{tok}”"
+                )
         elif kind == "str":
             # Literals are bound too, so no value ever becomes SQL text.
             out.append("?")
@@ -157,17 +210,41 @@ class IndicatorAggregates:
     num: Fragment
     den: Fragment | None
     n: Fragment | None
-    kind: str      # ratio | plain
-    rollup: str    # how district parts combine into the city value: sum | min | max
+    kind: str  # ratio | plain
+    rollup: str  # how district parts combine into the city value: sum | min | max
 
 
 # Columns with few distinct values (a closed vocabulary, or small counts and per-item limits):
 # conditions on them alone are cheaper to keep as raw group keys than to evaluate per row.
 CATEGORICAL: dict[str, frozenset[str]] = {
-    "approvals": frozenset({"domain_key", "status", "channel", "applicant_type", "on_time", "calendar_known",
-                            "visits", "legal_limit_days", "promised_limit_days"}),
-    "hotline": frozenset({"domain_key", "topic", "category", "is_enterprise", "caller_type", "channel",
-                          "resolved", "satisfaction", "is_repeat", "on_time", "calendar_known"}),
+    "approvals": frozenset(
+        {
+            "domain_key",
+            "status",
+            "channel",
+            "applicant_type",
+            "on_time",
+            "calendar_known",
+            "visits",
+            "legal_limit_days",
+            "promised_limit_days",
+        }
+    ),
+    "hotline": frozenset(
+        {
+            "domain_key",
+            "topic",
+            "category",
+            "is_enterprise",
+            "caller_type",
+            "channel",
+            "resolved",
+            "satisfaction",
+            "is_repeat",
+            "on_time",
+            "calendar_known",
+        }
+    ),
     "ratings": frozenset({"domain_key", "channel", "level", "level_label", "is_bad", "rectified"}),
 }
 
@@ -202,13 +279,13 @@ class SourcePlan:
     def __init__(self, source: str, settings: dict):
         self.source = source
         self.settings = settings
-        self.keys: list[str] = []             # categorical columns grouped raw in stage 1
-        self.atoms: dict[tuple, int] = {}     # (sql, params) → mask bit
+        self.keys: list[str] = []  # categorical columns grouped raw in stage 1
+        self.atoms: dict[tuple, int] = {}  # (sql, params) → mask bit
         self.measures: dict[tuple, int] = {}  # (sql, params) → j
         self.needs: dict[int, set[str]] = {}  # j → {'sum', 'min', 'max'}
         self.reads: dict[int, set[str]] = {}  # j → the columns measure j reads
-        self.flags: dict[tuple, int] = {}     # (sql, params) of a count_if expression → j
-        self.tests: dict[tuple, int] = {}     # (sql, params) of an indicator's conditions → j of _t<j>
+        self.flags: dict[tuple, int] = {}  # (sql, params) of a count_if expression → j
+        self.tests: dict[tuple, int] = {}  # (sql, params) of an indicator's conditions → j of _t<j>
         self.parts: list[tuple[int, IndicatorAggregates]] = []
 
     # -- building blocks -------------------------------------------------------------------
@@ -231,7 +308,9 @@ class SourcePlan:
                 parts.append(f"({c.sql})")
                 params.extend(c.params)
             else:
-                words[c.bit // self.BITS] = words.get(c.bit // self.BITS, 0) | (1 << (c.bit % self.BITS))
+                words[c.bit // self.BITS] = words.get(c.bit // self.BITS, 0) | (
+                    1 << (c.bit % self.BITS)
+                )
         parts += [f"(_m{w} & {bits}) = {bits}" for w, bits in sorted(words.items())]
         return (" AND ".join(parts) or "TRUE"), tuple(params)
 
@@ -264,7 +343,9 @@ class SourcePlan:
             sql, eparams, _ = compile_expr(a.expr, self.source, self.settings)
             j = self.flags.setdefault((sql, tuple(eparams)), len(self.flags))
             # coalesce: a count over no rows is 0 (as count_if), not the NULL a sum gives.
-            return Fragment(f"coalesce(sum(CASE WHEN {self._when(where)} THEN _q{j} END), 0)", ()), None
+            return Fragment(
+                f"coalesce(sum(CASE WHEN {self._when(where)} THEN _q{j} END), 0)", ()
+            ), None
         t = self._when(where)
         j = self._measure(a.expr, None if a.agg == "count" else a.agg)
         count = Fragment(f"coalesce(sum(CASE WHEN {t} THEN _c{j} END), 0)", ())
@@ -283,18 +364,26 @@ class SourcePlan:
             num, _ = self._part(ind.ratio.numerator, where)
             den, den_count = self._part(ind.ratio.denominator, where)
             # n = records behind the denominator: rows counted, or rows with a value when summed.
-            agg = IndicatorAggregates(num, den, den_count if ind.ratio.denominator.agg == "sum" else None, "ratio", "sum")
+            agg = IndicatorAggregates(
+                num, den, den_count if ind.ratio.denominator.agg == "sum" else None, "ratio", "sum"
+            )
         else:
             m = ind.measure
-            assert m is not None  # validate_spec guarantees measure xor ratio for transaction sources
+            assert (
+                m is not None
+            )  # validate_spec guarantees measure xor ratio for transaction sources
             if m.agg == "avg":
                 total, count = self._part(Aggregate(agg="sum", expr=m.expr), where)
                 agg = IndicatorAggregates(total, count, None, "ratio", "sum")
             else:
                 part, count = self._part(m, where)
                 if m.agg == "count_if":
-                    count = Fragment(f"coalesce(sum(CASE WHEN {self._when(where)} THEN _n END), 0)", ())
-                agg = IndicatorAggregates(part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum")
+                    count = Fragment(
+                        f"coalesce(sum(CASE WHEN {self._when(where)} THEN _n END), 0)", ()
+                    )
+                agg = IndicatorAggregates(
+                    part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum"
+                )
         self.parts.append((k, agg))
         return agg
 
@@ -302,7 +391,7 @@ class SourcePlan:
     def stage1(self, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
         """The one scan: GROUP BY period, district_code and the atom masks.
 
-        `periods`: only these quarters (kpi.partials rescans the ones whose rows changed)."""
+        `periods`: only these quarters (kpi.engine.partials rescans the ones whose rows changed)."""
         keys = [quote(c) for c in self.keys if c not in ("period", "district_code")]
         cols = ["period", "district_code", *keys]
         params: list = []
@@ -330,7 +419,11 @@ class SourcePlan:
                 params.extend(mparams)
                 for need in needs:
                     value = f"CAST(({sql}) AS DOUBLE)"
-                    cols.append(f"{value} * count(*) AS _sum{j}" if need == "sum" else f"{value} AS _{need}{j}")
+                    cols.append(
+                        f"{value} * count(*) AS _sum{j}"
+                        if need == "sum"
+                        else f"{value} AS _{need}{j}"
+                    )
                     params.extend(mparams)
                 continue
             cols.append(f"count({sql}) AS _c{j}")
@@ -363,8 +456,10 @@ class SourcePlan:
                     params.extend(frag.params)
                     names.append(f"{label}_{k}")
         tested, tparams = self._tested(relation)
-        sql = (f"SELECT period, district_code, max(_as_of) AS as_of, {', '.join(select)} "
-               f"FROM ({tested}) GROUP BY period, district_code")
+        sql = (
+            f"SELECT period, district_code, max(_as_of) AS as_of, {', '.join(select)} "
+            f"FROM ({tested}) GROUP BY period, district_code"
+        )
         return sql, [*params, *tparams], names
 
     def long_query(self, city: str, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
@@ -384,7 +479,11 @@ class SourcePlan:
             ks.append(str(k))
             nums.append(f"num_{k}::DOUBLE")
             dens.append(f"den_{k}::DOUBLE" if agg.den is not None else "NULL::DOUBLE")
-            n = f"n_{k}" if agg.n is not None else (f"den_{k}" if agg.den is not None else f"num_{k}")
+            n = (
+                f"n_{k}"
+                if agg.n is not None
+                else (f"den_{k}" if agg.den is not None else f"num_{k}")
+            )
             ns.append(f"{n}::BIGINT")
             if agg.rollup in rollup:
                 rollup[agg.rollup].append(k)
@@ -392,12 +491,14 @@ class SourcePlan:
         for how in ("max", "min"):
             if rollup[how]:
                 city_num = f"CASE WHEN k IN ({', '.join(map(str, rollup[how]))}) THEN {how}(num) ELSE {city_num} END"
-        sql = (f"WITH _r AS ({s1}), _s AS ({s2}), "
-               "_l AS (SELECT unnest([" + ", ".join(ks) + "]) AS k, period, district_code, as_of, "
-               f"unnest([{', '.join(nums)}]) AS num, unnest([{', '.join(dens)}]) AS den, "
-               f"unnest([{', '.join(ns)}]) AS n FROM _s) "
-               "SELECT k, period, district_code, FALSE AS city, as_of, num, den, n FROM _l WHERE district_code <> ? "
-               f"UNION ALL SELECT k, period, ?, TRUE, max(as_of), {city_num}, sum(den), sum(n) FROM _l GROUP BY k, period")
+        sql = (
+            f"WITH _r AS ({s1}), _s AS ({s2}), "
+            "_l AS (SELECT unnest([" + ", ".join(ks) + "]) AS k, period, district_code, as_of, "
+            f"unnest([{', '.join(nums)}]) AS num, unnest([{', '.join(dens)}]) AS den, "
+            f"unnest([{', '.join(ns)}]) AS n FROM _s) "
+            "SELECT k, period, district_code, FALSE AS city, as_of, num, den, n FROM _l WHERE district_code <> ? "
+            f"UNION ALL SELECT k, period, ?, TRUE, max(as_of), {city_num}, sum(den), sum(n) FROM _l GROUP BY k, period"
+        )
         return sql, [*p1, *p2, city, city]
 
     def single_query(self) -> tuple[str, list]:

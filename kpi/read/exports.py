@@ -19,21 +19,54 @@ from kpi import schema
 
 # Chinese headers for mart columns (analysts' exports and the review workbook).
 COLUMN_LABELS = {
-    "period": "季度", "is_partial": "进行中", "district_code": "区划代码", "district_name": "区县",
-    "is_city": "全市", "domain_id": "领域编号", "domain_key": "领域键", "label_zh": "名称",
-    "indicator_id": "指标编号", "indicator_key": "指标键", "unit": "单位", "direction": "方向",
-    "source": "数据来源", "value": "指标值", "numerator": "分子", "denominator": "分母", "n": "样本量",
-    "scored": "参与评分", "suppressed_reason": "不评分原因", "score": "得分", "weight": "权重",
-    "value_prev": "上季度值", "value_qoq": "值环比变化", "value_yoy": "值同比变化", "rank": "排名",
-    "rank_change": "名次变化", "score_prev": "上季度得分", "score_qoq": "得分环比变化",
-    "score_yoy": "得分同比变化", "trend_qoq": "环比趋势", "trend_yoy": "同比趋势", "rag": "预警等级",
-    "warn": "预警值", "advanced": "先进值", "dtf_best": "最优值（前沿）", "dtf_worst": "最差值（前沿）",
-    "scored_weight": "可评分权重", "n_indicators": "指标数", "n_scored": "评分指标数",
-    "n_red": "红色指标数", "n_green": "绿色指标数", "n_domains_scored": "评分领域数",
+    "period": "季度",
+    "is_partial": "进行中",
+    "district_code": "区划代码",
+    "district_name": "区县",
+    "is_city": "全市",
+    "domain_id": "领域编号",
+    "domain_key": "领域键",
+    "label_zh": "名称",
+    "indicator_id": "指标编号",
+    "indicator_key": "指标键",
+    "unit": "单位",
+    "direction": "方向",
+    "source": "数据来源",
+    "value": "指标值",
+    "numerator": "分子",
+    "denominator": "分母",
+    "n": "样本量",
+    "scored": "参与评分",
+    "suppressed_reason": "不评分原因",
+    "score": "得分",
+    "weight": "权重",
+    "value_prev": "上季度值",
+    "value_qoq": "值环比变化",
+    "value_yoy": "值同比变化",
+    "rank": "排名",
+    "rank_change": "名次变化",
+    "score_prev": "上季度得分",
+    "score_qoq": "得分环比变化",
+    "score_yoy": "得分同比变化",
+    "trend_qoq": "环比趋势",
+    "trend_yoy": "同比趋势",
+    "rag": "预警等级",
+    "warn": "预警值",
+    "advanced": "先进值",
+    "dtf_best": "最优值（前沿）",
+    "dtf_worst": "最差值（前沿）",
+    "scored_weight": "可评分权重",
+    "n_indicators": "指标数",
+    "n_scored": "评分指标数",
+    "n_red": "红色指标数",
+    "n_green": "绿色指标数",
+    "n_domains_scored": "评分领域数",
 }
-SORT = {"overall": "is_city DESC, rank NULLS LAST, district_code",
-        "domains": "domain_id, is_city DESC, rank NULLS LAST, district_code",
-        "indicators": "indicator_id, is_city DESC, rank NULLS LAST, district_code"}
+SORT = {
+    "overall": "is_city DESC, rank NULLS LAST, district_code",
+    "domains": "domain_id, is_city DESC, rank NULLS LAST, district_code",
+    "indicators": "indicator_id, is_city DESC, rank NULLS LAST, district_code",
+}
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -64,16 +97,24 @@ def number_format(series: pd.Series) -> str | None:
     return None
 
 
-def write_sheet(wb, name: str, df: pd.DataFrame, title: str | None = None,
-                formats: dict[str, str] | None = None, cell_formats=None, freeze_cols: int = 0):
+def write_sheet(
+    wb,
+    name: str,
+    df: pd.DataFrame,
+    title: str | None = None,
+    formats: dict[str, str] | None = None,
+    cell_formats=None,
+    freeze_cols: int = 0,
+):
     """Write `df` to a new sheet: optional title row, bold frozen header, numbers as numbers.
 
     `cell_formats(row_index, column) -> dict | None` may add per-cell formatting (e.g. RAG fills).
     Returns the worksheet.
     """
     ws = wb.add_worksheet(name[:31])
-    bold = wb.add_format({"bold": True, "bg_color": "#eef2f7", "border": 1, "text_wrap": True,
-                          "valign": "vcenter"})
+    bold = wb.add_format(
+        {"bold": True, "bg_color": "#eef2f7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
     title_fmt = wb.add_format({"bold": True, "font_size": 13})
     cache: dict[tuple, object] = {}
 
@@ -136,8 +177,10 @@ def mart_frame(con, table: str, period: str) -> pd.DataFrame:
     """One mart for one period with Chinese headers (for `bizenv export --table`)."""
     if table not in schema.MART_SHORT_NAMES:
         raise ValueError(table)
-    df = con.execute(f'SELECT * FROM "{schema.MART_SHORT_NAMES[table]}" WHERE period = ? ORDER BY {SORT[table]}',
-                     [period]).df()
+    df = con.execute(
+        f'SELECT * FROM "{schema.MART_SHORT_NAMES[table]}" WHERE period = ? ORDER BY {SORT[table]}',
+        [period],
+    ).df()
     return df.rename(columns=COLUMN_LABELS)
 
 

@@ -14,14 +14,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from kpi import schema, settings, store
-from kpi.compile import (
+from kpi.engine.compile import (
     TRANSACTION_SOURCES,
     ExprError,
     canonical_columns,
     compile_expr,
     indicator_plan,
 )
-from kpi.spec import Indicator, MetricsSpec, SourceMap
+from kpi.spec.models import Indicator, MetricsSpec
+from kpi.spec.source import SourceMap
 
 WEIGHT_TOLERANCE = 1e-6
 
@@ -30,7 +31,9 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def validate(spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True, catalog_dir: Path | None = None) -> list[str]:
+def validate(
+    spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True, catalog_dir: Path | None = None
+) -> list[str]:
     problems: list[str] = []
     catalog = settings.catalog_dir(catalog_dir)
     problems += _unique(spec, src)
@@ -54,10 +57,22 @@ def _unique(spec: MetricsSpec, src: SourceMap) -> list[str]:
     for what, items in (
         ("领域 id", [(("domains", i, "id"), d.id) for i, d in enumerate(spec.domains)]),
         ("领域 key", [(("domains", i, "key"), d.key) for i, d in enumerate(spec.domains)]),
-        ("指标 id", [(("domains", i, "indicators", j, "id"), ind.id)
-                    for i, d in enumerate(spec.domains) for j, ind in enumerate(d.indicators)]),
-        ("指标 key", [(("domains", i, "indicators", j, "key"), ind.key)
-                     for i, d in enumerate(spec.domains) for j, ind in enumerate(d.indicators)]),
+        (
+            "指标 id",
+            [
+                (("domains", i, "indicators", j, "id"), ind.id)
+                for i, d in enumerate(spec.domains)
+                for j, ind in enumerate(d.indicators)
+            ],
+        ),
+        (
+            "指标 key",
+            [
+                (("domains", i, "indicators", j, "key"), ind.key)
+                for i, d in enumerate(spec.domains)
+                for j, ind in enumerate(d.indicators)
+            ],
+        ),
     ):
         first: dict[str, tuple] = {}
         for path, value in items:
@@ -81,7 +96,9 @@ def _weights(spec: MetricsSpec, src: SourceMap) -> list[str]:
         )
     for i, dom in enumerate(spec.domains):
         if dom.weight < 0:
-            problems.append(f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(dom.weight)}。改法：改为 0 到 1 之间的数。")
+            problems.append(
+                f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(dom.weight)}。改法：改为 0 到 1 之间的数。"
+            )
         total = sum(ind.weight for ind in dom.indicators)
         if abs(total - 1) > WEIGHT_TOLERANCE:
             problems.append(
@@ -97,7 +114,9 @@ def _weights(spec: MetricsSpec, src: SourceMap) -> list[str]:
     return problems
 
 
-def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path) -> list[str]:
+def _indicator(
+    spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
+) -> list[str]:
     p: list[str] = []
     at = src.where
     better = "大" if ind.higher_is_better else "小"
@@ -105,36 +124,52 @@ def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, c
     if ind.source == "reports":
         for field in ("measure", "ratio"):
             if getattr(ind, field) is not None:
-                p.append(f"{at((*path, field))}：source 为 reports 的指标取部门填报值，不能再写 {field}。"
-                         f"改法：删除 {field}，或把 source 改为 approvals / hotline / ratings。")
+                p.append(
+                    f"{at((*path, field))}：source 为 reports 的指标取部门填报值，不能再写 {field}。"
+                    f"改法：删除 {field}，或把 source 改为 approvals / hotline / ratings。"
+                )
         if ind.filters:
-            p.append(f"{at((*path, 'filters'))}：source 为 reports 的指标不能写 filters。改法：删除 filters。")
+            p.append(
+                f"{at((*path, 'filters'))}：source 为 reports 的指标不能写 filters。改法：删除 filters。"
+            )
     else:
         if (ind.measure is None) == (ind.ratio is None):
-            p.append(f"{at(path)}：source 为 {ind.source} 的指标必须且只能写 measure 或 ratio 之一。"
-                     "改法：平均值/合计写 measure: {agg, expr}，比率写 ratio: {numerator, denominator}。")
+            p.append(
+                f"{at(path)}：source 为 {ind.source} 的指标必须且只能写 measure 或 ratio 之一。"
+                "改法：平均值/合计写 measure: {agg, expr}，比率写 ratio: {numerator, denominator}。"
+            )
         if ind.ratio is not None:
             for part in ("numerator", "denominator"):
                 agg = getattr(ind.ratio, part).agg
                 if agg not in ("sum", "count", "count_if"):
-                    p.append(f"{at((*path, 'ratio', part, 'agg'))}：比率的 {part} 不能用 {agg}。"
-                             "改法：改为 count_if（按条件计件）、count（计件）或 sum（求和）。")
+                    p.append(
+                        f"{at((*path, 'ratio', part, 'agg'))}：比率的 {part} 不能用 {agg}。"
+                        "改法：改为 count_if（按条件计件）、count（计件）或 sum（求和）。"
+                    )
         p += _columns_and_exprs(spec, ind, path, src, catalog)
     # dtf bounds
     if ind.dtf.best == ind.dtf.worst:
-        p.append(f"{at((*path, 'dtf'))}：dtf 的 best 与 worst 相等（{_fmt(ind.dtf.best)}），无法计算前沿距离得分。"
-                 "改法：把 best 设为最优值、worst 设为最差值，两者不能相等。")
+        p.append(
+            f"{at((*path, 'dtf'))}：dtf 的 best 与 worst 相等（{_fmt(ind.dtf.best)}），无法计算前沿距离得分。"
+            "改法：把 best 设为最优值、worst 设为最差值，两者不能相等。"
+        )
     elif (ind.dtf.best > ind.dtf.worst) != ind.higher_is_better:
-        p.append(f"{at((*path, 'dtf'))}：方向为 {ind.direction}（越{better}越好），但 dtf best={_fmt(ind.dtf.best)} "
-                 f"不比 worst={_fmt(ind.dtf.worst)} 更{better}。改法：交换 best 与 worst，或改正 direction。")
+        p.append(
+            f"{at((*path, 'dtf'))}：方向为 {ind.direction}（越{better}越好），但 dtf best={_fmt(ind.dtf.best)} "
+            f"不比 worst={_fmt(ind.dtf.worst)} 更{better}。改法：交换 best 与 worst，或改正 direction。"
+        )
     # RAG thresholds
     if (ind.warn is None) != (ind.advanced is None):
-        p.append(f"{at(path)}：warn（预警值）和 advanced（先进值）要么都写，要么都不写。改法：补上缺的那一个。")
+        p.append(
+            f"{at(path)}：warn（预警值）和 advanced（先进值）要么都写，要么都不写。改法：补上缺的那一个。"
+        )
     elif ind.warn is not None and ind.advanced is not None:
         wrong = ind.advanced < ind.warn if ind.higher_is_better else ind.advanced > ind.warn
         if wrong:
-            p.append(f"{at((*path, 'advanced'))}：方向为越{better}越好，先进值 advanced={_fmt(ind.advanced)} "
-                     f"应不比预警值 warn={_fmt(ind.warn)} 差。改法：交换两者，或改正 direction。")
+            p.append(
+                f"{at((*path, 'advanced'))}：方向为越{better}越好，先进值 advanced={_fmt(ind.advanced)} "
+                f"应不比预警值 warn={_fmt(ind.warn)} 差。改法：交换两者，或改正 direction。"
+            )
     if ind.min_sample is not None and ind.min_sample < 1:
         p.append(f"{at((*path, 'min_sample'))}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
     if ind.neutral_band is not None and ind.neutral_band < 0:
@@ -142,13 +177,18 @@ def _indicator(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, c
     try:
         format(1.5, ind.format)
     except (ValueError, TypeError):
-        p.append(f"{at((*path, 'format'))}：显示格式“{ind.format}”无效。改法：写成 .1f（一位小数）、.0f 或 .2f 这样的格式。")
+        p.append(
+            f"{at((*path, 'format'))}：显示格式“{ind.format}”无效。改法：写成 .1f（一位小数）、.0f 或 .2f 这样的格式。"
+        )
     return p
 
 
 # Filter columns whose values come from the catalogue: a typo there silently selects nothing.
-_CATALOG_VOCAB = {"domain_key": ("domains.csv", "domain_key"), "topic": ("hotline_topics.csv", "topic"),
-                  "item_code": ("items.csv", "item_code")}
+_CATALOG_VOCAB = {
+    "domain_key": ("domains.csv", "domain_key"),
+    "topic": ("hotline_topics.csv", "topic"),
+    "item_code": ("items.csv", "item_code"),
+}
 
 
 @lru_cache(maxsize=8)
@@ -169,39 +209,58 @@ def _catalog_values(f, fpath: tuple, src: SourceMap, catalog: Path) -> list[str]
     unknown = [str(v) for v in values if known is not None and str(v) not in known]
     if not unknown:
         return []
-    return [(f"{src.where((*fpath, 'value'))}：筛选值 {'、'.join(unknown)} 不在目录 {file} 的 {column} 中，"
-             f"这个条件选不到任何记录。改法：改成 {file} 中已有的值，或先在目录中补上。")]
+    return [
+        (
+            f"{src.where((*fpath, 'value'))}：筛选值 {'、'.join(unknown)} 不在目录 {file} 的 {column} 中，"
+            f"这个条件选不到任何记录。改法：改成 {file} 中已有的值，或先在目录中补上。"
+        )
+    ]
 
 
-def _columns_and_exprs(spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path) -> list[str]:
+def _columns_and_exprs(
+    spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
+) -> list[str]:
     p: list[str] = []
     columns = canonical_columns()[ind.source]
     for f_i, f in enumerate(ind.filters):
         fpath = (*path, "filters", f_i)
         p += _catalog_values(f, fpath, src, catalog)
         if f.column not in columns:
-            p.append(f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
-                     f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。")
+            p.append(
+                f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
+                f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。"
+            )
         if f.op in ("in", "not_in"):
             if not isinstance(f.value, tuple) or not f.value:
-                p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是非空列表。改法：写成 [值1, 值2]。")
+                p.append(
+                    f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是非空列表。改法：写成 [值1, 值2]。"
+                )
         elif f.op in ("is_null", "not_null"):
             if f.value is not None:
-                p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时不需要 value。改法：删除 value。")
+                p.append(
+                    f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时不需要 value。改法：删除 value。"
+                )
         elif f.value is None or isinstance(f.value, tuple):
-            p.append(f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是单个值。"
-                     "改法：写一个值；要匹配多个值请用 op: in 和列表。")
+            p.append(
+                f"{src.where((*fpath, 'value'))}：op 为 {f.op} 时 value 应是单个值。"
+                "改法：写一个值；要匹配多个值请用 op: in 和列表。"
+            )
     exprs = []
     if ind.measure is not None:
         exprs.append(((*path, "measure", "expr"), ind.measure.expr))
     if ind.ratio is not None:
-        exprs += [((*path, "ratio", part, "expr"), getattr(ind.ratio, part).expr) for part in ("numerator", "denominator")]
+        exprs += [
+            ((*path, "ratio", part, "expr"), getattr(ind.ratio, part).expr)
+            for part in ("numerator", "denominator")
+        ]
     for epath, expr in exprs:
         try:
             compile_expr(expr, ind.source, dict(spec.settings))
         except ExprError as err:
-            p.append(f"{src.where(epath)}：{err}。改法：只使用 {ind.source} 表的列、settings 中的 $设置名、"
-                     "数字、'文字' 和常用运算（AND OR NOT CASE WHEN coalesce 等）。")
+            p.append(
+                f"{src.where(epath)}：{err}。改法：只使用 {ind.source} 表的列、settings 中的 $设置名、"
+                "数字、'文字' 和常用运算（AND OR NOT CASE WHEN coalesce 等）。"
+            )
     return p
 
 
@@ -210,24 +269,34 @@ def _top_level(spec: MetricsSpec, src: SourceMap) -> list[str]:
     keys = {ind.key for _, ind in spec.indicators()}
     for h, key in enumerate(spec.headline):
         if key not in keys:
-            p.append(f"{src.file} 第 {src.line(('headline', h))} 行，headline：指标 key“{key}”不存在。"
-                     "改法：改成某个指标的 key，或删除这一项。")
+            p.append(
+                f"{src.file} 第 {src.line(('headline', h))} 行，headline：指标 key“{key}”不存在。"
+                "改法：改成某个指标的 key，或删除这一项。"
+            )
     d = spec.defaults
     where = f"{src.file} 第 {src.line(('defaults',))} 行，defaults"
     if not 0 < d.min_scored_weight <= 1:
-        p.append(f"{where}：min_scored_weight={_fmt(d.min_scored_weight)} 应在 0 到 1 之间。改法：例如 0.5（可评分权重过半才出领域得分）。")
+        p.append(
+            f"{where}：min_scored_weight={_fmt(d.min_scored_weight)} 应在 0 到 1 之间。改法：例如 0.5（可评分权重过半才出领域得分）。"
+        )
     if not 0 <= d.rank_precision <= 6:
-        p.append(f"{where}：rank_precision={d.rank_precision} 应在 0 到 6 之间。改法：例如 2（排名前得分保留两位小数）。")
+        p.append(
+            f"{where}：rank_precision={d.rank_precision} 应在 0 到 6 之间。改法：例如 2（排名前得分保留两位小数）。"
+        )
     if d.min_sample < 1:
         p.append(f"{where}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
     if d.neutral_band < 0:
         p.append(f"{where}：neutral_band 不能为负数。改法：改为 0 或正数，例如 0.5。")
     if d.score_bands.red_below > d.score_bands.green_from:
-        p.append(f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
-                 f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。")
+        p.append(
+            f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
+            f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。"
+        )
     if spec.city is not None and not (spec.city.code.isdigit() and len(spec.city.code) == 6):
-        p.append(f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{spec.city.code}”不是 6 位行政区划代码。"
-                 "改法：写成带引号的 6 位数字，例如 \"330800\"。")
+        p.append(
+            f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{spec.city.code}”不是 6 位行政区划代码。"
+            '改法：写成带引号的 6 位数字，例如 "330800"。'
+        )
     return p
 
 
@@ -244,8 +313,10 @@ def _explain(spec: MetricsSpec, ready: list[tuple[tuple, Indicator]], src: Sourc
                 con.execute("EXPLAIN " + sql, params)
             except Exception as err:  # noqa: BLE001 — any DuckDB complaint is a spec problem here
                 first = str(err).splitlines()[0]
-                p.append(f"{src.where(path)}：编译出的 SQL 无法在 DuckDB 中执行（{first}）。"
-                         "改法：检查 measure / ratio 的表达式类型是否匹配（例如 count_if 需要真假条件，sum 需要数值）。")
+                p.append(
+                    f"{src.where(path)}：编译出的 SQL 无法在 DuckDB 中执行（{first}）。"
+                    "改法：检查 measure / ratio 的表达式类型是否匹配（例如 count_if 需要真假条件，sum 需要数值）。"
+                )
     finally:
         con.close()
     return p

@@ -1,6 +1,6 @@
 """Per-quarter parts of the transaction scan, kept in the warehouse between builds.
 
-The build's one heavy statement is the scan of approvals / hotline / ratings (kpi.compile: per
+The build's one heavy statement is the scan of approvals / hotline / ratings (kpi.engine.compile: per
 quarter, district and indicator the decomposable parts num / den / n, and the city-wide roll-up).
 A quarter's parts depend on that quarter's rows only, so they are kept in `partials` and a build
 rescans only the quarters whose rows changed since the last one:
@@ -24,7 +24,7 @@ import base64
 import hashlib
 import json
 
-from kpi.compile import SourcePlan
+from kpi.engine.compile import SourcePlan
 
 
 def plan_hash(sql: str, params: list) -> str:
@@ -32,36 +32,61 @@ def plan_hash(sql: str, params: list) -> str:
     blob = json.dumps([sql, params], ensure_ascii=False, default=str)
     # base32 (A–Z, 2–7), not hex: a run of hex digits can look like a phone number to the
     # snapshot's personal-data check, which rightly scans every text column.
-    return base64.b32encode(hashlib.sha256(blob.encode("utf-8")).digest()).decode("ascii").rstrip("=")
+    return (
+        base64.b32encode(hashlib.sha256(blob.encode("utf-8")).digest()).decode("ascii").rstrip("=")
+    )
 
 
-def mark_changed(con, source: str, periods_sql: str, params: dict | None = None, inserted: int = 0) -> None:
+def mark_changed(
+    con, source: str, periods_sql: str, params: dict | None = None, inserted: int = 0
+) -> None:
     """Record (inside the loader's transaction) the quarters `periods_sql` returns and the rows added.
 
     `periods_sql` is a query with one column of quarters (duplicates and NULLs are fine).
     """
-    con.execute(f"INSERT INTO partials_changed SELECT DISTINCT $source, p FROM ({periods_sql}) t(p) "
-                "WHERE p IS NOT NULL", {**(params or {}), "source": source})
+    con.execute(
+        f"INSERT INTO partials_changed SELECT DISTINCT $source, p FROM ({periods_sql}) t(p) "
+        "WHERE p IS NOT NULL",
+        {**(params or {}), "source": source},
+    )
     if inserted:
-        con.execute("UPDATE partials_state SET row_count = row_count + $n WHERE source = $source",
-                    {"n": inserted, "source": source})
+        con.execute(
+            "UPDATE partials_state SET row_count = row_count + $n WHERE source = $source",
+            {"n": inserted, "source": source},
+        )
 
 
-def refresh(con, plans: dict[str, SourcePlan], city: str, *, full: bool = False,
-            run=None) -> dict[str, str]:
+def refresh(
+    con, plans: dict[str, SourcePlan], city: str, *, full: bool = False, run=None
+) -> dict[str, str]:
     """Bring `partials` up to date for every source in `plans`; returns source → what was done
     ('full' | 'quarters: 2026Q3, …' | 'unchanged').
 
-    `run(con, sql, params)` executes the scans (kpi.scoring.run_scans sets their optimizer options).
+    `run(con, sql, params)` executes the scans (kpi.engine.scoring.run_scans sets their optimizer options).
     A handful of statements whatever the number of sources: on a build with little to rescan,
     the statements' own cost is most of the time.
     """
     run = run or (lambda c, sql, params: c.execute(sql, params))
     names = list(plans)
-    kept = {s: (h, n) for s, h, n in con.execute("SELECT source, plan_hash, row_count FROM partials_state").fetchall()}
-    counts = con.execute("SELECT " + ", ".join(f'(SELECT count(*) FROM "{s}")' for s in names)).fetchone() if names else ()
-    changed = dict(con.execute("SELECT source, list(DISTINCT period ORDER BY period) FROM partials_changed "
-                               "GROUP BY source").fetchall())
+    kept = {
+        s: (h, n)
+        for s, h, n in con.execute(
+            "SELECT source, plan_hash, row_count FROM partials_state"
+        ).fetchall()
+    }
+    counts = (
+        con.execute(
+            "SELECT " + ", ".join(f'(SELECT count(*) FROM "{s}")' for s in names)
+        ).fetchone()
+        if names
+        else ()
+    )
+    changed = dict(
+        con.execute(
+            "SELECT source, list(DISTINCT period ORDER BY period) FROM partials_changed "
+            "GROUP BY source"
+        ).fetchall()
+    )
     done: dict[str, str] = {}
     scans, params, redo, state = [], [], [], []
     for (source, plan), rows in zip(plans.items(), counts, strict=True):
@@ -83,14 +108,21 @@ def refresh(con, plans: dict[str, SourcePlan], city: str, *, full: bool = False,
         state.append((source, digest, rows))
     # Out go the parts about to be rescanned, and those of a source the spec no longer reads
     # (they would go stale unseen), with its state.
-    con.execute("DELETE FROM partials WHERE NOT list_contains($names, source) OR list_contains($redo, source) "
-                "OR list_contains($redo, source || '|' || period)", {"names": names, "redo": redo})
+    con.execute(
+        "DELETE FROM partials WHERE NOT list_contains($names, source) OR list_contains($redo, source) "
+        "OR list_contains($redo, source || '|' || period)",
+        {"names": names, "redo": redo},
+    )
     if scans:
         run(con, "INSERT INTO partials " + " UNION ALL ".join(scans), params)
-    con.execute("DELETE FROM partials_state WHERE NOT list_contains($names, source) OR list_contains($new, source)",
-                {"names": names, "new": [s for s, _, _ in state]})
+    con.execute(
+        "DELETE FROM partials_state WHERE NOT list_contains($names, source) OR list_contains($new, source)",
+        {"names": names, "new": [s for s, _, _ in state]},
+    )
     if state:
-        con.execute("INSERT INTO partials_state SELECT unnest($s), unnest($h), unnest($n)",
-                    {"s": [r[0] for r in state], "h": [r[1] for r in state], "n": [r[2] for r in state]})
+        con.execute(
+            "INSERT INTO partials_state SELECT unnest($s), unnest($h), unnest($n)",
+            {"s": [r[0] for r in state], "h": [r[1] for r in state], "n": [r[2] for r in state]},
+        )
     con.execute("DELETE FROM partials_changed")
     return done
