@@ -63,16 +63,20 @@ def _exclusive(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
         fh.close()
 
 
-def ensure_demo_snapshot(progress: Progress | None = None) -> Path:
+def ensure_demo_snapshot(
+    progress: Progress | None = None, data_dir: settings.DataDir | None = None
+) -> Path:
     """The current snapshot; on first run, generate the demo exports and load them (≈30% / 70%)."""
-    existing = store.current_snapshot_path()
+    dd = settings.DataDir.of(data_dir)
+    existing = store.current_snapshot_path(dd)
     if existing is not None:
         return existing
     report = progress or (lambda fraction, text: None)
-    root = settings.data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    with _exclusive(root / LOCK_FILE, lambda: report(0.0, "另一个会话正在准备演示数据，请稍候…")):
-        existing = store.current_snapshot_path()  # the other session may have finished meanwhile
+    dd.root.mkdir(parents=True, exist_ok=True)
+    with _exclusive(
+        dd.root / LOCK_FILE, lambda: report(0.0, "另一个会话正在准备演示数据，请稍候…")
+    ):
+        existing = store.current_snapshot_path(dd)  # the other session may have finished meanwhile
         if existing is not None:
             report(1.0, "演示数据已就绪")
             return existing
@@ -85,14 +89,16 @@ def ensure_demo_snapshot(progress: Progress | None = None) -> Path:
         paths = [p for source in demo.SOURCES for p in written.get(source, [])]
         try:
             load_files(
-                paths, progress=lambda f, m: report(GENERATE_SHARE + (1 - GENERATE_SHARE) * f, m)
+                paths,
+                data_dir=dd,
+                progress=lambda f, m: report(GENERATE_SHARE + (1 - GENERATE_SHARE) * f, m),
             )
         except BizenvError:
             # a refused demo file still leaves the others loaded and published; only fail
             # when nothing at all could be published
-            if store.current_snapshot_path() is None:
+            if store.current_snapshot_path(dd) is None:
                 raise
-    path = store.current_snapshot_path()
+    path = store.current_snapshot_path(dd)
     if path is None:
         raise BizenvError(
             f"演示数据已生成到 {settings.demo_dir()}，但没有发布出数据快照。"

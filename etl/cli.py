@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
-from pathlib import Path
 
 from kpi.errors import BizenvError
 
@@ -59,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    from kpi import logs
+    from kpi.settings import DataDir
+
+    # Resolved once, here: every step of the command (load, build, publish, logs) uses this folder.
+    data_dir = DataDir.of(getattr(args, "data_dir", None))
+    if hasattr(args, "data_dir"):
+        args.data_dir = data_dir
+    logs.setup(data_dir)
+    log = logging.getLogger("etl.cli")
     try:
         return int(args._run(args) or 0)
     except BizenvError as err:
@@ -74,33 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:  # noqa: BLE001 — a bug or a broken machine, not the user's input: still no traceback
-        log = _save_traceback()
+        log.exception("bizenv %s failed", args.command)
+        saved = logs.save_traceback(data_dir)
         print(
             f"错误：程序内部出错（{type(err).__name__}: {err}）。正在写入的文件已整体回滚，"
-            f"不会留下写了一半的数据。详细信息已保存到 {log}，请把它发给维护人员。",
+            f"不会留下写了一半的数据。详细信息已保存到 {saved}，请把它发给维护人员。",
             file=sys.stderr,
         )
         return 3
-
-
-def _save_traceback() -> str:
-    """Write the current exception's traceback to a log file; returns where (for the message)."""
-    import datetime as dt
-    import tempfile
-    import traceback
-
-    from kpi import settings
-
-    text = traceback.format_exc()
-    for folder in (settings.data_dir() / "logs", Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"bizenv-error-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-            path.write_text(text, encoding="utf-8")
-            return str(path)
-        except OSError:
-            continue
-    return "（无法写入日志文件）"
 
 
 if __name__ == "__main__":

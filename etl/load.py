@@ -138,7 +138,7 @@ def stage_file(
     n: int,
     source,
     user,
-    data_dir: Path,
+    data_dir: settings.DataDir,
     tmp: Path,
     now: dt.datetime,
     step: Callable[[float, str], None] = lambda f, t: None,
@@ -404,7 +404,7 @@ def summary(r: FileReport) -> str:
     return text
 
 
-def attach_warehouse(con, root: Path) -> None:
+def attach_warehouse(con, root: settings.DataDir) -> None:
     """Attach the warehouse file (created if missing) to `con` as `wh` and make it the default."""
     path = store.warehouse_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -435,7 +435,7 @@ def load_files(
         raise UserInputError(
             f"画像 {user.name} 的 source 是 {user.source}，与 --source {source} 不一致。"
         )
-    root = settings.data_dir(data_dir)
+    root = settings.DataDir.of(data_dir)
     catalog = catalog_mod.load_catalog(catalog_dir)
     mem = store.connect_memory()
     catalog_mod.register(mem, catalog)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 
-SECRET_FILE = "secret.key"
+from kpi.settings import DataDir
 
 _ID_NUMBER = r"([1-9]\d{5})\d{8}(\d{3}[\dXx])"
 _MOBILE = r"(1[3-9]\d)\d{4}(\d{4})"
@@ -29,9 +28,9 @@ _NAME_ROLES = "姓名|联系人|来电人|投诉人|举报人|反映人|申请�
 _LABELLED_NAME = rf"((?:(?:{_NAME_ROLES})\s*[：:]|我叫|名叫)\s*)(\p{{Han}})\p{{Han}}{{1,2}}"
 
 
-def secret_key(data_dir: Path) -> str:
+def secret_key(data_dir: DataDir) -> str:
     """The local hashing key; created (random, 256 bits) the first time it is needed."""
-    path = Path(data_dir) / SECRET_FILE
+    path = data_dir.secret_key
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -23,21 +23,19 @@ import duckdb
 
 from kpi import settings
 
-WAREHOUSE_FILE = "warehouse.duckdb"
-SNAPSHOT_DIR = "snapshots"
-POINTER_FILE = "CURRENT"
 KEEP_SNAPSHOTS = 5
+DataDirLike = settings.DataDir | Path | str | None
 
 
 class SnapshotMissing(RuntimeError):
     """No snapshot has been published yet in this data dir (运行 bizenv load 或 bizenv sample --load)."""
 
 
-def warehouse_path(data_dir: Path | None = None) -> Path:
-    return settings.data_dir(data_dir) / WAREHOUSE_FILE
+def warehouse_path(data_dir: DataDirLike = None) -> Path:
+    return settings.DataDir.of(data_dir).warehouse
 
 
-def connect_warehouse(data_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect_warehouse(data_dir: DataDirLike = None) -> duckdb.DuckDBPyConnection:
     """Read-write connection to the warehouse; only the ETL (and `bizenv build`) call this."""
     path = warehouse_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,20 +47,19 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(":memory:")
 
 
-def current_snapshot_path(data_dir: Path | None = None) -> Path | None:
+def current_snapshot_path(data_dir: DataDirLike = None) -> Path | None:
     """The snapshot file CURRENT points at, or None when nothing has been published."""
-    root = settings.data_dir(data_dir)
-    pointer = root / POINTER_FILE
+    dd = settings.DataDir.of(data_dir)
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = dd.pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    path = root / SNAPSHOT_DIR / name
+    path = dd.snapshots / name
     return path if name and path.exists() else None
 
 
 def connect_snapshot(
-    path: Path | None = None, data_dir: Path | None = None
+    path: Path | None = None, data_dir: DataDirLike = None
 ) -> duckdb.DuckDBPyConnection:
     """Read-only connection to a snapshot (the current one unless `path` is given)."""
     path = path or current_snapshot_path(data_dir)
@@ -73,34 +70,35 @@ def connect_snapshot(
     return duckdb.connect(str(path), read_only=True)
 
 
-def publish_snapshot(data_dir: Path | None = None) -> Path:
+def publish_snapshot(data_dir: DataDirLike = None) -> Path:
     """Copy the (closed, checkpointed) warehouse to a new snapshot and switch CURRENT atomically.
 
     The caller must have closed its warehouse connection: the copy is of the file on disk.
     A failure before os.replace leaves the previous snapshot live.
     """
-    root = settings.data_dir(data_dir)
-    snap_dir = root / SNAPSHOT_DIR
+    dd = settings.DataDir.of(data_dir)
+    snap_dir = dd.snapshots
     snap_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     name = f"snapshot-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
     tmp = snap_dir / (name + ".tmp")
-    shutil.copyfile(root / WAREHOUSE_FILE, tmp)
+    shutil.copyfile(dd.warehouse, tmp)
     os.replace(tmp, snap_dir / name)
-    pointer_tmp = root / (POINTER_FILE + ".tmp")
+    pointer_tmp = dd.pointer.with_name(dd.pointer.name + ".tmp")
     pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer_tmp, root / POINTER_FILE)
-    prune_snapshots(root)
+    os.replace(pointer_tmp, dd.pointer)
+    prune_snapshots(dd)
     return snap_dir / name
 
 
-def prune_snapshots(root: Path, keep: int = KEEP_SNAPSHOTS) -> None:
+def prune_snapshots(data_dir: DataDirLike, keep: int = KEEP_SNAPSHOTS) -> None:
     """Delete all but the newest `keep` snapshots; never the live one.
 
     On POSIX a reader that still holds a pruned file open keeps reading it (the inode lives on).
     """
-    live = current_snapshot_path(root)
-    snaps = sorted((root / SNAPSHOT_DIR).glob("snapshot-*.duckdb"), key=lambda p: p.name)
+    dd = settings.DataDir.of(data_dir)
+    live = current_snapshot_path(dd)
+    snaps = sorted(dd.snapshots.glob("snapshot-*.duckdb"), key=lambda p: p.name)
     for old in snaps[:-keep]:
         if live is None or old != live:
             old.unlink(missing_ok=True)

@@ -58,13 +58,13 @@ def _worker() -> threading.Thread | None:
 def test_closing_the_tab_does_not_abort_the_bootstrap(monkeypatch):
     release, finished = threading.Event(), []
 
-    def fake_bootstrap(progress):
+    def fake_bootstrap(progress, data_dir=None):
         progress(0.5, "导入 办件_2026Q3.csv")
         release.wait(10)  # still working when the session is stopped
         finished.append(True)
         return Path("snapshot.duckdb")
 
-    monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda: None)
+    monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda data_dir=None: None)
     monkeypatch.setattr(app_shell, "st", FakeStreamlit(stop_on_progress=True))
     with pytest.raises(Stopped):
         app_shell._bootstrap_demo(fake_bootstrap)
@@ -76,11 +76,11 @@ def test_closing_the_tab_does_not_abort_the_bootstrap(monkeypatch):
 
 
 def test_a_bootstrap_error_is_shown_in_chinese_not_as_a_traceback(monkeypatch):
-    def failing_bootstrap(progress):
+    def failing_bootstrap(progress, data_dir=None):
         raise BizenvError("数据目录 /srv/bizenv 没有写入权限。请检查 BIZENV_DATA_DIR。")
 
     fake = FakeStreamlit()
-    monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda: None)
+    monkeypatch.setattr(app_shell.store, "current_snapshot_path", lambda data_dir=None: None)
     monkeypatch.setattr(app_shell, "st", fake)
     with pytest.raises(Stopped):  # st.stop() after the message
         app_shell._bootstrap_demo(failing_bootstrap)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from kpi import store
 from kpi.errors import BizenvError
+from ui import data
 
 LED_URL_PATH = "led"
 
@@ -29,14 +30,16 @@ def _bootstrap_demo(ensure_demo_snapshot: Bootstrap | None) -> None:
     leaving after ten seconds must not abort the bootstrap halfway (the next one would start over).
     A second session arriving meanwhile waits on etl.bootstrap's file lock, then finds the snapshot.
     """
-    if ensure_demo_snapshot is None or store.current_snapshot_path() is not None:
+    dd = data.data_dir()
+    if ensure_demo_snapshot is None or store.current_snapshot_path(dd) is not None:
         return
     state: dict = {"fraction": 0.0, "text": "准备中……", "error": None}
 
     def work() -> None:
         try:
             ensure_demo_snapshot(
-                progress=lambda fraction, text: state.update(fraction=fraction, text=text)
+                data_dir=dd,
+                progress=lambda fraction, text: state.update(fraction=fraction, text=text),
             )
         except Exception as err:  # noqa: BLE001 - shown by the session below, as if raised there
             state["error"] = err

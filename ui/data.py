@@ -12,13 +12,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpi import store
+from kpi import logs, store
 from kpi.read import queries
+from kpi.settings import DataDir
+
+
+def data_dir() -> DataDir:
+    """The app's data dir (BIZENV_DATA_DIR or the default), resolved here and only here for the
+    app; the log of that data dir is set up on the way."""
+    dd = DataDir.of()
+    logs.setup(dd)
+    return dd
 
 
 def snapshot_path() -> str | None:
     """The live snapshot's path (read from CURRENT on every run), or None."""
-    path = store.current_snapshot_path()
+    path = store.current_snapshot_path(data_dir())
     return str(path) if path else None
 
 

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from kpi.engine.build import build_marts
 
     started = time.perf_counter()
-    data_dir = settings.data_dir(args.data_dir)
+    data_dir = args.data_dir  # a DataDir, resolved once by etl.cli
     meta = build_marts(
         data_dir,
         settings.metrics_path(args.metrics),

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from kpi import store
     from kpi.read import exports, queries, review
 
-    data_dir = Path(args.data_dir) if args.data_dir else None
+    data_dir = args.data_dir
     try:
         con = store.connect_snapshot(data_dir=data_dir)
     except store.SnapshotMissing as err:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 
-from kpi import periods, store
+from kpi import periods, settings, store
 from kpi.engine.scoring import compute_marts
 from kpi.spec.load import load_spec
 
 
 def build_marts(
-    data_dir: Path | None = None,
+    data_dir: store.DataDirLike = None,
     metrics_path: Path | None = None,
     *,
     now: dt.datetime | None = None,
@@ -34,7 +34,7 @@ def build_marts(
     # fails, the full validation below turns the DuckDB error into the usual spec message.
     spec = load_spec(metrics_path, check_sql=False, catalog_dir=catalog_dir)
     now = now or periods.now_local()
-    con = store.connect_warehouse(data_dir)
+    con = store.connect_warehouse(settings.DataDir.of(data_dir))
     try:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -72,12 +72,13 @@ def build_marts(
 
 
 def build_and_publish(
-    data_dir: Path | None = None,
+    data_dir: store.DataDirLike = None,
     metrics_path: Path | None = None,
     *,
     now: dt.datetime | None = None,
     catalog_dir: Path | None = None,
 ) -> Path:
     """Rebuild marts from the warehouse with metrics.yaml, then publish a snapshot; returns its path."""
-    build_marts(data_dir, metrics_path, now=now, catalog_dir=catalog_dir)
-    return store.publish_snapshot(data_dir)
+    dd = settings.DataDir.of(data_dir)  # resolved once: the build and its publish use one folder
+    build_marts(dd, metrics_path, now=now, catalog_dir=catalog_dir)
+    return store.publish_snapshot(dd)

@@ -171,10 +171,11 @@ class BoardCache:
         self._lock = threading.Lock()  # several screens (sessions) share one cache
 
     def get(
-        self, now: dt.datetime, data_dir: Path | None = None, refresh: float = 0.0
+        self, now: dt.datetime, data_dir: settings.DataDir | None = None, refresh: float = 0.0
     ) -> tuple[Board | None, str | None]:
         """(board, problem): the current board, or the last good one with a Chinese notice."""
-        root = str(settings.data_dir(data_dir))
+        data_dir = settings.DataDir.of(data_dir)
+        root = str(data_dir.root)
         with self._lock:
             held = self._boards.get(root)
             checked = self._checked.get(root)
@@ -187,7 +188,7 @@ class BoardCache:
             return board, problem
 
     def _load(
-        self, root: str, held, now: dt.datetime, data_dir: Path | None
+        self, root: str, held, now: dt.datetime, data_dir: settings.DataDir
     ) -> tuple[Board | None, str | None]:
         try:
             snapshot = store.current_snapshot_path(data_dir)

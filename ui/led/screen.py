@@ -16,6 +16,7 @@ import streamlit as st
 
 from kpi.led import board as led_board
 from kpi.led import rotation as led
+from ui import data
 from ui.led import style, widgets
 
 # Module level: shared by every screen on this server and kept across page reloads, so a broken
@@ -88,7 +89,7 @@ def run() -> None:
 def _render(options: led.LedOptions) -> tuple[str, str]:
     now = led.now_local()
     epoch = time.time()
-    board, problem = _BOARDS.get(now, refresh=options.refresh)
+    board, problem = _BOARDS.get(now, data.data_dir(), refresh=options.refresh)
     if board is None:
         top = _frame(widgets.title_bar("", now, widgets.stamp_text(None, None, problem), True))
         body = _frame(
