@@ -327,7 +327,9 @@ def test_data_status_shows_freshness_loads_and_quarantine(snapshot):
 def test_pages_without_snapshot_say_so(page, monkeypatch):
     import etl.bootstrap
 
-    monkeypatch.setattr(etl.bootstrap, "ensure_demo_snapshot", lambda progress=None, data_dir=None: None)
+    monkeypatch.setattr(
+        etl.bootstrap, "ensure_demo_snapshot", lambda progress=None, data_dir=None: None
+    )
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
     at.run()
     at.switch_page(page)
