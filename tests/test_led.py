@@ -44,9 +44,11 @@ def test_view_index_is_floor_of_epoch_over_dwell_mod_n(epoch, dwell, n, expected
 
 def test_two_screens_and_a_reload_agree():
     """Nothing but the clock decides: any screen, any reload, same instant → same view."""
-    t = 1_764_000_123.4
-    assert {led.view_index(t, 20, 22) for _ in range(3)} == {led.view_index(t, 20, 22)}
+    t = 1_764_000_123.4  # floor(t / 20) = 88_200_006 (slot 1_764_000_120–140 s); mod 22 = 4
+    assert led.view_index(t, 20, 22) == 4
+    assert led.view_index(t + 3.0, 20, 22) == 4  # a reload 3 s later resumes the same view
     assert led.seconds_left(t, 20) == pytest.approx(20 - 3.4)
+    assert led.view_index(t + 16.6, 20, 22) == 5  # …and the next view starts at …140 s
 
 
 def test_view_keys_order_and_selection():
@@ -253,8 +255,11 @@ def test_view_data_on_the_pages_fixture(isolated_data_dir):
     b = led_board.load_board(build_fixture_snapshot(isolated_data_dir), NOW)
     assert b.period == "2026Q3"
     for key in led.view_keys(b.domain_keys):
-        html = widgets.view_body(b.view(key), 0.0)
-        assert "Traceback" not in html and "led-kpi" in html
+        view = b.view(key)
+        html = widgets.view_body(view, 0.0)
+        assert "led-kpi" in html and view.ranking, key
+        # every district of the ranking is drawn (names are escaped text, so they appear verbatim)
+        assert all(row.name in html for row in view.ranking), key
 
 
 # ── last good data ─────────────────────────────────────────────────────────────────────────────
