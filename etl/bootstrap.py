@@ -71,6 +71,13 @@ def ensure_demo_snapshot(
     existing = store.current_snapshot_path(dd)
     if existing is not None:
         return existing
+    if not store.needs_first_run(dd):
+        # A warehouse (or a snapshot) exists: real data may be in it. The demo goes only into an
+        # empty data dir — never mixed into a warehouse whose snapshot went missing.
+        raise BizenvError(
+            "数据目录里已有数据仓库，但没有可读的数据快照，因此不会生成演示数据。"
+            "请在服务器上运行 bizenv build 重新计算并发布数据快照。"
+        )
     report = progress or (lambda fraction, text: None)
     dd.root.mkdir(parents=True, exist_ok=True)
     with _exclusive(
@@ -80,6 +87,10 @@ def ensure_demo_snapshot(
         if existing is not None:
             report(1.0, "演示数据已就绪")
             return existing
+        if dd.warehouse.exists():
+            raise BizenvError(
+                "数据目录里已有数据仓库，但没有可读的数据快照。请运行 bizenv build 重新发布。"
+            )
         from etl.load import load_files  # imported late: the dashboard imports this module early
 
         report(0.0, "首次运行：正在生成演示数据…")

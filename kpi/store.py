@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
+import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -24,6 +27,8 @@ import duckdb
 from kpi import settings
 
 KEEP_SNAPSHOTS = 5
+# What publish_snapshot names its files; CURRENT may name nothing else (no path, no "..").
+SNAPSHOT_NAME = re.compile(r"snapshot-[0-9A-Za-z_-]+\.duckdb")
 DataDirLike = settings.DataDir | Path | str | None
 
 
@@ -48,21 +53,117 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
 
 
 def current_snapshot_path(data_dir: DataDirLike = None) -> Path | None:
-    """The snapshot file CURRENT points at, or None when nothing has been published."""
+    """The snapshot file CURRENT points at, or None when nothing has been published.
+
+    CURRENT can only name a snapshot file inside snapshots/: garbage, a path or a missing file
+    counts as no pointer (readable_snapshot then falls back to the newest readable snapshot)."""
     dd = settings.DataDir.of(data_dir)
-    try:
-        name = dd.pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    name = _pointer_name(dd)
+    if name is None:
         return None
     path = dd.snapshots / name
-    return path if name and path.exists() else None
+    return path if path.is_file() else None
+
+
+def _pointer_name(dd: settings.DataDir) -> str | None:
+    try:
+        raw = dd.pointer.read_bytes()[:200]
+    except OSError:
+        return None
+    name = raw.decode("utf-8", errors="replace").strip()
+    return name if SNAPSHOT_NAME.fullmatch(name) else None
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """The snapshot the app should read, and — when it is not the one CURRENT names — why."""
+
+    path: Path | None
+    problem: str | None = None  # Chinese, for the page; never a server path
+
+
+def readable_snapshot(data_dir: DataDirLike = None) -> LiveSnapshot:
+    """CURRENT's snapshot if it opens; else the newest snapshot that does, with the reason.
+
+    A deleted, truncated or garbled file, or a CURRENT that holds garbage, must never take the
+    pages down (nor send the app into the first-run demo): the last good data stays on screen."""
+    dd = settings.DataDir.of(data_dir)
+    current = current_snapshot_path(dd)
+    if current is not None and _opens(current):
+        return LiveSnapshot(current)
+    if not dd.pointer.exists() and not _snapshot_files(dd):
+        return LiveSnapshot(None)  # nothing published yet: the first run, not a fault
+    if current is not None:
+        problem = f"当前数据快照 {current.name} 无法读取（文件已损坏）"
+    elif _pointer_name(dd) is not None:
+        problem = f"当前数据快照 {_pointer_name(dd)} 已不存在"
+    else:
+        problem = "快照指针文件 CURRENT 缺失或内容无效"
+    for candidate in reversed(_snapshot_files(dd)):
+        if candidate != current and _opens(candidate):
+            return LiveSnapshot(
+                candidate,
+                f"{problem}，暂时显示上一个可用快照 {candidate.name}。"
+                "请在服务器上运行 bizenv build 重新计算并发布数据快照。",
+            )
+    return LiveSnapshot(
+        None, f"{problem}，也没有其他可读的数据快照。请在服务器上运行 bizenv build 重新发布。"
+    )
+
+
+def _snapshot_files(dd: settings.DataDir) -> list[Path]:
+    """Published snapshot files, oldest first (their names sort by publish time)."""
+    try:
+        files = [p for p in dd.snapshots.iterdir() if SNAPSHOT_NAME.fullmatch(p.name)]
+    except OSError:
+        return []
+    return sorted(files, key=lambda p: p.name)
+
+
+_OPENS: dict[tuple[str, int, int], bool] = {}
+_OPENS_LOCK = threading.Lock()
+
+
+def _opens(path: Path) -> bool:
+    """Whether DuckDB can open the file read-only and list its tables (memoised per file
+    version: a snapshot never changes once published, so the check runs once per file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _OPENS_LOCK:
+        if key in _OPENS:
+            return _OPENS[key]
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+            ok = True
+        finally:
+            con.close()
+    except (duckdb.Error, OSError):
+        ok = False
+    with _OPENS_LOCK:
+        if len(_OPENS) > 256:
+            _OPENS.clear()
+        _OPENS[key] = ok
+    return ok
+
+
+def needs_first_run(data_dir: DataDirLike = None) -> bool:
+    """True only for a data dir with no warehouse and no snapshot at all: the one case in which
+    the app may generate the demo. A warehouse without a readable snapshot is real data to
+    rebuild (bizenv build), never a place to load the demo into."""
+    dd = settings.DataDir.of(data_dir)
+    return not dd.warehouse.exists() and not dd.pointer.exists() and not _snapshot_files(dd)
 
 
 def connect_snapshot(
     path: Path | None = None, data_dir: DataDirLike = None
 ) -> duckdb.DuckDBPyConnection:
     """Read-only connection to a snapshot (the current one unless `path` is given)."""
-    path = path or current_snapshot_path(data_dir)
+    path = path or readable_snapshot(data_dir).path
     if path is None:
         raise SnapshotMissing(
             "尚未发布任何数据快照：请先运行 bizenv load（或 bizenv sample --load 生成并导入演示数据）。"

@@ -9,7 +9,12 @@ from ui import format as fmt
 
 state.ensure_entry()
 st.title("数据")
-if data.snapshot_path() is None:
+live = data.live_snapshot()
+if live.problem:
+    st.warning(live.problem, icon="⚠️")
+if live.path is None and live.problem:
+    st.stop()
+if live.path is None:
     st.info("还没有数据快照。导入步骤：")
     st.markdown(
         "1. 生成演示数据：`uv run bizenv sample`，或把本地导出的办件、12345 工单、好差评、指标填报文件放到一个文件夹；\n"

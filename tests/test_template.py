@@ -55,6 +55,7 @@ def test_bad_period(tmp_path, capsys):
 
 def test_filled_template_loads_back(workbook):
     from etl import load
+
     wb = openpyxl.load_workbook(workbook)
     ws = wb["指标填报"]
     filled = {}
@@ -79,6 +80,7 @@ def test_filled_template_loads_back(workbook):
 
 def test_with_city_rows_load_as_the_city_filing(tmp_path):
     from etl import load
+
     out = tmp_path / "t.xlsx"
     assert main(["template", "--period", "2026Q3", "--out", str(out), "--with-city"]) == 0
     wb = openpyxl.load_workbook(out)

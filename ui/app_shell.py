@@ -31,7 +31,7 @@ def _bootstrap_demo(ensure_demo_snapshot: Bootstrap | None) -> None:
     A second session arriving meanwhile waits on etl.bootstrap's file lock, then finds the snapshot.
     """
     dd = data.data_dir()
-    if ensure_demo_snapshot is None or store.current_snapshot_path(dd) is not None:
+    if ensure_demo_snapshot is None or not store.needs_first_run(dd):
         return
     state: dict = {"fraction": 0.0, "text": "准备中……", "error": None}
 

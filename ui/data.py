@@ -25,9 +25,15 @@ def data_dir() -> DataDir:
     return dd
 
 
+def live_snapshot() -> store.LiveSnapshot:
+    """The snapshot to read on this run (CURRENT's, or the newest readable one) and why not
+    CURRENT's when it isn't."""
+    return store.readable_snapshot(data_dir())
+
+
 def snapshot_path() -> str | None:
     """The live snapshot's path (read from CURRENT on every run), or None."""
-    path = store.current_snapshot_path(data_dir())
+    path = live_snapshot().path
     return str(path) if path else None
 
 

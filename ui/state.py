@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ui import format as fmt
-from ui.data import Snapshot, snapshot_path
+from ui.data import Snapshot, live_snapshot
 
 PAGES = {
     "overview": "pages/overview.py",
@@ -92,7 +92,13 @@ def ensure_entry() -> None:
 def require_snapshot() -> Snapshot:
     """The live snapshot, or a message with a link to the fix and st.stop()."""
     ensure_entry()
-    path = snapshot_path()
+    live = live_snapshot()
+    if live.problem:
+        st.warning(live.problem, icon="⚠️")
+    path = str(live.path) if live.path else None
+    if path is None and live.problem:
+        st.page_link(PAGES["data"], label="查看数据页：导入记录与数据状态", icon="🗄️")
+        st.stop()
     if path is None:
         st.info(
             "还没有数据快照：尚未导入任何数据。请在命令行运行 `uv run bizenv sample --load` 生成并导入演示数据，"

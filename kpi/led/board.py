@@ -191,7 +191,7 @@ class BoardCache:
         self, root: str, held, now: dt.datetime, data_dir: settings.DataDir
     ) -> tuple[Board | None, str | None]:
         try:
-            snapshot = store.current_snapshot_path(data_dir)
+            snapshot = store.readable_snapshot(data_dir).path
             if snapshot is None:
                 raise store.SnapshotMissing("尚未发布数据快照")
             key = (str(snapshot), snapshot.stat().st_mtime_ns, quarter_of(now.date()))
