@@ -191,22 +191,29 @@ class BoardCache:
         self, root: str, held, now: dt.datetime, data_dir: settings.DataDir
     ) -> tuple[Board | None, str | None]:
         try:
-            snapshot = store.readable_snapshot(data_dir).path
-            if snapshot is None:
-                raise store.SnapshotMissing("尚未发布数据快照")
+            live = store.readable_snapshot(data_dir)
+            if live.path is None:
+                raise store.SnapshotMissing(live.problem or "尚未发布数据快照")
+            snapshot = live.path
+            # Shown on screen while an older snapshot stands in for CURRENT's broken one.
+            notice = _fallback_text(live.problem) if live.problem else None
             key = (str(snapshot), snapshot.stat().st_mtime_ns, quarter_of(now.date()))
             if held is not None and held[0] == key:
-                return held[1], None
+                return held[1], notice
             board = load_board(snapshot, now)
         except Exception as exc:  # noqa: BLE001 — any failure keeps the last good data on screen
             if held is None:
                 return None, _problem_text(exc)
             return held[1], _problem_text(exc)
         self._boards[root] = (key, board)
-        return board, None
+        return board, notice
+
+
+def _fallback_text(problem: str) -> str:
+    return "数据快照读取失败" if "损坏" in problem else "未找到数据快照"
 
 
 def _problem_text(exc: Exception) -> str:
     if isinstance(exc, store.SnapshotMissing):
-        return "未找到数据快照"
+        return _fallback_text(str(exc))
     return "数据快照读取失败"
