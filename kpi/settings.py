@@ -73,3 +73,51 @@ class DataDir:
     @property
     def secret_key(self) -> Path:
         return self.root / "secret.key"
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Guards against files that would hang or exhaust the machine; each is an environment
+    setting (the refusal names it, so the user knows what to change)."""
+
+    max_file_mb: float = 2048  # BIZENV_MAX_FILE_MB: one export's size on disk
+    max_columns: int = 5000  # BIZENV_MAX_COLUMNS: columns in the header row
+    max_line_mb: float = 16  # BIZENV_MAX_LINE_MB: one CSV record (a line, with quoted newlines)
+    max_xlsx_expanded_mb: float = 1024  # BIZENV_MAX_XLSX_MB: a workbook's uncompressed sheets
+    max_xlsx_cells: int = 50_000_000  # BIZENV_MAX_XLSX_CELLS: rows × columns of the sheet read
+    max_quarantine_rows: int = 200_000  # BIZENV_MAX_QUARANTINE_ROWS: bad rows one file may have
+    lock_wait_seconds: float = 120  # BIZENV_LOCK_WAIT_SECONDS: a second writer's patience
+    earliest_year: int = 2000  # BIZENV_EARLIEST_YEAR: dates before it are implausible
+
+    ENV = {
+        "max_file_mb": "BIZENV_MAX_FILE_MB",
+        "max_columns": "BIZENV_MAX_COLUMNS",
+        "max_line_mb": "BIZENV_MAX_LINE_MB",
+        "max_xlsx_expanded_mb": "BIZENV_MAX_XLSX_MB",
+        "max_xlsx_cells": "BIZENV_MAX_XLSX_CELLS",
+        "max_quarantine_rows": "BIZENV_MAX_QUARANTINE_ROWS",
+        "lock_wait_seconds": "BIZENV_LOCK_WAIT_SECONDS",
+        "earliest_year": "BIZENV_EARLIEST_YEAR",
+    }
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        base = cls()
+        values = {}
+        for name, var in cls.ENV.items():
+            default = getattr(base, name)
+            number = _env_number(var, default)
+            values[name] = type(default)(number)
+        return cls(**values)
+
+    def hint(self, name: str) -> str:
+        """'（上限 5000 列，可用环境变量 BIZENV_MAX_COLUMNS 调整）'-style tail for a refusal."""
+        return f"可用环境变量 {self.ENV[name]} 调整这个上限"
