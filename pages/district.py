@@ -99,6 +99,7 @@ for col, title, part, key in (
             f"{name}_{title[:2]}_{period}",
             select="single-row",
             styler=styler,
+            download=tables.indicator_download(part, with_district=False),
         )
         if (i := tables.selected_row(sel)) is not None:
             p = part.iloc[i]
