@@ -177,25 +177,41 @@ def number_format(series: pd.Series) -> str | None:
     return None
 
 
-def _footer_text(text: str) -> str:
+def footer_text(text: str) -> str:
+    """Literal text for a header/footer (& is a code there)."""
     return text.replace("&", "&&")
 
 
-def print_setup(ws, repeat_rows: int, footer_left: str = "&A", footer_right: str = "") -> None:
-    """A4 landscape, one page wide and as many tall as needed, rows 0..repeat_rows repeated on
-    every page, a footer with the page number (第 1 页，共 3 页) between `footer_left` and
-    `footer_right` (codes such as &A, the sheet name, are kept; literal & is escaped by the caller)."""
+WRAP_AT = 40  # text columns wider than this many characters wrap instead of widening the page
+
+# Printable area of an A4 landscape page with the margins below, in points (1/72 inch).
+PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 842 - 0.8 * 72, 595 - 1.2 * 72
+
+
+def print_setup(
+    ws, repeat_rows: int, footer_left: str = "&A", footer_right: str = "", pages_tall: int = 0
+) -> None:
+    """A4 landscape, one page wide and `pages_tall` tall (0: as many as needed), rows
+    0..repeat_rows repeated on every page, and a small footer: `footer_left` · 第 1 页，共 3 页 ·
+    `footer_right` (header/footer codes such as &A, the sheet name, work; see `footer_text`)."""
     ws.set_paper(9)  # A4
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ws.fit_to_pages(1, pages_tall)
     ws.repeat_rows(0, repeat_rows)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.7)
-    ws.set_footer(f"&L{footer_left}&C第 &P 页，共 &N 页&R{footer_right}", {"margin": 0.3})
+    ws.set_footer(f"&L&8{footer_left}&C&8第 &P 页，共 &N 页&R&8{footer_right}", {"margin": 0.3})
+
+
+def printed_pages(column_widths: list[float], row_heights_pt: float) -> float:
+    """About how many pages tall a sheet prints once scaled to one page wide."""
+    width_pt = sum(w * 7 + 5 for w in column_widths) * 0.75  # character units → pixels → points
+    scale = min(1.0, PAGE_WIDTH_PT / max(width_pt, 1))
+    return row_heights_pt * scale / PAGE_HEIGHT_PT
 
 
 def title_rows(text: str, total_width: float) -> int:
     """Lines a wrapped 13-pt title takes over columns of `total_width` character units."""
-    per_line = max(total_width / 1.3, 10)  # a 13-pt bold character is ~1.3 units of an 11-pt one
+    per_line = max(total_width / 1.2, 10)  # a 13-pt bold character is ~1.2 units of an 11-pt one
     return sum(max(1, -(-display_width(line) // int(per_line))) for line in text.split("\n"))
 
 
@@ -208,9 +224,11 @@ def write_sheet(
     cell_formats=None,
     freeze_cols: int = 0,
     footer: tuple[str, str] = ("&A", ""),
+    notes: list[str] | None = None,
 ):
     """Write `df` to a new sheet: optional title row, bold frozen header, numbers as numbers,
-    dates as Excel dates, text as text; printable (see `print_setup`, footer = (left, right)).
+    dates as Excel dates, text as text (long text wrapped), optional `notes` lines below the
+    table; printable (see `print_setup`; footer = (left, right)).
 
     `cell_formats(row_index, column) -> dict | None` may add per-cell formatting (e.g. RAG fills).
     Returns the worksheet.
@@ -234,14 +252,19 @@ def write_sheet(
     top = 1 if title else 0
     formats = formats or {}
     widths = []
+    lines: dict[
+        int, int
+    ] = {}  # row → lines its wrapped text needs (LibreOffice does not grow rows)
     for c, col in enumerate(df.columns):
         ws.write_string(top, c, str(col), bold)
         series = df[col]
         num_fmt = formats.get(col, number_format(series))
         width = display_width(col)
+        longest = max((display_width(v) for v in series if isinstance(v, str)), default=0)
+        wrap = {"text_wrap": True, "valign": "top"} if longest > WRAP_AT else {}
         for r, v in enumerate(series.tolist()):
             extra = cell_formats(r, col) if cell_formats else None
-            f = fmt_for(num_fmt, extra)
+            f = fmt_for(num_fmt, {**(extra or {}), **wrap} or None)
             if _blank(v):
                 ws.write_blank(top + 1 + r, c, None, f)
             elif isinstance(v, (bool, np.bool_)):
@@ -258,9 +281,23 @@ def write_sheet(
             else:
                 ws.write_string(top + 1 + r, c, str(v), f)
                 width = max(width, display_width(v))
-        widths.append(min(max(width + 2, 6), 60))
+                if wrap:
+                    need = -(-display_width(v) // WRAP_AT)
+                    lines[top + 1 + r] = max(lines.get(top + 1 + r, 1), need)
+        widths.append(WRAP_AT + 2 if wrap else min(max(width + 2, 6), 60))
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
+    for r, n in lines.items():
+        if n > 1:
+            ws.set_row(r, 15 * n)
+    if notes:  # below the table, each across its width and wrapped
+        note_fmt = wb.add_format({"text_wrap": True, "valign": "top"})
+        first = top + 2 + len(df)
+        for k, text in enumerate(notes):
+            if len(widths) > 1:
+                ws.merge_range(first + k, 0, first + k, len(widths) - 1, "", note_fmt)
+            ws.write_string(first + k, 0, text, note_fmt)
+            ws.set_row(first + k, 15 * title_rows(text, 1.2 * sum(widths)))
     if title:  # across the table's width, wrapped, so that it prints whole
         if len(widths) > 1:
             ws.merge_range(0, 0, 0, len(widths) - 1, "", title_fmt)
