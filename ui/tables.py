@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import store
-from kpi.read import exports, review
+from kpi.read import exports, queries, review
 from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 
@@ -502,3 +502,40 @@ def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -
         icon=":material/description:",
         type="primary",
     )
+
+
+def quarantine_file_bytes(snapshot_path: str, load_id: str, fmt: str) -> bytes:
+    """Every quarantined row of one load as CSV (UTF-8 BOM) or XLSX (`queries.quarantine_rows`)."""
+    con = store.connect_snapshot(Path(snapshot_path))
+    try:
+        frame = queries.quarantine_rows(con, load_id)
+    finally:
+        con.close()
+    return exports.csv_bytes(frame) if fmt == "csv" else exports.xlsx_bytes({"隔离行": frame})
+
+
+def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quarantine_file"):
+    """Pick a loaded file; download every one of its quarantined rows (built when clicked)."""
+    labels = {
+        r.load_id: f"{r.file_name}（{SOURCE_LABELS.get(r.source, r.source)}，{int(r.rows):,} 行，"
+        f"{fmt.timestamp(r.started_at)} 导入）"
+        for r in loads.itertuples()
+    }
+    load_id = st.selectbox("文件", list(labels), format_func=labels.get, key=key)
+    if load_id is None:
+        return
+    stem = Path(str(loads.set_index("load_id").at[load_id, "file_name"])).stem
+    row = st.container(horizontal=True, gap="small")
+    for kind, mime in (
+        ("csv", "text/csv"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        row.download_button(
+            f"下载全部隔离行 {kind.upper()}",
+            lambda kind=kind: quarantine_file_bytes(snapshot_path, load_id, kind),
+            file_name=f"{stem}_隔离行.{kind}",
+            mime=mime,
+            key=f"{key}_{kind}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
