@@ -358,6 +358,14 @@ def test_district_page_downloads_split_value_unit_and_change(snapshot, captured)
     weak = read_csv(exports.csv_bytes(captured["weak_indicators"]))
     assert weak and all(float(x["指标值"]) >= 0 and x["单位"] for x in weak)
     assert {x["等级"] for x in weak} <= {"红", "黄", "绿"}
+    domains = {x["领域"]: x for x in read_csv(exports.csv_bytes(captured["district_domains"]))}
+    (g,) = mart(
+        snapshot,
+        """SELECT rag FROM domain_scores WHERE period = '2026Q3'
+           AND domain_key = 'government_services' AND district_code = '330822'""",
+    )[0]
+    assert domains["政务服务"]["等级"] == {"red": "红", "amber": "黄", "green": "绿"}[g]
+    assert domains["登记财产"]["等级"] == "" and domains["登记财产"]["得分"] == ""  # not scored
     bench = read_csv(exports.csv_bytes(captured["benchmark"]))
     assert bench and {x["等级"] for x in bench} <= {"红", "黄", "绿", ""}
 
