@@ -252,19 +252,23 @@ def write_sheet(
     top = 1 if title else 0
     formats = formats or {}
     widths = []
-    lines: dict[
-        int, int
-    ] = {}  # row → lines its wrapped text needs (LibreOffice does not grow rows)
+    # row → lines its wrapped text needs (LibreOffice does not grow a row to fit)
+    lines: dict[int, int] = {}
     for c, col in enumerate(df.columns):
         ws.write_string(top, c, str(col), bold)
         series = df[col]
         num_fmt = formats.get(col, number_format(series))
         width = display_width(col)
-        longest = max((display_width(v) for v in series if isinstance(v, str)), default=0)
+        text_widths: dict[str, int] = {}  # measured once per distinct text: columns repeat a lot
+        for v in series:
+            if isinstance(v, str) and v not in text_widths:
+                text_widths[v] = display_width(v)
+        longest = max(text_widths.values(), default=0)
         wrap = {"text_wrap": True, "valign": "top"} if longest > WRAP_AT else {}
+        column_fmt = fmt_for(num_fmt, wrap or None)
         for r, v in enumerate(series.tolist()):
             extra = cell_formats(r, col) if cell_formats else None
-            f = fmt_for(num_fmt, {**(extra or {}), **wrap} or None)
+            f = fmt_for(num_fmt, {**extra, **wrap}) if extra else column_fmt
             if _blank(v):
                 ws.write_blank(top + 1 + r, c, None, f)
             elif isinstance(v, (bool, np.bool_)):
@@ -275,15 +279,18 @@ def write_sheet(
             elif isinstance(v, (dt.date, np.datetime64)):
                 v = pd.Timestamp(v).to_pydatetime() if isinstance(v, np.datetime64) else v
                 has_time = isinstance(v, dt.datetime)
-                f = fmt_for(num_fmt or (DATETIME_FORMAT if has_time else DATE_FORMAT), extra)
+                if not num_fmt:  # a date in a column of mixed values
+                    f = fmt_for(DATETIME_FORMAT if has_time else DATE_FORMAT, extra)
                 ws.write_datetime(top + 1 + r, c, v, f)
                 width = max(width, 19 if num_fmt != DATE_FORMAT and has_time else 10)
             else:
                 ws.write_string(top + 1 + r, c, str(v), f)
-                width = max(width, display_width(v))
-                if wrap:
-                    need = -(-display_width(v) // WRAP_AT)
+                if not isinstance(v, str):
+                    width = max(width, display_width(v))
+                elif wrap:
+                    need = -(-text_widths[v] // WRAP_AT)
                     lines[top + 1 + r] = max(lines.get(top + 1 + r, 1), need)
+        width = max(width, longest)
         widths.append(WRAP_AT + 2 if wrap else min(max(width + 2, 6), 60))
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
