@@ -1,6 +1,8 @@
 """数据: snapshot freshness, loads, quarantine by reason with examples, rows per source per quarter,
 holiday-calendar coverage and metrics.yaml validation."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from kpi.schema import SOURCE_LABELS
@@ -32,10 +34,11 @@ st.markdown(
     f"最近完整季度 **{meta.get('latest_complete_period', '—')}** · 当前季度 **{meta.get('current_period', '—')}**（进行中）"
     f" · 指标规格版本 **{meta.get('metrics_version', '—')}**"
 )
-st.caption(f"当前快照：{data.snapshot_path()}")
+st.caption(f"当前快照：{Path(data.snapshot_path()).name}")  # the name, not the server's path
 
 st.subheader("指标规格（metrics.yaml）校验")
 path, problems = data.spec_status()
+path = Path(path).name  # the file's name, not where it sits on the server
 if problems:
     st.error(
         f"{path} 有 {len(problems)} 处问题（评分仍使用上次成功计算的结果）：\n\n"
@@ -93,6 +96,11 @@ else:
         "quarantine",
         "隔离原因",
     )
+    st.markdown(
+        "**按文件下载全部隔离行**：每一行的行号、问题列、隔离原因和原始内容（每个原表头一列），"
+        "可发给报送部门核改后重新导入。"
+    )
+    tables.quarantine_by_file(snap.path, snap.quarantine_loads())
     st.markdown("**示例行**（每个原因最多 3 行；个人信息已删除）")
     ex = snap.quarantine_examples(3)
     ex = ex.assign(source=[SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(

@@ -77,6 +77,7 @@ with right:
                 "得分": [fmt.RAG_BG.get(v, "") if isinstance(v, str) else "" for v in dom["rag"]]
             },
         ),
+        download=table.assign(等级=[fmt.RAG_LABEL.get(v) for v in dom["rag"]]),  # the cell colour
     )
     if (i := tables.selected_row(sel)) is not None:
         state.go("domains", period=period, domain=dom.at[i, "domain_key"], district=district)
@@ -99,6 +100,7 @@ for col, title, part, key in (
             f"{name}_{title[:2]}_{period}",
             select="single-row",
             styler=styler,
+            download=tables.indicator_download(part, with_district=False),
         )
         if (i := tables.selected_row(sel)) is not None:
             p = part.iloc[i]

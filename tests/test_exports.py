@@ -156,14 +156,16 @@ def test_cli_review_workbook(snapshot, isolated_data_dir, tmp_path):
     score_cell = ov.cell(row=3, column=header.index("综合指数") + 1)
     assert score_cell.data_type == "n" and score_cell.number_format == "0.0"
 
-    gov = wb["D17 政务服务"]
-    labels = [c.value for c in gov[2]]
-    col = labels.index("企业诉求解决率（%）") + 1  # value column of the merged header
-    by_name = {gov.cell(row=r, column=1).value: r for r in range(4, gov.max_row + 1)}
-    cell = gov.cell(row=by_name["常山县"], column=col)
+    gov = wb["D17 政务服务"]  # indicators down the rows (值/得分/排名/环比), districts across
+    districts = {c.value: c.column for c in gov[2]}
+    row = next(
+        r for r in range(3, gov.max_row + 1) if gov.cell(row=r, column=1).value == "企业诉求解决率"
+    )
+    assert (gov.cell(row=row, column=2).value, gov.cell(row=row, column=3).value) == ("%", "值")
+    cell = gov.cell(row=row, column=districts["常山县"])
     assert cell.value == 82.0 and cell.number_format == '0.0"%"'
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")  # red: 82 < 预警值 85
-    assert gov.cell(row=by_name["柯城区"], column=col).fill.fgColor.rgb.endswith(
+    assert gov.cell(row=row, column=districts["柯城区"]).fill.fgColor.rgb.endswith(
         "C6EFCE"
     )  # 96 ≥ 先进值 95
 

@@ -1,7 +1,10 @@
 """Ranked tables with direction-aware colours, the district × domain heatmap, and downloads.
 
-Every table is shown with CSV (UTF-8 BOM) and XLSX downloads of exactly what is on screen, with
-numbers kept as numbers. Colours always come with text (▲▼, 红/黄/绿) for colour-blind readers.
+Every table is shown with CSV (UTF-8 BOM) and XLSX downloads of what is on screen, with numbers
+kept as numbers: where the screen shows text such as "▲ +1.6 个百分点" or "● 黄", the download has
+the number in its column and the unit and the status (进步/退步/持平, 红/黄/绿) in columns of their
+own, so a spreadsheet sorts and sums them. Colours always come with text (▲▼, 红/黄/绿) for
+colour-blind readers.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import store
-from kpi.read import exports, review
+from kpi.read import exports, queries, review
 from kpi.schema import SOURCE_LABELS
 from ui import format as fmt
 
@@ -98,8 +101,13 @@ def show(
     select: str | None = None,
     column_config: dict | None = None,
     height: int | str = "auto",
+    download: pd.DataFrame | None = None,
 ):
-    """Render a table (optionally clickable) and its downloads; returns the selection or None."""
+    """Render a table (optionally clickable) and its downloads; returns the selection or None.
+
+    `download`: the frame the CSV/XLSX buttons hand out when it differs from the one shown
+    (numbers instead of display text); by default the shown frame itself.
+    """
     if (
         styler is None
     ):  # plain tables: every float column to 1 decimal (Styler tables format themselves)
@@ -108,7 +116,12 @@ def show(
             for c in df.columns
             if pd.api.types.is_float_dtype(df[c])
         }
-        column_config = {**floats, **(column_config or {})}
+        times = {
+            c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm")
+            for c in df.columns
+            if pd.api.types.is_datetime64_any_dtype(df[c])
+        }
+        column_config = {**floats, **times, **(column_config or {})}
     kwargs = {
         "hide_index": True,
         "key": key,
@@ -119,7 +132,7 @@ def show(
     if select:
         kwargs.update(on_select="rerun", selection_mode=select)
     event = st.dataframe(styler if styler is not None else df, **kwargs)
-    downloads(df, name, key)
+    downloads(df if download is None else download, name, key)
     return event.selection if select else None
 
 
@@ -137,6 +150,31 @@ def selected_cell(selection) -> tuple[int, str] | None:
 
 
 # ── specific tables ──────────────────────────────────────────────────────────────────────────
+
+
+def _trend_text(trends) -> list[str | None]:
+    return [fmt.TREND_LABEL.get(t) if isinstance(t, str) else None for t in trends]
+
+
+def _rag_plain(rags) -> list[str | None]:
+    return [fmt.RAG_LABEL.get(r) if isinstance(r, str) else None for r in rags]
+
+
+def ranking_download(scores: pd.DataFrame, score_label: str, names) -> pd.DataFrame:
+    """An overall or domain ranking for download: 名次变化 and 环比 as numbers, 环比趋势 and 等级
+    as words (进步/退步/持平, 红/黄/绿)."""
+    return pd.DataFrame(
+        {
+            "排名": scores["rank"].astype("Int64").to_numpy(),
+            "区县": list(names),
+            score_label: scores["score"].round(1).to_numpy(),
+            "名次变化": scores["rank_change"].astype("Int64").to_numpy(),
+            "环比": scores["score_qoq"].round(2).to_numpy(),
+            "环比趋势": _trend_text(scores["trend_qoq"]),
+            "红色指标": scores["n_red"].astype("Int64").to_numpy(),
+            "等级": _rag_plain(scores["rag"]),
+        }
+    )
 
 
 def _ranking(
@@ -170,7 +208,14 @@ def overall_ranking(ov: pd.DataFrame, key: str, name: str) -> str | None:
     """Districts by overall index with rank change and QoQ; returns the clicked district code."""
     d = ov[~ov["is_city"].astype(bool)].reset_index(drop=True)
     table, colours = _ranking(d, "综合指数", d["district_name"])
-    sel = show(table, key, name, styler=styled(table, colours=colours), select="single-row")
+    sel = show(
+        table,
+        key,
+        name,
+        styler=styled(table, colours=colours),
+        select="single-row",
+        download=ranking_download(d, "综合指数", d["district_name"]),
+    )
     row = selected_row(sel)
     return None if row is None or row >= len(d) else str(d.at[row, "district_code"])
 
@@ -213,6 +258,10 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
         ]
         for c in codes
     }
+    download = table[["指标领域"]].copy()
+    for c in codes:  # each score with its 红/黄/绿 beside it (the colour of the cell on screen)
+        download[names[c]] = table[names[c]]
+        download[f"{names[c]}等级"] = _rag_plain(rag[c])
     config = {"指标领域": st.column_config.TextColumn("指标领域", pinned=True)}
     sel = show(
         table,
@@ -222,6 +271,7 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
         select="single-cell",
         column_config=config,
         height=min(35 * (len(keys) + 1) + 3, 700),
+        download=download,
     )
     cell = selected_cell(sel)
     if cell is None:
@@ -231,6 +281,32 @@ def heatmap(matrix: pd.DataFrame, key: str, name: str) -> tuple[str, str] | None
     if label not in by_name or row >= len(keys):
         return None
     return by_name[label], keys[row]
+
+
+def indicator_download(ind: pd.DataFrame, with_district: bool = True) -> pd.DataFrame:
+    """Indicator rows for download: 指标值 and 环比 as numbers with 单位 / 环比单位 (个百分点,
+    个工作日) and 环比趋势 / 等级 as words beside them."""
+    out = {
+        "指标": ind["label_zh"].to_numpy(),
+        "领域": [SHORT_DOMAIN.get(k, k) for k in ind["domain_key"]],
+    }
+    if with_district:
+        out["区县"] = [
+            "全市" if c else n for c, n in zip(ind["is_city"], ind["district_name"], strict=False)
+        ]
+    out |= {
+        "指标值": ind["value"].round(2).to_numpy(),
+        "单位": [u if isinstance(u, str) else None for u in ind["unit"]],
+        "样本量": pd.array(ind["n"], dtype="Int64"),
+        "得分": ind["score"].round(1).to_numpy(),
+        "排名": pd.array(ind["rank"], dtype="Int64"),
+        "等级": _rag_plain(ind["rag"]),
+        "环比": ind["value_qoq"].round(2).to_numpy(),
+        "环比单位": [fmt.delta_unit(u) or None for u in ind["unit"]],
+        "环比趋势": _trend_text(ind["trend_qoq"]),
+        "说明": [r if isinstance(r, str) else None for r in ind["suppressed_reason"]],
+    }
+    return pd.DataFrame(out)
 
 
 def indicator_brief(ind: pd.DataFrame):
@@ -273,7 +349,7 @@ def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
             "本区县值": bm["value"].round(1),
             "得分": bm["score"].round(1),
             "排名": bm["rank"].astype("Int64"),
-            "等级": [fmt.rag_text(v) for v in bm["rag"]],
+            "等级": _rag_plain(bm["rag"]),
             "最优区县": bm["best_district"],
             "最优值": bm["best_value"].round(1),
             "与最优差距": bm["gap"].round(1),
@@ -293,17 +369,23 @@ def domain_ranking(
 
     highlight: a district code whose row is tinted (the one the user came from).
     """
-    table, colours = _ranking(
-        dr,
-        "领域得分",
-        ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"], strict=False)],
-    )
+    names = ["全市" if c else n for c, n in zip(dr["is_city"], dr["district_name"], strict=False)]
+    table, colours = _ranking(dr, "领域得分", names)
     styler = styled(
         table,
         colours=colours,
         backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in dr["district_code"]]},
     )
-    row = selected_row(show(table, key, name, styler=styler, select="single-row"))
+    row = selected_row(
+        show(
+            table,
+            key,
+            name,
+            styler=styler,
+            select="single-row",
+            download=ranking_download(dr, "领域得分", names),
+        )
+    )
     if row is None or row >= len(dr) or bool(dr.iloc[row]["is_city"]):
         return None
     return str(dr.iloc[row]["district_code"])
@@ -342,7 +424,17 @@ def indicator_matrix(ind: pd.DataFrame, key: str, name: str, highlight: str | No
         },
         backgrounds={"区县": [HIGHLIGHT if c == highlight else "" for c in ind["district_code"]]},
     )
-    row = selected_row(show(table, key, name, styler=styler, select="single-row", height=420))
+    row = selected_row(
+        show(
+            table,
+            key,
+            name,
+            styler=styler,
+            select="single-row",
+            height=420,
+            download=indicator_download(ind),
+        )
+    )
     if row is None or row >= len(ind):
         return None
     r = ind.iloc[row]
@@ -373,7 +465,7 @@ LOAD_STATUS = {"ok": "成功", "refused": "拒收", "failed": "失败", "duplica
 def loads_table(loads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "导入时间": [fmt.timestamp(t) for t in loads["started_at"]],
+            "导入时间": pd.to_datetime(loads["started_at"]),
             "文件": loads["file_name"],
             "来源": [
                 SOURCE_LABELS.get(s, s) if isinstance(s, str) else "—" for s in loads["source"]
@@ -410,3 +502,40 @@ def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -
         icon=":material/description:",
         type="primary",
     )
+
+
+def quarantine_file_bytes(snapshot_path: str, load_id: str, fmt: str) -> bytes:
+    """Every quarantined row of one load as CSV (UTF-8 BOM) or XLSX (`queries.quarantine_rows`)."""
+    con = store.connect_snapshot(Path(snapshot_path))
+    try:
+        frame = queries.quarantine_rows(con, load_id)
+    finally:
+        con.close()
+    return exports.csv_bytes(frame) if fmt == "csv" else exports.xlsx_bytes({"隔离行": frame})
+
+
+def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quarantine_file"):
+    """Pick a loaded file; download every one of its quarantined rows (built when clicked)."""
+    labels = {
+        r.load_id: f"{r.file_name}（{SOURCE_LABELS.get(r.source, r.source)}，{int(r.rows):,} 行，"
+        f"{fmt.timestamp(r.started_at)} 导入）"
+        for r in loads.itertuples()
+    }
+    load_id = st.selectbox("文件", list(labels), format_func=labels.get, key=key)
+    if load_id is None:
+        return
+    stem = Path(str(loads.set_index("load_id").at[load_id, "file_name"])).stem
+    row = st.container(horizontal=True, gap="small")
+    for kind, mime in (
+        ("csv", "text/csv"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        row.download_button(
+            f"下载全部隔离行 {kind.upper()}",
+            lambda kind=kind: quarantine_file_bytes(snapshot_path, load_id, kind),
+            file_name=f"{stem}_隔离行.{kind}",
+            mime=mime,
+            key=f"{key}_{kind}",
+            on_click="ignore",
+            icon=":material/download:",
+        )

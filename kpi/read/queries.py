@@ -494,6 +494,61 @@ def quarantine_examples(con, per_reason: int = 3) -> pd.DataFrame:
     )
 
 
+def quarantine_loads(con) -> pd.DataFrame:
+    """One row per load that left rows in quarantine (a file as it was loaded), newest first."""
+    return _df(
+        con,
+        """
+        SELECT q.load_id, any_value(q.file_name) AS file_name, any_value(q.source) AS source,
+               any_value(r.started_at) AS started_at, count(*) AS rows
+        FROM quarantine q LEFT JOIN etl_runs r USING (load_id)
+        GROUP BY q.load_id ORDER BY started_at DESC NULLS LAST, file_name, q.load_id""",
+    )
+
+
+# The columns a quarantine list starts with; the export's own headers follow.
+QUARANTINE_COLUMNS = ("文件", "行号", "问题列", "隔离原因")
+
+
+def quarantine_rows(con, load_id: str) -> pd.DataFrame:
+    """Every quarantined row of one load: 文件, 行号, 问题列, 隔离原因, then the row's original
+    cells, one column per header of the export (`raw` is JSON keyed by those headers), in the
+    order the export has them; a raw that is not a JSON object comes whole as 原始内容. A header
+    that clashes with the first four columns gets （原始） appended."""
+    rows = """
+        WITH q AS (
+            SELECT *, coalesce(CASE WHEN json_valid(raw) THEN json_type(raw) = 'OBJECT' END, false)
+                      AS is_object
+            FROM quarantine WHERE load_id = ?)"""
+    key_lists = con.execute(
+        rows + " SELECT json_keys(raw), min(line_no) AS first FROM q WHERE is_object"
+        " GROUP BY 1 ORDER BY first",
+        [load_id],
+    ).fetchall()
+    headers: list[str] = []
+    for keys, _ in key_lists:  # usually one list: every row of a file has the same headers
+        headers += [k for k in keys if k not in headers]
+    loose = con.execute(rows + " SELECT count(*) FROM q WHERE NOT is_object", [load_id]).fetchone()
+    # JSON pointers (/header, with ~ and / escaped), bound as values: a header is never SQL
+    pointers = ["/" + h.replace("~", "~0").replace("/", "~1") for h in headers]
+    cells = "".join(
+        f", CASE WHEN is_object THEN json_extract_string(raw, ?) END AS c{i}"
+        for i in range(len(headers))
+    )
+    frame = _df(
+        con,
+        rows
+        + f"""
+        SELECT file_name, line_no, column_name, reason{cells}
+               {", CASE WHEN NOT is_object THEN raw END AS whole" if loose[0] else ""}
+        FROM q ORDER BY line_no, column_name, reason""",
+        [load_id, *pointers],
+    )
+    names = [h + "（原始）" if h in QUARANTINE_COLUMNS else h for h in headers]
+    frame.columns = [*QUARANTINE_COLUMNS, *names, *(["原始内容"] if loose[0] else [])]
+    return frame
+
+
 def rows_per_source(con) -> pd.DataFrame:
     """Record counts per source and quarter (long form)."""
     parts = [

@@ -1,9 +1,13 @@
 """季度评议材料: the workbook office staff hand to leaders for the quarterly review.
 
-Sheets: 总览 (overall ranking), one sheet per domain (districts × indicators: value, score, rank,
-QoQ, with RAG as cell colours), 红黄绿预警 (the warning list), 骏马蜗牛, 对标提升清单 (every
-district's). Every sheet has a title row with the period and the data timestamp, a frozen header,
-fitted column widths, and numbers stored as numbers with display formats.
+Sheets: 总览 (overall ranking, with a note where a district's index rests on fewer domains than
+the spec has), one sheet per domain (indicators down the rows — 值/得分/排名/环比 under each — and
+the districts across, with RAG as cell colours and a 说明 list of every score left blank and why),
+红黄绿预警 (the warning list), 骏马蜗牛, 对标提升清单 (every district's). Every sheet has a title with
+the period (marked 进行中 for the quarter in progress) and the data timestamp, a frozen header,
+fitted column widths, numbers stored as numbers with display formats, and a page setup for
+printing: A4 landscape, one page wide, title and header repeated on every page, and a footer with
+the page number and 数据截至.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 
 from kpi.read import exports, queries
+from kpi.read.exports import display_width
 
 RAG_FILL = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
 RAG_FONT = {"green": "#006100", "amber": "#9C5700", "red": "#9C0006"}
@@ -43,12 +48,25 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
-def _title(meta: dict, period: str, what: str) -> str:
-    city = meta.get("city_name", "")
-    return (
-        f"{city}营商环境季度评议材料 · {period} · {what} · 数据截至 {str(meta.get('data_as_of', '—'))[:16]}"
-        f" · 更新于 {str(meta.get('built_at', '—')).replace('T', ' ')[:16]}"
-    )
+class Pack:
+    """What every sheet's title and footer say: city, period (进行中 or not), data timestamps."""
+
+    def __init__(self, meta: dict, period: str, partial: bool):
+        self.city = meta.get("city_name", "")
+        self.partial = partial
+        self.period = f"{period}（进行中）" if partial else period
+        self.as_of = str(meta.get("data_as_of", "—")).replace("T", " ")[:16]
+        self.built = str(meta.get("built_at", "—")).replace("T", " ")[:16]
+
+    def title(self, what: str) -> str:
+        return (
+            f"{self.city}营商环境季度评议材料 · {self.period} · {what}\n"
+            f"数据截至 {self.as_of} · 更新于 {self.built}"
+        )
+
+    @property
+    def footer(self) -> tuple[str, str]:
+        return "&A", exports.footer_text(f"{self.city} · {self.period} · 数据截至 {self.as_of}")
 
 
 def _rag_cells(rags: list, columns: set[str]):
@@ -60,111 +78,201 @@ def _rag_cells(rags: list, columns: set[str]):
     return cell
 
 
-def overview_frame(con, period: str) -> tuple[pd.DataFrame, list]:
+def _domain_notes(matrix: pd.DataFrame, n_domains: int) -> tuple[dict[str, str], list[str]]:
+    """Where an index rests on fewer domains than the spec has: (district_code → 说明, notes for
+    below the table). Domains no one could score this quarter are named once, below the table."""
+    missing = matrix[matrix["score"].isna()].sort_values("domain_id")
+
+    def why(rows) -> str:
+        return "、".join(
+            f"{r.label_zh}（{r.suppressed_reason}）"
+            if isinstance(r.suppressed_reason, str)
+            else r.label_zh
+            for r in rows.itertuples()
+        )
+
+    everyone = set(matrix["district_code"])
+    by_domain = missing.groupby("domain_key")["district_code"].agg(set)
+    common = {k for k, codes in by_domain.items() if codes == everyone}
+    per_row, below = {}, []
+    for code, rows in matrix.groupby("district_code", sort=False):
+        scored = int(rows["score"].notna().sum())
+        if scored >= n_domains:
+            continue
+        own = missing[(missing["district_code"] == code) & ~missing["domain_key"].isin(common)]
+        text = f"只基于 {scored}/{n_domains} 个领域" if scored else "没有可评分的领域"
+        per_row[code] = text + (f"；本区县另有未评分：{why(own)}" if len(own) else "")
+    if common:
+        shared = missing[missing["domain_key"].isin(common)].drop_duplicates("domain_key")
+        below.append(f"说明：本季度所有区县都未评分的领域（不计入综合指数）：{why(shared)}。")
+    return per_row, below
+
+
+def overview_frame(con, period: str) -> tuple[pd.DataFrame, list, list[str]]:
+    """The 总览 table, its RAG per row, and the notes for below it."""
     ov = queries.overall(con, period)
     d = ov[~ov["is_city"].astype(bool)]
     c = ov[ov["is_city"].astype(bool)]
     rows = pd.concat([d, c])
-    return pd.DataFrame(
-        {
-            "排名": rows["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
-            "区县": [
-                "全市" if ic else n
-                for ic, n in zip(rows["is_city"], rows["district_name"], strict=False)
-            ],
-            "综合指数": rows["score"].to_numpy(),
-            "名次变化": rows["rank_change"].astype("Int64").to_numpy(dtype=object, na_value=None),
-            "上季度得分": rows["score_prev"].to_numpy(),
-            "环比": rows["score_qoq"].to_numpy(),
-            "环比趋势": [
-                TREND_TEXT.get(t, "") if isinstance(t, str) else "" for t in rows["trend_qoq"]
-            ],
-            "红色指标数": rows["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
-            "评分领域数": rows["n_domains_scored"]
-            .astype("Int64")
-            .to_numpy(dtype=object, na_value=None),
-            "等级": [RAG_TEXT.get(r, "") if isinstance(r, str) else "" for r in rows["rag"]],
-        }
-    ), list(rows["rag"])
+    notes, below = _domain_notes(queries.domain_matrix(con, period), len(queries.domains(con)))
+    return (
+        pd.DataFrame(
+            {
+                "排名": rows["rank"].astype("Int64").to_numpy(dtype=object, na_value=None),
+                "区县": [
+                    "全市" if ic else n
+                    for ic, n in zip(rows["is_city"], rows["district_name"], strict=False)
+                ],
+                "综合指数": rows["score"].to_numpy(),
+                "名次变化": rows["rank_change"]
+                .astype("Int64")
+                .to_numpy(dtype=object, na_value=None),
+                "上季度得分": rows["score_prev"].to_numpy(),
+                "环比": rows["score_qoq"].to_numpy(),
+                "环比趋势": [
+                    TREND_TEXT.get(t, "") if isinstance(t, str) else "" for t in rows["trend_qoq"]
+                ],
+                "红色指标数": rows["n_red"].astype("Int64").to_numpy(dtype=object, na_value=None),
+                "评分领域数": rows["n_domains_scored"]
+                .astype("Int64")
+                .to_numpy(dtype=object, na_value=None),
+                "等级": [RAG_TEXT.get(r, "") if isinstance(r, str) else "" for r in rows["rag"]],
+                "说明": [notes.get(code, "") for code in rows["district_code"]],
+            }
+        ),
+        list(rows["rag"]),
+        below,
+    )
+
+
+MEASURES = (("值", "value"), ("得分", "score"), ("排名", "rank"), ("环比", "value_qoq"))
 
 
 def _write_domain_sheet(
-    wb, name: str, title: str, dom_rows: pd.DataFrame, ind: pd.DataFrame
+    wb, name: str, pack: Pack, label: str, dom_rows: pd.DataFrame, ind: pd.DataFrame
 ) -> None:
-    """Districts × indicators with a two-row header: indicator label over 值/得分/排名/环比."""
+    """Indicators down the rows (值/得分/排名/环比 under each, the domain score first), districts
+    across (best first, 全市 last): as many columns as districts, so it prints one page wide at a
+    readable size however many indicators the domain has. Below: every blank score and why."""
     ws = wb.add_worksheet(name)
-    f_title = wb.add_format({"bold": True, "font_size": 13})
+    border = {"border": 1, "valign": "vcenter"}
+    f_title = wb.add_format({"bold": True, "font_size": 13, "text_wrap": True, "valign": "top"})
     f_head = wb.add_format(
-        {
-            "bold": True,
-            "bg_color": "#EEF2F7",
-            "border": 1,
-            "align": "center",
-            "valign": "vcenter",
-            "text_wrap": True,
-        }
+        {**border, "bold": True, "bg_color": "#EEF2F7", "align": "center", "text_wrap": True}
     )
-    f_num = wb.add_format({"num_format": "0.0", "border": 1})
-    f_int = wb.add_format({"num_format": "0", "border": 1})
-    f_signed = wb.add_format({"num_format": "+0.0;-0.0;0.0", "border": 1})
-    f_text = wb.add_format({"border": 1})
-    rag_formats: dict[tuple, object] = {}
+    f_label = wb.add_format({**border, "text_wrap": True})
+    f_label_bold = wb.add_format({**border, "text_wrap": True, "bold": True})
+    f_measure = wb.add_format({**border, "align": "center", "font_color": "#57606A"})
+    f_dash = wb.add_format({**border, "align": "center", "font_color": "#8C959F"})
+    f_note = wb.add_format({"text_wrap": True, "valign": "top"})
+    formats: dict[tuple, object] = {}
 
-    def rag_fmt(num_format: str, rag) -> object:
-        key = (num_format, rag if isinstance(rag, str) else None)
-        if key not in rag_formats:
-            props = {"num_format": num_format, "border": 1}
-            if key[1] in RAG_FILL:
+    def num_fmt(num_format: str, rag=None) -> object:
+        key = (num_format, rag if isinstance(rag, str) and rag in RAG_FILL else None)
+        if key not in formats:
+            props = {**border, "num_format": num_format}
+            if key[1]:
                 props.update(bg_color=RAG_FILL[key[1]], font_color=RAG_FONT[key[1]])
-            rag_formats[key] = wb.add_format(props)
-        return rag_formats[key]
+            formats[key] = wb.add_format(props)
+        return formats[key]
 
-    ws.write(0, 0, title, f_title)
+    def cell(r: int, c: int, v, f) -> None:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            ws.write_string(r, c, "—", f_dash)
+        else:
+            ws.write_number(r, c, float(v), f)
+
     districts = dom_rows.sort_values(
-        ["is_city", "rank"], ascending=[True, True], na_position="last"
+        ["is_city", "rank", "district_code"], ascending=[True, True, True], na_position="last"
     )
-    fixed = ["区县", "领域得分", "领域排名", "领域环比"]
-    for c, h in enumerate(fixed):
-        ws.merge_range(1, c, 2, c, h, f_head)
-    indicators = ind.drop_duplicates("indicator_key").sort_values("indicator_id")
-    sub = ["值", "得分", "排名", "环比"]
-    col = len(fixed)
-    starts = {}
-    for _, i in indicators.iterrows():
-        unit = i["unit"] or ""
-        ws.merge_range(
-            1, col, 1, col + 3, f"{i['label_zh']}（{unit}）" if unit else i["label_zh"], f_head
+    columns = [
+        ("全市" if d.is_city else d.district_name, d.district_code) for d in districts.itertuples()
+    ]
+    heads = ["指标", "单位", "项目", *(n for n, _ in columns)]
+    for c, h in enumerate(heads):
+        ws.write_string(1, c, h, f_head)
+
+    blanks: dict[tuple[str, str], list[str]] = {}  # (what, why) → who: every blank score, grouped
+    r = 2
+    # the domain score first
+    ws.merge_range(r, 0, r + 2, 0, "", f_label_bold)
+    ws.write_string(r, 0, f"{label}（领域得分）", f_label_bold)
+    ws.merge_range(r, 1, r + 2, 1, "", f_label)
+    ws.write_string(r, 1, "分", f_label)
+    by_code = {d.district_code: d for d in districts.itertuples()}
+    for k, (m, fmt) in enumerate((("得分", "0.0"), ("排名", "0"), ("环比", "+0.0;-0.0;0.0"))):
+        ws.write_string(r + k, 2, m, f_measure)
+        for c, (_, code) in enumerate(columns, start=3):
+            d = by_code[code]
+            v = {"得分": d.score, "排名": d.rank, "环比": d.score_qoq}[m]
+            cell(r + k, c, v, num_fmt(fmt, d.rag if m == "得分" else None))
+    for _, code in columns:
+        d = by_code[code]
+        if pd.isna(d.score) and isinstance(d.suppressed_reason, str):
+            who = "全市" if d.is_city else d.district_name
+            blanks.setdefault(("领域得分", d.suppressed_reason), []).append(who)
+    r += 3
+
+    by_key = {(x.district_code, x.indicator_key): x for x in ind.itertuples()}
+    for i in ind.drop_duplicates("indicator_key").sort_values("indicator_id").itertuples():
+        unit = i.unit if isinstance(i.unit, str) else ""
+        ws.merge_range(r, 0, r + 3, 0, "", f_label)
+        ws.write_string(r, 0, i.label_zh, f_label)
+        ws.merge_range(r, 1, r + 3, 1, "", f_label)
+        ws.write_string(r, 1, unit, f_label)
+        formats_by_measure = {
+            "值": _value_format(unit),
+            "得分": "0.0",
+            "排名": "0",
+            "环比": "+0.0;-0.0;0.0",
+        }
+        for k, (m, col) in enumerate(MEASURES):
+            ws.write_string(r + k, 2, m, f_measure)
+            for c, (_, code) in enumerate(columns, start=3):
+                x = by_key.get((code, i.indicator_key))
+                v = None if x is None else getattr(x, col)
+                rag = x.rag if x is not None and m == "值" else None
+                cell(r + k, c, v, num_fmt(formats_by_measure[m], rag))
+        for who, code in columns:
+            x = by_key.get((code, i.indicator_key))
+            if x is not None and pd.isna(x.score) and isinstance(x.suppressed_reason, str):
+                blanks.setdefault((i.label_zh, x.suppressed_reason), []).append(who)
+        r += 4
+
+    widths = [
+        min(max([display_width(f"{label}（领域得分）") // 2 + 2, 12]), 22),
+        6,
+        6,
+        *(max(display_width(n) + 2, 9) for n, _ in columns),
+    ]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    total = sum(widths)
+
+    notes = [
+        f"{what}：{why}，不评分、不排名（"
+        + ("所有区县和全市" if len(who) == len(columns) else "、".join(who))
+        + "）"
+        for (what, why), who in blanks.items()
+    ]
+    r += 1
+    if notes or pack.partial:
+        head = "说明：“—”表示没有得分或不可比" + (
+            "；进行中的季度不与完整季度比较，环比和名次变化为空。" if pack.partial else "。"
         )
-        for k, h in enumerate(sub):
-            ws.write(2, col + k, h, f_head)
-        starts[i["indicator_key"]] = (col, unit)
-        col += 4
-    by_key = {(r.district_code, r.indicator_key): r for r in ind.itertuples()}
-    for r, d in enumerate(districts.itertuples(), start=3):
-        ws.write(r, 0, "全市" if d.is_city else d.district_name, f_text)
-        _num(ws, r, 1, d.score, rag_fmt("0.0", d.rag))
-        _num(ws, r, 2, d.rank, f_int)
-        _num(ws, r, 3, d.score_qoq, f_signed)
-        for key, (c0, unit) in starts.items():
-            x = by_key.get((d.district_code, key))
-            if x is None:
-                continue
-            _num(ws, r, c0, x.value, rag_fmt(_value_format(unit), x.rag))
-            _num(ws, r, c0 + 1, x.score, f_num)
-            _num(ws, r, c0 + 2, x.rank, f_int)
-            _num(ws, r, c0 + 3, x.value_qoq, f_signed)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 3, 9)
-    ws.set_column(4, max(col - 1, 4), 9)
-    ws.set_row(1, 32)
-    ws.freeze_panes(3, 1)
-
-
-def _num(ws, r: int, c: int, v, f) -> None:
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        ws.write_blank(r, c, None, f)
-    else:
-        ws.write_number(r, c, float(v), f)
+        for k, text in enumerate([head, *(f"{n}. {t}" for n, t in enumerate(notes, 1))]):
+            ws.merge_range(r + k, 0, r + k, len(heads) - 1, "", f_note)
+            ws.write_string(r + k, 0, text, f_note)
+            ws.set_row(r + k, 15 * exports.title_rows(text, total * 1.2))
+    title = pack.title(label)
+    ws.merge_range(0, 0, 0, len(heads) - 1, "", f_title)
+    ws.write_string(0, 0, title, f_title)
+    ws.set_row(0, 18 * exports.title_rows(title, total))
+    ws.freeze_panes(2, 3)
+    # A domain that runs a little over one page is shrunk onto one rather than split mid-block.
+    height = 18 * exports.title_rows(title, total) + 15 * (r + len(notes) + 2)
+    tall = 1 if exports.printed_pages(widths, height) <= 1.6 else 0
+    exports.print_setup(ws, 1, *pack.footer, pages_tall=tall)
 
 
 def warning_frame(con, period: str) -> tuple[pd.DataFrame, list]:
@@ -263,20 +371,24 @@ def benchmark_frame(con, period: str) -> pd.DataFrame:
 
 def review_bytes(con, period: str) -> bytes:
     """The whole 季度评议材料 workbook for `period` as XLSX bytes."""
-    meta = queries.meta(con)
+    quarters = queries.periods(con)
+    partial = bool(quarters.loc[quarters["period"] == period, "is_partial"].any())
+    pack = Pack(queries.meta(con), period, partial)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, exports.WORKBOOK_OPTIONS)
     used = {SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH}
 
-    ov, ov_rag = overview_frame(con, period)
+    ov, ov_rag, ov_notes = overview_frame(con, period)
     exports.write_sheet(
         wb,
         SHEET_OVERVIEW,
         ov,
-        _title(meta, period, "综合排名"),
+        pack.title("综合排名"),
         formats={"综合指数": "0.0", "上季度得分": "0.0", "环比": "+0.0;-0.0;0.0"},
         cell_formats=_rag_cells(ov_rag, {"综合指数", "等级"}),
         freeze_cols=2,
+        footer=pack.footer,
+        notes=ov_notes,
     )
 
     matrix = queries.domain_matrix(con, period)
@@ -286,7 +398,8 @@ def review_bytes(con, period: str) -> bytes:
         _write_domain_sheet(
             wb,
             name,
-            _title(meta, period, dom.label_zh),
+            pack,
+            dom.label_zh,
             matrix[matrix["domain_key"] == dom.domain_key],
             ind_all[ind_all["domain_key"] == dom.domain_key],
         )
@@ -296,25 +409,36 @@ def review_bytes(con, period: str) -> bytes:
         wb,
         SHEET_WARN,
         warn,
-        _title(meta, period, "红黄绿预警清单"),
+        pack.title("红黄绿预警清单"),
         formats={"排名": "0"},
         cell_formats=_rag_cells(warn_rag, {"等级", "指标值"}),
         freeze_cols=2,
+        footer=pack.footer,
     )
-    exports.write_sheet(
+    movers = movers_frame(con, period)
+    ws = exports.write_sheet(
         wb,
         SHEET_MOVERS,
-        movers_frame(con, period),
-        _title(meta, period, "骏马榜 · 蜗牛榜"),
+        movers,
+        pack.title("骏马榜 · 蜗牛榜"),
         formats={"环比": "+0.0;-0.0;0.0", "名次变化": "+0;-0;0"},
+        footer=pack.footer,
     )
+    if movers.empty:
+        ws.write_string(
+            3,
+            0,
+            "本季度没有环比进步或退步的区县"
+            + ("（进行中的季度不与完整季度比较）。" if partial else "。"),
+        )
     exports.write_sheet(
         wb,
         SHEET_BENCH,
         benchmark_frame(con, period),
-        _title(meta, period, "对标提升清单"),
+        pack.title("对标提升清单"),
         formats={"排名": "0"},
         freeze_cols=3,
+        footer=pack.footer,
     )
     wb.close()
     return buf.getvalue()
