@@ -11,58 +11,63 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi import schema
+from kpi.spec import describe
 
 # Columns a user may see from each canonical source, in display order. Personal data (caller
 # numbers, their hashes, applicant names) is never selected.
+_RECORD_COLUMN_ORDER: dict[str, tuple[str, ...]] = {
+    "approvals": (
+        "case_id",
+        "item_code",
+        "item_name",
+        "department",
+        "applicant_type",
+        "channel",
+        "accepted_at",
+        "completed_at",
+        "status",
+        "promised_limit_days",
+        "workdays_used",
+        "on_time",
+        "visits",
+        "source_file",
+        "source_line",
+    ),
+    "hotline": (
+        "ticket_id",
+        "received_at",
+        "channel",
+        "caller_type",
+        "category",
+        "topic",
+        "handling_unit",
+        "closed_at",
+        "workdays_used",
+        "on_time",
+        "resolved",
+        "satisfaction",
+        "is_repeat",
+        "content",
+        "source_file",
+        "source_line",
+    ),
+    "ratings": (
+        "rating_id",
+        "rated_at",
+        "channel",
+        "department",
+        "item_code",
+        "level_label",
+        "is_bad",
+        "rectified",
+        "rectified_at",
+        "source_file",
+        "source_line",
+    ),
+}
 RECORD_COLUMNS: dict[str, dict[str, str]] = {
-    "approvals": {
-        "case_id": "办件编号",
-        "item_code": "事项编码",
-        "item_name": "事项名称",
-        "department": "办理部门",
-        "applicant_type": "申请人类型",
-        "channel": "办理渠道",
-        "accepted_at": "受理时间",
-        "completed_at": "办结时间",
-        "status": "办件状态",
-        "promised_limit_days": "承诺时限（工作日）",
-        "workdays_used": "办理用时（工作日）",
-        "on_time": "按时办结",
-        "visits": "跑动次数",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
-    "hotline": {
-        "ticket_id": "工单编号",
-        "received_at": "来电时间",
-        "channel": "渠道",
-        "caller_type": "来电人类型",
-        "category": "诉求类型",
-        "topic": "诉求分类",
-        "handling_unit": "承办单位",
-        "closed_at": "办结时间",
-        "workdays_used": "办理用时（工作日）",
-        "on_time": "按时办结",
-        "resolved": "是否解决",
-        "satisfaction": "满意度",
-        "is_repeat": "重复诉求",
-        "content": "诉求内容（已脱敏）",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
-    "ratings": {
-        "rating_id": "评价编号",
-        "rated_at": "评价时间",
-        "channel": "评价渠道",
-        "department": "评价部门",
-        "item_code": "事项编码",
-        "level_label": "评价等级",
-        "is_bad": "差评",
-        "rectified": "是否整改",
-        "rectified_at": "整改时间",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
+    source: {c: schema.COLUMN_LABELS[source][c] for c in cols}
+    for source, cols in _RECORD_COLUMN_ORDER.items()
 }
 # Text columns the records search looks in (ILIKE, value bound as a parameter).
 SEARCH_COLUMNS = {
@@ -529,27 +534,6 @@ def calendar_coverage(con) -> pd.DataFrame:
 
 # ── metrics.yaml (kpi.spec models; passed in by the caller, who caches the loaded spec) ───────
 
-AGG_LABELS = {
-    "avg": "平均值",
-    "sum": "求和",
-    "count": "计数",
-    "count_if": "满足条件的计数",
-    "min": "最小值",
-    "max": "最大值",
-}
-OP_LABELS = {
-    "=": "=",
-    "!=": "≠",
-    "in": "属于",
-    "not_in": "不属于",
-    ">": ">",
-    ">=": "≥",
-    "<": "<",
-    "<=": "≤",
-    "is_null": "为空",
-    "not_null": "不为空",
-}
-
 
 def find_indicator(spec, indicator_key: str):
     """The spec's Indicator with this key (and its Domain), or (None, None)."""
@@ -560,50 +544,6 @@ def find_indicator(spec, indicator_key: str):
             if ind.key == indicator_key:
                 return ind, dom
     return None, None
-
-
-FILTER_COLUMN_LABELS = {
-    "is_enterprise": "涉企",
-    "domain_key": "领域",
-    "district_code": "区县",
-    "level": "评价等级（1–5）",
-    "calendar_known": "日历已知",
-}
-
-
-def _column_label(column: str) -> str:
-    if column in FILTER_COLUMN_LABELS:
-        return FILTER_COLUMN_LABELS[column]
-    for cols in RECORD_COLUMNS.values():
-        if column in cols:
-            return cols[column]
-    return column
-
-
-def _value_text(v) -> str:
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    return str(v)
-
-
-def _filters_text(filters) -> str:
-    parts = []
-    for f in filters:
-        col = _column_label(f.column)
-        if f.op in ("is_null", "not_null"):
-            parts.append(f"{col} {OP_LABELS[f.op]}")
-        else:
-            v = (
-                "、".join(map(_value_text, f.value))
-                if isinstance(f.value, tuple)
-                else _value_text(f.value)
-            )
-            parts.append(f"{col} {OP_LABELS.get(f.op, f.op)} {v}")
-    return "；".join(parts) if parts else "（无）"
-
-
-def _agg_text(a) -> str:
-    return f"{AGG_LABELS.get(a.agg, a.agg)}（{a.expr}）" if a is not None else ""
 
 
 def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.DataFrame:
@@ -626,17 +566,13 @@ def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.
                     ind.direction, ind.direction
                 ),
                 "数据来源": schema.SOURCE_LABELS.get(ind.source, ind.source),
-                "分子 / 计算": _agg_text(ind.ratio.numerator)
-                if ind.ratio
-                else _agg_text(ind.measure),
-                "分母": _agg_text(ind.ratio.denominator) if ind.ratio else "",
-                "筛选条件": _filters_text(ind.filters),
+                "计算方法": describe.indicator_sentence(ind, spec),
                 "最优值": ind.dtf.best,
                 "最差值": ind.dtf.worst,
                 "预警值": ind.warn,
                 "先进值": ind.advanced,
                 "权重": ind.weight,
-                "最小样本": ind.min_sample,
+                "最小样本": spec.min_sample(ind),
             }
         )
     return pd.DataFrame(rows)
@@ -652,19 +588,20 @@ def _counted_condition(agg) -> str | None:
 def indicator_filter(spec, indicator_key: str) -> tuple[str, tuple, str] | None:
     """The records behind an indicator's value, from metrics.yaml: its filters AND the condition
     that puts a record in the denominator (ratio) or the measure; compiled by kpi.engine.compile to
-    (sql, params), plus a Chinese description."""
+    (sql, params), plus a Chinese description (kpi.spec.describe)."""
     ind, _ = find_indicator(spec, indicator_key)
     if ind is None or ind.source not in RECORD_COLUMNS:
         return None
     from kpi.engine.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
     sql, params = compile_filters(ind.filters, ind.source)
-    text = _filters_text(ind.filters)
+    text = "范围：" + describe.filters_text(ind.filters, ind.source, spec)
     base = ind.ratio.denominator if ind.ratio else ind.measure
     cond = _counted_condition(base)
     if cond:
         csql, cparams, _ = compile_expr(cond, ind.source, dict(spec.settings))
         sql, params = f"({sql}) AND ({csql})", [*params, *cparams]
-        if base.expr not in ("case_id", "ticket_id", "rating_id"):  # "key IS NOT NULL" says nothing
-            text += f"；计入{'分母' if ind.ratio else '计算'}：{cond}"
+    counted = describe.counted_text(ind, spec)
+    if counted:  # "the key is filled in" says nothing and is left out
+        text += f"；计入{'分母' if ind.ratio else '计算'}：{counted}的{describe.RECORD_NOUN[ind.source]}"
     return sql, tuple(params), text
