@@ -76,14 +76,16 @@ def _as_bool(values: list) -> list:
 
 
 def reports_indicators(metrics_path: Path) -> pa.Table | None:
-    """key and label_zh of every indicator with source 'reports' in metrics.yaml (plain YAML read)."""
+    """key, id and label_zh of every indicator with source 'reports' in metrics.yaml (plain YAML
+    read): a filing names its indicator by key, by id (D09.01, as the 填报 template writes) or by
+    its Chinese name."""
     if not metrics_path.exists():
         return None
     try:
         spec = yaml.load(metrics_path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except yaml.YAMLError:
         return None  # `bizenv validate` reports a broken metrics.yaml; the loader falls back to key syntax
-    keys, labels = [], []
+    keys, ids, labels = [], [], []
     for domain in spec.get("domains") or []:
         for ind in (domain or {}).get("indicators") or []:
             source = ind.get("source")
@@ -91,8 +93,15 @@ def reports_indicators(metrics_path: Path) -> pa.Table | None:
                 source = source.get("table")
             if source == "reports" and ind.get("key"):
                 keys.append(str(ind["key"]))
+                ids.append(str(ind.get("id") or ""))
                 labels.append(str(ind.get("label_zh") or ""))
-    return pa.table({"key": pa.array(keys, pa.string()), "label": pa.array(labels, pa.string())})
+    return pa.table(
+        {
+            "key": pa.array(keys, pa.string()),
+            "id": pa.array(ids, pa.string()),
+            "label": pa.array(labels, pa.string()),
+        }
+    )
 
 
 def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = None) -> Catalog:
@@ -167,7 +176,7 @@ def register(con, catalog: Catalog) -> None:
     indicators = (
         catalog.indicators
         if catalog.indicators is not None
-        else pa.table({"key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+        else pa.table({c: pa.array([], pa.string()) for c in ("key", "id", "label")})
     )
     con.register("cat_indicators_arrow", indicators)
     con.execute("CREATE OR REPLACE TEMP TABLE cat_indicators AS SELECT * FROM cat_indicators_arrow")

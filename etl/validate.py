@@ -243,7 +243,7 @@ def build_plan(
         typed_cols.append(
             f"CASE WHEN {code} IS NOT NULL THEN (CASE WHEN (SELECT count(*) FROM cat_indicators) = 0 "
             f"THEN (CASE WHEN regexp_matches({code}, '^[a-z0-9_]+$') THEN {code} END) "
-            f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code}) END) "
+            f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code} OR id = {code}) END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key"
         )
         if "indicator_code" in active:  # blame the column the user actually filled in
