@@ -225,10 +225,10 @@ RULES = [
         0,
     ),
     (
-        "bad format",
+        "format is no longer a field (no surface used it)",
         "        advanced: 2\n",
-        '        advanced: 2\n        format: "%x"\n',
-        ["指标 I1（avg_days）", "显示格式", ".1f"],
+        '        advanced: 2\n        format: ".1f"\n',
+        ["指标 I1（avg_days）", "format 不是规格里的字段", "删除这个字段"],
         "format:",
         0,
     ),

@@ -71,7 +71,6 @@ class Indicator(_Model):
     neutral_band: float | None = (
         None  # in the indicator's unit; default derived from defaults.neutral_band
     )
-    format: str = ".1f"
 
     @property
     def higher_is_better(self) -> bool:
