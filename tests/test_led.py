@@ -7,11 +7,12 @@ Expected numbers come from tests/fixtures/led_fixture.py's hand-written tables, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pandas as pd
 import pytest
 
-from kpi import settings
+from kpi import logs, settings
 from kpi.led import board as led_board
 from kpi.led import rotation as led
 from kpi.led import views as led_views
@@ -281,6 +282,50 @@ def test_cache_keeps_last_good_board_and_sees_new_snapshots(isolated_data_dir):
     (root / "CURRENT").unlink()
     held, problem = cache.get(NOW)
     assert held is second and problem == "未找到数据快照"
+
+
+def _log_text(data_dir: settings.DataDir) -> str:
+    for handler in logging.getLogger("kpi").handlers:
+        handler.flush()
+    path = data_dir.logs / logs.LOG_FILE
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def test_broken_snapshot_leaves_a_traceback_in_the_log(isolated_data_dir):
+    data_dir = settings.DataDir.of()
+    logs.setup(data_dir)
+    cache = led_board.BoardCache()
+    build_led_snapshot(isolated_data_dir)
+    assert cache.get(NOW)[1] is None
+    root = settings.data_dir()
+    (root / "snapshots" / "snapshot-broken.duckdb").write_bytes(b"not a database")
+    (root / "CURRENT").write_text("snapshot-broken.duckdb\n", encoding="utf-8")
+    assert cache.get(NOW)[1] == "数据快照读取失败"
+    text = _log_text(data_dir)
+    assert "Traceback (most recent call last)" in text
+    assert "snapshot-broken.duckdb" in text and "could not be read" in text
+    cache.get(NOW)  # the same failure on the next refresh is not written again
+    assert _log_text(data_dir).count("Traceback") == 1
+
+
+def test_led_screen_logs_a_failed_draw(isolated_data_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.led import screen
+
+    data_dir = settings.DataDir.of()
+    logs.setup(data_dir)
+
+    def broken(options):
+        raise RuntimeError("view could not be drawn (test)")
+
+    monkeypatch.setattr(screen, "_render", broken)
+    monkeypatch.setattr(screen, "_LOGGED", {}, raising=False)
+    at = AppTest.from_string("from ui.led.screen import run\nrun()", default_timeout=30).run()
+    assert not at.exception  # the lobby screen shows its placeholder, never an error
+    text = _log_text(data_dir)
+    assert "Traceback (most recent call last)" in text
+    assert "RuntimeError: view could not be drawn (test)" in text
 
 
 def test_cache_throttles_to_refresh(isolated_data_dir):

@@ -8,6 +8,7 @@ last good board and says what went wrong, for the screen to show as a notice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from kpi.led.rotation import (
     trend_window,
 )
 from kpi.led.views import ViewData, view_data
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class BoardCache:
             str, tuple[float, str, str | None]
         ] = {}  # root → (monotonic, quarter, problem)
         self._lock = threading.Lock()  # several screens (sessions) share one cache
+        self._logged: dict[str, str] = {}  # root → the failure last written to the log
 
     def get(
         self, now: dt.datetime, data_dir: settings.DataDir | None = None, refresh: float = 0.0
@@ -199,11 +203,26 @@ class BoardCache:
                 return held[1], None
             board = load_board(snapshot, now)
         except Exception as exc:  # noqa: BLE001 — any failure keeps the last good data on screen
+            self._log(root, exc)
             if held is None:
                 return None, _problem_text(exc)
             return held[1], _problem_text(exc)
+        self._logged.pop(root, None)
         self._boards[root] = (key, board)
         return board, None
+
+    def _log(self, root: str, exc: Exception) -> None:
+        """The failure into the data dir's log — once while it lasts, not on every refresh."""
+        text = f"{type(exc).__name__}: {exc}"
+        if self._logged.get(root) == text:
+            return
+        self._logged[root] = text
+        if isinstance(exc, store.SnapshotMissing):
+            log.warning("LED: no snapshot to show in %s (%s)", root, exc)
+        else:
+            log.exception(
+                "LED: the snapshot in %s could not be read; keeping the last good data", root
+            )
 
 
 def _problem_text(exc: Exception) -> str:
