@@ -298,7 +298,8 @@ CREATE TABLE IF NOT EXISTS partials_changed (
     period             VARCHAR NOT NULL)  -- a quarter whose rows bizenv load wrote since the last build""",
     "snapshot_meta": """
 CREATE TABLE IF NOT EXISTS snapshot_meta (
-    key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period
+    key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period,
+                                             -- latest_complete_period, headline / domain_order (JSON lists of keys)
     value              VARCHAR)""",
 }
 

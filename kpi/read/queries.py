@@ -116,6 +116,29 @@ def meta(con) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
 
 
+def _meta_list(con, key: str) -> list[str] | None:
+    import json
+
+    try:
+        value = json.loads(meta(con).get(key) or "null")
+    except ValueError:
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def headline_keys(con) -> list[str]:
+    """The city KPI cards, as metrics.yaml said when the snapshot was built (a snapshot built
+    before that was recorded: the default five)."""
+    from kpi.spec.models import DEFAULT_HEADLINE
+
+    return _meta_list(con, "headline") or list(DEFAULT_HEADLINE)
+
+
+def domain_order(con) -> list[str]:
+    """Domain keys in metrics.yaml order at build ([] for a snapshot that did not record it)."""
+    return _meta_list(con, "domain_order") or []
+
+
 def periods(con) -> pd.DataFrame:
     """The scored quarters, oldest first, with 进行中 state."""
     return _df(
@@ -140,12 +163,15 @@ def districts(con) -> pd.DataFrame:
 
 
 def domains(con) -> pd.DataFrame:
-    """Domains present in the marts, in domain_id order (D01 … D18)."""
+    """Domains present in the marts, in the snapshot's domain order (metrics.yaml at build; for
+    an older snapshot, domain_id order D01 … D18)."""
     return _df(
         con,
         """
         SELECT domain_key, any_value(domain_id) AS domain_id, any_value(label_zh) AS label_zh
-        FROM domain_scores GROUP BY domain_key ORDER BY domain_id""",
+        FROM domain_scores GROUP BY domain_key
+        ORDER BY coalesce(list_position(?::VARCHAR[], domain_key), 1000000), domain_id""",
+        [domain_order(con)],
     )
 
 
