@@ -1,4 +1,4 @@
-"""总览: city KPI cards, the overall ranking, the district × domain heatmap, 骏马/蜗牛."""
+"""总览: city KPI cards, the overall ranking, the district × domain heatmap, 进步榜/退步榜."""
 
 import streamlit as st
 
@@ -25,7 +25,7 @@ with left:
     if code:
         state.go("district", period=period, district=code)
 with right:
-    st.subheader("骏马 · 蜗牛")
+    st.subheader("进步榜 · 退步榜")
     cards.movers(ov, partial)
 
 st.subheader("指标领域 × 区县 得分热力图")

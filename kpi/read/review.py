@@ -1,7 +1,7 @@
 """季度评议材料: the workbook office staff hand to leaders for the quarterly review.
 
 Sheets: 总览 (overall ranking), one sheet per domain (districts × indicators: value, score, rank,
-QoQ, with RAG as cell colours), 红黄绿预警 (the warning list), 骏马蜗牛, 对标提升清单 (every
+QoQ, with RAG as cell colours), 红黄绿预警 (the warning list), 进步退步榜 (kpi.read.movers), 对标提升清单 (every
 district's). Every sheet has a title row with the period and the data timestamp, a frozen header,
 fitted column widths, and numbers stored as numbers with display formats.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from kpi.read import exports, queries
+from kpi.read import exports, movers, queries
 
 RAG_FILL = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
 RAG_FONT = {"green": "#006100", "amber": "#9C5700", "red": "#9C0006"}
@@ -24,7 +24,7 @@ TREND_TEXT = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
 SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH = (
     "总览",
     "红黄绿预警",
-    "骏马蜗牛",
+    "进步退步榜",
     "对标提升清单",
 )
 
@@ -195,15 +195,8 @@ def _domain_labels(con) -> dict[str, str]:
 
 
 def movers_frame(con, period: str) -> pd.DataFrame:
-    ov = queries.overall(con, period)
-    d = ov[~ov["is_city"].astype(bool)]
-    up = (
-        d[d["trend_qoq"] == "improved"]
-        .sort_values("score_qoq", ascending=False)
-        .assign(榜单="骏马")
-    )
-    down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").assign(榜单="蜗牛")
-    both = pd.concat([up, down])
+    up, down = movers.select(queries.overall(con, period), n=None)  # every mover, same rule
+    both = pd.concat([up.assign(榜单="进步"), down.assign(榜单="退步")])
     return pd.DataFrame(
         {
             "榜单": both["榜单"].to_numpy(),
@@ -305,7 +298,9 @@ def review_bytes(con, period: str) -> bytes:
         wb,
         SHEET_MOVERS,
         movers_frame(con, period),
-        _title(meta, period, "骏马榜 · 蜗牛榜"),
+        _title(
+            meta, period, "进步榜 · 退步榜（较上季综合指数变化超出持平带宽的区县，按变化幅度排列）"
+        ),
         formats={"环比": "+0.0;-0.0;0.0", "名次变化": "+0;-0;0"},
     )
     exports.write_sheet(

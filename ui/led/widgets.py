@@ -208,8 +208,8 @@ def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
 
     return (
         '<div class="led-honours">'
-        + _panel("骏马榜", items(horses, True), "horse", "进步最快")
-        + _panel("蜗牛榜", items(snails, False), "snail", "退步最多")
+        + _panel("进步榜", items(horses, True), "horse", "进步最快")
+        + _panel("退步榜", items(snails, False), "snail", "退步最多")
         + "</div>"
     )
 
