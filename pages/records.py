@@ -33,7 +33,7 @@ filt = (
     if ind is not None and ind.source == source
     else None
 )
-filter_sql, filter_params, domain = None, (), None
+filter_sql, filter_params, domain = None, None, None
 if filt:  # the indicator's own filters define its scope (it may span domains)
     filter_sql, filter_params, text = filt
     c[3].selectbox("指标领域", [f"按指标口径：{ind.label_zh}"], disabled=True, key="domain_locked")

@@ -30,6 +30,7 @@ from kpi import periods, schema, settings
 from kpi.engine import partials
 from kpi.engine.compile import compile_spec
 from kpi.spec.models import MetricsSpec
+from kpi.sql import literal as sql_literal
 
 RANK_FUNCTIONS = {"min": "rank()", "dense": "dense_rank()", "ordinal": "row_number()"}
 EPS = 1e-9  # float slack for band and weight comparisons (0.3 + 0.2 + 0.5 ≠ 1.0 exactly)
@@ -147,12 +148,7 @@ def _load_districts(con, catalog: Path | None) -> None:
     con.executemany("INSERT INTO _districts VALUES (?, ?, ?, ?)", rows)
 
 
-def _literal(text: str) -> str:
-    """An SQL string literal (SET takes no bound parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def run_scans(con, sql: str, params: list) -> None:
+def run_scans(con, sql: str, params: dict) -> None:
     """Execute a statement over the scans (kpi.engine.partials.refresh's) with the settings they want.
 
     The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
@@ -161,12 +157,12 @@ def run_scans(con, sql: str, params: list) -> None:
     old = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     con.execute(
         "SET disabled_optimizers = "
-        + _literal(",".join(filter(None, [old, "compressed_materialization"])))
+        + sql_literal(",".join(filter(None, [old, "compressed_materialization"])))
     )
     try:
         con.execute(sql, params)
     finally:
-        con.execute("SET disabled_optimizers = " + _literal(old))
+        con.execute("SET disabled_optimizers = " + sql_literal(old))
 
 
 def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kpi import schema
 from kpi.spec import describe
+from kpi.sql import Params, ident
 
 # Columns a user may see from each canonical source, in display order. Personal data (caller
 # numbers, their hashes, applicant names) is never selected.
@@ -85,11 +86,11 @@ SOURCE_PERIOD_COLUMN = {
 
 def _q(identifier: str) -> str:
     """Quote an identifier for DuckDB (column names come from the constants above, never from users)."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return ident(identifier)
 
 
-def _df(con, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-    return con.execute(sql, list(params)).df()
+def _df(con, sql: str, params: list | tuple | dict = ()) -> pd.DataFrame:
+    return con.execute(sql, params if isinstance(params, dict) else list(params)).df()
 
 
 def has_table(con, name: str) -> bool:
@@ -418,27 +419,23 @@ def _records_where(
     domain_key: str | None,
     search: str | None,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
-) -> tuple[str, list]:
-    where, params = [], []
-    if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), values already bound
+    filter_params: dict | None = None,
+) -> tuple[str, Params]:
+    where, params = [], Params("rec")
+    if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), its own named params
         where.append(f"({filter_sql})")
-        params.extend(filter_params)
     if period:
-        where.append("period = ?")
-        params.append(period)
+        where.append(f"period = {params.add(period)}")
     if district:
-        where.append("district_code = ?")
-        params.append(district)
+        where.append(f"district_code = {params.add(district)}")
     if domain_key:
-        where.append("domain_key = ?")
-        params.append(domain_key)
+        where.append(f"domain_key = {params.add(domain_key)}")
     if search:
         text = " || ' ' || ".join(
             f"coalesce(CAST({_q(c)} AS VARCHAR), '')" for c in SEARCH_COLUMNS[source]
         )
-        where.append(f"({text}) ILIKE ?")
-        params.append(f"%{search}%")
+        where.append(f"({text}) ILIKE {params.add(f'%{search}%')}")
+    params.values.update(filter_params or {})
     return ("WHERE " + " AND ".join(where)) if where else "", params
 
 
@@ -452,7 +449,7 @@ def records(
     limit: int = 50,
     offset: int = 0,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
+    filter_params: dict | None = None,
 ) -> pd.DataFrame:
     """One page of records behind a score, Chinese column names, no personal data."""
     cols = RECORD_COLUMNS[source]
@@ -465,11 +462,11 @@ def records(
         "hotline": "received_at DESC, ticket_id",
         "ratings": "rated_at DESC, rating_id",
     }[source]
-    return _df(
-        con,
-        f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, int(limit), int(offset)],
+    sql = (
+        f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} "
+        f"LIMIT {params.add(int(limit))} OFFSET {params.add(int(offset))}"
     )
+    return _df(con, sql, params.values)
 
 
 def records_count(
@@ -480,12 +477,13 @@ def records_count(
     domain_key: str | None = None,
     search: str | None = None,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
+    filter_params: dict | None = None,
 ) -> int:
     where, params = _records_where(
         source, period, district, domain_key, search, filter_sql, filter_params
     )
-    return int(con.execute(f"SELECT count(*) FROM {_q(source)} {where}", params).fetchone()[0])
+    sql = f"SELECT count(*) FROM {_q(source)} {where}"
+    return int(con.execute(sql, params.values).fetchone()[0])
 
 
 # ── data status ──────────────────────────────────────────────────────────────────────────────
@@ -611,23 +609,24 @@ def _counted_condition(agg) -> str | None:
     return agg.expr if agg.agg == "count_if" else f"({agg.expr}) IS NOT NULL"
 
 
-def indicator_filter(spec, indicator_key: str) -> tuple[str, tuple, str] | None:
+def indicator_filter(spec, indicator_key: str) -> tuple[str, dict, str] | None:
     """The records behind an indicator's value, from metrics.yaml: its filters AND the condition
     that puts a record in the denominator (ratio) or the measure; compiled by kpi.engine.compile to
-    (sql, params), plus a Chinese description (kpi.spec.describe)."""
+    (sql, named params), plus a Chinese description (kpi.spec.describe)."""
     ind, _ = find_indicator(spec, indicator_key)
     if ind is None or ind.source not in RECORD_COLUMNS:
         return None
     from kpi.engine.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
-    sql, params = compile_filters(ind.filters, ind.source)
+    params = Params("ind")
+    sql = compile_filters(ind.filters, ind.source, params)
     text = "范围：" + describe.filters_text(ind.filters, ind.source, spec)
     base = ind.ratio.denominator if ind.ratio else ind.measure
     cond = _counted_condition(base)
     if cond:
-        csql, cparams, _ = compile_expr(cond, ind.source, dict(spec.settings))
-        sql, params = f"({sql}) AND ({csql})", [*params, *cparams]
+        csql, _ = compile_expr(cond, ind.source, dict(spec.settings), params)
+        sql = f"({sql}) AND ({csql})"
     counted = describe.counted_text(ind, spec)
     if counted:  # "the key is filled in" says nothing and is left out
         text += f"；计入{'分母' if ind.ratio else '计算'}：{counted}的{describe.RECORD_NOUN[ind.source]}"
-    return sql, tuple(params), text
+    return sql, params.values, text
