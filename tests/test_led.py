@@ -369,6 +369,7 @@ def test_fmt_number(value, decimals, text):
         (-0.5, "工作日", "▼0.5工作日"),
         (0.02, "%", "持平"),
         (None, "", "—"),
+        (0.3, "%", "▲0.3个百分点"),  # visible, and no verdict of the marts given
     ],
 )
 def test_fmt_delta(delta, unit, text):

@@ -32,7 +32,7 @@ def kpi_card(
     container.metric(
         label,
         shown,
-        delta=fmt.delta_text(delta, unit),
+        delta=fmt.delta_text(delta, unit, trend=trend),
         delta_color=colour if not fmt.missing(delta) else "off",
         delta_arrow="off",
         chart_data=[v for v in spark if not fmt.missing(v)] or None,
