@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import yaml
 
 from etl.calendar import CALENDAR_SELECT, calendar_table
 from etl.profiles import YAML_LOADER
+from kpi import catalog as kpi_catalog
 from kpi import settings
-from kpi.errors import UserInputError
 
 
 @dataclass
@@ -33,29 +32,11 @@ class Catalog:
 
 
 def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> pa.Table | None:
-    if not path.exists():
-        if optional:
-            return None
-        raise UserInputError(
-            f"目录 {path.parent} 缺少 {path.name}。请用 --catalog 指向完整的目录（参考 data/catalog/）。"
-        )
-    try:
-        with path.open("rb") as fh:
-            head = fh.readline().decode("utf-8-sig").strip().split(",")
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types={c.strip(): pa.string() for c in head}, strings_can_be_null=True
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}：无法读取（{err}）。请保存为 UTF-8 编码的 CSV。") from None
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
-        raise UserInputError(
-            f"{path}：缺少列 {'、'.join(missing)}（现有列：{'、'.join(table.column_names)}）。"
-        )
-    return table
+    """A catalogue CSV through kpi.catalog (the one reader), as a table of text columns."""
+    columns = kpi_catalog.read_table(path, required, optional)
+    if columns is None:
+        return None
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
 def _column(table: pa.Table | None, name: str) -> list:

@@ -22,11 +22,11 @@ Rules (docs/metrics.md has the user-facing version):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
-from kpi import periods, schema, settings
+from kpi import catalog as kpi_catalog
+from kpi import periods, schema
 from kpi.engine import partials
 from kpi.engine.compile import compile_spec
 from kpi.spec.models import MetricsSpec
@@ -137,15 +137,18 @@ def _load_districts(con, catalog: Path | None) -> None:
     )
     if con.execute("SELECT count(*) FROM _districts").fetchone()[0]:
         return
-    path = settings.catalog_dir(catalog) / "districts.csv"
-    if not path.exists():
+    if not kpi_catalog.path("districts.csv", catalog).exists():
         return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [
-            (r["district_code"], r["district_name"], r.get("level"), int(r.get("sort_order") or 0))
-            for r in csv.DictReader(fh)
-        ]
-    con.executemany("INSERT INTO _districts VALUES (?, ?, ?, ?)", rows)
+    rows = kpi_catalog.districts(catalog)
+    con.execute(
+        "INSERT INTO _districts SELECT unnest($code), unnest($name), unnest($level), unnest($order)",
+        {
+            "code": [r["district_code"] for r in rows],
+            "name": [r["district_name"] for r in rows],
+            "level": [r["level"] for r in rows],
+            "order": [r["sort_order"] for r in rows],
+        },
+    )
 
 
 def run_scans(con, sql: str, params: dict) -> None:

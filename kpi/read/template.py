@@ -9,12 +9,11 @@ alias of 备注 in the reports profile and would be read as a note.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import xlsxwriter
 
-from kpi import periods, settings
+from kpi import catalog, periods
 from kpi.errors import UserInputError
 from kpi.spec.models import MetricsSpec
 
@@ -37,14 +36,12 @@ GUIDE_COLUMNS = [
 
 def districts(catalog_dir: Path | None = None) -> tuple[tuple[str, str], list[tuple[str, str]]]:
     """((city code, name), [(district code, name), …]) from the catalogue's districts.csv."""
-    path = settings.catalog_dir(catalog_dir) / "districts.csv"
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = sorted(csv.DictReader(fh), key=lambda r: int(r.get("sort_order") or 0))
-    except FileNotFoundError:
+    path = catalog.path("districts.csv", catalog_dir)
+    if not path.exists():
         raise UserInputError(
             f"找不到区县目录 {path}。改法：检查 --catalog 参数或 BIZENV_CATALOG_DIR。"
-        ) from None
+        )
+    rows = catalog.districts(catalog_dir)
     city = next(
         ((r["district_code"], r["district_name"]) for r in rows if r.get("level") == "city"),
         ("", ""),

@@ -12,12 +12,12 @@ canonical tables (only for indicators that passed the earlier layers, to avoid e
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from kpi import catalog as kpi_catalog
 from kpi import schema, settings, store
 from kpi.engine.compile import (
     TRANSACTION_SOURCES,
@@ -221,11 +221,8 @@ _CATALOG_VOCAB = {
 
 @lru_cache(maxsize=8)
 def _vocabulary(catalog: Path, file: str, column: str) -> frozenset[str] | None:
-    try:
-        with (catalog / file).open(encoding="utf-8-sig", newline="") as fh:
-            return frozenset(r[column] for r in csv.DictReader(fh) if r.get(column))
-    except (FileNotFoundError, KeyError):
-        return None  # another city's catalogue without this file: nothing to check against
+    # None: another city's catalogue without this file or column — nothing to check against
+    return kpi_catalog.vocabulary(file, column, catalog)
 
 
 def _catalog_values(f, fpath: tuple, src: SourceMap, catalog: Path) -> list[str]:
