@@ -16,9 +16,7 @@ from kpi import numbers
 GREEN, RED, GREY, AMBER = "#1a7f37", "#cf222e", "#6e7781", "#9a6700"
 RAG_BG = {"green": "#d3f0da", "amber": "#fcecbf", "red": "#fbd3d3"}
 RAG_FG = {"green": GREEN, "amber": AMBER, "red": RED}
-RAG_LABEL = {"green": "绿", "amber": "黄", "red": "红"}
 TREND_COLOUR = {"improved": GREEN, "worsened": RED, "unchanged": GREY}
-TREND_LABEL = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
 DIRECTION_LABEL = {"higher_is_better": "越高越好", "lower_is_better": "越低越好"}
 
 

@@ -266,13 +266,8 @@ def compute_marts(
     # _meta first (reports join it), then the scans.
     plans = compile_spec(spec)
     kinds = {k: agg.kind for plan in plans.values() for k, agg in plan.parts}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _meta (k INTEGER, domain_id VARCHAR, domain_key VARCHAR, "
-        "domain_label VARCHAR, domain_weight DOUBLE, domain_order INTEGER, indicator_id VARCHAR, "
-        "indicator_key VARCHAR, label_zh VARCHAR, unit VARCHAR, direction VARCHAR, sign INTEGER, "
-        "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
-        "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)"
-    )
+    columns = ", ".join(f"{c} {t}" for c, t in zip(_META_COLUMNS, _META_TYPES, strict=True))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _meta ({columns})")
     rows = _meta_rows(spec, kinds)
     # One statement, one bound list per column (zipped by unnest): binding a parameter per value
     # or executemany's round trip per row costs more than the rest of the small statements.
