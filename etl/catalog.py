@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import yaml
 
 from etl.calendar import CALENDAR_SELECT, calendar_table
 from etl.profiles import YAML_LOADER
+from kpi import catalog as kpi_catalog
 from kpi import settings
-from kpi.errors import UserInputError
 
 
 @dataclass
@@ -33,29 +32,11 @@ class Catalog:
 
 
 def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> pa.Table | None:
-    if not path.exists():
-        if optional:
-            return None
-        raise UserInputError(
-            f"目录 {path.parent} 缺少 {path.name}。请用 --catalog 指向完整的目录（参考 data/catalog/）。"
-        )
-    try:
-        with path.open("rb") as fh:
-            head = fh.readline().decode("utf-8-sig").strip().split(",")
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types={c.strip(): pa.string() for c in head}, strings_can_be_null=True
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}：无法读取（{err}）。请保存为 UTF-8 编码的 CSV。") from None
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
-        raise UserInputError(
-            f"{path}：缺少列 {'、'.join(missing)}（现有列：{'、'.join(table.column_names)}）。"
-        )
-    return table
+    """A catalogue CSV through kpi.catalog (the one reader), as a table of text columns."""
+    columns = kpi_catalog.read_table(path, required, optional)
+    if columns is None:
+        return None
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
 def _column(table: pa.Table | None, name: str) -> list:
@@ -76,14 +57,16 @@ def _as_bool(values: list) -> list:
 
 
 def reports_indicators(metrics_path: Path) -> pa.Table | None:
-    """key and label_zh of every indicator with source 'reports' in metrics.yaml (plain YAML read)."""
+    """key, id and label_zh of every indicator with source 'reports' in metrics.yaml (plain YAML
+    read): a filing names its indicator by key, by id (D09.01, as the 填报 template writes) or by
+    its Chinese name."""
     if not metrics_path.exists():
         return None
     try:
         spec = yaml.load(metrics_path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except yaml.YAMLError:
         return None  # `bizenv validate` reports a broken metrics.yaml; the loader falls back to key syntax
-    keys, labels = [], []
+    keys, ids, labels = [], [], []
     for domain in spec.get("domains") or []:
         for ind in (domain or {}).get("indicators") or []:
             source = ind.get("source")
@@ -91,8 +74,15 @@ def reports_indicators(metrics_path: Path) -> pa.Table | None:
                 source = source.get("table")
             if source == "reports" and ind.get("key"):
                 keys.append(str(ind["key"]))
+                ids.append(str(ind.get("id") or ""))
                 labels.append(str(ind.get("label_zh") or ""))
-    return pa.table({"key": pa.array(keys, pa.string()), "label": pa.array(labels, pa.string())})
+    return pa.table(
+        {
+            "key": pa.array(keys, pa.string()),
+            "id": pa.array(ids, pa.string()),
+            "label": pa.array(labels, pa.string()),
+        }
+    )
 
 
 def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = None) -> Catalog:
@@ -167,7 +157,7 @@ def register(con, catalog: Catalog) -> None:
     indicators = (
         catalog.indicators
         if catalog.indicators is not None
-        else pa.table({"key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+        else pa.table({c: pa.array([], pa.string()) for c in ("key", "id", "label")})
     )
     con.register("cat_indicators_arrow", indicators)
     con.execute("CREATE OR REPLACE TEMP TABLE cat_indicators AS SELECT * FROM cat_indicators_arrow")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 
 from kpi.errors import BizenvError
@@ -27,11 +28,95 @@ COMMANDS = {
 }
 
 
+# argparse's own words, in Chinese. Its messages are English format strings filled in before they
+# reach `error()`; these patterns (Python 3.11–3.13 wording) turn each into a Chinese sentence.
+_SECTION_TITLES = {
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "optional arguments": "选项",  # Python < 3.10
+}
+_ERRORS: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(r"^argument 命令: invalid choice: (.+?) \(choose from (.+)\)$"),
+        r"没有命令 \1（可用的命令：\2）",
+    ),
+    (re.compile(r"^the following arguments are required: (.+)$"), r"缺少必需的参数：\1"),
+    (re.compile(r"^one of the arguments (.+) is required$"), r"必须给出以下参数之一：\1"),
+    (re.compile(r"^unrecognized arguments: (.+)$"), r"无法识别的参数：\1（可用的参数见 --help）"),
+    (
+        re.compile(r"^argument (.+?): invalid choice: (.+?) \(choose from (.+)\)$"),
+        r"参数 \1 的取值 \2 无效（可选：\3）",
+    ),
+    (re.compile(r"^argument (.+?): invalid int value: (.+)$"), r"参数 \1 应为整数，而不是 \2"),
+    (re.compile(r"^argument (.+?): invalid float value: (.+)$"), r"参数 \1 应为数字，而不是 \2"),
+    (re.compile(r"^argument (.+?): invalid (.+?) value: (.+)$"), r"参数 \1 的取值 \3 无效"),
+    (re.compile(r"^argument (.+?): expected one argument$"), r"参数 \1 后面需要一个值"),
+    (
+        re.compile(r"^argument (.+?): expected at least one argument$"),
+        r"参数 \1 后面至少需要一个值",
+    ),
+    (
+        re.compile(r"^argument (.+?): expected at most one argument$"),
+        r"参数 \1 后面最多只能有一个值",
+    ),
+    (re.compile(r"^argument (.+?): expected (\d+) arguments?$"), r"参数 \1 后面需要 \2 个值"),
+    (
+        re.compile(r"^argument (.+?): not allowed with argument (.+)$"),
+        r"参数 \1 不能与 \2 同时使用",
+    ),
+    (
+        re.compile(r"^argument (.+?): ignored explicit argument (.+)$"),
+        r"参数 \1 不接受取值（多余的 \2）",
+    ),
+    (re.compile(r"^ambiguous option: (.+?) could match (.+)$"), r"选项 \1 不明确，可能是：\2"),
+    (re.compile(r"^argument (.+?): (.+)$"), r"参数 \1：\2"),
+]
+
+
+def chinese_error(message: str) -> str:
+    """argparse's English error message as a Chinese sentence (unknown ones are left as they are)."""
+    for pattern, replacement in _ERRORS:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help in Chinese: 用法： and the section titles; descriptions and epilogs kept as written."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def start_section(self, heading):
+        super().start_section(_SECTION_TITLES.get(heading, heading))
+
+    def format_help(self):
+        text = super().format_help()
+        for title in set(_SECTION_TITLES.values()):  # argparse ends a heading with an ASCII colon
+            text = text.replace(f"{title}:\n", f"{title}：\n")
+        return text
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose own words (-h help, errors) are Chinese; subcommands inherit it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{chinese_error(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ChineseArgumentParser(
         prog="bizenv",
         description="bizenv 营商环境指标看板：导入办件、12345、好差评和指标填报数据，按 metrics.yaml 计算评分。",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="每个命令的用法：bizenv <命令> --help",
     )
     sub = parser.add_subparsers(dest="command", metavar="命令")
     for name, module_name in COMMANDS.items():
@@ -46,7 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
             help=module.HELP,
             description=module.HELP,
             epilog="示例：\n" + module.EXAMPLE,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

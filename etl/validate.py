@@ -33,7 +33,6 @@ UNKNOWN_INDICATOR = "指标未定义"
 LEVEL_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
 TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
-WHITESPACE = tuple(ord(c) for c in TRIM_CHARS)
 YES_WORDS = ("是", "true", "1", "y", "yes", "有", "已解决", "已整改", "涉企")
 NO_WORDS = ("否", "false", "0", "n", "no", "无", "未解决", "未整改", "不涉企")
 CN_QUARTER = {"一": "1", "二": "2", "三": "3", "四": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
@@ -243,7 +242,7 @@ def build_plan(
         typed_cols.append(
             f"CASE WHEN {code} IS NOT NULL THEN (CASE WHEN (SELECT count(*) FROM cat_indicators) = 0 "
             f"THEN (CASE WHEN regexp_matches({code}, '^[a-z0-9_]+$') THEN {code} END) "
-            f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code}) END) "
+            f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code} OR id = {code}) END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key"
         )
         if "indicator_code" in active:  # blame the column the user actually filled in

@@ -25,10 +25,6 @@ def parse(period: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def is_period(text: str) -> bool:
-    return bool(_PERIOD_RE.match(str(text).strip()))
-
-
 def make(year: int, quarter: int) -> str:
     return f"{year}Q{quarter}"
 

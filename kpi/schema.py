@@ -115,6 +115,90 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (district_code, report_period, indicator_key))""",
 }
 
+# Chinese names of the canonical columns, per source — the one map every surface takes them from
+# (record tables, filter and measure sentences of kpi.spec.describe, definitions).
+_LINEAGE_LABELS = {
+    "period": "统计季度",
+    "source_file": "来源文件",
+    "source_line": "行号",
+    "load_id": "导入批次",
+    "first_load_id": "首次导入批次",
+    "version": "版本",
+}
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "approvals": {
+        "case_id": "办件编号",
+        "item_code": "事项编码",
+        "item_name": "事项名称",
+        "domain_key": "领域",
+        "district_code": "区县",
+        "department": "办理部门",
+        "applicant_type": "申请人类型",
+        "channel": "办理渠道",
+        "accepted_at": "受理时间",
+        "completed_at": "办结时间",
+        "status": "办件状态",
+        "legal_limit_days": "法定时限（工作日）",
+        "promised_limit_days": "承诺时限（工作日）",
+        "visits": "跑动次数",
+        "workdays_used": "办理用时（工作日）",
+        "on_time": "按时办结",
+        "calendar_known": "日历已知",
+        **_LINEAGE_LABELS,
+    },
+    "hotline": {
+        "ticket_id": "工单编号",
+        "received_at": "来电时间",
+        "channel": "渠道",
+        "caller_type": "来电人类型",
+        "is_enterprise": "涉企",
+        "category": "诉求类型",
+        "category_raw": "诉求类型（原始）",
+        "topic": "诉求分类",
+        "domain_key": "领域",
+        "district_code": "区县",
+        "handling_unit": "承办单位",
+        "responded_at": "响应时间",
+        "closed_at": "办结时间",
+        "limit_days": "办理时限（工作日）",
+        "resolved": "是否解决",
+        "satisfaction": "满意度",
+        "is_repeat": "重复诉求",
+        "caller_hash": "来电号码（密文）",
+        "content": "诉求内容（已脱敏）",
+        "response_hours": "响应用时（小时）",
+        "workdays_used": "办理用时（工作日）",
+        "on_time": "按时办结",
+        "calendar_known": "日历已知",
+        **_LINEAGE_LABELS,
+    },
+    "ratings": {
+        "rating_id": "评价编号",
+        "rated_at": "评价时间",
+        "channel": "评价渠道",
+        "district_code": "区县",
+        "department": "评价部门",
+        "item_code": "事项编码",
+        "domain_key": "领域",
+        "case_id": "办件编号",
+        "level": "评价等级（1–5）",
+        "level_label": "评价等级",
+        "is_bad": "差评",
+        "rectified": "是否整改",
+        "rectified_at": "整改时间",
+        **_LINEAGE_LABELS,
+    },
+    "reports": {
+        "district_code": "区县",
+        "report_period": "统计期",
+        "indicator_key": "指标",
+        "value": "指标值",
+        "reported_by": "填报单位",
+        "note": "备注",
+        **_LINEAGE_LABELS,
+    },
+}
+
 # Natural key of every canonical table: what "the same record" means across loads.
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "approvals": ("case_id",),
@@ -214,7 +298,8 @@ CREATE TABLE IF NOT EXISTS partials_changed (
     period             VARCHAR NOT NULL)  -- a quarter whose rows bizenv load wrote since the last build""",
     "snapshot_meta": """
 CREATE TABLE IF NOT EXISTS snapshot_meta (
-    key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period
+    key                VARCHAR PRIMARY KEY,  -- built_at, data_as_of, city_code, city_name, metrics_version, current_period,
+                                             -- latest_complete_period, headline / domain_order (JSON lists of keys)
     value              VARCHAR)""",
 }
 

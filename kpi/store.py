@@ -14,6 +14,7 @@ the app opens whatever CURRENT names, read-only, and notices a new name on its n
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ from pathlib import Path
 import duckdb
 
 from kpi import settings
+
+log = logging.getLogger(__name__)
 
 KEEP_SNAPSHOTS = 5
 # What publish_snapshot names its files; CURRENT may name nothing else (no path, no "..").
@@ -112,12 +115,20 @@ def readable_snapshot(data_dir: DataDirLike = None) -> LiveSnapshot:
 
 
 def _snapshot_files(dd: settings.DataDir) -> list[Path]:
-    """Published snapshot files, oldest first (their names sort by publish time)."""
+    """Published snapshot files, oldest first: by the time written into the name (to the
+    second), then by modification time for two published within the same second."""
+
+    def order(p: Path) -> tuple[str, int]:
+        try:
+            return p.name[:24], p.stat().st_mtime_ns
+        except OSError:
+            return p.name[:24], 0
+
     try:
         files = [p for p in dd.snapshots.iterdir() if SNAPSHOT_NAME.fullmatch(p.name)]
     except OSError:
         return []
-    return sorted(files, key=lambda p: p.name)
+    return sorted(files, key=order)
 
 
 _OPENS: dict[tuple[str, int, int], bool] = {}
@@ -142,8 +153,10 @@ def _opens(path: Path) -> bool:
             ok = True
         finally:
             con.close()
-    except (duckdb.Error, OSError):
+    except (duckdb.Error, OSError) as err:
         ok = False
+        # Once per file version (memoised below): enough to diagnose a kiosk that fell back.
+        log.warning("snapshot %s could not be opened: %s: %s", path.name, type(err).__name__, err)
     with _OPENS_LOCK:
         if len(_OPENS) > 256:
             _OPENS.clear()
@@ -199,7 +212,7 @@ def prune_snapshots(data_dir: DataDirLike, keep: int = KEEP_SNAPSHOTS) -> None:
     """
     dd = settings.DataDir.of(data_dir)
     live = current_snapshot_path(dd)
-    snaps = sorted(dd.snapshots.glob("snapshot-*.duckdb"), key=lambda p: p.name)
+    snaps = _snapshot_files(dd)
     for old in snaps[:-keep]:
         if live is None or old != live:
             old.unlink(missing_ok=True)

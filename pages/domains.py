@@ -45,7 +45,7 @@ with right:
             indicator=pick["indicator_key"],
         )
 
-st.subheader("指标定义（metrics.yaml）")
+st.subheader("指标定义")
 catalog = snap.indicator_definitions(domain)
 defs = queries.indicator_specs(spec(), domain, list(catalog["indicator_key"]))
 if defs.empty:  # spec unreadable or scored with other keys: show what the marts carry
@@ -54,7 +54,10 @@ tables.show(
     defs,
     "definitions",
     f"指标定义_{domain}",
-    column_config={"说明": st.column_config.TextColumn("说明", width="large")},
+    column_config={
+        "说明": st.column_config.TextColumn("说明", width="large"),
+        "计算方法": st.column_config.TextColumn("计算方法", width="large"),
+    },
 )
 
 st.subheader("指标趋势")

@@ -1,9 +1,8 @@
-"""总览: city KPI cards, the overall ranking, the district × domain heatmap, 骏马/蜗牛."""
+"""总览: city KPI cards, the overall ranking, the district × domain heatmap, 进步榜/退步榜."""
 
 import streamlit as st
 
 from ui import cards, state, tables
-from ui.data import headline_keys
 
 snap = state.require_snapshot()
 meta = snap.meta()
@@ -14,7 +13,7 @@ period, partial = state.period_picker(snap, top[1])
 st.caption(state.freshness_caption(snap, partial))
 tables.review_download(snap.path, period)
 
-keys = headline_keys()
+keys = snap.headline_keys()  # as metrics.yaml said when this snapshot was built
 cards.headline_row(snap.overall_series(period, 8), snap.headline(keys, period, 8), keys, period)
 
 ov = snap.overall(period)
@@ -26,7 +25,7 @@ with left:
     if code:
         state.go("district", period=period, district=code)
 with right:
-    st.subheader("骏马 · 蜗牛")
+    st.subheader("进步榜 · 退步榜")
     cards.movers(ov, partial)
 
 st.subheader("指标领域 × 区县 得分热力图")

@@ -33,15 +33,15 @@ filt = (
     if ind is not None and ind.source == source
     else None
 )
-filter_sql, filter_params, domain = None, (), None
+filter_sql, filter_params, domain = None, None, None
 if filt:  # the indicator's own filters define its scope (it may span domains)
     filter_sql, filter_params, text = filt
     c[3].selectbox("指标领域", [f"按指标口径：{ind.label_zh}"], disabled=True, key="domain_locked")
-    st.info(f"指标“{ind.label_zh}”背后的记录（metrics.yaml 口径）：{text}")
+    st.info(f"指标“{ind.label_zh}”背后的记录。{text}。")
 else:
     domain = state.domain_picker(snap, c[3], allow_all=True)
     if indicator:
-        st.info("按数据来源、区县、季度和领域筛选（未取到该指标在 metrics.yaml 中的筛选口径）。")
+        st.info("按数据来源、区县、季度和领域筛选（未取到该指标的统计口径）。")
 if indicator and st.button("清除指标筛选", key="clear_indicator"):
     st.query_params.pop("indicator", None)
     st.rerun()

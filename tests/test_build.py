@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from etl.cli import main
 from kpi import store
 from kpi.engine.build import build_and_publish
@@ -25,8 +27,60 @@ def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsy
         "metrics_version",
         "current_period",
         "latest_complete_period",
+        "headline",
+        "domain_order",
     }
     assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
+
+
+def test_headline_and_domain_order_come_from_the_snapshot_not_the_live_spec(
+    isolated_data_dir, tmp_path, monkeypatch
+):
+    """Pages and the LED read the headline cards and the domain order written at build: editing
+    metrics.yaml afterwards changes nothing until the next build."""
+    from kpi import settings
+    from kpi.led.board import load_board
+    from kpi.read import queries
+
+    text = settings.metrics_path().read_text(encoding="utf-8")
+    # headline: two keys, in an order of our own; domains: D17 政务服务 moved to the front
+    text = text.replace(
+        "headline:\n  - hotline_resolution_rate\n  - hotline_satisfaction_rate\n"
+        "  - ratings_good_rate\n  - approval_avg_workdays\n  - approval_online_rate\n",
+        "headline:\n  - approval_online_rate\n  - ratings_good_rate\n",
+    )
+    head, rest = text.split("domains:\n", 1)
+    blocks = ["  - id: " + b + "\n" for b in ("\n" + rest).split("\n  - id: ")[1:]]
+    assert len(blocks) == 18 and blocks[16].startswith("  - id: D17")
+    spec_file = tmp_path / "metrics.yaml"
+    spec_file.write_text(
+        head + "domains:\n" + blocks[16] + "".join(blocks[:16]) + blocks[17], encoding="utf-8"
+    )
+    snapshot = build_and_publish(metrics_path=spec_file)
+    # the live spec is now the shipped one again (and would say the opposite)
+    monkeypatch.delenv("BIZENV_METRICS", raising=False)
+    con = store.connect_snapshot(snapshot)
+    try:
+        assert queries.headline_keys(con) == ["approval_online_rate", "ratings_good_rate"]
+        order = queries.domain_order(con)
+    finally:
+        con.close()
+    assert order[:2] == ["government_services", "starting_business"] and len(order) == 18
+    board = load_board(snapshot, dt.datetime(2026, 11, 24, 9, 30))
+    assert board.headline == ("approval_online_rate", "ratings_good_rate")
+
+
+def test_snapshot_without_recorded_headline_falls_back_to_the_five(isolated_data_dir):
+    from kpi.read import queries
+    from kpi.spec.models import DEFAULT_HEADLINE
+
+    con = store.connect_memory()
+    try:
+        con.execute("CREATE TABLE snapshot_meta (key VARCHAR, value VARCHAR)")
+        assert queries.headline_keys(con) == list(DEFAULT_HEADLINE)
+        assert queries.domain_order(con) == []
+    finally:
+        con.close()
 
 
 def test_bad_spec_fails_before_publishing(isolated_data_dir, tmp_path, capsys):

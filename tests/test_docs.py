@@ -67,3 +67,61 @@ def test_cli_start_up_does_not_load_the_heavy_libraries():
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=REPO
     )
     assert out.stdout.strip() == ""
+
+
+# argparse's own English, which must not reach a user of `bizenv` (help and error output).
+# (Option names such as --data-dir are taken out first: they are what the user types.)
+_ENGLISH_WORDS = re.compile(
+    r"usage|positional arguments|optional arguments|\boptions\b|show this help|\bexit\b|"
+    r"\berror\b|required|invalid|choose from|unrecognized|expected|argument|ambiguous",
+    re.IGNORECASE,
+)
+_ENGLISH_METAVARS = re.compile(r"\b(FILE|DIR|PATH|N|X)\b")
+
+
+class ARGPARSE_ENGLISH:  # noqa: N801 — used like a compiled pattern
+    @staticmethod
+    def search(text: str):
+        text = re.sub(r"--?[A-Za-z][\w-]*", "", text)
+        return _ENGLISH_WORDS.search(text) or _ENGLISH_METAVARS.search(text)
+
+
+@pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
+def test_help_reads_in_chinese(command, capsys):
+    from etl.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"] if command else ["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "显示本帮助并退出" in out
+    assert "选项：" in out
+    assert not ARGPARSE_ENGLISH.search(out), ARGPARSE_ENGLISH.search(out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["export"], "bizenv export：错误：缺少必需的参数：--out"),
+        (
+            ["load", "--source", "x", "a.csv"],
+            "bizenv load：错误：参数 --source 的取值 'x' 无效（可选：'approvals', 'hotline', 'ratings', 'reports'）",
+        ),
+        (["status", "--runs", "x"], "bizenv status：错误：参数 --runs 应为整数，而不是 'x'"),
+        (["sample", "--scale", "大"], "bizenv sample：错误：参数 --scale 应为数字，而不是 '大'"),
+        (["status", "--runs"], "bizenv status：错误：参数 --runs 后面需要一个值"),
+        (["status", "--zzz"], "bizenv：错误：无法识别的参数：--zzz（可用的参数见 --help）"),
+        (["bogus"], "bizenv：错误：没有命令 'bogus'（可用的命令："),
+        (["load"], "bizenv load：错误：缺少必需的参数：文件"),
+    ],
+)
+def test_argument_errors_read_in_chinese(argv, expected, capsys):
+    from etl.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：bizenv")
+    assert expected in err
+    assert not ARGPARSE_ENGLISH.search(err), err

@@ -134,7 +134,7 @@ def test_cli_review_workbook(snapshot, isolated_data_dir, tmp_path):
         "D08 登记财产",
         "D17 政务服务",
         "红黄绿预警",
-        "骏马蜗牛",
+        "进步退步榜",
         "对标提升清单",
     ]
     for ws in wb:
@@ -177,11 +177,11 @@ def test_cli_review_workbook(snapshot, isolated_data_dir, tmp_path):
     )[0][0]
     assert sum(1 for r in warn.iter_rows(min_row=3, values_only=True) if r[0] == "红") == n_red == 5
 
-    movers = [r for r in wb["骏马蜗牛"].iter_rows(min_row=3, values_only=True) if r[0]]
+    movers = [r for r in wb["进步退步榜"].iter_rows(min_row=3, values_only=True) if r[0]]
     assert [(r[0], r[1]) for r in movers] == [
-        ("骏马", "衢江区"),
-        ("骏马", "柯城区"),
-        ("蜗牛", "常山县"),
+        ("进步", "衢江区"),
+        ("进步", "柯城区"),
+        ("退步", "常山县"),
     ]
 
     bench = wb["对标提升清单"]

@@ -14,7 +14,8 @@ from ui import format as fmt
     [
         (96.04, "%", "96.0%"),
         (2.0, "工作日", "2.0 个工作日"),
-        (12345, None, "1.2万"),
+        (12345, None, "12,345.0"),  # below 10万: in full (the LED's rule too)
+        (123456, None, "12.3万"),
         (230_000_000, None, "2.3亿"),
         (None, "%", "—"),
         (math.nan, None, "—"),
@@ -29,9 +30,9 @@ def test_value(v, unit, text):
     [
         (1.23, "%", "▲ +1.2 个百分点"),
         (-0.3, "工作日", "▼ -0.3 个工作日"),
-        (0.0, "%", "– 0.0 个百分点"),
-        (0.04, "工作日", "▲ +0.04 个工作日"),  # would read 0.0 at one decimal
-        (-0.004, None, "– 0.0"),  # one extra decimal at most
+        (0.0, "%", "持平"),
+        (0.04, "工作日", "持平"),  # would read 0.0 at one decimal: too small to show
+        (-0.004, None, "持平"),
         (None, "%", "—"),
     ],
 )
@@ -53,6 +54,37 @@ def test_delta_colour_is_direction_aware(delta, direction, colour):
     assert fmt.delta_colour(delta, direction) == colour
 
 
+# (delta, decimals, the marts' trend) → reads 持平? — the one rule of kpi.numbers.is_flat
+FLAT_CASES = [
+    (0.3, 1, "unchanged", True),  # inside the neutral band: 持平 though it shows as 0.3
+    (0.04, 1, "worsened", True),  # beyond the band, but 0.0 at one decimal: too small to show
+    (0.04, 2, "worsened", False),  # shown with two decimals it is visible: ▲0.04, red
+    (-1.2, 1, "improved", False),
+    (0.0, 1, None, True),
+    (None, 1, None, False),  # no change known: "—", not 持平
+]
+
+
+@pytest.mark.parametrize(("delta", "decimals", "trend", "flat"), FLAT_CASES)
+def test_desk_and_led_decide_flat_by_one_rule(delta, decimals, trend, flat):
+    from ui.led import widgets
+
+    good = {"improved": True, "worsened": False, "unchanged": None}.get(trend, True)
+    desk = fmt.delta_text(delta, "%", decimals, trend=trend)
+    led = widgets.fmt_delta(delta, "%", decimals, good=good)
+    assert (desk == "持平") == flat and (led == "持平") == flat, (desk, led)
+    if flat:
+        assert fmt.delta_colour(delta, "higher_is_better", trend, decimals) == fmt.GREY
+
+
+def test_desk_and_led_write_numbers_alike():
+    from ui.led import widgets
+
+    for v, d in [(78.6, 1), (10074, 0), (99_999, 0), (100_000, 0), (123456.0, 1), (2.3e8, 1)]:
+        assert fmt.num(v, d) == widgets.fmt_number(v, d)
+    assert fmt.num(99_999, 0) == "99,999" and fmt.num(100_000, 0) == "10.0万"
+
+
 def test_marts_trend_wins_over_the_sign():
     # +0.3 inside the neutral band: the marts say unchanged → grey, though the number rose
     assert fmt.delta_colour(0.3, "higher_is_better", "unchanged") == fmt.GREY
@@ -66,6 +98,7 @@ def test_rank_change(rc, text, colour):
 
 
 def test_count_and_period_label():
-    assert fmt.count(9876) == "9,876" and fmt.count(23456) == "2.3万"
+    assert fmt.count(9876) == "9,876" and fmt.count(23456) == "23,456"
+    assert fmt.count(234567) == "23.5万" and fmt.count(230_000_000) == "2.3亿"
     assert fmt.period_label("2026Q4", True) == "2026Q4（进行中）"
     assert fmt.timestamp("2026-11-24T08:42:13+08:00") == "2026-11-24 08:42"

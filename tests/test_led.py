@@ -7,11 +7,12 @@ Expected numbers come from tests/fixtures/led_fixture.py's hand-written tables, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pandas as pd
 import pytest
 
-from kpi import settings
+from kpi import logs, settings, store
 from kpi.led import board as led_board
 from kpi.led import rotation as led
 from kpi.led import views as led_views
@@ -204,13 +205,13 @@ def test_overview_ranking_honours_trend_alerts(board):
         ("常山", 5, 0),
         ("开化", 6, 0),
     ]
-    # 骏马榜: +5.3 (85.3 − 80.0), +4.4 (79.4 − 75.0), +1.2 (71.2 − 70.0)
+    # 进步榜: +5.3 (85.3 − 80.0), +4.4 (79.4 − 75.0), +1.2 (71.2 − 70.0)
     assert [(r.name, round(r.delta, 1)) for r in v.horses] == [
         ("柯城", 5.3),
         ("江山", 4.4),
         ("常山", 1.2),
     ]
-    # 蜗牛榜: −2.6 (63.8 − 66.4), −2.2 (76.0 − 78.2), −1.4 (80.1 − 81.5)
+    # 退步榜: −2.6 (63.8 − 66.4), −2.2 (76.0 − 78.2), −1.4 (80.1 − 81.5)
     assert [(r.name, round(r.delta, 1)) for r in v.snails] == [
         ("开化", -2.6),
         ("龙游", -2.2),
@@ -288,6 +289,66 @@ def test_cache_keeps_last_good_board_and_sees_new_snapshots(isolated_data_dir):
     assert held is second and problem == "未找到数据快照"
 
 
+def _log_text(data_dir: settings.DataDir) -> str:
+    for handler in logging.getLogger("kpi").handlers:
+        handler.flush()
+    path = data_dir.logs / logs.LOG_FILE
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def test_broken_snapshot_leaves_a_trace_in_the_log(isolated_data_dir):
+    data_dir = settings.DataDir.of()
+    logs.setup(data_dir)
+    cache = led_board.BoardCache()
+    build_led_snapshot(isolated_data_dir)
+    assert cache.get(NOW)[1] is None
+    root = settings.data_dir()
+    # CURRENT names a file that is not a database: the older snapshot stands in, and the log
+    # says which file failed and how, once
+    (root / "snapshots" / "snapshot-broken.duckdb").write_bytes(b"not a database")
+    (root / "CURRENT").write_text("snapshot-broken.duckdb\n", encoding="utf-8")
+    assert cache.get(NOW)[1] == "数据快照读取失败"
+    text = _log_text(data_dir)
+    assert "snapshot snapshot-broken.duckdb could not be opened" in text
+    assert "snapshot-broken.duckdb 无法读取" in text
+    cache.get(NOW)
+    assert _log_text(data_dir).count("snapshot-broken.duckdb 无法读取") == 1
+    # a snapshot that opens but lacks the marts fails while being read: its traceback is kept
+    for old in (root / "snapshots").glob("snapshot-2*.duckdb"):
+        old.unlink()
+    scratch = isolated_data_dir.parent / "scratch"
+    store.connect_warehouse(scratch).close()  # an empty database, copied in as the only snapshot
+    (root / "snapshots" / "snapshot-empty.duckdb").write_bytes(
+        store.warehouse_path(scratch).read_bytes()
+    )
+    (root / "CURRENT").write_text("snapshot-empty.duckdb\n", encoding="utf-8")
+    assert cache.get(NOW)[1] == "数据快照读取失败"
+    text = _log_text(data_dir)
+    assert "Traceback (most recent call last)" in text and "could not be read" in text
+    cache.get(NOW)  # the same failure on the next refresh is not written again
+    assert _log_text(data_dir).count("Traceback") == 1
+
+
+def test_led_screen_logs_a_failed_draw(isolated_data_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.led import screen
+
+    data_dir = settings.DataDir.of()
+    logs.setup(data_dir)
+
+    def broken(options):
+        raise RuntimeError("view could not be drawn (test)")
+
+    monkeypatch.setattr(screen, "_render", broken)
+    monkeypatch.setattr(screen, "_LOGGED", {}, raising=False)
+    at = AppTest.from_string("from ui.led.screen import run\nrun()", default_timeout=30).run()
+    assert not at.exception  # the lobby screen shows its placeholder, never an error
+    text = _log_text(data_dir)
+    assert "Traceback (most recent call last)" in text
+    assert "RuntimeError: view could not be drawn (test)" in text
+
+
 def test_cache_throttles_to_refresh(isolated_data_dir):
     cache = led_board.BoardCache()
     build_led_snapshot(isolated_data_dir)
@@ -329,6 +390,7 @@ def test_fmt_number(value, decimals, text):
         (-0.5, "工作日", "▼0.5工作日"),
         (0.02, "%", "持平"),
         (None, "", "—"),
+        (0.3, "%", "▲0.3个百分点"),  # visible, and no verdict of the marts given
     ],
 )
 def test_fmt_delta(delta, unit, text):

@@ -89,7 +89,8 @@ def test_overview_defaults_to_latest_complete_quarter_with_city_cards(snapshot):
     assert list(ranking["综合指数"]) == [88.1, 75.7, 52.8]
     assert list(ranking["名次变化"]) == ["–", "▲1", "▼1"]
     text = markdown_text(at)
-    assert "骏马榜" in text and "衢江区" in text and "蜗牛榜" in text and "常山县" in text
+    assert "进步榜" in text and "衢江区" in text and "退步榜" in text and "常山县" in text
+    assert "骏马" not in text and "蜗牛" not in text  # those are the awards to units (issue 13)
 
 
 def test_overview_period_switch_updates_ranking_and_url(snapshot):

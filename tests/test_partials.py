@@ -196,7 +196,6 @@ domains:
         direction: higher_is_better
         weight: 1
         dtf: {best: 100, worst: 0}
-        format: ".0f"
 """,
         encoding="utf-8",
     )

@@ -24,7 +24,7 @@ SHEETS = [
     "D08 登记财产",
     "D17 政务服务",
     "红黄绿预警",
-    "骏马蜗牛",
+    "进步退步榜",
     "对标提升清单",
 ]
 
@@ -72,7 +72,7 @@ def test_quarter_in_progress_is_marked_on_every_sheet(snapshot, tmp_path):
             ws.title
         )
         assert "2026Q4（进行中）" in ws.oddFooter.right.text
-    movers = partial["骏马蜗牛"]
+    movers = partial["进步退步榜"]
     texts = [c.value for row in movers.iter_rows(min_row=3) for c in row if c.value]
     assert any("进行中的季度不与完整季度比较" in t for t in texts)
     complete = openpyxl.load_workbook(workbook(snapshot, tmp_path, "2026Q3"))

@@ -225,10 +225,10 @@ RULES = [
         0,
     ),
     (
-        "bad format",
+        "format is no longer a field (no surface used it)",
         "        advanced: 2\n",
-        '        advanced: 2\n        format: "%x"\n',
-        ["指标 I1（avg_days）", "显示格式", ".1f"],
+        '        advanced: 2\n        format: ".1f"\n',
+        ["指标 I1（avg_days）", "format 不是规格里的字段", "删除这个字段"],
         "format:",
         0,
     ),
@@ -296,6 +296,40 @@ def test_every_problem_reported_at_once(tmp_path):
         .replace("headline: [avg_days]", "headline: [nope]")
     )
     assert len(problems(tmp_path, text)) == 3
+
+
+def test_a_malformed_field_does_not_hide_the_other_problems(tmp_path):
+    """One run, one SpecError naming every fault: a direction that is not one of the two words
+    (structure) beside a duplicate id, equal DTF bounds, weights off and a bad headline key."""
+    text = (
+        BASE.replace(
+            "direction: lower_is_better\n        weight: 0.6",
+            "direction: lower\n        weight: 0.6",
+        )
+        .replace("      - id: I2", "      - id: I1")
+        .replace("dtf: {best: 3, worst: 7}", "dtf: {best: 3, worst: 3}")
+        .replace("weight: 0.4", "weight: 0.3")
+        .replace("headline: [avg_days]", "headline: [nope]")
+    )
+    found = problems(tmp_path, text)
+    expected = [
+        ("direction 取值不在允许范围内", line_of(text, "direction: lower\n"[:-1])),
+        ("指标 id“I1”与第", line_of(text, "- id: I1", 1)),
+        ("best 与 worst 相等", line_of(text, "dtf: {best: 3, worst: 3}")),
+        ("领域内各指标 weight 合计为 0.9", line_of(text, "indicators:")),
+        ("“nope”不存在", line_of(text, "headline:")),
+    ]
+    for needle, line in expected:
+        hits = [p for p in found if needle in p]
+        assert len(hits) == 1, (needle, found)
+        assert hits[0].startswith(f"metrics.yaml 第 {line} 行"), (needle, hits[0])
+    assert len(found) == len(expected), found
+
+
+def test_a_quoted_weight_is_one_problem_not_two(tmp_path):
+    # the structure problem (应为数字) is the whole story: no echo "weights sum to 0.4"
+    found = problems(tmp_path, BASE.replace("weight: 0.6", 'weight: "0.6"'))
+    assert len(found) == 1 and "weight 应为数字" in found[0], found
 
 
 def test_engine_accepts_a_one_domain_spec(tmp_path):

@@ -37,7 +37,10 @@ def test_layout(workbook):
     assert len(rows) == len(reported) * len(DISTRICT_NAMES)
     # one row per district for each reported indicator, value blank, unit and owner filled
     first = reported[0]
-    mine = [r for r in rows if r[2] == first.key]
+    # the indicator is named by its id and Chinese name, never by its English key
+    assert {r[2] for r in rows} == {i.id for i in reported}
+    assert not {r[2] for r in rows} & {i.key for i in reported}
+    mine = [r for r in rows if r[2] == first.id]
     assert [r[0] for r in mine] == DISTRICT_NAMES
     assert all(
         r[1] == "2026Q3" and r[3] == first.label_zh and r[4] == first.unit and r[5] is None and r[6]
@@ -45,7 +48,7 @@ def test_layout(workbook):
     )
     guide = wb["指标说明"]
     defs = {r[0].value: r[5].value for r in guide.iter_rows(min_row=2)}
-    assert defs[first.key] == first.description and len(defs) == len(reported)
+    assert defs[first.id] == first.description and len(defs) == len(reported)
 
 
 def test_bad_period(tmp_path, capsys):
@@ -56,12 +59,13 @@ def test_bad_period(tmp_path, capsys):
 def test_filled_template_loads_back(workbook):
     from etl import load
 
+    key_of = {i.id: i.key for _, i in load_spec().indicators()}
     wb = openpyxl.load_workbook(workbook)
     ws = wb["指标填报"]
     filled = {}
     for n, row in enumerate(ws.iter_rows(min_row=3), start=1):
         row[5].value = float(n)
-        filled[(row[0].value, row[2].value)] = float(n)
+        filled[(row[0].value, key_of[row[2].value])] = float(n)
     wb.save(workbook)
     reports = load.load_files([workbook], build=False)
     assert reports[0].status == "ok", reports[0].message

@@ -1,10 +1,12 @@
-"""KPI cards (value, QoQ change coloured by direction, 8-quarter sparkline) and 骏马/蜗牛 lists."""
+"""KPI cards (value, QoQ change coloured by direction, 8-quarter sparkline) and the 进步榜 / 退步榜
+of the districts (kpi.read.movers)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from kpi.read import movers as district_movers
 from ui import format as fmt
 
 _COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
@@ -30,7 +32,7 @@ def kpi_card(
     container.metric(
         label,
         shown,
-        delta=fmt.delta_text(delta, unit),
+        delta=fmt.delta_text(delta, unit, trend=trend),
         delta_color=colour if not fmt.missing(delta) else "off",
         delta_arrow="off",
         chart_data=[v for v in spark if not fmt.missing(v)] or None,
@@ -87,14 +89,15 @@ def headline_row(
 
 
 def movers(ov: pd.DataFrame, partial: bool) -> None:
-    """This quarter's 骏马 (most improved / best) and 蜗牛 (fell back most / red indicators)."""
+    """This quarter's 进步榜 (most improved, and the best) and 退步榜 (fell back most, red
+    indicators) — district movers by kpi.read.movers' rule, not the 骏马奖/蜗牛奖 for units."""
     d = ov[~ov["is_city"].astype(bool)].copy()
+    up, down = district_movers.select(d)
     with st.container(border=True):
-        st.markdown("**:material/military_tech: 骏马榜** · 进步最快、成绩最好")
+        st.markdown("**:material/trending_up: 进步榜** · 进步最快、成绩最好")
         if partial or d["score_qoq"].isna().all():
             st.caption("进行中的季度不评选（无可比的环比）。")
         else:
-            up = d[d["trend_qoq"] == "improved"].sort_values("score_qoq", ascending=False).head(3)
             for _, r in up.iterrows():
                 st.markdown(
                     f"<span style='color:{fmt.GREEN}'>▲</span> **{r['district_name']}** 综合指数 "
@@ -109,11 +112,10 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
             if up.empty:
                 st.caption("本季度没有区县明显进步。")
     with st.container(border=True):
-        st.markdown("**:material/pest_control: 蜗牛榜** · 退步最多、红色指标")
+        st.markdown("**:material/trending_down: 退步榜** · 退步最多、红色指标")
         if partial or d["score_qoq"].isna().all():
             st.caption("进行中的季度不评选（无可比的环比）。")
         else:
-            down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").head(3)
             for _, r in down.iterrows():
                 st.markdown(
                     f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
@@ -129,3 +131,4 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
                 )
             if down.empty and reds.empty:
                 st.caption("本季度没有区县退步或亮红灯。")
+    st.caption(district_movers.RULE)

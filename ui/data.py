@@ -101,19 +101,3 @@ def spec_status() -> tuple[str, list[str]]:
     """(metrics.yaml path, problems) with the full validation including SQL checks."""
     path, mtime = _metrics_file()
     return path, _load_spec(path, mtime, True)[1]
-
-
-def headline_keys() -> list[str]:
-    """metrics.yaml `headline:` (the city KPI cards), in order."""
-    s = spec()
-    keys = list(getattr(s, "headline", None) or ())
-    return keys or list(DEFAULT_HEADLINE)
-
-
-DEFAULT_HEADLINE = (
-    "hotline_resolution_rate",
-    "hotline_satisfaction_rate",
-    "ratings_good_rate",
-    "approval_avg_workdays",
-    "approval_online_rate",
-)

@@ -11,13 +11,16 @@ import math
 
 import pandas as pd
 
+from kpi import numbers
+from kpi.read.exports import RAG_TEXT as RAG_LABEL  # one vocabulary for screens and files
+from kpi.read.exports import TREND_TEXT as TREND_LABEL
+
 GREEN, RED, GREY, AMBER = "#1a7f37", "#cf222e", "#6e7781", "#9a6700"
 RAG_BG = {"green": "#d3f0da", "amber": "#fcecbf", "red": "#fbd3d3"}
 RAG_FG = {"green": GREEN, "amber": AMBER, "red": RED}
-RAG_LABEL = {"green": "绿", "amber": "黄", "red": "红"}
 TREND_COLOUR = {"improved": GREEN, "worsened": RED, "unchanged": GREY}
-TREND_LABEL = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
 DIRECTION_LABEL = {"higher_is_better": "越高越好", "lower_is_better": "越低越好"}
+__all__ = ["RAG_LABEL", "TREND_LABEL"]  # re-exported for ui.tables and the pages
 
 
 def missing(v) -> bool:
@@ -31,23 +34,13 @@ def missing(v) -> bool:
 
 
 def num(v, digits: int = 1) -> str:
-    """1 decimal by default; 万 / 亿 for large magnitudes; '—' for missing."""
-    if missing(v):
-        return "—"
-    v = float(v)
-    if abs(v) >= 1e8:
-        return f"{v / 1e8:.{digits}f}亿"
-    if abs(v) >= 1e4:
-        return f"{v / 1e4:.{digits}f}万"
-    return f"{v:.{digits}f}"
+    """1 decimal by default; 万 / 亿 for large magnitudes (kpi.numbers, as on the LED); '—' for missing."""
+    return "—" if missing(v) else numbers.number(v, digits)
 
 
 def count(v) -> str:
-    """Whole counts: 1234 → '1,234'; 23456 → '2.3万'."""
-    if missing(v):
-        return "—"
-    v = int(v)
-    return f"{v / 1e4:.1f}万" if abs(v) >= 1e4 else f"{v:,}"
+    """Whole counts: 23456 → '23,456'; 234567 → '23.5万'."""
+    return "—" if missing(v) else numbers.number(int(v), 0)
 
 
 def value(v, unit: str | None, digits: int = 1) -> str:
@@ -97,27 +90,31 @@ def arrow(delta) -> str:
     return "▲" if d > 0 else "▼" if d < 0 else "–"
 
 
-def delta_text(delta, unit: str | None = None, digits: int = 1) -> str:
-    """'▲ +1.2 个百分点' — arrow, sign and unit, so colour is never the only signal.
-
-    A change that rounds to 0 at `digits` but is not zero gets one more decimal (▲ +0.04), so a
-    red or green change never reads "0.0".
-    """
+def delta_text(delta, unit: str | None = None, digits: int = 1, trend: str | None = None) -> str:
+    """'▲ +1.2 个百分点' — arrow, sign and unit, so colour is never the only signal; '持平' for a
+    change the marts judged unchanged or that rounds to zero at `digits` (kpi.numbers.is_flat,
+    the LED's rule too)."""
     if missing(delta):
         return "—"
-    raw = float(delta)
-    if round(raw, digits) == 0 and round(raw, digits + 1) != 0:
-        digits += 1
+    if numbers.is_flat(delta, digits, trend if isinstance(trend, str) else None):
+        return numbers.FLAT
     u = delta_unit(unit)
-    d = round(raw, digits)
+    d = round(float(delta), digits)
     return f"{arrow(d)} {signed(d, digits)}{(' ' + u) if u else ''}".strip()
 
 
 def delta_colour(
-    delta=None, direction: str | None = "higher_is_better", trend: str | None = None
+    delta=None,
+    direction: str | None = "higher_is_better",
+    trend: str | None = None,
+    digits: int = 1,
 ) -> str:
-    """Colour of a change: from the marts' trend when given, else from delta and direction."""
-    t = trend if isinstance(trend, str) and trend else trend_of(delta, direction, 0.0)
+    """Colour of a change: from the marts' trend when given, else from delta and direction;
+    grey whenever the change reads 持平 (kpi.numbers.is_flat)."""
+    t = trend if isinstance(trend, str) and trend else None
+    if numbers.is_flat(delta, digits, t):
+        return GREY
+    t = t or trend_of(delta, direction, 0.0)
     return TREND_COLOUR.get(t or "", GREY)
 
 

@@ -188,7 +188,10 @@ def _ranking(
             "区县": list(names),
             score_label: scores["score"].round(1),
             "名次变化": [fmt.rank_change_text(v) for v in scores["rank_change"]],
-            "环比": [fmt.delta_text(v) for v in scores["score_qoq"]],
+            "环比": [
+                fmt.delta_text(v, trend=t)
+                for v, t in zip(scores["score_qoq"], scores["trend_qoq"], strict=False)
+            ],
             "红色指标": scores["n_red"].astype("Int64"),
             "等级": [fmt.rag_text(v) for v in scores["rag"]],
         }
@@ -320,7 +323,8 @@ def indicator_brief(ind: pd.DataFrame):
             "排名": pd.array(ind["rank"], dtype="Int64"),
             "等级": [fmt.rag_text(v) for v in ind["rag"]],
             "环比": [
-                fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"], strict=False)
+                fmt.delta_text(v, u, trend=t)
+                for v, u, t in zip(ind["value_qoq"], ind["unit"], ind["trend_qoq"], strict=False)
             ],
         }
     )
@@ -406,7 +410,8 @@ def indicator_matrix(ind: pd.DataFrame, key: str, name: str, highlight: str | No
             "排名": pd.array(ind["rank"], dtype="Int64"),
             "等级": [fmt.rag_text(v) for v in ind["rag"]],
             "环比": [
-                fmt.delta_text(v, u) for v, u in zip(ind["value_qoq"], ind["unit"], strict=False)
+                fmt.delta_text(v, u, trend=t)
+                for v, u, t in zip(ind["value_qoq"], ind["unit"], ind["trend_qoq"], strict=False)
             ],
             "说明": [r if isinstance(r, str) else "" for r in ind["suppressed_reason"]],
         }

@@ -17,14 +17,14 @@ EXAMPLE = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
+        "--metrics", metavar="文件", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
     )
     parser.add_argument(
-        "--data-dir", metavar="DIR", help="数据目录（默认：data/warehouse 或 BIZENV_DATA_DIR）"
+        "--data-dir", metavar="目录", help="数据目录（默认：data/warehouse 或 BIZENV_DATA_DIR）"
     )
     parser.add_argument(
         "--catalog",
-        metavar="DIR",
+        metavar="目录",
         help="目录表所在文件夹（默认：data/catalog 或 BIZENV_CATALOG_DIR）",
     )
     parser.add_argument(

@@ -26,7 +26,7 @@ EXAMPLE = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", metavar="2026Q3", help="季度（默认：最近一个完整季度）")
-    parser.add_argument("--out", metavar="FILE", required=True, help="输出文件")
+    parser.add_argument("--out", metavar="文件", required=True, help="输出文件")
     parser.add_argument(
         "--table",
         choices=tuple(MART_SHORT_NAMES),
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("csv", "xlsx"),
         help="--table / --quarantine 的文件格式（默认按 --out 的扩展名，否则 csv）",
     )
-    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认 data/warehouse/）")
+    parser.add_argument("--data-dir", metavar="目录", help="数据目录（默认 data/warehouse/）")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files",
         nargs="+",
-        metavar="FILE",
+        metavar="文件",
         help="导出文件或文件夹（CSV UTF-8/GBK/GB18030，XLSX/XLS；文件夹中只取这几类文件）",
     )
     parser.add_argument(
@@ -35,13 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="数据来源（不指定时按表头自动识别）：approvals 办件 | hotline 12345 | ratings 好差评 | reports 指标填报",
     )
     parser.add_argument(
-        "--profile", metavar="FILE", help="自定义表头画像 YAML（导出的列名与内置不同时使用）"
+        "--profile", metavar="文件", help="自定义表头画像 YAML（导出的列名与内置不同时使用）"
     )
     parser.add_argument(
-        "--data-dir", metavar="DIR", help="数据目录（仓库、快照、CURRENT；默认 data/warehouse/）"
+        "--data-dir", metavar="目录", help="数据目录（仓库、快照、CURRENT；默认 data/warehouse/）"
     )
     parser.add_argument(
-        "--catalog", metavar="DIR", help="目录数据（区县、事项、节假日；默认 data/catalog/）"
+        "--catalog", metavar="目录", help="目录数据（区县、事项、节假日；默认 data/catalog/）"
     )
     parser.add_argument(
         "--no-build", action="store_true", help="只写入数据仓库，不计算评分、不发布快照"

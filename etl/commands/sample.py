@@ -34,28 +34,28 @@ def add_arguments(parser) -> None:
         "--seed",
         type=int,
         default=demo.DEFAULT_SEED,
-        metavar="N",
+        metavar="种子",
         help=f"随机种子，相同种子与参数生成相同文件（默认 {demo.DEFAULT_SEED}）",
     )
     parser.add_argument(
         "--scale",
         type=float,
         default=1.0,
-        metavar="X",
+        metavar="倍数",
         help="数据量倍数（默认 1：每季度约 8千件办件、5千条工单、5千条评价）",
     )
     parser.add_argument(
         "--districts",
         type=int,
         default=6,
-        metavar="N",
+        metavar="个数",
         help="区县数（默认 6 个衢州区县；更多时增加合成区县，各自带来自己的数据量）",
     )
     parser.add_argument(
         "--quarters",
         type=int,
         default=demo.DEFAULT_QUARTERS,
-        metavar="N",
+        metavar="个数",
         help=f"季度数，含当前进行中的季度（默认 {demo.DEFAULT_QUARTERS}）",
     )
     parser.add_argument(

@@ -12,9 +12,9 @@ EXAMPLE = "  bizenv status\n  bizenv status --data-dir data/其他城市"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", metavar="DIR", help="数据目录（默认 data/warehouse/）")
+    parser.add_argument("--data-dir", metavar="目录", help="数据目录（默认 data/warehouse/）")
     parser.add_argument(
-        "--runs", type=int, default=10, metavar="N", help="显示最近 N 次导入（默认 10）"
+        "--runs", type=int, default=10, metavar="次数", help="显示最近几次导入（默认 10）"
     )
 
 

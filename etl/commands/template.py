@@ -15,11 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--period", metavar="季度", help="统计期，例如 2026Q3（默认：最近一个完整季度）"
     )
-    parser.add_argument("--out", metavar="FILE.xlsx", help="输出文件（默认：指标填报_<季度>.xlsx）")
+    parser.add_argument("--out", metavar="文件.xlsx", help="输出文件（默认：指标填报_<季度>.xlsx）")
     parser.add_argument(
-        "--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
+        "--metrics", metavar="文件", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
     )
-    parser.add_argument("--catalog", metavar="DIR", help="区县目录所在文件夹（默认：data/catalog）")
+    parser.add_argument(
+        "--catalog", metavar="目录", help="区县目录所在文件夹（默认：data/catalog）"
+    )
     parser.add_argument(
         "--with-city",
         action="store_true",

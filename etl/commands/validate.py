@@ -14,10 +14,10 @@ EXAMPLE = "  bizenv validate\n  bizenv validate --metrics 其他城市/metrics.y
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--metrics", metavar="FILE", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
+        "--metrics", metavar="文件", help="指标规格文件（默认：仓库根目录的 metrics.yaml）"
     )
     parser.add_argument(
-        "--catalog", metavar="DIR", help="目录表所在文件夹，用于核对筛选值（默认：data/catalog）"
+        "--catalog", metavar="目录", help="目录表所在文件夹，用于核对筛选值（默认：data/catalog）"
     )
 
 

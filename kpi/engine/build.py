@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ import duckdb
 from kpi import periods, settings, store
 from kpi.engine.scoring import compute_marts
 from kpi.spec.load import load_spec
+from kpi.spec.models import DEFAULT_HEADLINE
 
 
 def build_marts(
@@ -52,6 +54,10 @@ def build_marts(
             "metrics_version": spec.version,
             "current_period": facts["current_period"],
             "latest_complete_period": facts["latest_complete_period"],
+            # What the pages and the LED show first, as this spec said: read from the snapshot,
+            # so a later edit of metrics.yaml never mixes with data scored under the old one.
+            "headline": json.dumps(list(spec.headline or DEFAULT_HEADLINE), ensure_ascii=False),
+            "domain_order": json.dumps([d.key for d in spec.domains], ensure_ascii=False),
         }
         # One statement (executemany is a round trip per row: ~7 ms for these seven).
         con.execute(

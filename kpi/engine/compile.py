@@ -1,4 +1,4 @@
-"""metrics.yaml indicators → DuckDB SQL, always as (sql, params).
+"""metrics.yaml indicators → DuckDB SQL, always as (sql, params) with named parameters (kpi.sql).
 
 Each transaction source is scanned once (see SourcePlan): a scan per indicator would cost ~70
 passes over the biggest tables. Only decomposable parts are aggregated (sums, counts, min, max),
@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from kpi import schema, store
 from kpi.spec.models import Aggregate, Filter, Indicator, MetricsSpec
+from kpi.sql import Params
+from kpi.sql import ident as quote
 
 TRANSACTION_SOURCES = ("approvals", "hotline", "ratings")
 
@@ -115,17 +117,14 @@ def canonical_columns() -> dict[str, tuple[str, ...]]:
     return {t: tuple(c) for t, c in out.items()}
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list, list[str]]:
-    """Check and rewrite one expression: columns quoted, $settings bound. Raises ExprError.
-
-    Returns (sql, params, the columns it reads)."""
+def compile_expr(
+    expr: str, source: str, settings: dict, params: Params | None = None
+) -> tuple[str, list[str]]:
+    """Check and rewrite one expression: columns quoted, '…' and $settings bound as named
+    parameters in `params`. Raises ExprError. Returns (sql, the columns it reads)."""
     columns = set(canonical_columns()[source])
+    params = params if params is not None else Params()
     out: list[str] = []
-    params: list = []
     used: list[str] = []
     pos = 0
     expr = expr.strip()
@@ -151,51 +150,44 @@ def compile_expr(expr: str, source: str, settings: dict) -> tuple[str, list, lis
                 )
         elif kind == "str":
             # Literals are bound too, so no value ever becomes SQL text.
-            out.append("?")
-            params.append(tok[1:-1].replace("''", "'"))
+            out.append(params.add(tok[1:-1].replace("''", "'")))
         elif kind == "param":
             name = tok[1:]
             if name not in settings:
                 raise ExprError(f"表达式“{expr}”引用的设置 ${name} 在 settings 中不存在")
-            out.append("?")
-            params.append(settings[name])
+            out.append(params.add(settings[name]))
         else:
             out.append(tok)
     if not out:
         raise ExprError("表达式为空")
-    return " ".join(out), params, used
+    return " ".join(out), used
 
 
-def compile_filter(f: Filter, source: str) -> tuple[str, list]:
-    """One filter as an SQL predicate with bound values. Unknown columns raise ExprError."""
+def compile_filter(f: Filter, source: str, params: Params) -> str:
+    """One filter as an SQL predicate, its values bound in `params`. Unknown columns raise ExprError."""
     if f.column not in canonical_columns()[source]:
         raise ExprError(f"筛选条件的列“{f.column}”在 {source} 表中不存在")
     col = quote(f.column)
     if f.op == "is_null":
-        return f"{col} IS NULL", []
+        return f"{col} IS NULL"
     if f.op == "not_null":
-        return f"{col} IS NOT NULL", []
+        return f"{col} IS NOT NULL"
     if f.op in ("in", "not_in"):
         values = list(f.value) if isinstance(f.value, tuple) else [f.value]
-        marks = ", ".join("?" for _ in values)
-        return f"{col} {'NOT IN' if f.op == 'not_in' else 'IN'} ({marks})", values
-    return f"{col} {f.op} ?", [f.value]
+        marks = ", ".join(params.add(v) for v in values)
+        return f"{col} {'NOT IN' if f.op == 'not_in' else 'IN'} ({marks})"
+    return f"{col} {f.op} {params.add(f.value)}"
 
 
-def compile_filters(filters: tuple[Filter, ...], source: str) -> tuple[str, list]:
-    """AND of all filters, values bound."""
-    parts, params = [], []
-    for f in filters:
-        sql, p = compile_filter(f, source)
-        parts.append(sql)
-        params.extend(p)
-    return (" AND ".join(parts) if parts else "TRUE"), params
+def compile_filters(filters: tuple[Filter, ...], source: str, params: Params) -> str:
+    """AND of all filters, values bound in `params`."""
+    parts = [compile_filter(f, source, params) for f in filters]
+    return " AND ".join(parts) if parts else "TRUE"
 
 
 @dataclass(frozen=True)
 class Fragment:
     sql: str
-    params: tuple
 
 
 @dataclass(frozen=True)
@@ -255,7 +247,6 @@ class Cond:
 
     bit: int | None = None
     sql: str = ""
-    params: tuple = ()
 
 
 class SourcePlan:
@@ -279,56 +270,54 @@ class SourcePlan:
     def __init__(self, source: str, settings: dict):
         self.source = source
         self.settings = settings
+        # Every value the plan's SQL binds, by name ($approvals_0 …): one set per source, so the
+        # scans of several sources can run as one statement (kpi.engine.partials).
+        self.params = Params(source)
         self.keys: list[str] = []  # categorical columns grouped raw in stage 1
-        self.atoms: dict[tuple, int] = {}  # (sql, params) → mask bit
-        self.measures: dict[tuple, int] = {}  # (sql, params) → j
+        self.atoms: dict[str, int] = {}  # sql → mask bit
+        self.measures: dict[str, int] = {}  # sql → j
         self.needs: dict[int, set[str]] = {}  # j → {'sum', 'min', 'max'}
         self.reads: dict[int, set[str]] = {}  # j → the columns measure j reads
-        self.flags: dict[tuple, int] = {}  # (sql, params) of a count_if expression → j
-        self.tests: dict[tuple, int] = {}  # (sql, params) of an indicator's conditions → j of _t<j>
+        self.flags: dict[str, int] = {}  # sql of a count_if expression → j
+        self.tests: dict[str, int] = {}  # sql of an indicator's conditions → j of _t<j>
         self.parts: list[tuple[int, IndicatorAggregates]] = []
 
     # -- building blocks -------------------------------------------------------------------
-    def _cond(self, sql: str, params: list, columns) -> Cond:
+    def _cond(self, sql: str, columns) -> Cond:
         columns = set(columns)
         if columns and columns <= CATEGORICAL.get(self.source, frozenset()):
             for c in sorted(columns):
                 if c not in self.keys:
                     self.keys.append(c)
-            return Cond(sql=sql, params=tuple(params))
-        return Cond(bit=self.atoms.setdefault((sql, tuple(params)), len(self.atoms)))
+            return Cond(sql=sql)
+        return Cond(bit=self.atoms.setdefault(sql, len(self.atoms)))
 
-    def _test(self, conds: list[Cond]) -> tuple[str, tuple]:
-        """SQL and params: all these conditions hold in the row group."""
+    def _test(self, conds: list[Cond]) -> str:
+        """SQL: all these conditions hold in the row group."""
         words: dict[int, int] = {}
         parts: list[str] = []
-        params: list = []
         for c in conds:
             if c.bit is None:
                 parts.append(f"({c.sql})")
-                params.extend(c.params)
             else:
                 words[c.bit // self.BITS] = words.get(c.bit // self.BITS, 0) | (
                     1 << (c.bit % self.BITS)
                 )
         parts += [f"(_m{w} & {bits}) = {bits}" for w, bits in sorted(words.items())]
-        return (" AND ".join(parts) or "TRUE"), tuple(params)
+        return " AND ".join(parts) or "TRUE"
 
     def _when(self, conds: list[Cond]) -> str:
         """The stage-2 column that is true where all these conditions hold (see the class doc)."""
         return f"_t{self.tests.setdefault(self._test(conds), len(self.tests))}"
 
-    def _tested(self, relation: str) -> tuple[str, list]:
+    def _tested(self, relation: str) -> str:
         """`relation` (the stage-1 result) with the _t<j> condition columns added."""
-        cols, params = ["*"], []
-        for (sql, tparams), j in self.tests.items():
-            cols.append(f"({sql}) AS _t{j}")
-            params.extend(tparams)
-        return f"SELECT {', '.join(cols)} FROM {relation}", params
+        cols = ["*", *(f"({sql}) AS _t{j}" for sql, j in self.tests.items())]
+        return f"SELECT {', '.join(cols)} FROM {relation}"
 
     def _measure(self, expr: str, need: str | None) -> int:
-        sql, params, used = compile_expr(expr, self.source, self.settings)
-        j = self.measures.setdefault((sql, tuple(params)), len(self.measures))
+        sql, used = compile_expr(expr, self.source, self.settings, self.params)
+        j = self.measures.setdefault(sql, len(self.measures))
         self.reads[j] = set(used)
         if need:
             self.needs.setdefault(j, set()).add(need)
@@ -340,26 +329,23 @@ class SourcePlan:
             # Counted in stage 1 (count_if per row group), not a group key: the expression is
             # seen by one indicator part or a few, and every extra key makes every row's hash
             # lookup dearer and the reduced table bigger (~35 % of the approvals scan).
-            sql, eparams, _ = compile_expr(a.expr, self.source, self.settings)
-            j = self.flags.setdefault((sql, tuple(eparams)), len(self.flags))
+            sql, _ = compile_expr(a.expr, self.source, self.settings, self.params)
+            j = self.flags.setdefault(sql, len(self.flags))
             # coalesce: a count over no rows is 0 (as count_if), not the NULL a sum gives.
-            return Fragment(
-                f"coalesce(sum(CASE WHEN {self._when(where)} THEN _q{j} END), 0)", ()
-            ), None
+            return Fragment(f"coalesce(sum(CASE WHEN {self._when(where)} THEN _q{j} END), 0)"), None
         t = self._when(where)
         j = self._measure(a.expr, None if a.agg == "count" else a.agg)
-        count = Fragment(f"coalesce(sum(CASE WHEN {t} THEN _c{j} END), 0)", ())
+        count = Fragment(f"coalesce(sum(CASE WHEN {t} THEN _c{j} END), 0)")
         if a.agg == "count":
             return count, None
         if a.agg == "sum":
-            return Fragment(f"sum(CASE WHEN {t} THEN _sum{j} END)", ()), count
-        return Fragment(f"{a.agg}(CASE WHEN {t} THEN _{a.agg}{j} END)", ()), count
+            return Fragment(f"sum(CASE WHEN {t} THEN _sum{j} END)"), count
+        return Fragment(f"{a.agg}(CASE WHEN {t} THEN _{a.agg}{j} END)"), count
 
     def add(self, k: int, ind: Indicator) -> IndicatorAggregates:
-        where = []
-        for f in ind.filters:
-            sql, params = compile_filter(f, self.source)
-            where.append(self._cond(sql, params, [f.column]))
+        where = [
+            self._cond(compile_filter(f, self.source, self.params), [f.column]) for f in ind.filters
+        ]
         if ind.ratio is not None:
             num, _ = self._part(ind.ratio.numerator, where)
             den, den_count = self._part(ind.ratio.denominator, where)
@@ -378,9 +364,7 @@ class SourcePlan:
             else:
                 part, count = self._part(m, where)
                 if m.agg == "count_if":
-                    count = Fragment(
-                        f"coalesce(sum(CASE WHEN {self._when(where)} THEN _n END), 0)", ()
-                    )
+                    count = Fragment(f"coalesce(sum(CASE WHEN {self._when(where)} THEN _n END), 0)")
                 agg = IndicatorAggregates(
                     part, None, count, "plain", m.agg if m.agg in ("min", "max") else "sum"
                 )
@@ -388,35 +372,33 @@ class SourcePlan:
         return agg
 
     # -- SQL ---------------------------------------------------------------------------------
-    def stage1(self, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
+    def stage1(self, params: Params, periods: tuple[str, ...] | None = None) -> str:
         """The one scan: GROUP BY period, district_code and the atom masks.
 
-        `periods`: only these quarters (kpi.engine.partials rescans the ones whose rows changed)."""
+        `periods`: only these quarters (kpi.engine.partials rescans the ones whose rows changed),
+        bound in `params` (a copy of the plan's, which already holds every other value)."""
         keys = [quote(c) for c in self.keys if c not in ("period", "district_code")]
         cols = ["period", "district_code", *keys]
-        params: list = []
         n_words = (len(self.atoms) + self.BITS - 1) // self.BITS
         for w in range(n_words):
-            terms = []
-            for (sql, aparams), a in self.atoms.items():
-                if a // self.BITS == w:
-                    terms.append(f"CASE WHEN {sql} THEN {1 << (a % self.BITS)} ELSE 0 END")
-                    params.extend(aparams)
+            terms = [
+                f"CASE WHEN {sql} THEN {1 << (a % self.BITS)} ELSE 0 END"
+                for sql, a in self.atoms.items()
+                if a // self.BITS == w
+            ]
             cols.append(f"({' + '.join(terms)})::BIGINT AS _m{w}")
         cols += ["count(*) AS _n", f"max({schema.PERIOD_TIME_COLUMN[self.source]}) AS _as_of"]
-        for (sql, fparams), j in self.flags.items():
+        for sql, j in self.flags.items():
             # A NULL expression is not counted, as in FILTER (WHERE …); non-boolean values are
             # cast as a WHERE clause would.
             cols.append(f"count_if(CAST(({sql}) AS BOOLEAN)) AS _q{j}")
-            params.extend(fparams)
         keyed = {"period", "district_code", *self.keys}
-        for (sql, mparams), j in self.measures.items():
+        for sql, j in self.measures.items():
             needs = sorted(self.needs.get(j, ()))
             if self.reads[j] <= keyed:
                 # Only group keys in it: one value per row group, so the count, sum, min and max
                 # over the group's rows follow from it and the group's row count — no per-row work.
                 cols.append(f"CASE WHEN ({sql}) IS NULL THEN 0 ELSE count(*) END AS _c{j}")
-                params.extend(mparams)
                 for need in needs:
                     value = f"CAST(({sql}) AS DOUBLE)"
                     cols.append(
@@ -424,45 +406,38 @@ class SourcePlan:
                         if need == "sum"
                         else f"{value} AS _{need}{j}"
                     )
-                    params.extend(mparams)
                 continue
             cols.append(f"count({sql}) AS _c{j}")
-            params.extend(mparams)
             for need in needs:
                 cols.append(f"{need}(CAST(({sql}) AS DOUBLE)) AS _{need}{j}")
-                params.extend(mparams)
         group = ", ".join(["period", "district_code", *keys, *(f"_m{w}" for w in range(n_words))])
         where = "period IS NOT NULL"
         if periods is not None:
             # Constants, so DuckDB prunes row groups by their min/max period (a quarter's load
             # is appended in row groups of its own).
-            where = f"period IN ({', '.join('?' for _ in periods)})" if periods else "FALSE"
-            params.extend(periods)
-        sql = f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE {where} GROUP BY {group}"
-        return sql, params
+            where = (
+                f"period IN ({', '.join(params.add(p) for p in periods)})" if periods else "FALSE"
+            )
+        return f"SELECT {', '.join(cols)} FROM {quote(self.source)} WHERE {where} GROUP BY {group}"
 
-    def stage2(self, relation: str) -> tuple[str, list, list[str]]:
+    def stage2(self, relation: str) -> str:
         """Per (period, district): every indicator part as num_<k> / den_<k> / n_<k> columns.
 
-        `relation` is the name of the stage-1 result (a name we choose, never user text).
+        `relation` is the name of the stage-1 result (a name we choose, never user text); the
+        values it binds are the plan's own (`self.params`).
         """
-        select: list[str] = []
-        params: list = []
-        names: list[str] = []
-        for k, agg in self.parts:
-            for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n)):
-                if frag is not None:
-                    select.append(f"{frag.sql} AS {label}_{k}")
-                    params.extend(frag.params)
-                    names.append(f"{label}_{k}")
-        tested, tparams = self._tested(relation)
-        sql = (
+        select = [
+            f"{frag.sql} AS {label}_{k}"
+            for k, agg in self.parts
+            for label, frag in (("num", agg.num), ("den", agg.den), ("n", agg.n))
+            if frag is not None
+        ]
+        return (
             f"SELECT period, district_code, max(_as_of) AS as_of, {', '.join(select)} "
-            f"FROM ({tested}) GROUP BY period, district_code"
+            f"FROM ({self._tested(relation)}) GROUP BY period, district_code"
         )
-        return sql, [*params, *tparams], names
 
-    def long_query(self, city: str, periods: tuple[str, ...] | None = None) -> tuple[str, list]:
+    def long_query(self, city: str, periods: tuple[str, ...] | None = None) -> tuple[str, dict]:
         """Both stages as one statement, in long form: (k, period, district_code, city, as_of, num, den, n).
 
         Stage 2 gives every (period, district) its parts, one row per indicator (unnest of lists).
@@ -470,9 +445,12 @@ class SourcePlan:
         sums and counts add, min / max parts take the min / max — so it is the value over all
         records, those filed under the city's own code too, exactly as one aggregate over them
         (never a mean of district values). Rows filed under the city's code are not a district row.
+        Returns (sql, named parameters).
         """
-        s1, p1 = self.stage1(periods)
-        s2, p2, _ = self.stage2("_r")
+        params = self.params.copy()
+        s1 = self.stage1(params, periods)
+        s2 = self.stage2("_r")
+        city_p = params.add(city)
         ks, nums, dens, ns = [], [], [], []
         rollup: dict[str, list[int]] = {"min": [], "max": []}
         for k, agg in self.parts:
@@ -496,16 +474,16 @@ class SourcePlan:
             "_l AS (SELECT unnest([" + ", ".join(ks) + "]) AS k, period, district_code, as_of, "
             f"unnest([{', '.join(nums)}]) AS num, unnest([{', '.join(dens)}]) AS den, "
             f"unnest([{', '.join(ns)}]) AS n FROM _s) "
-            "SELECT k, period, district_code, FALSE AS city, as_of, num, den, n FROM _l WHERE district_code <> ? "
-            f"UNION ALL SELECT k, period, ?, TRUE, max(as_of), {city_num}, sum(den), sum(n) FROM _l GROUP BY k, period"
+            f"SELECT k, period, district_code, FALSE AS city, as_of, num, den, n FROM _l WHERE district_code <> {city_p} "
+            f"UNION ALL SELECT k, period, {city_p}, TRUE, max(as_of), {city_num}, sum(den), sum(n) FROM _l GROUP BY k, period"
         )
-        return sql, [*p1, *p2, city, city]
+        return sql, params.values
 
-    def single_query(self) -> tuple[str, list]:
+    def single_query(self) -> tuple[str, dict]:
         """Both stages as one statement (for EXPLAIN while validating)."""
-        s1, p1 = self.stage1()
-        s2, p2, _ = self.stage2("_r")
-        return f"WITH _r AS ({s1}) {s2}", [*p1, *p2]
+        params = self.params.copy()
+        s1 = self.stage1(params)
+        return f"WITH _r AS ({s1}) {self.stage2('_r')}", params.values
 
 
 def indicator_plan(ind: Indicator, settings: dict) -> SourcePlan:

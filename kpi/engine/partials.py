@@ -25,11 +25,12 @@ import hashlib
 import json
 
 from kpi.engine.compile import SourcePlan
+from kpi.sql import Params, ident
 
 
-def plan_hash(sql: str, params: list) -> str:
+def plan_hash(sql: str, params: dict) -> str:
     """Fingerprint of the scan (all quarters: plan.long_query(city)) the parts come from."""
-    blob = json.dumps([sql, params], ensure_ascii=False, default=str)
+    blob = json.dumps([sql, sorted(params.items())], ensure_ascii=False, default=str)
     # base32 (A–Z, 2–7), not hex: a run of hex digits can look like a phone number to the
     # snapshot's personal-data check, which rightly scans every text column.
     return (
@@ -76,7 +77,7 @@ def refresh(
     }
     counts = (
         con.execute(
-            "SELECT " + ", ".join(f'(SELECT count(*) FROM "{s}")' for s in names)
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {ident(s)})" for s in names)
         ).fetchone()
         if names
         else ()
@@ -88,7 +89,11 @@ def refresh(
         ).fetchall()
     )
     done: dict[str, str] = {}
-    scans, params, redo, state = [], [], [], []
+    scans, redo, state = [], [], []
+    # Each plan's values are named after its source ($approvals_0 …), so the scans of several
+    # sources join into one statement without their parameters colliding.
+    labels = Params("scan")
+    params: dict = {}
     for (source, plan), rows in zip(plans.items(), counts, strict=True):
         sql, p = plan.long_query(city)
         digest = plan_hash(sql, p)
@@ -103,8 +108,11 @@ def refresh(
         else:
             done[source] = "unchanged"
             continue
-        scans.append(f"SELECT ?, period, k, district_code, city, as_of, num, den, n FROM ({sql})")
-        params += [source, *p]
+        scans.append(
+            f"SELECT {labels.add(source)}, period, k, district_code, city, as_of, num, den, n "
+            f"FROM ({sql})"
+        )
+        params.update(p)
         state.append((source, digest, rows))
     # Out go the parts about to be rescanned, and those of a source the spec no longer reads
     # (they would go stale unseen), with its state.
@@ -114,7 +122,7 @@ def refresh(
         {"names": names, "redo": redo},
     )
     if scans:
-        run(con, "INSERT INTO partials " + " UNION ALL ".join(scans), params)
+        run(con, "INSERT INTO partials " + " UNION ALL ".join(scans), {**params, **labels.values})
     con.execute(
         "DELETE FROM partials_state WHERE NOT list_contains($names, source) OR list_contains($new, source)",
         {"names": names, "new": [s for s, _, _ in state]},

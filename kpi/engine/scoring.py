@@ -22,14 +22,15 @@ Rules (docs/metrics.md has the user-facing version):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
-from kpi import periods, schema, settings
+from kpi import catalog as kpi_catalog
+from kpi import periods, schema
 from kpi.engine import partials
 from kpi.engine.compile import compile_spec
 from kpi.spec.models import MetricsSpec
+from kpi.sql import literal as sql_literal
 
 RANK_FUNCTIONS = {"min": "rank()", "dense": "dense_rank()", "ordinal": "row_number()"}
 EPS = 1e-9  # float slack for band and weight comparisons (0.3 + 0.2 + 0.5 ≠ 1.0 exactly)
@@ -136,23 +137,21 @@ def _load_districts(con, catalog: Path | None) -> None:
     )
     if con.execute("SELECT count(*) FROM _districts").fetchone()[0]:
         return
-    path = settings.catalog_dir(catalog) / "districts.csv"
-    if not path.exists():
+    if not kpi_catalog.path("districts.csv", catalog).exists():
         return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [
-            (r["district_code"], r["district_name"], r.get("level"), int(r.get("sort_order") or 0))
-            for r in csv.DictReader(fh)
-        ]
-    con.executemany("INSERT INTO _districts VALUES (?, ?, ?, ?)", rows)
+    rows = kpi_catalog.districts(catalog)
+    con.execute(
+        "INSERT INTO _districts SELECT unnest($code), unnest($name), unnest($level), unnest($order)",
+        {
+            "code": [r["district_code"] for r in rows],
+            "name": [r["district_name"] for r in rows],
+            "level": [r["level"] for r in rows],
+            "order": [r["sort_order"] for r in rows],
+        },
+    )
 
 
-def _literal(text: str) -> str:
-    """An SQL string literal (SET takes no bound parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def run_scans(con, sql: str, params: list) -> None:
+def run_scans(con, sql: str, params: dict) -> None:
     """Execute a statement over the scans (kpi.engine.partials.refresh's) with the settings they want.
 
     The stage-1 keys are many short strings: DuckDB's compressed materialization packs each into
@@ -161,12 +160,12 @@ def run_scans(con, sql: str, params: list) -> None:
     old = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     con.execute(
         "SET disabled_optimizers = "
-        + _literal(",".join(filter(None, [old, "compressed_materialization"])))
+        + sql_literal(",".join(filter(None, [old, "compressed_materialization"])))
     )
     try:
         con.execute(sql, params)
     finally:
-        con.execute("SET disabled_optimizers = " + _literal(old))
+        con.execute("SET disabled_optimizers = " + sql_literal(old))
 
 
 def _raw(con, plans: dict, city: str, full: bool) -> dict[str, str]:
@@ -267,13 +266,8 @@ def compute_marts(
     # _meta first (reports join it), then the scans.
     plans = compile_spec(spec)
     kinds = {k: agg.kind for plan in plans.values() for k, agg in plan.parts}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _meta (k INTEGER, domain_id VARCHAR, domain_key VARCHAR, "
-        "domain_label VARCHAR, domain_weight DOUBLE, domain_order INTEGER, indicator_id VARCHAR, "
-        "indicator_key VARCHAR, label_zh VARCHAR, unit VARCHAR, direction VARCHAR, sign INTEGER, "
-        "source VARCHAR, weight DOUBLE, dtf_best DOUBLE, dtf_worst DOUBLE, warn DOUBLE, advanced DOUBLE, "
-        "min_sample INTEGER, band DOUBLE, kind VARCHAR, scale DOUBLE)"
-    )
+    columns = ", ".join(f"{c} {t}" for c, t in zip(_META_COLUMNS, _META_TYPES, strict=True))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _meta ({columns})")
     rows = _meta_rows(spec, kinds)
     # One statement, one bound list per column (zipped by unnest): binding a parameter per value
     # or executemany's round trip per row costs more than the rest of the small statements.

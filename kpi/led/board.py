@@ -8,6 +8,7 @@ last good board and says what went wrong, for the screen to show as a notice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ import pandas as pd
 
 from kpi import settings, store
 from kpi.led.rotation import (
-    DEFAULT_HEADLINE,
     TZ,
     display_period,
     now_local,
@@ -25,6 +25,9 @@ from kpi.led.rotation import (
     trend_window,
 )
 from kpi.led.views import ViewData, view_data
+from kpi.read import queries
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,25 +72,13 @@ def _parse_time(text) -> dt.datetime | None:
     return value
 
 
-def headline_keys(metrics_file: Path | None = None) -> tuple[str, ...]:
-    """metrics.yaml `headline:` when the file has one, else the five contract keys."""
-    path = metrics_file or settings.metrics_path()
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
-        keys = tuple(str(k) for k in (doc.get("headline") or ()))
-    except (OSError, ValueError, AttributeError, TypeError, yaml.YAMLError):
-        return DEFAULT_HEADLINE  # a broken metrics.yaml must not blank the lobby screen
-    return keys or DEFAULT_HEADLINE
-
-
 def load_board(snapshot: Path, now: dt.datetime) -> Board:
     """Read what the screen needs from one snapshot (read-only), for the period due at `now`."""
     con = store.connect_snapshot(snapshot)
     try:
-        meta = dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
+        meta = queries.meta(con)
+        headline = tuple(queries.headline_keys(con))
+        order = queries.domain_order(con)
         periods = con.execute("SELECT period, is_partial FROM periods ORDER BY period").df()
         period = display_period(periods, now)
         window = trend_window(period)
@@ -100,8 +91,8 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
             [window],
         ).df()
         domain_scores = con.execute(
-            f"""SELECT period, district_code, district_name, is_city, domain_key, label_zh, score,
-                       rank, rank_change, score_qoq, trend_qoq, rag
+            f"""SELECT period, district_code, district_name, is_city, domain_id, domain_key, label_zh,
+                       score, rank, rank_change, score_qoq, trend_qoq, rag
                 FROM domain_scores WHERE {in_window}""",
             [window],
         ).df()
@@ -123,7 +114,7 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         ).df()
     finally:
         con.close()
-    domains = _domain_catalog(domain_scores)
+    domains = _domain_catalog(domain_scores, order)
     city_rows = districts[districts["level"] == "city"]
     city_name = meta.get("city_name") or (
         str(city_rows["district_name"].iloc[0]) if not city_rows.empty else "本市"
@@ -140,20 +131,18 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         domain_scores=domain_scores,
         overall=overall,
         approvals_count={str(k): int(v) for k, v in counts.items()},
-        headline=headline_keys(),
+        headline=headline,
     )
 
 
-def _domain_catalog(domain_scores: pd.DataFrame) -> pd.DataFrame:
-    """Domains in catalogue order (data/catalog/domains.csv), limited to those the marts hold."""
-    try:
-        catalog = pd.read_csv(settings.catalog_dir() / "domains.csv", dtype=str)
-        order = {k: i for i, k in enumerate(catalog["domain_key"])}
-    except (OSError, KeyError, ValueError):
-        order = {}
-    present = domain_scores[["domain_key", "label_zh"]].drop_duplicates("domain_key")
-    present = present.assign(sort_order=present["domain_key"].map(lambda k: order.get(k, 999)))
-    return present.sort_values(["sort_order", "domain_key"]).reset_index(drop=True)
+def _domain_catalog(domain_scores: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Domains in the snapshot's order (metrics.yaml at build), limited to those the marts hold;
+    an older snapshot without that order: by domain_id (D01 … D18), as the desk pages."""
+    rank = {k: i for i, k in enumerate(order)}
+    present = domain_scores[["domain_id", "domain_key", "label_zh"]].drop_duplicates("domain_key")
+    present = present.assign(sort_order=present["domain_key"].map(lambda k: rank.get(k, 999)))
+    present = present.sort_values(["sort_order", "domain_id", "domain_key"])
+    return present[["domain_key", "label_zh", "sort_order"]].reset_index(drop=True)
 
 
 class BoardCache:
@@ -169,6 +158,7 @@ class BoardCache:
             str, tuple[float, str, str | None]
         ] = {}  # root → (monotonic, quarter, problem)
         self._lock = threading.Lock()  # several screens (sessions) share one cache
+        self._logged: dict[str, str] = {}  # root → the failure last written to the log
 
     def get(
         self, now: dt.datetime, data_dir: settings.DataDir | None = None, refresh: float = 0.0
@@ -197,16 +187,33 @@ class BoardCache:
             snapshot = live.path
             # Shown on screen while an older snapshot stands in for CURRENT's broken one.
             notice = _fallback_text(live.problem) if live.problem else None
+            if live.problem:
+                self._log(root, RuntimeError(live.problem))
             key = (str(snapshot), snapshot.stat().st_mtime_ns, quarter_of(now.date()))
             if held is not None and held[0] == key:
                 return held[1], notice
             board = load_board(snapshot, now)
         except Exception as exc:  # noqa: BLE001 — any failure keeps the last good data on screen
+            self._log(root, exc)
             if held is None:
                 return None, _problem_text(exc)
             return held[1], _problem_text(exc)
+        self._logged.pop(root, None)
         self._boards[root] = (key, board)
         return board, notice
+
+    def _log(self, root: str, exc: Exception) -> None:
+        """The failure into the data dir's log — once while it lasts, not on every refresh."""
+        text = f"{type(exc).__name__}: {exc}"
+        if self._logged.get(root) == text:
+            return
+        self._logged[root] = text
+        if isinstance(exc, store.SnapshotMissing | RuntimeError):
+            log.warning("LED: %s (%s)", exc, root)
+        else:
+            log.exception(
+                "LED: the snapshot in %s could not be read; keeping the last good data", root
+            )
 
 
 def _fallback_text(problem: str) -> str:

@@ -27,14 +27,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 N_TREND_QUARTERS = 8
 MAX_GRID_INDICATORS = 6  # columns of a view's district × indicator grid (readable from 5 m)
 MAX_COUNTERS = 6
-# The headline indicators (metrics.yaml `headline:` overrides this order when present).
-DEFAULT_HEADLINE = (
-    "hotline_resolution_rate",
-    "hotline_satisfaction_rate",
-    "ratings_good_rate",
-    "approval_avg_workdays",
-    "approval_online_rate",
-)
 
 # Source views: (view key, title, indicator source, the indicator the districts are ranked by).
 SOURCE_VIEWS: dict[str, tuple[str, str, str]] = {

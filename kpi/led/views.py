@@ -18,6 +18,7 @@ from kpi.led.rotation import (
     previous_quarter,
     trend_window,
 )
+from kpi.read import movers
 
 if TYPE_CHECKING:
     from kpi.led.board import Board
@@ -72,8 +73,8 @@ class ViewData:
     trend_title: str
     trend: list[tuple[str, float | None]]  # (period, value), oldest first
     trend_unit: str
-    horses: list[RankRow]  # 骏马榜: improved most
-    snails: list[RankRow]  # 蜗牛榜: fell most
+    horses: list[RankRow]  # 进步榜: improved most (kpi.read.movers)
+    snails: list[RankRow]  # 退步榜: fell most
     alerts: list[Alert]
 
 
@@ -122,10 +123,17 @@ def view_data(board: Board, key: str) -> ViewData:
 
 
 def _rank_rows(
-    frame: pd.DataFrame, board: Board, value_col: str, unit: str, decimals: int, delta_col: str
+    frame: pd.DataFrame,
+    board: Board,
+    value_col: str,
+    unit: str,
+    decimals: int,
+    delta_col: str,
+    by_rank: bool = True,
 ) -> list[RankRow]:
     names = dict(zip(board.districts["district_code"], board.districts["name"], strict=False))
-    frame = frame.sort_values(["rank", "district_code"], na_position="last")
+    if by_rank:
+        frame = frame.sort_values(["rank", "district_code"], na_position="last")
     return [
         RankRow(
             name=names.get(r.district_code, r.district_name or r.district_code),
@@ -142,12 +150,15 @@ def _rank_rows(
     ]
 
 
-def _honours(rows: list[RankRow]) -> tuple[list[RankRow], list[RankRow]]:
-    """骏马榜: the three that improved most; 蜗牛榜: the three that fell most (direction-aware)."""
-    moved = [r for r in rows if r.delta is not None and r.good is not None]
-    horses = sorted((r for r in moved if r.good), key=lambda r: -abs(r.delta))[:3]
-    snails = sorted((r for r in moved if not r.good), key=lambda r: -abs(r.delta))[:3]
-    return horses, snails
+def _honours(
+    frame: pd.DataFrame, board: Board, value_col: str, unit: str, decimals: int, delta_col: str
+) -> tuple[list[RankRow], list[RankRow]]:
+    """进步榜 / 退步榜 of the districts in `frame`, by kpi.read.movers' one rule."""
+    up, down = movers.select(frame, change=delta_col)
+    return tuple(
+        _rank_rows(x, board, value_col, unit, decimals, delta_col, by_rank=False)
+        for x in (up, down)
+    )
 
 
 def _alerts(board: Board, ind: pd.DataFrame) -> list[Alert]:
@@ -217,7 +228,7 @@ def _overview(board: Board) -> ViewData:
             Counter("季度办件量", float(now_n), "件", 0, delta, None if not delta else delta > 0)
         )
     ranking = _rank_rows(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
-    horses, snails = _honours(ranking)
+    horses, snails = _honours(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
     ds = board.domain_scores[
         (board.domain_scores["period"] == p) & (~board.domain_scores["is_city"])
     ]
@@ -287,6 +298,7 @@ def _indicator_view(
     if domain_key is not None:
         ranked = ds[(ds["period"] == p) & (~ds["is_city"])]
         ranking = _rank_rows(ranked, board, "score", "", 1, "score_qoq")
+        horses, snails = _honours(ranked, board, "score", "", 1, "score_qoq")
         ranking_title = "区县排名 · 领域得分"
         trend_frame, trend_col, trend_unit = ds[ds["is_city"]], "score", ""
         trend_title = "全市领域得分 · 近八季度"
@@ -299,14 +311,13 @@ def _indicator_view(
         sel = now_rows[(now_rows["indicator_key"] == rank_key) & (~now_rows["is_city"])]
         unit = str(sel["unit"].iloc[0] or "") if not sel.empty else ""
         label = str(sel["label_zh"].iloc[0]) if not sel.empty else ""
-        ranking = _rank_rows(
-            sel, board, "value", unit, _decimals(unit, list(sel["value"])), "value_qoq"
-        )
+        decimals = _decimals(unit, list(sel["value"]))
+        ranking = _rank_rows(sel, board, "value", unit, decimals, "value_qoq")
+        horses, snails = _honours(sel, board, "value", unit, decimals, "value_qoq")
         ranking_title = f"区县排名 · {label}"
         trend_frame = ind[ind["is_city"] & (ind["indicator_key"] == rank_key)]
         trend_col, trend_unit = "value", unit
         trend_title = f"全市{label} · 近八季度"
-    horses, snails = _honours(ranking)
     cells = {
         (r.district_code, r.indicator_key): (
             _num(r.value),

@@ -11,58 +11,64 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi import schema
+from kpi.spec import describe
+from kpi.sql import Params, ident
 
 # Columns a user may see from each canonical source, in display order. Personal data (caller
 # numbers, their hashes, applicant names) is never selected.
+_RECORD_COLUMN_ORDER: dict[str, tuple[str, ...]] = {
+    "approvals": (
+        "case_id",
+        "item_code",
+        "item_name",
+        "department",
+        "applicant_type",
+        "channel",
+        "accepted_at",
+        "completed_at",
+        "status",
+        "promised_limit_days",
+        "workdays_used",
+        "on_time",
+        "visits",
+        "source_file",
+        "source_line",
+    ),
+    "hotline": (
+        "ticket_id",
+        "received_at",
+        "channel",
+        "caller_type",
+        "category",
+        "topic",
+        "handling_unit",
+        "closed_at",
+        "workdays_used",
+        "on_time",
+        "resolved",
+        "satisfaction",
+        "is_repeat",
+        "content",
+        "source_file",
+        "source_line",
+    ),
+    "ratings": (
+        "rating_id",
+        "rated_at",
+        "channel",
+        "department",
+        "item_code",
+        "level_label",
+        "is_bad",
+        "rectified",
+        "rectified_at",
+        "source_file",
+        "source_line",
+    ),
+}
 RECORD_COLUMNS: dict[str, dict[str, str]] = {
-    "approvals": {
-        "case_id": "办件编号",
-        "item_code": "事项编码",
-        "item_name": "事项名称",
-        "department": "办理部门",
-        "applicant_type": "申请人类型",
-        "channel": "办理渠道",
-        "accepted_at": "受理时间",
-        "completed_at": "办结时间",
-        "status": "办件状态",
-        "promised_limit_days": "承诺时限（工作日）",
-        "workdays_used": "办理用时（工作日）",
-        "on_time": "按时办结",
-        "visits": "跑动次数",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
-    "hotline": {
-        "ticket_id": "工单编号",
-        "received_at": "来电时间",
-        "channel": "渠道",
-        "caller_type": "来电人类型",
-        "category": "诉求类型",
-        "topic": "诉求分类",
-        "handling_unit": "承办单位",
-        "closed_at": "办结时间",
-        "workdays_used": "办理用时（工作日）",
-        "on_time": "按时办结",
-        "resolved": "是否解决",
-        "satisfaction": "满意度",
-        "is_repeat": "重复诉求",
-        "content": "诉求内容（已脱敏）",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
-    "ratings": {
-        "rating_id": "评价编号",
-        "rated_at": "评价时间",
-        "channel": "评价渠道",
-        "department": "评价部门",
-        "item_code": "事项编码",
-        "level_label": "评价等级",
-        "is_bad": "差评",
-        "rectified": "是否整改",
-        "rectified_at": "整改时间",
-        "source_file": "来源文件",
-        "source_line": "行号",
-    },
+    source: {c: schema.COLUMN_LABELS[source][c] for c in cols}
+    for source, cols in _RECORD_COLUMN_ORDER.items()
 }
 # Text columns the records search looks in (ILIKE, value bound as a parameter).
 SEARCH_COLUMNS = {
@@ -80,11 +86,11 @@ SOURCE_PERIOD_COLUMN = {
 
 def _q(identifier: str) -> str:
     """Quote an identifier for DuckDB (column names come from the constants above, never from users)."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return ident(identifier)
 
 
-def _df(con, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-    return con.execute(sql, list(params)).df()
+def _df(con, sql: str, params: list | tuple | dict = ()) -> pd.DataFrame:
+    return con.execute(sql, params if isinstance(params, dict) else list(params)).df()
 
 
 def has_table(con, name: str) -> bool:
@@ -111,6 +117,29 @@ def meta(con) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
 
 
+def _meta_list(con, key: str) -> list[str] | None:
+    import json
+
+    try:
+        value = json.loads(meta(con).get(key) or "null")
+    except ValueError:
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def headline_keys(con) -> list[str]:
+    """The city KPI cards, as metrics.yaml said when the snapshot was built (a snapshot built
+    before that was recorded: the default five)."""
+    from kpi.spec.models import DEFAULT_HEADLINE
+
+    return _meta_list(con, "headline") or list(DEFAULT_HEADLINE)
+
+
+def domain_order(con) -> list[str]:
+    """Domain keys in metrics.yaml order at build ([] for a snapshot that did not record it)."""
+    return _meta_list(con, "domain_order") or []
+
+
 def periods(con) -> pd.DataFrame:
     """The scored quarters, oldest first, with 进行中 state."""
     return _df(
@@ -135,12 +164,15 @@ def districts(con) -> pd.DataFrame:
 
 
 def domains(con) -> pd.DataFrame:
-    """Domains present in the marts, in domain_id order (D01 … D18)."""
+    """Domains present in the marts, in the snapshot's domain order (metrics.yaml at build; for
+    an older snapshot, domain_id order D01 … D18)."""
     return _df(
         con,
         """
         SELECT domain_key, any_value(domain_id) AS domain_id, any_value(label_zh) AS label_zh
-        FROM domain_scores GROUP BY domain_key ORDER BY domain_id""",
+        FROM domain_scores GROUP BY domain_key
+        ORDER BY coalesce(list_position(?::VARCHAR[], domain_key), 1000000), domain_id""",
+        [domain_order(con)],
     )
 
 
@@ -387,27 +419,23 @@ def _records_where(
     domain_key: str | None,
     search: str | None,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
-) -> tuple[str, list]:
-    where, params = [], []
-    if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), values already bound
+    filter_params: dict | None = None,
+) -> tuple[str, Params]:
+    where, params = [], Params("rec")
+    if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), its own named params
         where.append(f"({filter_sql})")
-        params.extend(filter_params)
     if period:
-        where.append("period = ?")
-        params.append(period)
+        where.append(f"period = {params.add(period)}")
     if district:
-        where.append("district_code = ?")
-        params.append(district)
+        where.append(f"district_code = {params.add(district)}")
     if domain_key:
-        where.append("domain_key = ?")
-        params.append(domain_key)
+        where.append(f"domain_key = {params.add(domain_key)}")
     if search:
         text = " || ' ' || ".join(
             f"coalesce(CAST({_q(c)} AS VARCHAR), '')" for c in SEARCH_COLUMNS[source]
         )
-        where.append(f"({text}) ILIKE ?")
-        params.append(f"%{search}%")
+        where.append(f"({text}) ILIKE {params.add(f'%{search}%')}")
+    params.values.update(filter_params or {})
     return ("WHERE " + " AND ".join(where)) if where else "", params
 
 
@@ -421,7 +449,7 @@ def records(
     limit: int = 50,
     offset: int = 0,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
+    filter_params: dict | None = None,
 ) -> pd.DataFrame:
     """One page of records behind a score, Chinese column names, no personal data."""
     cols = RECORD_COLUMNS[source]
@@ -434,11 +462,11 @@ def records(
         "hotline": "received_at DESC, ticket_id",
         "ratings": "rated_at DESC, rating_id",
     }[source]
-    return _df(
-        con,
-        f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, int(limit), int(offset)],
+    sql = (
+        f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} "
+        f"LIMIT {params.add(int(limit))} OFFSET {params.add(int(offset))}"
     )
+    return _df(con, sql, params.values)
 
 
 def records_count(
@@ -449,12 +477,13 @@ def records_count(
     domain_key: str | None = None,
     search: str | None = None,
     filter_sql: str | None = None,
-    filter_params: tuple = (),
+    filter_params: dict | None = None,
 ) -> int:
     where, params = _records_where(
         source, period, district, domain_key, search, filter_sql, filter_params
     )
-    return int(con.execute(f"SELECT count(*) FROM {_q(source)} {where}", params).fetchone()[0])
+    sql = f"SELECT count(*) FROM {_q(source)} {where}"
+    return int(con.execute(sql, params.values).fetchone()[0])
 
 
 # ── data status ──────────────────────────────────────────────────────────────────────────────
@@ -584,27 +613,6 @@ def calendar_coverage(con) -> pd.DataFrame:
 
 # ── metrics.yaml (kpi.spec models; passed in by the caller, who caches the loaded spec) ───────
 
-AGG_LABELS = {
-    "avg": "平均值",
-    "sum": "求和",
-    "count": "计数",
-    "count_if": "满足条件的计数",
-    "min": "最小值",
-    "max": "最大值",
-}
-OP_LABELS = {
-    "=": "=",
-    "!=": "≠",
-    "in": "属于",
-    "not_in": "不属于",
-    ">": ">",
-    ">=": "≥",
-    "<": "<",
-    "<=": "≤",
-    "is_null": "为空",
-    "not_null": "不为空",
-}
-
 
 def find_indicator(spec, indicator_key: str):
     """The spec's Indicator with this key (and its Domain), or (None, None)."""
@@ -615,50 +623,6 @@ def find_indicator(spec, indicator_key: str):
             if ind.key == indicator_key:
                 return ind, dom
     return None, None
-
-
-FILTER_COLUMN_LABELS = {
-    "is_enterprise": "涉企",
-    "domain_key": "领域",
-    "district_code": "区县",
-    "level": "评价等级（1–5）",
-    "calendar_known": "日历已知",
-}
-
-
-def _column_label(column: str) -> str:
-    if column in FILTER_COLUMN_LABELS:
-        return FILTER_COLUMN_LABELS[column]
-    for cols in RECORD_COLUMNS.values():
-        if column in cols:
-            return cols[column]
-    return column
-
-
-def _value_text(v) -> str:
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    return str(v)
-
-
-def _filters_text(filters) -> str:
-    parts = []
-    for f in filters:
-        col = _column_label(f.column)
-        if f.op in ("is_null", "not_null"):
-            parts.append(f"{col} {OP_LABELS[f.op]}")
-        else:
-            v = (
-                "、".join(map(_value_text, f.value))
-                if isinstance(f.value, tuple)
-                else _value_text(f.value)
-            )
-            parts.append(f"{col} {OP_LABELS.get(f.op, f.op)} {v}")
-    return "；".join(parts) if parts else "（无）"
-
-
-def _agg_text(a) -> str:
-    return f"{AGG_LABELS.get(a.agg, a.agg)}（{a.expr}）" if a is not None else ""
 
 
 def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.DataFrame:
@@ -681,17 +645,13 @@ def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.
                     ind.direction, ind.direction
                 ),
                 "数据来源": schema.SOURCE_LABELS.get(ind.source, ind.source),
-                "分子 / 计算": _agg_text(ind.ratio.numerator)
-                if ind.ratio
-                else _agg_text(ind.measure),
-                "分母": _agg_text(ind.ratio.denominator) if ind.ratio else "",
-                "筛选条件": _filters_text(ind.filters),
+                "计算方法": describe.indicator_sentence(ind, spec),
                 "最优值": ind.dtf.best,
                 "最差值": ind.dtf.worst,
                 "预警值": ind.warn,
                 "先进值": ind.advanced,
                 "权重": ind.weight,
-                "最小样本": ind.min_sample,
+                "最小样本": spec.min_sample(ind),
             }
         )
     return pd.DataFrame(rows)
@@ -704,22 +664,24 @@ def _counted_condition(agg) -> str | None:
     return agg.expr if agg.agg == "count_if" else f"({agg.expr}) IS NOT NULL"
 
 
-def indicator_filter(spec, indicator_key: str) -> tuple[str, tuple, str] | None:
+def indicator_filter(spec, indicator_key: str) -> tuple[str, dict, str] | None:
     """The records behind an indicator's value, from metrics.yaml: its filters AND the condition
     that puts a record in the denominator (ratio) or the measure; compiled by kpi.engine.compile to
-    (sql, params), plus a Chinese description."""
+    (sql, named params), plus a Chinese description (kpi.spec.describe)."""
     ind, _ = find_indicator(spec, indicator_key)
     if ind is None or ind.source not in RECORD_COLUMNS:
         return None
     from kpi.engine.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
-    sql, params = compile_filters(ind.filters, ind.source)
-    text = _filters_text(ind.filters)
+    params = Params("ind")
+    sql = compile_filters(ind.filters, ind.source, params)
+    text = "范围：" + describe.filters_text(ind.filters, ind.source, spec)
     base = ind.ratio.denominator if ind.ratio else ind.measure
     cond = _counted_condition(base)
     if cond:
-        csql, cparams, _ = compile_expr(cond, ind.source, dict(spec.settings))
-        sql, params = f"({sql}) AND ({csql})", [*params, *cparams]
-        if base.expr not in ("case_id", "ticket_id", "rating_id"):  # "key IS NOT NULL" says nothing
-            text += f"；计入{'分母' if ind.ratio else '计算'}：{cond}"
-    return sql, tuple(params), text
+        csql, _ = compile_expr(cond, ind.source, dict(spec.settings), params)
+        sql = f"({sql}) AND ({csql})"
+    counted = describe.counted_text(ind, spec)
+    if counted:  # "the key is filled in" says nothing and is left out
+        text += f"；计入{'分母' if ind.ratio else '计算'}：{counted}的{describe.RECORD_NOUN[ind.source]}"
+    return sql, params.values, text

@@ -3,11 +3,11 @@
 Sheets: 总览 (overall ranking, with a note where a district's index rests on fewer domains than
 the spec has), one sheet per domain (indicators down the rows — 值/得分/排名/环比 under each — and
 the districts across, with RAG as cell colours and a 说明 list of every score left blank and why),
-红黄绿预警 (the warning list), 骏马蜗牛, 对标提升清单 (every district's). Every sheet has a title with
-the period (marked 进行中 for the quarter in progress) and the data timestamp, a frozen header,
-fitted column widths, numbers stored as numbers with display formats, and a page setup for
-printing: A4 landscape, one page wide, title and header repeated on every page, and a footer with
-the page number and 数据截至.
+红黄绿预警 (the warning list), 进步退步榜 (kpi.read.movers), 对标提升清单 (every district's). Every
+sheet has a title with the period (marked 进行中 for the quarter in progress) and the data
+timestamp, a frozen header, fitted column widths, numbers stored as numbers with display formats,
+and a page setup for printing: A4 landscape, one page wide, title and header repeated on every
+page, and a footer with the page number and 数据截至.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from kpi.read import exports, queries
+from kpi.read import exports, movers, queries
 from kpi.read.exports import display_width
 
 RAG_FILL = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
 RAG_FONT = {"green": "#006100", "amber": "#9C5700", "red": "#9C0006"}
-RAG_TEXT = {"green": "绿", "amber": "黄", "red": "红"}
-TREND_TEXT = {"improved": "进步", "worsened": "退步", "unchanged": "持平"}
+RAG_TEXT = exports.RAG_TEXT
+TREND_TEXT = exports.TREND_TEXT
 SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH = (
     "总览",
     "红黄绿预警",
-    "骏马蜗牛",
+    "进步退步榜",
     "对标提升清单",
 )
 
@@ -303,15 +303,8 @@ def _domain_labels(con) -> dict[str, str]:
 
 
 def movers_frame(con, period: str) -> pd.DataFrame:
-    ov = queries.overall(con, period)
-    d = ov[~ov["is_city"].astype(bool)]
-    up = (
-        d[d["trend_qoq"] == "improved"]
-        .sort_values("score_qoq", ascending=False)
-        .assign(榜单="骏马")
-    )
-    down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").assign(榜单="蜗牛")
-    both = pd.concat([up, down])
+    up, down = movers.select(queries.overall(con, period), n=None)  # every mover, same rule
+    both = pd.concat([up.assign(榜单="进步"), down.assign(榜单="退步")])
     return pd.DataFrame(
         {
             "榜单": both["榜单"].to_numpy(),
@@ -415,16 +408,16 @@ def review_bytes(con, period: str) -> bytes:
         freeze_cols=2,
         footer=pack.footer,
     )
-    movers = movers_frame(con, period)
+    mover_rows = movers_frame(con, period)
     ws = exports.write_sheet(
         wb,
         SHEET_MOVERS,
-        movers,
-        pack.title("骏马榜 · 蜗牛榜"),
+        mover_rows,
+        pack.title("进步榜 · 退步榜（较上季综合指数变化超出持平带宽的区县，按变化幅度排列）"),
         formats={"环比": "+0.0;-0.0;0.0", "名次变化": "+0;-0;0"},
         footer=pack.footer,
     )
-    if movers.empty:
+    if mover_rows.empty:
         ws.write_string(
             3,
             0,

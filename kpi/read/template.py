@@ -1,7 +1,7 @@
 """The 指标填报 workbook departments fill in for the `source: reports` indicators.
 
-Sheet 指标填报: a title row, then 所属区县 · 统计期 · 指标编码 · 指标名称 · 单位 · 指标值 · 填报单位 ·
-备注, one row per district (catalogue, level=district) for each reported indicator, 指标值 left
+Sheet 指标填报: a title row, then 所属区县 · 统计期 · 指标编码 (the indicator's id, D09.01) · 指标名称 ·
+单位 · 指标值 · 填报单位 · 备注, one row per district (catalogue, level=district) for each reported indicator, 指标值 left
 blank. The header names are the ones etl/profiles/reports.yaml reads, so a filled-in copy loads
 back with `bizenv load`. Definitions go on a second sheet (指标说明), not in a column: 说明 is an
 alias of 备注 in the reports profile and would be read as a note.
@@ -9,17 +9,16 @@ alias of 备注 in the reports profile and would be read as a note.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import xlsxwriter
 
-from kpi import periods, settings
+from kpi import catalog, periods
 from kpi.errors import UserInputError
 from kpi.spec.models import MetricsSpec
 
 COLUMNS = ["所属区县", "统计期", "指标编码", "指标名称", "单位", "指标值", "填报单位", "备注"]
-WIDTHS = [14, 10, 28, 30, 10, 12, 26, 24]
+WIDTHS = [14, 10, 12, 30, 10, 12, 26, 24]
 GUIDE_COLUMNS = [
     "指标编码",
     "指标名称",
@@ -37,14 +36,12 @@ GUIDE_COLUMNS = [
 
 def districts(catalog_dir: Path | None = None) -> tuple[tuple[str, str], list[tuple[str, str]]]:
     """((city code, name), [(district code, name), …]) from the catalogue's districts.csv."""
-    path = settings.catalog_dir(catalog_dir) / "districts.csv"
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = sorted(csv.DictReader(fh), key=lambda r: int(r.get("sort_order") or 0))
-    except FileNotFoundError:
+    path = catalog.path("districts.csv", catalog_dir)
+    if not path.exists():
         raise UserInputError(
             f"找不到区县目录 {path}。改法：检查 --catalog 参数或 BIZENV_CATALOG_DIR。"
-        ) from None
+        )
+    rows = catalog.districts(catalog_dir)
     city = next(
         ((r["district_code"], r["district_name"]) for r in rows if r.get("level") == "city"),
         ("", ""),
@@ -106,7 +103,7 @@ def write_template(
         r = 2
         for dom, ind in reported:
             for _, name in units:
-                ws.write_row(r, 0, [name, period, ind.key, ind.label_zh, ind.unit], cell)
+                ws.write_row(r, 0, [name, period, ind.id, ind.label_zh, ind.unit], cell)
                 ws.write_blank(r, 5, None, todo)
                 ws.write_row(r, 6, [dom.owner or "", ""], cell)
                 r += 1
@@ -131,14 +128,14 @@ def write_template(
 
         guide = wb.add_worksheet("指标说明")
         guide.write_row(0, 0, GUIDE_COLUMNS, head)
-        for c, w in enumerate([28, 30, 18, 10, 10, 60, 10, 10, 10, 10, 24]):
+        for c, w in enumerate([12, 30, 18, 10, 10, 60, 10, 10, 10, 10, 24]):
             guide.set_column(c, c, w)
         for g, (dom, ind) in enumerate(reported, start=1):
             guide.write_row(
                 g,
                 0,
                 [
-                    ind.key,
+                    ind.id,
                     ind.label_zh,
                     dom.label_zh,
                     ind.unit,

@@ -1,4 +1,5 @@
-"""Loading metrics.yaml: parse (with lines) → build the models → every semantic check, at once.
+"""Loading metrics.yaml: parse (with lines) → build the models → every semantic check, at once
+(the semantic checks also run when the models cannot be built: one run names every problem).
 
 `load_spec(path)` is the one way the rest of bizenv gets a spec. It sits above both the models
 (kpi.spec.models) and the checks (kpi.spec.validate, which compiles SQL through the engine), so
@@ -46,12 +47,15 @@ _FIX_BY_TYPE = {
 def _structure_problems(src: SourceMap, err: ValidationError) -> list[str]:
     problems: list[str] = []
     seen: set[tuple] = set()
-    for e in err.errors():
-        # Union branches add type names to loc ('str', 'tuple[...]'): keep only the steps that
-        # exist in the file, so the line and the field name are the user's own.
-        path = tuple(step for step in e["loc"] if not _is_type_tag(step))
+    errors = err.errors()
+    # Union branches add type names to loc ('str', 'tuple[...]'): keep only the steps that
+    # exist in the file, so the line and the field name are the user's own.
+    paths = [tuple(step for step in e["loc"] if not _is_type_tag(step)) for e in errors]
+    for e, path in zip(errors, paths, strict=True):
         if path in seen:  # one message per field, not one per union branch
             continue
+        if e["type"] == "too_short" and any(q[: len(path)] == path != q for q in paths):
+            continue  # pydantic counts the list without its broken entry: an echo of that entry
         seen.add(path)
         name = ".".join(str(p) for p in path if not isinstance(p, int)) or "（顶层）"
         fix = _FIX_BY_TYPE.get(e["type"], "按 docs/metrics.md 的格式改写")
@@ -72,7 +76,8 @@ def _is_type_tag(step) -> bool:
     )
 
 
-def build_models(src: SourceMap) -> MetricsSpec:
+def build_models(src: SourceMap) -> tuple[MetricsSpec | None, list[str]]:
+    """(the spec, []) — or (None, the structure problems) when the models cannot be built."""
     if not isinstance(src.raw, dict):
         raise SpecError(
             [
@@ -84,9 +89,9 @@ def build_models(src: SourceMap) -> MetricsSpec:
             src.file,
         )
     try:
-        return MetricsSpec.model_validate(src.raw)
+        return MetricsSpec.model_validate(src.raw), []
     except ValidationError as err:
-        raise SpecError(_structure_problems(src, err), src.file) from None
+        return None, _structure_problems(src, err)
 
 
 def load_spec(
@@ -102,8 +107,9 @@ def load_spec(
             str(path),
         ) from None
     src = parse_yaml(text, path.name)
-    spec = build_models(src)
-    problems = validate(spec, src, check_sql=check_sql, catalog_dir=catalog_dir)
-    if problems:
+    spec, problems = build_models(src)
+    # The semantic checks run on the raw data too, so a malformed field does not hide the rest.
+    problems += validate(src, check_sql=check_sql, catalog_dir=catalog_dir)
+    if problems or spec is None:
         raise SpecError(problems, path.name)
     return spec

@@ -14,6 +14,15 @@ Source = Literal["approvals", "hotline", "ratings", "reports"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 Scalar = bool | int | float | str
 
+# The city KPI cards when metrics.yaml has no `headline:` (written into each snapshot at build).
+DEFAULT_HEADLINE = (
+    "hotline_resolution_rate",
+    "hotline_satisfaction_rate",
+    "ratings_good_rate",
+    "approval_avg_workdays",
+    "approval_online_rate",
+)
+
 
 class _Model(BaseModel):
     # strict: a quoted "0.3" weight is an error, not silently a number; frozen: specs are values.
@@ -71,7 +80,6 @@ class Indicator(_Model):
     neutral_band: float | None = (
         None  # in the indicator's unit; default derived from defaults.neutral_band
     )
-    format: str = ".1f"
 
     @property
     def higher_is_better(self) -> bool:

@@ -1,18 +1,23 @@
-"""Semantic checks of metrics.yaml, run after the models are built (structure is pydantic's job).
+"""Semantic checks of metrics.yaml, on whatever can be read of it — also when the models cannot
+be built (structure is pydantic's job, kpi.spec.load reports it), so one run names every problem.
 
 Every rule appends a problem instead of raising, so the user sees all of them at once; each
 message names the file and line (SourceMap.where), the entry, what is wrong and the fix.
-Layers: identity (unique ids/keys) → weights → per-indicator rules (shape, dtf, RAG thresholds,
-columns and expressions) → headline/defaults → compiled SQL through DuckDB EXPLAIN on empty
+Layers: identity (unique ids/keys) and weights, read from the raw YAML data → per-indicator rules
+(shape, dtf, RAG thresholds, columns and expressions) on every indicator that builds on its own
+(a broken one is skipped: its structure problem is already reported, and a rule on a half-read
+entry would only echo it) → headline/defaults → compiled SQL through DuckDB EXPLAIN on empty
 canonical tables (only for indicators that passed the earlier layers, to avoid echo errors).
 """
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
+from kpi import catalog as kpi_catalog
 from kpi import schema, settings, store
 from kpi.engine.compile import (
     TRANSACTION_SOURCES,
@@ -21,7 +26,7 @@ from kpi.engine.compile import (
     compile_expr,
     indicator_plan,
 )
-from kpi.spec.models import Indicator, MetricsSpec
+from kpi.spec.models import City, Defaults, Indicator
 from kpi.spec.source import SourceMap
 
 WEIGHT_TOLERANCE = 1e-6
@@ -31,51 +36,74 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value) -> list[tuple[int, dict]]:
+    return [(i, v) for i, v in enumerate(_list(value)) if isinstance(v, dict)]
+
+
+def _number(value) -> float | None:
+    """A weight as written: a number (not true/false, not a quoted '0.3'), else None."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _build(model: type[BaseModel], raw):
+    """The model of one entry, or None when the entry itself is broken (reported by kpi.spec.load)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
+
+
 def validate(
-    spec: MetricsSpec, src: SourceMap, *, check_sql: bool = True, catalog_dir: Path | None = None
+    src: SourceMap, *, check_sql: bool = True, catalog_dir: Path | None = None
 ) -> list[str]:
+    """Every semantic problem of the spec in `src` (its raw data, line map and file name)."""
+    raw = src.raw if isinstance(src.raw, dict) else {}
     problems: list[str] = []
     catalog = settings.catalog_dir(catalog_dir)
-    problems += _unique(spec, src)
-    problems += _weights(spec, src)
+    spec_settings = raw.get("settings") if isinstance(raw.get("settings"), dict) else {}
+    problems += _unique(src)
+    problems += _weights(src)
     sql_ready: list[tuple[tuple, Indicator]] = []
-    for i, dom in enumerate(spec.domains):
-        for j, ind in enumerate(dom.indicators):
+    for i, dom in _dicts(raw.get("domains")):
+        for j, raw_ind in _dicts(dom.get("indicators")):
+            ind = _build(Indicator, raw_ind)
+            if ind is None:
+                continue
             path = ("domains", i, "indicators", j)
-            found = _indicator(spec, ind, path, src, catalog)
+            found = _indicator(spec_settings, ind, path, src, catalog)
             problems += found
             if not found and ind.source in TRANSACTION_SOURCES:
                 sql_ready.append((path, ind))
-    problems += _top_level(spec, src)
+    problems += _top_level(raw, src)
     if check_sql and sql_ready:
-        problems += _explain(spec, sql_ready, src)
+        problems += _explain(spec_settings, sql_ready, src)
     return problems
 
 
-def _unique(spec: MetricsSpec, src: SourceMap) -> list[str]:
+def _unique(src: SourceMap) -> list[str]:
     problems: list[str] = []
+    domains = _dicts(src.raw.get("domains")) if isinstance(src.raw, dict) else []
+    indicators = [(i, j, ind) for i, d in domains for j, ind in _dicts(d.get("indicators"))]
     for what, items in (
-        ("领域 id", [(("domains", i, "id"), d.id) for i, d in enumerate(spec.domains)]),
-        ("领域 key", [(("domains", i, "key"), d.key) for i, d in enumerate(spec.domains)]),
+        ("领域 id", [(("domains", i, "id"), d.get("id")) for i, d in domains]),
+        ("领域 key", [(("domains", i, "key"), d.get("key")) for i, d in domains]),
         (
             "指标 id",
-            [
-                (("domains", i, "indicators", j, "id"), ind.id)
-                for i, d in enumerate(spec.domains)
-                for j, ind in enumerate(d.indicators)
-            ],
+            [(("domains", i, "indicators", j, "id"), x.get("id")) for i, j, x in indicators],
         ),
         (
             "指标 key",
-            [
-                (("domains", i, "indicators", j, "key"), ind.key)
-                for i, d in enumerate(spec.domains)
-                for j, ind in enumerate(d.indicators)
-            ],
+            [(("domains", i, "indicators", j, "key"), x.get("key")) for i, j, x in indicators],
         ),
     ):
         first: dict[str, tuple] = {}
         for path, value in items:
+            if not isinstance(value, str | int | float):  # missing or not a name: structure's job
+                continue
             if value in first:
                 problems.append(
                     f"{src.where(path)}：{what}“{value}”与第 {src.line(first[value])} 行重复。"
@@ -86,36 +114,42 @@ def _unique(spec: MetricsSpec, src: SourceMap) -> list[str]:
     return problems
 
 
-def _weights(spec: MetricsSpec, src: SourceMap) -> list[str]:
+def _weights(src: SourceMap) -> list[str]:
+    """Weights sum to 1 (domains; indicators within a domain) and none is negative. A sum is only
+    checked when every weight in it is a number (a missing or quoted one is a structure problem)."""
     problems: list[str] = []
-    total = sum(d.weight for d in spec.domains)
-    if abs(total - 1) > WEIGHT_TOLERANCE:
+    domains = _dicts(src.raw.get("domains")) if isinstance(src.raw, dict) else []
+    if not domains:
+        return problems
+    weights = [_number(d.get("weight")) for _, d in domains]
+    if None not in weights and abs(sum(weights) - 1) > WEIGHT_TOLERANCE:
         problems.append(
-            f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(total)}，应为 1。"
+            f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(sum(weights))}，应为 1。"
             "改法：调整各领域的 weight，使其合计等于 1。"
         )
-    for i, dom in enumerate(spec.domains):
-        if dom.weight < 0:
+    for (i, dom), weight in zip(domains, weights, strict=True):
+        if weight is not None and weight < 0:
             problems.append(
-                f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(dom.weight)}。改法：改为 0 到 1 之间的数。"
+                f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(weight)}。改法：改为 0 到 1 之间的数。"
             )
-        total = sum(ind.weight for ind in dom.indicators)
-        if abs(total - 1) > WEIGHT_TOLERANCE:
+        inds = _dicts(dom.get("indicators"))
+        ind_weights = [_number(ind.get("weight")) for _, ind in inds]
+        if inds and None not in ind_weights and abs(sum(ind_weights) - 1) > WEIGHT_TOLERANCE:
             problems.append(
-                f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(total)}，应为 1。"
+                f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(sum(ind_weights))}，应为 1。"
                 "改法：调整该领域各指标的 weight，使其合计等于 1。"
             )
-        for j, ind in enumerate(dom.indicators):
-            if ind.weight < 0:
+        for (j, _), w in zip(inds, ind_weights, strict=True):
+            if w is not None and w < 0:
                 problems.append(
-                    f"{src.where(('domains', i, 'indicators', j, 'weight'))}：weight 为负数 {_fmt(ind.weight)}。"
+                    f"{src.where(('domains', i, 'indicators', j, 'weight'))}：weight 为负数 {_fmt(w)}。"
                     "改法：改为 0 到 1 之间的数。"
                 )
     return problems
 
 
 def _indicator(
-    spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
+    spec_settings: dict, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
 ) -> list[str]:
     p: list[str] = []
     at = src.where
@@ -146,7 +180,7 @@ def _indicator(
                         f"{at((*path, 'ratio', part, 'agg'))}：比率的 {part} 不能用 {agg}。"
                         "改法：改为 count_if（按条件计件）、count（计件）或 sum（求和）。"
                     )
-        p += _columns_and_exprs(spec, ind, path, src, catalog)
+        p += _columns_and_exprs(spec_settings, ind, path, src, catalog)
     # dtf bounds
     if ind.dtf.best == ind.dtf.worst:
         p.append(
@@ -174,12 +208,6 @@ def _indicator(
         p.append(f"{at((*path, 'min_sample'))}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
     if ind.neutral_band is not None and ind.neutral_band < 0:
         p.append(f"{at((*path, 'neutral_band'))}：neutral_band 不能为负数。改法：改为 0 或正数。")
-    try:
-        format(1.5, ind.format)
-    except (ValueError, TypeError):
-        p.append(
-            f"{at((*path, 'format'))}：显示格式“{ind.format}”无效。改法：写成 .1f（一位小数）、.0f 或 .2f 这样的格式。"
-        )
     return p
 
 
@@ -193,11 +221,8 @@ _CATALOG_VOCAB = {
 
 @lru_cache(maxsize=8)
 def _vocabulary(catalog: Path, file: str, column: str) -> frozenset[str] | None:
-    try:
-        with (catalog / file).open(encoding="utf-8-sig", newline="") as fh:
-            return frozenset(r[column] for r in csv.DictReader(fh) if r.get(column))
-    except (FileNotFoundError, KeyError):
-        return None  # another city's catalogue without this file: nothing to check against
+    # None: another city's catalogue without this file or column — nothing to check against
+    return kpi_catalog.vocabulary(file, column, catalog)
 
 
 def _catalog_values(f, fpath: tuple, src: SourceMap, catalog: Path) -> list[str]:
@@ -218,7 +243,7 @@ def _catalog_values(f, fpath: tuple, src: SourceMap, catalog: Path) -> list[str]
 
 
 def _columns_and_exprs(
-    spec: MetricsSpec, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
+    spec_settings: dict, ind: Indicator, path: tuple, src: SourceMap, catalog: Path
 ) -> list[str]:
     p: list[str] = []
     columns = canonical_columns()[ind.source]
@@ -255,7 +280,7 @@ def _columns_and_exprs(
         ]
     for epath, expr in exprs:
         try:
-            compile_expr(expr, ind.source, dict(spec.settings))
+            compile_expr(expr, ind.source, spec_settings)
         except ExprError as err:
             p.append(
                 f"{src.where(epath)}：{err}。改法：只使用 {ind.source} 表的列、settings 中的 $设置名、"
@@ -264,43 +289,51 @@ def _columns_and_exprs(
     return p
 
 
-def _top_level(spec: MetricsSpec, src: SourceMap) -> list[str]:
+def _top_level(raw: dict, src: SourceMap) -> list[str]:
     p: list[str] = []
-    keys = {ind.key for _, ind in spec.indicators()}
-    for h, key in enumerate(spec.headline):
+    keys = {
+        ind.get("key")
+        for _, d in _dicts(raw.get("domains"))
+        for _, ind in _dicts(d.get("indicators"))
+    }
+    for h, key in enumerate(_list(raw.get("headline"))):
         if key not in keys:
             p.append(
                 f"{src.file} 第 {src.line(('headline', h))} 行，headline：指标 key“{key}”不存在。"
                 "改法：改成某个指标的 key，或删除这一项。"
             )
-    d = spec.defaults
+    d = _build(Defaults, raw.get("defaults", {}))
     where = f"{src.file} 第 {src.line(('defaults',))} 行，defaults"
-    if not 0 < d.min_scored_weight <= 1:
+    if d is not None:
+        if not 0 < d.min_scored_weight <= 1:
+            p.append(
+                f"{where}：min_scored_weight={_fmt(d.min_scored_weight)} 应在 0 到 1 之间。改法：例如 0.5（可评分权重过半才出领域得分）。"
+            )
+        if not 0 <= d.rank_precision <= 6:
+            p.append(
+                f"{where}：rank_precision={d.rank_precision} 应在 0 到 6 之间。改法：例如 2（排名前得分保留两位小数）。"
+            )
+        if d.min_sample < 1:
+            p.append(f"{where}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
+        if d.neutral_band < 0:
+            p.append(f"{where}：neutral_band 不能为负数。改法：改为 0 或正数，例如 0.5。")
+        if d.score_bands.red_below > d.score_bands.green_from:
+            p.append(
+                f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
+                f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。"
+            )
+    city = _build(City, raw["city"]) if raw.get("city") is not None else None
+    if city is not None and not (city.code.isdigit() and len(city.code) == 6):
         p.append(
-            f"{where}：min_scored_weight={_fmt(d.min_scored_weight)} 应在 0 到 1 之间。改法：例如 0.5（可评分权重过半才出领域得分）。"
-        )
-    if not 0 <= d.rank_precision <= 6:
-        p.append(
-            f"{where}：rank_precision={d.rank_precision} 应在 0 到 6 之间。改法：例如 2（排名前得分保留两位小数）。"
-        )
-    if d.min_sample < 1:
-        p.append(f"{where}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
-    if d.neutral_band < 0:
-        p.append(f"{where}：neutral_band 不能为负数。改法：改为 0 或正数，例如 0.5。")
-    if d.score_bands.red_below > d.score_bands.green_from:
-        p.append(
-            f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
-            f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。"
-        )
-    if spec.city is not None and not (spec.city.code.isdigit() and len(spec.city.code) == 6):
-        p.append(
-            f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{spec.city.code}”不是 6 位行政区划代码。"
+            f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{city.code}”不是 6 位行政区划代码。"
             '改法：写成带引号的 6 位数字，例如 "330800"。'
         )
     return p
 
 
-def _explain(spec: MetricsSpec, ready: list[tuple[tuple, Indicator]], src: SourceMap) -> list[str]:
+def _explain(
+    spec_settings: dict, ready: list[tuple[tuple, Indicator]], src: SourceMap
+) -> list[str]:
     """Compile each indicator alone and EXPLAIN it against empty canonical tables."""
     p: list[str] = []
     con = store.connect_memory()
@@ -309,7 +342,7 @@ def _explain(spec: MetricsSpec, ready: list[tuple[tuple, Indicator]], src: Sourc
             con.execute(ddl)
         for path, ind in ready:
             try:
-                sql, params = indicator_plan(ind, dict(spec.settings)).single_query()
+                sql, params = indicator_plan(ind, spec_settings).single_query()
                 con.execute("EXPLAIN " + sql, params)
             except Exception as err:  # noqa: BLE001 — any DuckDB complaint is a spec problem here
                 first = str(err).splitlines()[0]

@@ -157,18 +157,15 @@ def baseline_wide(con, spec) -> float:
     t = time.perf_counter()
     for source, plan in compile_spec(spec).items():
         cols = [f'count("{c}")' for c in plan.keys]
-        params: list = []
-        for sql, ps in plan.flags:
+        for sql in plan.flags:
             cols.append(f"count({sql})")
-            params.extend(ps)
-        for (sql, ps), j in plan.measures.items():
+        for sql, j in plan.measures.items():
             cols.append(f"sum(CAST(({sql}) AS DOUBLE))" if plan.needs.get(j) else f"count({sql})")
-            params.extend(ps)
-        con.execute(
+        query = (
             f"SELECT district_code, period, count(*), {', '.join(cols)} FROM {source} "
-            "GROUP BY district_code, period",
-            params,
-        ).fetchall()
+            "GROUP BY district_code, period"
+        )
+        con.execute(query, plan.params.used_in(query)).fetchall()
     return time.perf_counter() - t
 
 

@@ -170,9 +170,9 @@ def _assert_overview_numbers(page) -> None:
     assert ranking.index("柯城") < ranking.index("衢江") < ranking.index("开化")
     honours = page.inner_text(".led-honours")
     assert (
-        honours.index("骏马榜")
+        honours.index("进步榜")
         < honours.index("柯城")
-        < honours.index("蜗牛榜")
+        < honours.index("退步榜")
         < honours.index("开化")
     )
 

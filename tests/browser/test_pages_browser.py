@@ -105,6 +105,26 @@ def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a zip: an XLSX workbook
 
 
+def test_desk_shows_no_streamlit_menu_and_no_second_csv_download(app, page):
+    """.streamlit/config.toml: toolbarMode minimal (no ⋮ menu, no "Made with Streamlit") and
+    disableDataExport (the table toolbar has no CSV download beside our own 下载 CSV)."""
+    page.goto(app.url)
+    settle(page, "综合排名")
+    assert page.locator('[data-testid="stMainMenu"]').count() == 0
+    assert "Made with Streamlit" not in page.inner_text("body")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.hover()
+    toolbar = page.locator('[data-testid="stElementToolbar"]').first
+    toolbar.wait_for(state="attached", timeout=10_000)
+    labels = [
+        (b.get_attribute("aria-label") or b.inner_text() or "")
+        for b in toolbar.locator("button").all()
+    ]
+    assert labels, "the table toolbar did not appear on hover"
+    assert not [x for x in labels if "download" in x.lower() or "下载" in x], labels
+    assert page.get_by_role("button", name="下载 CSV").count() >= 1  # our own download is there
+
+
 def test_ranking_click_opens_district_then_records(app, page, artifacts):
     page.goto(app.url)
     settle(page, "综合排名")

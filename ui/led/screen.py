@@ -9,6 +9,7 @@ view, same minute, same data) leaves the DOM untouched: no flash, no animation r
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 
@@ -18,6 +19,8 @@ from kpi.led import board as led_board
 from kpi.led import rotation as led
 from ui import data
 from ui.led import style, widgets
+
+log = logging.getLogger(__name__)
 
 # Module level: shared by every screen on this server and kept across page reloads, so a broken
 # or missing snapshot after a nightly reload still shows the last good data.
@@ -75,7 +78,8 @@ def run() -> None:
     def screen() -> None:
         try:
             top, body = _render(options)
-        except Exception:  # noqa: BLE001 — never an error page on the lobby screen
+        except Exception as exc:  # noqa: BLE001 — never an error page on the lobby screen
+            _log_failure(exc)
             top = _LAST_HTML.get("top", _frame(widgets.title_bar("", led.now_local(), "", True)))
             body = _LAST_HTML.get("body", _frame(widgets.message("正在恢复显示", "请稍候")))
         else:
@@ -84,6 +88,21 @@ def run() -> None:
         st.html(body)
 
     screen()
+
+
+_LOGGED: dict[str, float] = {}  # failure text → when it was last written to the log
+_LOG_EVERY = 600.0  # seconds: the fragment runs every tick; one traceback per failure is enough
+
+
+def _log_failure(exc: Exception) -> None:
+    """The traceback into the data dir's log (ui.data.data_dir set it up), at most every 10 min
+    for the same failure, before the screen shows its calm Chinese placeholder."""
+    text = f"{type(exc).__name__}: {exc}"
+    now = time.monotonic()
+    if now - _LOGGED.get(text, -_LOG_EVERY) < _LOG_EVERY:
+        return
+    _LOGGED[text] = now
+    log.exception("LED screen could not be drawn; showing the last good screen")
 
 
 def _render(options: led.LedOptions) -> tuple[str, str]:

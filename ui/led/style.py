@@ -152,7 +152,7 @@ body.led-offline .led-offline-note { display: block; }
 .led-rank .lamp { display: inline-block; width: 14U; height: 14U; border-radius: 50%;
   margin-right: 10U; vertical-align: middle; }
 
-/* 骏马榜 / 蜗牛榜 */
+/* 进步榜 / 退步榜 (district movers, kpi.read.movers) */
 .led-honours { display: grid; grid-template-columns: 1fr 1fr; gap: 16U; flex: 0 0 250U; min-height: 0; }
 .led-honours .led-panel { padding: 12U 12U 12U 16U; }
 .led-honours h2 small { font-size: 18U; margin-left: 6U; }

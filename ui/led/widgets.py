@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from html import escape
 
+from kpi import numbers
 from kpi.led import rotation as led
 from kpi.led import views
 from ui.led.style import ACCENT, FONT, MUTED, RAG_BG
@@ -42,12 +43,8 @@ SHORT_DOMAIN = {
 
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:
-    """96.2 / 10,074 / 12.3万 (whole numbers of 100,000 and more in 万, so the tiles always fit)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if decimals == 0 and abs(value) >= 100000:
-        return f"{value / 10000:.1f}万"
-    return f"{value:,.{decimals}f}"
+    """96.2 / 10,074 / 12.3万 — kpi.numbers.number, the desk's rule (万 from 10万 up, so the tiles fit)."""
+    return numbers.number(value, decimals)
 
 
 def fmt_value(value: float | None, unit: str, decimals: int) -> str:
@@ -57,17 +54,20 @@ def fmt_value(value: float | None, unit: str, decimals: int) -> str:
     return f"{text}{unit}"
 
 
-def shows_flat(delta: float | None, decimals: int) -> bool:
-    """The change rounds to zero at the shown decimals: it reads 持平."""
-    return delta is not None and round(delta, decimals) == 0
+def shows_flat(delta: float | None, decimals: int, good: bool | None = True) -> bool:
+    """The change reads 持平 (kpi.numbers.is_flat, the desk's rule): the marts judged it unchanged
+    (`good` None beside a known change) or it rounds to zero at the shown decimals."""
+    return numbers.is_flat(delta, decimals, "unchanged" if good is None else None)
 
 
-def fmt_delta(delta: float | None, unit: str, decimals: int, compact: bool = False) -> str:
+def fmt_delta(
+    delta: float | None, unit: str, decimals: int, compact: bool = False, good: bool | None = True
+) -> str:
     """▲2.4 / ▼0.5个百分点 / 持平 (compact: no unit, for narrow lists)."""
     if delta is None:
         return "—"
-    if shows_flat(delta, decimals):
-        return "持平"
+    if shows_flat(delta, decimals, good):
+        return numbers.FLAT
     arrow = "▲" if delta > 0 else "▼"
     suffix = "个百分点" if unit == "%" else ("" if unit in ("", "分") else unit)
     if compact:
@@ -136,10 +136,9 @@ def flip_counter(c: views.Counter) -> str:
                 parts.append(f'<span class="fs">{escape(ch)}</span>')
         digits = "".join(parts)
     unit = f'<span class="unit">{escape(c.unit)}</span>' if c.unit else ""
-    delta = fmt_delta(c.delta, c.unit, c.decimals)
-    # The trend uses the indicator's neutral band, the text the shown decimals: a change too small
-    # to show reads 持平 and must not be painted red or green.
-    good = None if shows_flat(c.delta, c.decimals) else c.good
+    delta = fmt_delta(c.delta, c.unit, c.decimals, good=c.good)
+    # One rule with the desk: within the neutral band, or too small to show → 持平, never red or green.
+    good = None if shows_flat(c.delta, c.decimals, c.good) else c.good
     size = (" long" if len(c.label) > 8 else "") + (" wide" if len(text) >= 6 else "")
     return (
         f'<div class="led-kpi{size}" data-label="{escape(c.label)}" data-value="{escape(text)}">'
@@ -201,15 +200,15 @@ def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
             return _empty("暂无")
         lis = "".join(
             f'<li>{escape(r.name)}<span class="{tone(good)}">'
-            f"{escape(fmt_delta(r.delta, r.unit, r.decimals, compact=True))}</span></li>"
+            f"{escape(fmt_delta(r.delta, r.unit, r.decimals, compact=True, good=r.good))}</span></li>"
             for r in rows
         )
         return f"<ol>{lis}</ol>"
 
     return (
         '<div class="led-honours">'
-        + _panel("骏马榜", items(horses, True), "horse", "进步最快")
-        + _panel("蜗牛榜", items(snails, False), "snail", "退步最多")
+        + _panel("进步榜", items(horses, True), "horse", "进步最快")
+        + _panel("退步榜", items(snails, False), "snail", "退步最多")
         + "</div>"
     )
 
