@@ -249,6 +249,67 @@ def test_trends_overall_default_and_level_switch(snapshot):
     assert table(at, "trend_table")["常山县"].iloc[3] == 52.3
 
 
+def _chart(at: AppTest) -> dict:
+    import json
+
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec)
+
+
+def _trace(fig: dict, name: str) -> dict:
+    """A trace by name, its y as a list with None for NaN (plotly sends numbers as typed arrays)."""
+    import base64
+
+    import numpy as np
+
+    t = dict(next(t for t in fig["data"] if t["name"] == name))
+    y = t["y"]
+    if isinstance(y, dict):
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    t["y"] = [None if v != v else v for v in y]
+    return t
+
+
+def test_trends_quarter_on_quarter_plots_and_tables_changes(snapshot):
+    at = open_page(
+        "pages/trends.py", level="indicator", indicator="approval_avg_workdays", mode="环比"
+    )
+    assert at.segmented_control(key="mode").value == "环比"
+    t = table(at, "trend_table")
+    assert list(t["季度"]) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4（进行中）"]
+    # 柯城区 2.5 → 2.4 → 2.2 → 2.0 working days; 2026Q4 is in progress: no 环比
+    assert t["柯城区"].tolist()[1:4] == [-0.1, -0.2, -0.2]
+    assert t["柯城区"].isna().tolist() == [True, False, False, False, True]
+    # 常山县 3.0 → 5.8 in 2026Q3: +2.8; city mean(2.0, 3.1, 5.8) − mean(2.2, 4.4, 3.0) = +0.43
+    assert t["常山县"].iloc[3] == 2.8 and t["全市"].iloc[3] == 0.4
+    y = _trace(_chart(at), "柯城区")["y"]  # the chart shows what the table shows
+    assert y[0] is None and y[4] is None
+    assert [round(v, 1) for v in y[1:4]] == [-0.1, -0.2, -0.2]
+
+
+def test_trends_time_axis_keeps_a_missing_quarter_as_a_gap(isolated_data_dir):
+    from kpi import store
+
+    build_fixture_snapshot(isolated_data_dir)
+    con = store.connect_warehouse(isolated_data_dir)
+    for t in ("indicator_scores", "domain_scores", "overall_scores", "periods"):
+        con.execute(f"DELETE FROM {t} WHERE period = '2026Q1'")  # nothing loaded for 2026Q1
+    con.close()
+    store.publish_snapshot(isolated_data_dir)
+    at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
+    t = table(at, "trend_table")
+    assert list(t["季度"]) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4（进行中）"]
+    assert t["柯城区"].isna().tolist() == [False, True, False, False, False]
+    fig = _chart(at)
+    assert fig["layout"]["xaxis"]["type"] == "date"
+    trace = _trace(fig, "柯城区")
+    assert trace["y"][1] is None and trace["connectgaps"] is False  # the line breaks there
+    # the middle day of each quarter: 2025-11-15 12:00, 2026-02-14 12:00 (2026Q1 still on the axis)
+    assert [x[:10] for x in trace["x"][:2]] == ["2025-11-15", "2026-02-14"]
+    assert fig["layout"]["xaxis"]["ticktext"][1] == "2026Q1"
+
+
 # ── 明细 ──────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -353,14 +414,16 @@ def test_chosen_quarter_survives_navigation_without_query_params(snapshot):
     assert at.query_params["period"] in ("2026Q2", ["2026Q2"])
 
 
-def test_trends_year_over_year(snapshot):
+def test_trends_year_over_year_never_compares_the_partial_quarter(snapshot):
     at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
     at.segmented_control(key="mode").set_value("同比").run()
     assert not at.exception
     assert at.query_params["mode"] in ("同比", ["同比"])
-    assert len(at.get("plotly_chart")) == 1
-    # only 2026Q4 has a quarter a year before in the fixture (2025Q4): no "no YoY yet" notice
-    assert not any("暂无同比" in i.value for i in at.info)
+    # the only quarter with one a year before is 2026Q4 (2025Q4), and it is in progress: no
+    # comparable pair, so no chart and no table — a message instead of an empty axis
+    assert len(at.get("plotly_chart")) == 0
+    assert any(i.value.startswith("暂无同比数据") for i in at.info)
+    assert not any("季度" in df.value.columns for df in at.dataframe)
 
 
 def test_data_status_warns_about_unknown_calendar(isolated_data_dir):

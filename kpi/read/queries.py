@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kpi import periods as quarters
 from kpi import schema
 
 # Columns a user may see from each canonical source, in display order. Personal data (caller
@@ -331,36 +332,51 @@ def benchmark(con, period: str, district: str) -> pd.DataFrame:
 def series(
     con, level: str, key: str | None, district_codes: list[str], include_city: bool = True
 ) -> pd.DataFrame:
-    """Per-quarter value of the overall index, one domain or one indicator for several districts.
+    """Per-quarter value of the overall index, one domain or one indicator for several districts,
+    with the marts' own 环比 (qoq) and 同比 (yoy) changes.
 
-    level: overall | domain | indicator. Returns period, is_partial, district_code, district_name,
-    is_city, value, and yoy (value − the same quarter a year before, joined in DuckDB).
+    level: overall | domain | indicator. Returns period, period_start, period_end, is_partial,
+    district_code, district_name, is_city, value, qoq, yoy — one row per calendar quarter from
+    the oldest to the newest quarter the mart holds, so a quarter without a row comes back with
+    value NULL (a gap in a line, not a join across it). qoq/yoy are read from the marts, which
+    leave them empty for an in-progress quarter (never compared with a complete one). For an
+    indicator they are changes of its value (its unit); for a domain or the overall index, of
+    the score.
     """
-    table, value_col, key_col = {
-        "overall": ("overall_scores", "score", None),
-        "domain": ("domain_scores", "score", "domain_key"),
-        "indicator": ("indicator_scores", "value", "indicator_key"),
+    table, value_col, qoq_col, yoy_col, key_col = {
+        "overall": ("overall_scores", "score", "score_qoq", "score_yoy", None),
+        "domain": ("domain_scores", "score", "score_qoq", "score_yoy", "domain_key"),
+        "indicator": ("indicator_scores", "value", "value_qoq", "value_yoy", "indicator_key"),
     }[level]
-    where, params = [], []
+    scope, params = "TRUE", []
     if key_col:
-        where.append(f"{_q(key_col)} = ?")
+        scope = f"{_q(key_col)} = ?"
         params.append(key)
     who = ["district_code IN (SELECT unnest(?::VARCHAR[]))"]
     params.append(list(district_codes))
     if include_city:
         who.append("is_city")
-    where.append("(" + " OR ".join(who) + ")")
+    pidx = quarters.sql_index("period")
     return _df(
         con,
         f"""
-        WITH s AS (
-            SELECT period, is_partial, district_code, district_name, is_city, {_q(value_col)} AS value,
-                   CAST(left(period, 4) AS INTEGER) * 4 + CAST(right(period, 1) AS INTEGER) AS idx
-            FROM {_q(table)} WHERE {" AND ".join(where)})
-        SELECT s.period, s.is_partial, s.district_code, s.district_name, s.is_city, s.value,
-               s.value - y.value AS yoy
-        FROM s LEFT JOIN s y ON y.district_code = s.district_code AND y.idx = s.idx - 4
-        ORDER BY s.is_city DESC, s.district_code, s.period""",
+        WITH k AS (SELECT *, {pidx} AS pidx FROM {_q(table)} WHERE {scope}),
+        s AS (SELECT * FROM k WHERE {" OR ".join(who)}),
+        q AS (SELECT unnest(range(min(pidx), max(pidx) + 1)) AS pidx FROM k),
+        w AS (SELECT district_code, any_value(district_name) AS district_name,
+                     bool_or(is_city) AS is_city FROM s GROUP BY district_code),
+        p AS (SELECT {pidx} AS pidx, is_partial FROM periods)
+        SELECT (q.pidx // 4) || 'Q' || (q.pidx % 4 + 1) AS period,
+               make_date(q.pidx // 4, 3 * (q.pidx % 4) + 1, 1) AS period_start,
+               (make_date(q.pidx // 4, 3 * (q.pidx % 4) + 1, 1) + INTERVAL 3 MONTH
+                - INTERVAL 1 DAY)::DATE AS period_end,
+               coalesce(s.is_partial, p.is_partial, false) AS is_partial,
+               w.district_code, w.district_name, w.is_city,
+               s.{_q(value_col)} AS value, s.{_q(qoq_col)} AS qoq, s.{_q(yoy_col)} AS yoy
+        FROM q CROSS JOIN w
+        LEFT JOIN s ON s.pidx = q.pidx AND s.district_code = w.district_code
+        LEFT JOIN p ON p.pidx = q.pidx
+        ORDER BY w.is_city DESC, w.district_code, q.pidx""",
         params,
     )
 

@@ -1,0 +1,135 @@
+"""kpi.read.queries on tiny hand-written mart and record tables (in-memory DuckDB).
+
+Every expected value is written out by hand from the rows inserted here; the marts' own change
+columns (score_qoq, score_yoy, value_qoq, value_yoy) are set by hand too, so a query that
+recomputes them instead of reading them shows up as a difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import duckdb
+import pytest
+
+from kpi import schema
+from kpi.read import queries
+from tests.fixtures.scoring import insert
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _same(got: list, want: list) -> bool:
+    return len(got) == len(want) and all(
+        (_nan(g) and w is None) or (not _nan(g) and w is not None and g == pytest.approx(w))
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+@pytest.fixture
+def marts():
+    con = duckdb.connect()
+    for ddl in schema.MART_DDL.values():
+        con.execute(ddl)
+    return con
+
+
+# ── trends: series ────────────────────────────────────────────────────────────────────────────
+
+# 柯城区 (330802) overall index by quarter; 2025Q3 is missing (nothing loaded for it), 2026Q2 is in
+# progress. The change columns are what the scoring engine writes: QoQ only against the calendar
+# quarter before and only when both are complete; YoY likewise against the quarter a year before.
+#            period    partial  score  qoq    yoy
+OVERALL = [
+    ("2025Q1", False, 60.0, None, None),
+    ("2025Q2", False, 62.0, 2.0, None),
+    ("2025Q4", False, 66.0, None, None),  # 2025Q3 missing: no QoQ
+    ("2026Q1", False, 65.0, -1.0, 5.0),  # 65 − 60 (2025Q1)
+    ("2026Q2", True, 70.0, None, None),  # in progress: neither QoQ nor YoY (62 a year before)
+]
+
+
+def _overall_rows(code: str, name: str, is_city: bool, offset: float = 0.0) -> list[dict]:
+    return [
+        {
+            "period": p,
+            "is_partial": partial,
+            "district_code": code,
+            "district_name": name,
+            "is_city": is_city,
+            "score": score + offset,
+            "score_qoq": qoq,
+            "score_yoy": yoy,
+        }
+        for p, partial, score, qoq, yoy in OVERALL
+    ]
+
+
+def test_series_reads_the_marts_changes_and_fills_gaps(marts):
+    insert(marts, "overall_scores", _overall_rows("330802", "柯城区", False))
+    insert(marts, "overall_scores", _overall_rows("330803", "衢江区", False, offset=-10))
+    insert(marts, "overall_scores", _overall_rows("330800", "衢州市", True, offset=-5))
+    df = queries.series(marts, "overall", None, ["330802"])
+    # the city line and the chosen district only, city first
+    assert list(df.drop_duplicates("district_code")["district_code"]) == ["330800", "330802"]
+    d = df[df["district_code"] == "330802"]
+    # every calendar quarter from the oldest to the newest, the missing one included (a gap)
+    assert list(d["period"]) == ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
+    assert _same(list(d["value"]), [60.0, 62.0, None, 66.0, 65.0, 70.0])
+    assert _same(list(d["qoq"]), [None, 2.0, None, None, -1.0, None])
+    # 2026Q2 is in progress: no YoY although 2025Q2 has a value (70 − 62 would be 8.0)
+    assert _same(list(d["yoy"]), [None, None, None, None, 5.0, None])
+    assert list(d["is_partial"].astype(bool)) == [False, False, False, False, False, True]
+    assert [t.date() for t in d["period_start"]] == [
+        dt.date(2025, 1, 1),
+        dt.date(2025, 4, 1),
+        dt.date(2025, 7, 1),
+        dt.date(2025, 10, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 4, 1),
+    ]
+    assert d["period_end"].iloc[2].date() == dt.date(2025, 9, 30)
+    city = df[df["is_city"]]
+    assert _same(list(city["value"]), [55.0, 57.0, None, 61.0, 60.0, 65.0])
+    assert set(city["district_name"].dropna()) == {"衢州市"}
+    assert set(d["district_name"]) == {"柯城区"}  # the gap row keeps the name (legend, table)
+
+
+def test_series_of_an_indicator_uses_value_changes_not_score_changes(marts):
+    rows = []
+    #           period   value  score  value_qoq value_yoy score_qoq
+    for p, v, s, vq, vy, sq in [
+        ("2026Q1", 3.0, 77.8, None, None, None),
+        ("2026Q2", 2.4, 84.4, -0.6, None, 6.6),
+    ]:
+        rows.append(
+            {
+                "period": p,
+                "is_partial": False,
+                "district_code": "330802",
+                "district_name": "柯城区",
+                "is_city": False,
+                "domain_id": "D17",
+                "domain_key": "government_services",
+                "indicator_id": "I1704",
+                "indicator_key": "approval_avg_workdays",
+                "scored": True,
+                "value": v,
+                "score": s,
+                "value_qoq": vq,
+                "value_yoy": vy,
+                "score_qoq": sq,
+            }
+        )
+    insert(marts, "indicator_scores", rows)
+    df = queries.series(marts, "indicator", "approval_avg_workdays", ["330802"])
+    assert _same(list(df["value"]), [3.0, 2.4])
+    assert _same(list(df["qoq"]), [None, -0.6])  # working days, not the score's +6.6
+
+
+def test_series_of_a_domain_without_rows_is_empty(marts):
+    insert(marts, "overall_scores", _overall_rows("330802", "柯城区", False))
+    assert queries.series(marts, "domain", "credit", ["330802"]).empty
