@@ -352,6 +352,73 @@ def test_records_without_indicator_show_every_ticket(snapshot):
     assert metrics(at)["记录数"][0] == "4"
 
 
+def test_records_sort_by_any_column_over_the_whole_filtered_set(snapshot):
+    at = open_page(
+        "pages/records.py", period="2026Q3", source="approvals", sort="workdays_used", order="desc"
+    )
+    assert at.selectbox(key="sort").value == "workdays_used"
+    ids = table(at, "records_table")["办件编号"].tolist()
+    # 办理用时 7 (BJ…0007), 6 (…0008), 3 (…0005), then 2, 2 and 1, 1, 1 (ties by 办件编号)
+    assert ids == [f"BJ202607000{i}" for i in (7, 8, 5, 2, 4, 1, 3, 6)]
+    at.selectbox(key="order").select("asc").run()
+    assert at.query_params["order"] in ("asc", ["asc"])
+    assert table(at, "records_table")["办件编号"].tolist()[:3] == [
+        "BJ2026070001",
+        "BJ2026070003",
+        "BJ2026070006",
+    ]
+
+
+def _more_approvals(data_dir, n: int) -> None:
+    """n more 2026Q3 approvals for 柯城区 (ids BJX…), republished."""
+    from kpi import store
+
+    con = store.connect_warehouse(data_dir)
+    con.execute(
+        """INSERT INTO approvals (case_id, district_code, domain_key, accepted_at, completed_at,
+                                  workdays_used, period)
+           SELECT 'BJX' || lpad(i::VARCHAR, 6, '0'), '330802', 'government_services',
+                  TIMESTAMP '2026-07-01 09:00', TIMESTAMP '2026-07-02 09:00', 1, '2026Q3'
+           FROM range(?) t(i)""",
+        [n],
+    )
+    con.close()
+    store.publish_snapshot(data_dir)
+
+
+def test_records_count_is_exact_and_the_download_cap_is_stated(isolated_data_dir, monkeypatch):
+    build_fixture_snapshot(isolated_data_dir)
+    _more_approvals(isolated_data_dir, 10_066)  # + the fixture's 8 in 2026Q3 = 10,074
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    assert metrics(at)["记录数"][0] == "10,074"  # not 1.0万
+    assert any(
+        c.value == "下载最多 200,000 行；当前筛选共 10,074 行，全部在下载中。" for c in at.caption
+    )
+
+    from kpi.read import queries
+
+    monkeypatch.setattr(queries, "RECORDS_DOWNLOAD_LIMIT", 10_000)
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    assert any(
+        c.value.startswith(
+            "下载最多 10,000 行；当前筛选共 10,074 行，下载只含按当前排序的前 10,000 行"
+        )
+        and "其余 74 行" in c.value
+        for c in at.caption
+    )
+
+
+def test_records_show_the_hotline_content_early_and_wide(snapshot):
+    import json
+
+    at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline")
+    grid = next(df for df in at.dataframe if "工单编号" in df.value.columns)
+    order = list(grid.proto.column_order)
+    assert order.index("诉求内容（已脱敏）") <= 3  # on screen without scrolling sideways
+    config = json.loads(grid.proto.columns)
+    assert config["诉求内容（已脱敏）"]["width"] >= 500  # px: about 40 characters
+
+
 # ── 数据 ──────────────────────────────────────────────────────────────────────────────────────
 
 

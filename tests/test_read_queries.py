@@ -133,3 +133,61 @@ def test_series_of_an_indicator_uses_value_changes_not_score_changes(marts):
 def test_series_of_a_domain_without_rows_is_empty(marts):
     insert(marts, "overall_scores", _overall_rows("330802", "柯城区", False))
     assert queries.series(marts, "domain", "credit", ["330802"]).empty
+
+
+# ── 明细: records sorted in SQL, across pages ─────────────────────────────────────────────────
+
+
+@pytest.fixture
+def approvals():
+    con = duckdb.connect()
+    schema.create_canonical(con)
+    #        case_id  workdays  completed (day of July 2026)
+    rows = [("A1", 3, 1), ("A2", 1, 2), ("A3", 5, 3), ("A4", None, 4), ("A5", 1, 5)]
+    insert(
+        con,
+        "approvals",
+        [
+            {
+                "case_id": cid,
+                "district_code": "330802",
+                "workdays_used": wd,
+                "accepted_at": dt.datetime(2026, 6, 30, 9),
+                "completed_at": dt.datetime(2026, 7, day, 9),
+                "period": "2026Q3",
+            }
+            for cid, wd, day in rows
+        ],
+    )
+    return con
+
+
+def _ids(con, **kw) -> list[str]:
+    return list(queries.records(con, "approvals", period="2026Q3", **kw)["办件编号"])
+
+
+def test_records_sort_runs_over_all_pages(approvals):
+    # by 办理用时 ascending: A2 (1), A5 (1, tie → by case_id), A1 (3), A3 (5), A4 (none: last)
+    asc = {"order_by": "workdays_used", "descending": False, "limit": 2}
+    assert _ids(approvals, **asc) == ["A2", "A5"]
+    assert _ids(approvals, **asc, offset=2) == ["A1", "A3"]
+    assert _ids(approvals, **asc, offset=4) == ["A4"]
+    # descending: A3 (5), A1 (3), A2, A5 (1, ties by case_id), A4 still last
+    assert _ids(approvals, order_by="workdays_used", limit=5) == ["A3", "A1", "A2", "A5", "A4"]
+    # default: newest 办结时间 first
+    assert _ids(approvals, limit=5) == ["A5", "A4", "A3", "A2", "A1"]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "caller_hash",  # a real column, but not one a user may see
+        "workdays_used DESC; DROP TABLE approvals",
+        '"workdays_used"',
+        "办理用时（工作日）",  # the label, not the column
+    ],
+)
+def test_records_sort_takes_only_whitelisted_columns(approvals, column):
+    with pytest.raises(ValueError, match="明细不能按"):
+        queries.records(approvals, "approvals", order_by=column)
+    assert approvals.execute("SELECT count(*) FROM approvals").fetchone()[0] == 5

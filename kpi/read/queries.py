@@ -427,6 +427,29 @@ def _records_where(
     return ("WHERE " + " AND ".join(where)) if where else "", params
 
 
+# The order a records page starts in (newest first) and the key that makes every order total, so
+# that paging with LIMIT/OFFSET never repeats or skips a record.
+RECORD_ORDER = {
+    "approvals": ("completed_at", "case_id"),
+    "hotline": ("received_at", "ticket_id"),
+    "ratings": ("rated_at", "rating_id"),
+}
+# 明细 downloads hold at most this many records (the whole filtered set up to here).
+RECORDS_DOWNLOAD_LIMIT = 200_000
+
+
+def records_order(source: str, order_by: str | None = None, descending: bool = True) -> str:
+    """ORDER BY text for a records query: `order_by` must be one of the source's visible columns
+    (RECORD_COLUMNS; anything else raises ValueError), quoted; missing values last; ties broken
+    by the record's id so paging is stable."""
+    default, id_col = RECORD_ORDER[source]
+    col = order_by or default
+    if col not in RECORD_COLUMNS[source]:
+        raise ValueError(f"明细不能按“{col}”排序：可选的列为 {', '.join(RECORD_COLUMNS[source])}")
+    sql = f"{_q(col)} {'DESC' if descending else 'ASC'} NULLS LAST"
+    return sql if col == id_col else f"{sql}, {_q(id_col)}"
+
+
 def records(
     con,
     source: str,
@@ -438,18 +461,20 @@ def records(
     offset: int = 0,
     filter_sql: str | None = None,
     filter_params: tuple = (),
+    order_by: str | None = None,
+    descending: bool = True,
 ) -> pd.DataFrame:
-    """One page of records behind a score, Chinese column names, no personal data."""
+    """One page of records behind a score, Chinese column names, no personal data.
+
+    Sorted in DuckDB over the whole filtered set (so page 2 continues page 1): by `order_by`, a
+    column of RECORD_COLUMNS[source] (default: the record's time, newest first).
+    """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
         source, period, district, domain_key, search, filter_sql, filter_params
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
-    order = {
-        "approvals": "completed_at DESC NULLS LAST, case_id",
-        "hotline": "received_at DESC, ticket_id",
-        "ratings": "rated_at DESC, rating_id",
-    }[source]
+    order = records_order(source, order_by, descending)
     return _df(
         con,
         f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} LIMIT ? OFFSET ?",
