@@ -111,6 +111,41 @@ def test_overview_partial_quarter_is_labelled_and_not_awarded(snapshot):
     assert any("进行中" in c.value for c in at.caption)
 
 
+def test_overview_says_what_an_in_progress_quarter_leaves_out(snapshot):
+    at = open_page(period="2026Q4")
+    note = next(i.value for i in at.info if "进行中的季度" in i.value)
+    assert note.startswith("2026Q4 是进行中的季度（数据截至 2026-11-19 17:45）")
+    assert "不计算环比、同比和名次变化" in note and "请选 2026Q3" in note
+    at = open_page(period="2026Q2")
+    assert not any("进行中的季度" in i.value for i in at.info)
+
+
+def test_overview_oldest_quarter_is_not_called_in_progress(snapshot):
+    at = open_page(period="2025Q4")  # the fixture's first quarter: complete, nothing before it
+    text = [c.value for c in at.caption]
+    assert not any("进行中" in t for t in text)
+    assert (
+        text.count("没有可比的上一季度（快照中最早的季度，或上一季度没有数据），本季度不评选。")
+        == 2
+    )
+
+
+def test_overview_says_when_the_ranking_rests_on_fewer_domains(snapshot):
+    at = open_page()  # 2026Q3: 常山县's 登记财产 is not scored (n = 3 < 5), so its index has 2 of 3
+    warn = [w.value for w in at.warning]
+    assert any(
+        w.startswith("本季度部分区县的综合指数依据的指标领域少于以往完整季度的 3 个：常山县 2 个")
+        for w in warn
+    ), warn
+    # and why its heatmap cell is —: the fixture's reason for the domain
+    assert "“—”为本季度不评分的领域：登记财产：常山县（可评分指标权重不足一半）。" in [
+        c.value for c in at.caption
+    ]
+    at = open_page(period="2026Q2")  # every district on all three domains: nothing to say
+    assert not at.warning
+    assert not any("不评分的领域" in c.value for c in at.caption)
+
+
 def test_overview_ranking_click_opens_district_profile(snapshot):
     at = open_page()
     at.session_state["overall_rank"] = {"selection": {"rows": [2], "columns": [], "cells": []}}

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from kpi import schema
-from kpi.read import queries
+from kpi.read import coverage, queries
 from tests.fixtures.scoring import insert
 
 
@@ -191,3 +191,100 @@ def test_records_sort_takes_only_whitelisted_columns(approvals, column):
     with pytest.raises(ValueError, match="明细不能按"):
         queries.records(approvals, "approvals", order_by=column)
     assert approvals.execute("SELECT count(*) FROM approvals").fetchone()[0] == 5
+
+
+# ── thin quarters: how many domains a ranking rests on, why a score is — ───────────────────────
+
+UNITS = [("330800", "衢州市", True), ("330802", "柯城区", False), ("330824", "开化县", False)]
+DOMS = [("D01", "starting_business", "开办企业"), ("D09", "credit", "获得信贷"),
+        ("D16", "market_regulation", "市场监管")]  # fmt: skip
+
+
+def _thin_marts(con) -> None:
+    """2026Q3 complete, every domain scored; 2026Q4 in progress: 获得信贷 has no data anywhere
+    (both its indicators 无数据), 市场监管 is short of weight in 开化县 only."""
+    dom, ind, ov = [], [], []
+    for period, partial in (("2026Q3", False), ("2026Q4", True)):
+        for code, name, is_city in UNITS:
+            n_scored = 0
+            for did, dkey, label in DOMS:
+                reason = None
+                if partial and dkey == "credit":
+                    reason = "无可评分指标"
+                elif partial and dkey == "market_regulation" and code == "330824":
+                    reason = "可评分指标权重仅 25%，不足 50%"
+                n_scored += reason is None
+                base = {"period": period, "is_partial": partial, "district_code": code,
+                        "district_name": name, "is_city": is_city, "domain_id": did,
+                        "domain_key": dkey}  # fmt: skip
+                dom.append({**base, "label_zh": label, "score": None if reason else 70.0,
+                            "suppressed_reason": reason})  # fmt: skip
+                for k in (1, 2):
+                    no_data = partial and dkey == "credit"
+                    ind.append({**base, "indicator_id": f"{did}.{k}", "indicator_key": f"{dkey}_{k}",
+                                "scored": not no_data, "value": None if no_data else 1.0,
+                                "suppressed_reason": "无数据" if no_data else None})  # fmt: skip
+            ov.append({"period": period, "is_partial": partial, "district_code": code,
+                       "district_name": name, "is_city": is_city, "score": 70.0,
+                       "n_domains_scored": n_scored})  # fmt: skip
+    insert(con, "domain_scores", dom)
+    insert(con, "indicator_scores", ind)
+    insert(con, "overall_scores", ov)
+
+
+def test_unscored_domains_and_their_reasons(marts):
+    _thin_marts(marts)
+    assert queries.unscored_domains(marts, "2026Q3").empty
+    u = queries.unscored_domains(marts, "2026Q4")
+    assert list(zip(u["label_zh"], u["district_name"], u["reason"], strict=True)) == [
+        ("获得信贷", "衢州市", "无数据"),  # 无可评分指标, and both indicators 无数据
+        ("获得信贷", "柯城区", "无数据"),
+        ("获得信贷", "开化县", "无数据"),
+        ("市场监管", "开化县", "可评分指标权重仅 25%，不足 50%"),
+    ]
+    assert coverage.unscored_text(u, n_units=3) == (
+        "获得信贷（无数据）；市场监管：开化县（可评分指标权重仅 25%，不足 50%）"
+    )
+
+
+def test_domain_coverage_says_when_a_ranking_rests_on_fewer_domains(marts):
+    _thin_marts(marts)
+    assert coverage.coverage_text(queries.domain_coverage(marts, "2026Q3")) is None
+    c = queries.domain_coverage(marts, "2026Q4")
+    assert dict(zip(c["district_name"], c["n_domains_scored"], strict=True)) == {
+        "衢州市": 2,
+        "柯城区": 2,
+        "开化县": 1,
+    }
+    assert set(c["usual"]) == {3}  # every domain in the complete quarter 2026Q3
+    assert coverage.coverage_text(c) == (
+        "本季度各区县的综合指数依据的指标领域少于以往完整季度的 3 个：柯城区 2 个；开化县 1 个"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "counts", "text"),
+    [
+        ("无可评分指标", (2, 2, 0), "无数据"),
+        ("无可评分指标", (3, 0, 3), "样本不足"),
+        ("无可评分指标", (3, 1, 2), "无可评分指标（1 项无数据、2 项样本不足）"),
+        ("可评分指标权重仅 20%，不足 50%", (5, 4, 0), "可评分指标权重仅 20%，不足 50%"),
+        (None, (0, 0, 0), "未评分"),
+    ],
+)
+def test_domain_reason(reason, counts, text):
+    assert coverage.domain_reason(reason, *counts) == text
+
+
+@pytest.mark.parametrize(
+    ("reason", "short"),
+    [
+        ("无数据", "无数据"),
+        ("样本量不足（14，至少 20）", "样本不足"),
+        ("可评分指标权重仅 30%，不足 50%", "权重不足"),
+        ("无可评分指标", "未评分"),
+        (None, "未评分"),
+    ],
+)
+def test_short_reason_for_the_led(reason, short):
+    assert coverage.short_reason(reason) == short

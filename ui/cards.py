@@ -89,10 +89,17 @@ def headline_row(
 def movers(ov: pd.DataFrame, partial: bool) -> None:
     """This quarter's 骏马 (most improved / best) and 蜗牛 (fell back most / red indicators)."""
     d = ov[~ov["is_city"].astype(bool)].copy()
+    # Nothing to compare: an in-progress quarter is never set against a complete one; the oldest
+    # quarter of the snapshot (or one after a missing quarter) has no quarter before it.
+    no_compare = (
+        "进行中的季度不评选（不与已结束的季度比较）。"
+        if partial
+        else "没有可比的上一季度（快照中最早的季度，或上一季度没有数据），本季度不评选。"
+    )
     with st.container(border=True):
         st.markdown("**:material/military_tech: 骏马榜** · 进步最快、成绩最好")
         if partial or d["score_qoq"].isna().all():
-            st.caption("进行中的季度不评选（无可比的环比）。")
+            st.caption(no_compare)
         else:
             up = d[d["trend_qoq"] == "improved"].sort_values("score_qoq", ascending=False).head(3)
             for _, r in up.iterrows():
@@ -111,7 +118,7 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
     with st.container(border=True):
         st.markdown("**:material/pest_control: 蜗牛榜** · 退步最多、红色指标")
         if partial or d["score_qoq"].isna().all():
-            st.caption("进行中的季度不评选（无可比的环比）。")
+            st.caption(no_compare)
         else:
             down = d[d["trend_qoq"] == "worsened"].sort_values("score_qoq").head(3)
             for _, r in down.iterrows():

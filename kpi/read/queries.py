@@ -12,6 +12,7 @@ import pandas as pd
 
 from kpi import periods as quarters
 from kpi import schema
+from kpi.read import coverage
 
 # Columns a user may see from each canonical source, in display order. Personal data (caller
 # numbers, their hashes, applicant names) is never selected.
@@ -205,6 +206,51 @@ def domain_matrix(con, period: str) -> pd.DataFrame:
         FROM domain_scores WHERE period = ? ORDER BY domain_id, is_city DESC, rank NULLS LAST""",
         [period],
     )
+
+
+def domain_coverage(con, period: str) -> pd.DataFrame:
+    """How many domains each district's 综合指数 of a period rests on (n_domains_scored), beside
+    `usual`: the most any district had in a complete quarter (the number of domains when the
+    snapshot has no complete quarter)."""
+    return _df(
+        con,
+        """
+        WITH usual AS (SELECT max(n_domains_scored) AS n FROM overall_scores
+                       WHERE NOT is_partial AND NOT is_city),
+             total AS (SELECT count(DISTINCT domain_key) AS n FROM domain_scores WHERE period = ?)
+        SELECT o.district_code, o.district_name, o.is_city, o.n_domains_scored,
+               coalesce(usual.n, total.n) AS usual, total.n AS n_domains
+        FROM overall_scores o, usual, total WHERE o.period = ?
+        ORDER BY o.is_city DESC, o.rank NULLS LAST, o.district_code""",
+        [period, period],
+    )
+
+
+def unscored_domains(con, period: str) -> pd.DataFrame:
+    """Domain rows of a period without a score, with the reason (kpi.read.coverage.domain_reason:
+    无数据 / 样本不足 / the marts' 可评分指标权重… text) worked out from their indicators."""
+    df = _df(
+        con,
+        """
+        SELECT d.domain_key, d.domain_id, d.label_zh, d.district_code, d.district_name, d.is_city,
+               d.suppressed_reason, count(i.indicator_key) AS n_indicators,
+               count(*) FILTER (WHERE i.suppressed_reason = '无数据') AS n_no_data,
+               count(*) FILTER (WHERE i.suppressed_reason LIKE '样本量不足%') AS n_small
+        FROM domain_scores d
+        LEFT JOIN indicator_scores i
+               ON i.period = d.period AND i.district_code = d.district_code
+              AND i.domain_key = d.domain_key
+        WHERE d.period = ? AND d.score IS NULL
+        GROUP BY ALL ORDER BY d.domain_id, d.is_city DESC, d.district_code""",
+        [period],
+    )
+    df["reason"] = [
+        coverage.domain_reason(r, int(n), int(nd), int(ns))
+        for r, n, nd, ns in zip(
+            df["suppressed_reason"], df["n_indicators"], df["n_no_data"], df["n_small"], strict=True
+        )
+    ]
+    return df
 
 
 # ── domains page ─────────────────────────────────────────────────────────────────────────────
