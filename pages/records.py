@@ -100,10 +100,14 @@ if frame.empty:
 # 诉求内容 early and wide enough to read; the rest in their usual order
 first = {"hotline": ["ticket_id", "received_at", "topic", "content"]}.get(source, [])
 shown = [columns[c] for c in first] + [v for k, v in columns.items() if k not in first]
-st.dataframe(
+# A click on a column header sorts all the records by it (again: the other way round), in SQL
+# like the selectboxes — the grid's own header sort would reorder only the 50 rows on screen, so
+# column selection replaces it. The key names the order, so a new order starts unselected.
+st.caption("点击表头按该列对全部记录排序，再点一次反向。")
+event = st.dataframe(
     frame,
     hide_index=True,
-    key="records_table",
+    key=f"records_table__{sort_col}_{order}",
     height="content",  # the whole page of records, no scrolling inside a 10-row box
     placeholder="—",
     column_order=shown,
@@ -112,7 +116,16 @@ st.dataframe(
         if "content" in columns
         else None
     ),
+    on_select="rerun",
+    selection_mode="single-column",
 )
+clicked = {v: k for k, v in columns.items()}.get(next(iter(event.selection.columns), None))
+if clicked:
+    st.query_params["sort"] = clicked
+    st.query_params["order"] = (
+        ("asc" if order == "desc" else "desc") if clicked == sort_col else "desc"
+    )
+    st.rerun()
 
 path = snap.path
 limit = queries.RECORDS_DOWNLOAD_LIMIT

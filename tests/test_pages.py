@@ -52,7 +52,7 @@ SIGNATURE = {
 
 def table(at: AppTest, key: str):
     for df in at.dataframe:
-        if df.key == key:
+        if df.key == key or (df.key or "").startswith(key + "__"):  # keys that carry a state
             return df.value
     wanted = SIGNATURE[key]
     wanted = (wanted,) if isinstance(wanted, str) else wanted
@@ -402,6 +402,24 @@ def test_records_sort_by_any_column_over_the_whole_filtered_set(snapshot):
         "BJ2026070003",
         "BJ2026070006",
     ]
+
+
+def test_records_header_click_sorts_all_records_and_again_reverses(snapshot):
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    header = {"selection": {"rows": [], "columns": ["办理用时（工作日）"], "cells": []}}
+    at.session_state["records_table__completed_at_desc"] = header
+    at.run()
+    assert not at.exception
+    assert (at.selectbox(key="sort").value, at.selectbox(key="order").value) == (
+        "workdays_used",
+        "desc",
+    )
+    assert table(at, "records_table")["办件编号"].tolist()[:2] == ["BJ2026070007", "BJ2026070008"]
+    at.session_state["records_table__workdays_used_desc"] = header  # the same header again
+    at.run()
+    assert at.selectbox(key="order").value == "asc"
+    assert at.query_params["order"] in ("asc", ["asc"])
+    assert table(at, "records_table")["办件编号"].tolist()[0] == "BJ2026070001"
 
 
 def _more_approvals(data_dir, n: int) -> None:
