@@ -7,7 +7,6 @@ from kpi import store
 from kpi.read import queries
 from kpi.read.exports import csv_bytes, xlsx_bytes
 from kpi.schema import SOURCE_LABELS
-from ui import format as fmt
 from ui import state
 from ui.data import spec
 
@@ -63,33 +62,85 @@ args = {
     "filter_params": filter_params,
 }
 total = snap.records_count(source, **args)
+columns = queries.RECORD_COLUMNS[source]
 size = 50
 pages = max(1, -(-total // size))
-c2 = st.columns([1, 1, 4])
-if not 1 <= st.session_state.get("page", 1) <= pages:  # the filters changed under the pager
-    st.session_state["page"] = 1
-page = c2[0].number_input(
-    f"页码（共 {pages} 页）", min_value=1, max_value=pages, step=1, key="page"
+c2 = st.columns([1, 1.3, 1.1, 1.2])
+sort_col = state.picker(
+    "sort",
+    "排序（全部记录）",
+    list(columns),
+    queries.RECORD_ORDER[source][0],
+    container=c2[1],
+    format_func=columns.get,
 )
-c2[1].metric("记录数", fmt.count(total))
-frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args)
+order = state.picker(
+    "order",
+    "顺序",
+    ["desc", "asc"],
+    container=c2[2],
+    format_func={"desc": "从大到小 / 从新到旧", "asc": "从小到大 / 从旧到新"}.get,
+)
+sorting = {"order_by": sort_col, "descending": order == "desc"}
+# a new filter or a new order starts again at page 1
+view = (source, tuple((k, str(v)) for k, v in args.items()), sort_col, order)
+if (
+    st.session_state.get("_records_view") != view
+    or not 1 <= st.session_state.get("page", 1) <= pages
+):
+    st.session_state["page"] = 1
+st.session_state["_records_view"] = view
+page = c2[0].number_input(
+    f"页码（共 {pages:,} 页）", min_value=1, max_value=pages, step=1, key="page"
+)
+c2[3].metric("记录数", f"{total:,}")  # exact: the count behind an indicator's 样本量
+frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args, **sorting)
 if frame.empty:
     st.info("没有符合条件的记录。")
-st.dataframe(frame, hide_index=True, key="records_table")
+# 诉求内容 early and wide enough to read; the rest in their usual order
+first = {"hotline": ["ticket_id", "received_at", "topic", "content"]}.get(source, [])
+shown = [columns[c] for c in first] + [v for k, v in columns.items() if k not in first]
+# A click on a column header sorts all the records by it (again: the other way round), in SQL
+# like the selectboxes — the grid's own header sort would reorder only the 50 rows on screen, so
+# column selection replaces it. The key names the order, so a new order starts unselected.
+st.caption("点击表头按该列对全部记录排序，再点一次反向。")
+event = st.dataframe(
+    frame,
+    hide_index=True,
+    key=f"records_table__{sort_col}_{order}",
+    height="content",  # the whole page of records, no scrolling inside a 10-row box
+    placeholder="—",
+    column_order=shown,
+    column_config=(
+        {columns["content"]: st.column_config.TextColumn(width=560)}  # ~40 characters
+        if "content" in columns
+        else None
+    ),
+    on_select="rerun",
+    selection_mode="single-column",
+)
+clicked = {v: k for k, v in columns.items()}.get(next(iter(event.selection.columns), None))
+if clicked:
+    st.query_params["sort"] = clicked
+    st.query_params["order"] = (
+        ("asc" if order == "desc" else "desc") if clicked == sort_col else "desc"
+    )
+    st.rerun()
 
 path = snap.path
+limit = queries.RECORDS_DOWNLOAD_LIMIT
 
 
-def _all():  # the whole filtered set (runs on click, outside the script)
+def _all():  # the whole filtered set, in the order on screen (runs on click, outside the script)
     con = store.connect_snapshot(path)
     try:
-        return queries.records(con, source, limit=200_000, **args)
+        return queries.records(con, source, limit=limit, **args, **sorting)
     finally:
         con.close()
 
 
 name = f"明细_{SOURCE_LABELS[source]}_{period}"
-d = st.container(horizontal=True, gap="small")
+d = st.container(horizontal=True, gap="small", vertical_alignment="center")
 d.download_button(
     "下载 CSV",
     lambda: csv_bytes(_all()),
@@ -106,4 +157,12 @@ d.download_button(
     key="rec_xlsx",
     on_click="ignore",
     icon=":material/download:",
+)
+d.caption(
+    f"下载最多 {limit:,} 行；当前筛选共 {total:,} 行"
+    + (
+        "，全部在下载中。"
+        if total <= limit
+        else f"，下载只含按当前排序的前 {limit:,} 行，其余 {total - limit:,} 行请缩小筛选范围后再下载。"
+    )
 )

@@ -1,5 +1,6 @@
-"""趋势分析: quarter-over-quarter and year-over-year lines for the overall index, a domain or an
-indicator, several districts at once with the city line; partial quarters marked."""
+"""趋势分析: the overall index, a domain or an indicator by quarter — its values, its 环比 or its
+同比 change — for several districts at once with the city line, on a time axis (a quarter without
+data is a gap); partial quarters marked and never compared."""
 
 import streamlit as st
 
@@ -53,38 +54,59 @@ chosen = c[2].multiselect(
 st.query_params["districts"] = chosen
 
 df = snap.series(level, key, chosen)
+# Three views of one series, each plotted and tabled as one kind of quantity: the values, or
+# their change on the quarter before (环比) or on the same quarter a year before (同比). The
+# changes come from the marts, which leave them empty for an in-progress quarter.
+MODES = {
+    "数值": ("value", "逐季走势", unit, "暂无数据：所选区县在当前快照中没有这一项的数值。"),
+    "环比": (
+        "qoq",
+        "较上一季度的变化（环比）",
+        fmt.delta_unit(unit),
+        "暂无环比数据：需要相邻两个季度都有数值，且都是已结束的季度（进行中的季度不计算环比）。",
+    ),
+    "同比": (
+        "yoy",
+        "较上年同一季度的变化（同比）",
+        fmt.delta_unit(unit),
+        "暂无同比数据：需要相隔一年的两个季度都有数值，且都是已结束的季度"
+        "（进行中的季度不计算同比）。",
+    ),
+}
 mode = (
     st.segmented_control(
-        "比较方式",
-        ["环比", "同比"],
+        "显示",
+        list(MODES),
         key="mode",
-        default="同比" if st.query_params.get("mode") == "同比" else "环比",
+        default=st.query_params.get("mode") if st.query_params.get("mode") in MODES else "数值",
     )
-    or "环比"
+    or "数值"
 )
 st.query_params["mode"] = mode
-if mode == "环比":
-    charts.trend(
-        df, "value", f"{title}：逐季走势（环比）", unit, key="trend_qoq", all_codes=list(names)
+column, what, shown_unit, empty = MODES[mode]
+drawn = charts.trend(
+    df,
+    column,
+    f"{title}：{what}",
+    shown_unit,
+    key=f"trend_{column}",
+    all_codes=list(names),
+    empty=empty,
+)
+if drawn and mode != "数值":
+    st.caption(
+        f"{mode} = 本季度数值 − {'上一季度' if mode == '环比' else '上年同一季度'}的数值"
+        f"（单位：{shown_unit or '分'}）；进行中的季度和缺数据的季度没有{mode}，线在那里断开。"
     )
-else:
-    charts.trend(
-        df.dropna(subset=["yoy"]),
-        "yoy",
-        f"{title}：较上年同期的变化（同比）",
-        fmt.delta_unit(unit),
-        key="trend_yoy",
-        all_codes=list(names),
-    )
-    if df["yoy"].isna().all():
-        st.info("快照中还没有满一年的数据，暂无同比。")
 
 table = df.assign(
     区县=["全市" if c else n for c, n in zip(df["is_city"], df["district_name"], strict=False)]
 )
-table = table.pivot_table(index="period", columns="区县", values="value", sort=True).round(1)
+table = table.pivot(index="period", columns="区县", values=column).sort_index().round(1)
 table = table[[c for c in ["全市", *names.values()] if c in table.columns]]
 partial = dict(zip(df["period"], df["is_partial"].astype(bool), strict=False))
 table = table.reset_index().rename(columns={"period": "季度"})
+table.columns.name = None
 table["季度"] = [fmt.period_label(p, partial.get(p, False)) for p in table["季度"]]
-tables.show(table, "trend_table", f"趋势_{title}")
+if drawn:  # the table shows what the chart shows — nothing when there is nothing to plot
+    tables.show(table, "trend_table", f"趋势_{title}_{mode}")

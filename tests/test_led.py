@@ -16,7 +16,7 @@ from kpi import logs, settings, store
 from kpi.led import board as led_board
 from kpi.led import rotation as led
 from kpi.led import views as led_views
-from tests.fixtures.led_fixture import RED, build_led_snapshot
+from tests.fixtures.led_fixture import RED, build_led_snapshot, make_thin
 from ui.led import widgets
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)  # in 2026Q4 → the latest complete quarter is 2026Q3
@@ -442,3 +442,100 @@ def test_ranking_shrinks_for_many_districts():
 
     assert 'style="--rows:6"' in widgets.ranking("区县综合排名", rows(4))
     assert 'style="--rows:12"' in widgets.ranking("区县综合排名", rows(12))
+
+
+# ── partial and thin data ──────────────────────────────────────────────────────────────────────
+
+
+def test_data_as_of_counts_for_staleness_too():
+    """A fresh build over old data (a rebuild, no new exports) is stale as well."""
+    built = dt.datetime(2026, 11, 24, 8, 0)
+    now = dt.datetime(2026, 11, 24, 9, 30)
+    opts = led.LedOptions.from_params({}, {})
+    assert opts.stale_data_hours == 168.0  # 7 days
+    fresh = dt.datetime(2026, 11, 23, 20, 0)
+    assert led.staleness(built, fresh, now, opts) is None
+    old = dt.datetime(2026, 11, 14, 17, 45)  # 9 days 15¾ hours before now
+    assert led.staleness(built, old, now, opts) == ("已 9 天没有新数据，请检查数据导入")
+    # the build itself is old: that note wins (it explains the old data too)
+    assert led.staleness(dt.datetime(2026, 11, 20, 8, 0), old, now, opts) == (
+        "数据已 4 天未更新，请检查数据导入"
+    )
+    assert led.staleness(built, None, now, opts) == "数据截至时间未知，请检查数据导入"
+    o = led.LedOptions.from_params(
+        {"stale_data_hours": "240"}, {"BIZENV_LED_STALE_DATA_HOURS": "1"}
+    )
+    assert o.stale_data_hours == 240.0 and led.staleness(built, old, now, o) is None
+    assert (
+        led.LedOptions.from_params({}, {"BIZENV_LED_STALE_DATA_HOURS": "12"}).stale_data_hours == 12
+    )
+
+
+def _republish(data_dir, *statements: str) -> None:
+    con = store.connect_warehouse(data_dir)
+    for sql in statements:
+        con.execute(sql)
+    con.close()
+    store.publish_snapshot(data_dir)
+
+
+@pytest.fixture
+def thin_board(isolated_data_dir) -> led_board.Board:
+    """2026Q3 without 获得信贷 and 跨境贸易 (their 部门填报 not loaded yet); 开化县's 纳税 short of
+    sample (tests/fixtures/led_fixture.make_thin)."""
+    build_led_snapshot(isolated_data_dir)
+    return led_board.load_board(make_thin(isolated_data_dir), NOW)
+
+
+def test_views_without_data_are_skipped(thin_board):
+    keys = thin_board.view_keys()
+    assert "domain:credit" not in keys and "domain:cross_border_trade" not in keys
+    assert len(keys) == 4 + 16 and keys[:4] == ["overview", "hotline", "ratings", "approvals"]
+    assert thin_board.view_keys(("credit", "hotline")) == ["hotline"]
+    assert thin_board.view_keys(("credit",)) == []  # nothing to show: the screen says so
+    assert not thin_board.view("domain:credit").has_data
+
+
+def test_thin_ranking_and_unscored_districts_say_why(thin_board):
+    v = thin_board.view("overview")
+    # 16 of the usual 18 domains (开化 15): the ranking says what it rests on
+    assert v.ranking_note == "依据15–16/18个领域"
+    assert '<small class="warn">依据15–16/18个领域</small>' in widgets.view_body(v, 0.0)
+    taxes = thin_board.view("domain:taxes")
+    kaihua = next(r for r in taxes.ranking if r.name == "开化")
+    assert (kaihua.value, kaihua.rank, kaihua.reason) == (None, None, "样本不足")
+    assert taxes.ranking[-1] is kaihua  # unranked rows last
+    html = widgets.ranking(taxes.ranking_title, taxes.ranking)
+    assert "样本不足" in html
+    assert thin_board.view("domain:starting_business").ranking_note is None
+
+
+def test_no_green_all_clear_over_an_empty_view(thin_board):
+    empty = thin_board.view("domain:credit")
+    assert empty.alerts == [] and empty.n_rated == 0
+    html = widgets.alerts(empty.alerts, 0.0, rated=empty.n_rated)
+    assert "本期无红色预警指标" not in html and "led-ok" not in html
+    assert "暂无可评级的指标" in html
+    ok = thin_board.view("domain:starting_business")  # rated, no red: the all-clear is true
+    assert ok.n_rated == 6 and "本期无红色预警指标" in widgets.alerts(ok.alerts, 0.0, ok.n_rated)
+
+
+def test_an_in_progress_quarter_is_named_so(isolated_data_dir):
+    """A city whose first quarter is still running: the screen shows it, marked 进行中."""
+    build_led_snapshot(isolated_data_dir)
+    _republish(
+        isolated_data_dir,
+        *(
+            f"DELETE FROM {t} WHERE period <> '2026Q4'"
+            for t in ("indicator_scores", "domain_scores", "overall_scores", "periods")
+        ),
+    )
+    board = led_board.load_board(store.current_snapshot_path(isolated_data_dir), NOW)
+    assert board.period == "2026Q4" and board.period_partial
+    strip = widgets.view_strip("营商环境总览", board.period, 0, 1, None, partial=True)
+    assert "统计期 2026年第四季度（进行中，数据不完整）" in strip
+    assert "进行中" not in widgets.view_strip("营商环境总览", "2026Q3", 0, 1, None)
+    v = board.view("overview")
+    assert v.partial and not v.horses and not v.snails
+    html = widgets.view_body(v, 0.0)
+    assert html.count("进行中不评选") == 2 and ">新<" not in html  # nothing compared, nothing "new"

@@ -52,7 +52,7 @@ SIGNATURE = {
 
 def table(at: AppTest, key: str):
     for df in at.dataframe:
-        if df.key == key:
+        if df.key == key or (df.key or "").startswith(key + "__"):  # keys that carry a state
             return df.value
     wanted = SIGNATURE[key]
     wanted = (wanted,) if isinstance(wanted, str) else wanted
@@ -110,6 +110,43 @@ def test_overview_partial_quarter_is_labelled_and_not_awarded(snapshot):
     assert box.value == "2026Q4"
     assert "2026Q4（进行中）" in box.options
     assert any("进行中" in c.value for c in at.caption)
+
+
+def test_overview_says_what_an_in_progress_quarter_leaves_out(snapshot):
+    at = open_page(period="2026Q4")
+    note = next(i.value for i in at.info if "进行中的季度" in i.value)
+    assert note.startswith("2026Q4 是进行中的季度（数据截至 2026-11-19 17:45）")
+    assert "不计算环比、同比和名次变化" in note and "请选 2026Q3" in note
+    at = open_page(period="2026Q2")
+    assert not any("进行中的季度" in i.value for i in at.info)
+
+
+def test_overview_oldest_quarter_is_not_called_in_progress(snapshot):
+    at = open_page(period="2025Q4")  # the fixture's first quarter: complete, nothing before it
+    # the movers' rule (kpi.read.movers.RULE_TEXT) mentions in-progress quarters in general;
+    # no caption may say that this quarter is one
+    text = [c.value for c in at.caption if "进行中的季度不评选。" not in c.value]
+    assert not any("进行中" in t for t in text)
+    assert (
+        text.count("没有可比的上一季度（快照中最早的季度，或上一季度没有数据），本季度不评选。")
+        == 2
+    )
+
+
+def test_overview_says_when_the_ranking_rests_on_fewer_domains(snapshot):
+    at = open_page()  # 2026Q3: 常山县's 登记财产 is not scored (n = 3 < 5), so its index has 2 of 3
+    warn = [w.value for w in at.warning]
+    assert any(
+        w.startswith("本季度部分区县的综合指数依据的指标领域少于以往完整季度的 3 个：常山县 2 个")
+        for w in warn
+    ), warn
+    # and why its heatmap cell is —: the fixture's reason for the domain
+    assert "“—”为本季度不评分的领域：登记财产：常山县（可评分指标权重不足一半）。" in [
+        c.value for c in at.caption
+    ]
+    at = open_page(period="2026Q2")  # every district on all three domains: nothing to say
+    assert not at.warning
+    assert not any("不评分的领域" in c.value for c in at.caption)
 
 
 def test_overview_ranking_click_opens_district_profile(snapshot):
@@ -250,6 +287,67 @@ def test_trends_overall_default_and_level_switch(snapshot):
     assert table(at, "trend_table")["常山县"].iloc[3] == 52.3
 
 
+def _chart(at: AppTest) -> dict:
+    import json
+
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec)
+
+
+def _trace(fig: dict, name: str) -> dict:
+    """A trace by name, its y as a list with None for NaN (plotly sends numbers as typed arrays)."""
+    import base64
+
+    import numpy as np
+
+    t = dict(next(t for t in fig["data"] if t["name"] == name))
+    y = t["y"]
+    if isinstance(y, dict):
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    t["y"] = [None if v != v else v for v in y]
+    return t
+
+
+def test_trends_quarter_on_quarter_plots_and_tables_changes(snapshot):
+    at = open_page(
+        "pages/trends.py", level="indicator", indicator="approval_avg_workdays", mode="环比"
+    )
+    assert at.segmented_control(key="mode").value == "环比"
+    t = table(at, "trend_table")
+    assert list(t["季度"]) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4（进行中）"]
+    # 柯城区 2.5 → 2.4 → 2.2 → 2.0 working days; 2026Q4 is in progress: no 环比
+    assert t["柯城区"].tolist()[1:4] == [-0.1, -0.2, -0.2]
+    assert t["柯城区"].isna().tolist() == [True, False, False, False, True]
+    # 常山县 3.0 → 5.8 in 2026Q3: +2.8; city mean(2.0, 3.1, 5.8) − mean(2.2, 4.4, 3.0) = +0.43
+    assert t["常山县"].iloc[3] == 2.8 and t["全市"].iloc[3] == 0.4
+    y = _trace(_chart(at), "柯城区")["y"]  # the chart shows what the table shows
+    assert y[0] is None and y[4] is None
+    assert [round(v, 1) for v in y[1:4]] == [-0.1, -0.2, -0.2]
+
+
+def test_trends_time_axis_keeps_a_missing_quarter_as_a_gap(isolated_data_dir):
+    from kpi import store
+
+    build_fixture_snapshot(isolated_data_dir)
+    con = store.connect_warehouse(isolated_data_dir)
+    for t in ("indicator_scores", "domain_scores", "overall_scores", "periods"):
+        con.execute(f"DELETE FROM {t} WHERE period = '2026Q1'")  # nothing loaded for 2026Q1
+    con.close()
+    store.publish_snapshot(isolated_data_dir)
+    at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
+    t = table(at, "trend_table")
+    assert list(t["季度"]) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4（进行中）"]
+    assert t["柯城区"].isna().tolist() == [False, True, False, False, False]
+    fig = _chart(at)
+    assert fig["layout"]["xaxis"]["type"] == "date"
+    trace = _trace(fig, "柯城区")
+    assert trace["y"][1] is None and trace["connectgaps"] is False  # the line breaks there
+    # the middle day of each quarter: 2025-11-15 12:00, 2026-02-14 12:00 (2026Q1 still on the axis)
+    assert [x[:10] for x in trace["x"][:2]] == ["2025-11-15", "2026-02-14"]
+    assert fig["layout"]["xaxis"]["ticktext"][1] == "2026Q1"
+
+
 # ── 明细 ──────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -290,6 +388,91 @@ def test_records_without_indicator_show_every_ticket(snapshot):
     at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline")
     assert len(table(at, "records_table")) == 4
     assert metrics(at)["记录数"][0] == "4"
+
+
+def test_records_sort_by_any_column_over_the_whole_filtered_set(snapshot):
+    at = open_page(
+        "pages/records.py", period="2026Q3", source="approvals", sort="workdays_used", order="desc"
+    )
+    assert at.selectbox(key="sort").value == "workdays_used"
+    ids = table(at, "records_table")["办件编号"].tolist()
+    # 办理用时 7 (BJ…0007), 6 (…0008), 3 (…0005), then 2, 2 and 1, 1, 1 (ties by 办件编号)
+    assert ids == [f"BJ202607000{i}" for i in (7, 8, 5, 2, 4, 1, 3, 6)]
+    at.selectbox(key="order").select("asc").run()
+    assert at.query_params["order"] in ("asc", ["asc"])
+    assert table(at, "records_table")["办件编号"].tolist()[:3] == [
+        "BJ2026070001",
+        "BJ2026070003",
+        "BJ2026070006",
+    ]
+
+
+def test_records_header_click_sorts_all_records_and_again_reverses(snapshot):
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    header = {"selection": {"rows": [], "columns": ["办理用时（工作日）"], "cells": []}}
+    at.session_state["records_table__completed_at_desc"] = header
+    at.run()
+    assert not at.exception
+    assert (at.selectbox(key="sort").value, at.selectbox(key="order").value) == (
+        "workdays_used",
+        "desc",
+    )
+    assert table(at, "records_table")["办件编号"].tolist()[:2] == ["BJ2026070007", "BJ2026070008"]
+    at.session_state["records_table__workdays_used_desc"] = header  # the same header again
+    at.run()
+    assert at.selectbox(key="order").value == "asc"
+    assert at.query_params["order"] in ("asc", ["asc"])
+    assert table(at, "records_table")["办件编号"].tolist()[0] == "BJ2026070001"
+
+
+def _more_approvals(data_dir, n: int) -> None:
+    """n more 2026Q3 approvals for 柯城区 (ids BJX…), republished."""
+    from kpi import store
+
+    con = store.connect_warehouse(data_dir)
+    con.execute(
+        """INSERT INTO approvals (case_id, district_code, domain_key, accepted_at, completed_at,
+                                  workdays_used, period)
+           SELECT 'BJX' || lpad(i::VARCHAR, 6, '0'), '330802', 'government_services',
+                  TIMESTAMP '2026-07-01 09:00', TIMESTAMP '2026-07-02 09:00', 1, '2026Q3'
+           FROM range(?) t(i)""",
+        [n],
+    )
+    con.close()
+    store.publish_snapshot(data_dir)
+
+
+def test_records_count_is_exact_and_the_download_cap_is_stated(isolated_data_dir, monkeypatch):
+    build_fixture_snapshot(isolated_data_dir)
+    _more_approvals(isolated_data_dir, 10_066)  # + the fixture's 8 in 2026Q3 = 10,074
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    assert metrics(at)["记录数"][0] == "10,074"  # not 1.0万
+    assert any(
+        c.value == "下载最多 200,000 行；当前筛选共 10,074 行，全部在下载中。" for c in at.caption
+    )
+
+    from kpi.read import queries
+
+    monkeypatch.setattr(queries, "RECORDS_DOWNLOAD_LIMIT", 10_000)
+    at = open_page("pages/records.py", period="2026Q3", source="approvals")
+    assert any(
+        c.value.startswith(
+            "下载最多 10,000 行；当前筛选共 10,074 行，下载只含按当前排序的前 10,000 行"
+        )
+        and "其余 74 行" in c.value
+        for c in at.caption
+    )
+
+
+def test_records_show_the_hotline_content_early_and_wide(snapshot):
+    import json
+
+    at = open_page("pages/records.py", period="2026Q3", district="330802", source="hotline")
+    grid = next(df for df in at.dataframe if "工单编号" in df.value.columns)
+    order = list(grid.proto.column_order)
+    assert order.index("诉求内容（已脱敏）") <= 3  # on screen without scrolling sideways
+    config = json.loads(grid.proto.columns)
+    assert config["诉求内容（已脱敏）"]["width"] >= 500  # px: about 40 characters
 
 
 # ── 数据 ──────────────────────────────────────────────────────────────────────────────────────
@@ -354,14 +537,16 @@ def test_chosen_quarter_survives_navigation_without_query_params(snapshot):
     assert at.query_params["period"] in ("2026Q2", ["2026Q2"])
 
 
-def test_trends_year_over_year(snapshot):
+def test_trends_year_over_year_never_compares_the_partial_quarter(snapshot):
     at = open_page("pages/trends.py", level="indicator", indicator="approval_avg_workdays")
     at.segmented_control(key="mode").set_value("同比").run()
     assert not at.exception
     assert at.query_params["mode"] in ("同比", ["同比"])
-    assert len(at.get("plotly_chart")) == 1
-    # only 2026Q4 has a quarter a year before in the fixture (2025Q4): no "no YoY yet" notice
-    assert not any("暂无同比" in i.value for i in at.info)
+    # the only quarter with one a year before is 2026Q4 (2025Q4), and it is in progress: no
+    # comparable pair, so no chart and no table — a message instead of an empty axis
+    assert len(at.get("plotly_chart")) == 0
+    assert any(i.value.startswith("暂无同比数据") for i in at.info)
+    assert not any("季度" in df.value.columns for df in at.dataframe)
 
 
 def test_data_status_warns_about_unknown_calendar(isolated_data_dir):

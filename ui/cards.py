@@ -93,10 +93,17 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
     indicators) — district movers by kpi.read.movers' rule, not the 骏马奖/蜗牛奖 for units."""
     d = ov[~ov["is_city"].astype(bool)].copy()
     up, down = district_movers.select(d)
+    # Nothing to compare: an in-progress quarter is never set against a complete one; the oldest
+    # quarter of the snapshot (or one after a missing quarter) has no quarter before it.
+    no_compare = (
+        "进行中的季度不评选（不与已结束的季度比较）。"
+        if partial
+        else "没有可比的上一季度（快照中最早的季度，或上一季度没有数据），本季度不评选。"
+    )
     with st.container(border=True):
         st.markdown("**:material/trending_up: 进步榜** · 进步最快、成绩最好")
         if partial or d["score_qoq"].isna().all():
-            st.caption("进行中的季度不评选（无可比的环比）。")
+            st.caption(no_compare)
         else:
             for _, r in up.iterrows():
                 st.markdown(
@@ -114,7 +121,7 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
     with st.container(border=True):
         st.markdown("**:material/trending_down: 退步榜** · 退步最多、红色指标")
         if partial or d["score_qoq"].isna().all():
-            st.caption("进行中的季度不评选（无可比的环比）。")
+            st.caption(no_compare)
         else:
             for _, r in down.iterrows():
                 st.markdown(

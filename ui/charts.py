@@ -5,10 +5,13 @@ Fonts are the system CJK fonts (no CDN); plotly's JavaScript is bundled by Strea
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kpi import periods as quarters
 from ui import format as fmt
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -32,6 +35,15 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
     return fig
 
 
+def _quarter_axis(periods: list[str]) -> dict[str, tuple[dt.date, dt.date, dt.date]]:
+    """period → (first day, middle day, day after the last): a quarter's place on a time axis."""
+    out = {}
+    for p in periods:
+        start, end = quarters.bounds(p)
+        out[p] = (start, start + (end - start) / 2, end + dt.timedelta(days=1))
+    return out
+
+
 def trend(
     df: pd.DataFrame,
     y: str,
@@ -40,33 +52,51 @@ def trend(
     key: str,
     height: int = 380,
     all_codes: list[str] | None = None,
-) -> None:
+    empty: str = "暂无数据",
+) -> bool:
     """One line per district plus the city (dark, dashed); partial quarters hollow and shaded.
+
+    The x axis is time: each quarter sits at its middle day, so quarters are evenly spaced and a
+    quarter without a value (NaN in `y`, e.g. the gap rows of kpi.read.queries.series) breaks the
+    line instead of being squeezed away. With no value at all it says `empty` instead of drawing
+    an empty axis; returns whether a chart was drawn.
 
     all_codes: every district in catalogue order, so a district keeps its colour whichever
     others are selected.
     """
+    if df.empty or df[y].isna().all():
+        st.info(empty)
+        return False
     fig = go.Figure()
+    change = y != "value"  # a change (环比, 同比) is written with its sign: ▲ +0.4 个百分点
+
+    def shown(v) -> str:
+        return fmt.delta_text(v, unit) if change else fmt.value(v, unit)
+
     periods = sorted(df["period"].unique())
+    axis = _quarter_axis(periods)
     partial = sorted(df.loc[df["is_partial"].astype(bool), "period"].unique())
     groups = list(df.groupby(["is_city", "district_code"], sort=False))
     order = list(all_codes or [c for (_, c), _ in groups])
     for (is_city, code), g in groups:
         g = g.sort_values("period")
-        name = "全市" if is_city else g["district_name"].iloc[0]
+        names = g["district_name"].dropna()
+        name = "全市" if is_city else (names.iloc[0] if len(names) else code)
         i = order.index(code) if code in order else len(order)
         colour = CITY_COLOUR if is_city else PALETTE[i % len(PALETTE)]
-        symbols = ["circle-open" if p else "circle" for p in g["is_partial"].astype(bool)]
+        flags = g["is_partial"].astype(bool)
+        symbols = ["circle-open" if p else "circle" for p in flags]
         text = [
-            f"{fmt.value(v, unit)}{'（进行中）' if p else ''}"
-            for v, p in zip(g[y], g["is_partial"].astype(bool), strict=False)
+            f"{p}：{shown(v) if not fmt.missing(v) else '无数据'}{'（进行中）' if f else ''}"
+            for p, v, f in zip(g["period"], g[y], flags, strict=False)
         ]
         fig.add_trace(
             go.Scatter(
-                x=g["period"],
+                x=[axis[p][1] for p in g["period"]],
                 y=g[y],
                 name=name,
                 mode="lines+markers",
+                connectgaps=False,
                 line={
                     "color": colour,
                     "width": 3 if is_city else 2,
@@ -79,18 +109,30 @@ def trend(
         )
     for p in partial:
         fig.add_vrect(
-            x0=periods.index(p) - 0.5,
-            x1=periods.index(p) + 0.5,
+            x0=axis[p][0],
+            x1=axis[p][2],
             fillcolor="#fff8c5",
             opacity=0.5,
             line_width=0,
-            annotation_text="进行中",
+            annotation_text="进行中" + ("<br>不比较" if change else ""),
             annotation_position="top left",
         )
     _layout(fig, height, title={"text": title, "font": {"size": 15}})
+    every = max(1, -(-len(periods) // 12))  # at most ~12 labels, so they never overlap
+    fig.update_xaxes(
+        type="date",
+        tickmode="array",
+        tickvals=[axis[p][1] for p in periods[::every]],
+        ticktext=periods[::every],
+        range=[axis[periods[0]][0], axis[periods[-1]][2]],
+    )
+    fig.update_xaxes(hoverformat="%YQ%q")  # the unified hover's header reads 2026Q3
     if unit:
         fig.update_yaxes(title_text=unit)
+    if change:  # the zero line is the reference
+        fig.update_yaxes(zeroline=True, zerolinecolor="#8c959f", zerolinewidth=1)
     st.plotly_chart(fig, config=CONFIG, key=key)
+    return True
 
 
 def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:

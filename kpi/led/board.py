@@ -23,6 +23,7 @@ from kpi.led.rotation import (
     now_local,
     quarter_of,
     trend_window,
+    view_keys,
 )
 from kpi.led.views import ViewData, view_data
 from kpi.read import queries
@@ -46,6 +47,7 @@ class Board:
     overall: pd.DataFrame
     approvals_count: dict[str, int]
     headline: tuple[str, ...]
+    period_partial: bool = False  # the period shown is still in progress (no complete one yet)
     loaded_at: dt.datetime = field(default_factory=now_local)
     _views: dict = field(default_factory=dict, repr=False)
 
@@ -58,6 +60,11 @@ class Board:
         if key not in self._views:
             self._views[key] = view_data(self, key)
         return self._views[key]
+
+    def view_keys(self, selected: tuple[str, ...] = ()) -> list[str]:
+        """The rotation (kpi.led.rotation.view_keys) without the views that have nothing to show
+        for the period (e.g. a domain whose 部门填报 is not loaded yet); may be empty."""
+        return [k for k in view_keys(self.domain_keys, selected) if self.view(k).has_data]
 
 
 def _parse_time(text) -> dt.datetime | None:
@@ -80,25 +87,26 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         headline = tuple(queries.headline_keys(con))
         order = queries.domain_order(con)
         periods = con.execute("SELECT period, is_partial FROM periods ORDER BY period").df()
+        partial = dict(zip(periods["period"], periods["is_partial"].astype(bool), strict=True))
         period = display_period(periods, now)
         window = trend_window(period)
         in_window = "period IN (SELECT unnest(?::VARCHAR[]))"
         indicators = con.execute(
             f"""SELECT period, is_partial, district_code, district_name, is_city, domain_key,
                        indicator_key, label_zh, unit, direction, source, value, value_qoq, scored,
-                       score, rank, rank_change, score_qoq, trend_qoq, rag, warn
+                       suppressed_reason, score, rank, rank_change, score_qoq, trend_qoq, rag, warn
                 FROM indicator_scores WHERE {in_window}""",
             [window],
         ).df()
         domain_scores = con.execute(
             f"""SELECT period, district_code, district_name, is_city, domain_id, domain_key, label_zh,
-                       score, rank, rank_change, score_qoq, trend_qoq, rag
+                       score, suppressed_reason, rank, rank_change, score_qoq, trend_qoq, rag
                 FROM domain_scores WHERE {in_window}""",
             [window],
         ).df()
         overall = con.execute(
             f"""SELECT period, is_partial, district_code, district_name, is_city, score, rank,
-                       rank_change, score_qoq, trend_qoq, rag, n_red
+                       rank_change, score_qoq, trend_qoq, rag, n_red, n_domains_scored
                 FROM overall_scores WHERE {in_window}""",
             [window],
         ).df()
@@ -132,6 +140,7 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         overall=overall,
         approvals_count={str(k): int(v) for k, v in counts.items()},
         headline=headline,
+        period_partial=bool(partial.get(period, False)),
     )
 
 

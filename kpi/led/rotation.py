@@ -46,6 +46,7 @@ _NUMERIC_RANGES = {
     "dwell": (2.0, 3600.0),
     "refresh": (1.0, 86400.0),
     "stale_hours": (0.01, 24 * 365.0),
+    "stale_data_hours": (0.01, 24 * 365.0),
     "reload_hours": (0.0, 24 * 30.0),
     "tick": (0.25, 60.0),
     "watchdog": (1.0, 3600.0),
@@ -59,6 +60,7 @@ class LedOptions:
     dwell: float = 20.0  # seconds each view stays on screen
     refresh: float = 60.0  # seconds between data refreshes (new snapshot, current quarter, stamp)
     stale_hours: float = 72.0  # 更新于 older than this → amber stamp with a note
+    stale_data_hours: float = 168.0  # 数据截至 older than this → amber too (a rebuild of old data)
     views: tuple[
         str, ...
     ] = ()  # () = every view; else keys among BASE_VIEWS, "domains", domain keys
@@ -157,14 +159,37 @@ def stale_note(updated_at: dt.datetime | None, now: dt.datetime) -> str:
     """The amber note under the stamp, e.g. 数据已 3 天未更新，请检查数据导入."""
     if updated_at is None:
         return "数据更新时间未知，请检查数据导入"
-    hours = (now - updated_at).total_seconds() / 3600.0
+    return f"数据已 {_age((now - updated_at).total_seconds() / 3600.0)}未更新，请检查数据导入"
+
+
+def _age(hours: float) -> str:
     if hours >= 48:
-        age = f"{int(hours // 24)} 天"
-    elif hours >= 1:
-        age = f"{int(hours)} 小时"
-    else:
-        age = f"{max(int(hours * 60), 1)} 分钟"
-    return f"数据已 {age}未更新，请检查数据导入"
+        return f"{int(hours // 24)} 天"
+    if hours >= 1:
+        return f"{int(hours)} 小时"
+    return f"{max(int(hours * 60), 1)} 分钟"
+
+
+def staleness(
+    built_at: dt.datetime | None,
+    data_as_of: dt.datetime | None,
+    now: dt.datetime,
+    options: LedOptions,
+) -> str | None:
+    """The amber note of the stamp, or None when the data is fresh.
+
+    Two clocks: 更新于 (built_at) older than stale_hours means nothing was loaded or built; 数据截至
+    (data_as_of, the latest business time in the data) older than stale_data_hours means the
+    builds go on but no new records arrive (a scheduled rebuild over exports that stopped).
+    """
+    if is_stale(built_at, now, options.stale_hours):
+        return stale_note(built_at, now)
+    if data_as_of is None:
+        return "数据截至时间未知，请检查数据导入"
+    hours = (now - data_as_of).total_seconds() / 3600.0
+    if hours > options.stale_data_hours:
+        return f"已 {_age(hours)}没有新数据，请检查数据导入"  # 数据截至 is on the stamp already
+    return None
 
 
 # ── quarters ──────────────────────────────────────────────────────────────────────────────────

@@ -18,7 +18,7 @@ from kpi.led.rotation import (
     previous_quarter,
     trend_window,
 )
-from kpi.read import movers
+from kpi.read import coverage, movers
 
 if TYPE_CHECKING:
     from kpi.led.board import Board
@@ -47,6 +47,7 @@ class RankRow:
     delta: float | None
     good: bool | None
     rag: str | None
+    reason: str | None = None  # why it is not ranked (无数据 / 样本不足 / 权重不足), for the screen
 
 
 @dataclass
@@ -76,6 +77,10 @@ class ViewData:
     horses: list[RankRow]  # 进步榜: improved most (kpi.read.movers)
     snails: list[RankRow]  # 退步榜: fell most
     alerts: list[Alert]
+    ranking_note: str | None = None  # e.g. 依据16/18个领域, when fewer domains than usual
+    n_rated: int = 0  # district indicator rows with a 红黄绿 this period (0: no all-clear to give)
+    has_data: bool = True  # anything to show for the period; views without are left out
+    partial: bool = False  # the period is in progress: nothing is compared (no 骏马/蜗牛)
 
 
 # ── views ─────────────────────────────────────────────────────────────────────────────────────
@@ -112,14 +117,26 @@ def view_title(board: Board, key: str) -> str:
 def view_data(board: Board, key: str) -> ViewData:
     """The content of one view for the board's period."""
     if key == "overview":
-        return _overview(board)
-    if key in SOURCE_VIEWS:
+        view, ind = _overview(board), board.indicators
+    elif key in SOURCE_VIEWS:
         title, source, rank_key = SOURCE_VIEWS[key]
         ind = board.indicators[board.indicators["source"] == source]
-        return _indicator_view(board, key, title, ind, rank_key=rank_key)
-    dk = key.removeprefix(DOMAIN_PREFIX)
-    ind = board.indicators[board.indicators["domain_key"] == dk]
-    return _indicator_view(board, key, view_title(board, key), ind, domain_key=dk)
+        view = _indicator_view(board, key, title, ind, rank_key=rank_key)
+    else:
+        dk = key.removeprefix(DOMAIN_PREFIX)
+        ind = board.indicators[board.indicators["domain_key"] == dk]
+        view = _indicator_view(board, key, view_title(board, key), ind, domain_key=dk)
+    now = ind[(ind["period"] == board.period) & ~ind["is_city"].astype(bool)]
+    view.n_rated = int(now["rag"].notna().sum())
+    view.partial = board.period_partial
+    if view.partial:  # never awarded on an in-progress quarter, whatever a snapshot holds
+        view.horses, view.snails = [], []
+    view.has_data = (
+        any(c.value is not None for c in view.counters)
+        or any(r.value is not None for r in view.ranking)
+        or any(v is not None for _, cells in view.grid_rows for v, _ in cells)
+    )
+    return view
 
 
 def _rank_rows(
@@ -129,9 +146,12 @@ def _rank_rows(
     unit: str,
     decimals: int,
     delta_col: str,
+    reasons: dict[str, str] | None = None,
     by_rank: bool = True,
 ) -> list[RankRow]:
+    """reasons: district code → why it is not ranked (short text: 无数据 / 样本不足 / 权重不足)."""
     names = dict(zip(board.districts["district_code"], board.districts["name"], strict=False))
+    reasons = reasons or {}
     if by_rank:
         frame = frame.sort_values(["rank", "district_code"], na_position="last")
     return [
@@ -145,6 +165,12 @@ def _rank_rows(
             delta=_num(getattr(r, delta_col)),
             good=_good(r.trend_qoq),
             rag=r.rag if isinstance(r.rag, str) else None,
+            reason=None
+            if _int(r.rank) is not None
+            else reasons.get(
+                r.district_code,
+                coverage.NO_DATA if _num(getattr(r, value_col)) is None else "未评分",
+            ),
         )
         for r in frame.itertuples()
     ]
@@ -159,6 +185,39 @@ def _honours(
         _rank_rows(x, board, value_col, unit, decimals, delta_col, by_rank=False)
         for x in (up, down)
     )
+
+
+def _domain_reasons(board: Board, domain_key: str) -> dict[str, str]:
+    """District code → why its domain score is — this period (无数据 / 样本不足 / 权重不足)."""
+    p = board.period
+    ds = board.domain_scores
+    empty = ds[(ds["period"] == p) & (ds["domain_key"] == domain_key) & ds["score"].isna()]
+    ind = board.indicators
+    ind = ind[(ind["period"] == p) & (ind["domain_key"] == domain_key)]
+    out = {}
+    for r in empty.itertuples():
+        mine = ind[ind["district_code"] == r.district_code]["suppressed_reason"].astype(str)
+        reason = coverage.domain_reason(
+            r.suppressed_reason if isinstance(r.suppressed_reason, str) else None,
+            len(mine),
+            int(mine.str.startswith(coverage.NO_DATA).sum()),
+            int(mine.str.startswith("样本量不足").sum()),
+        )
+        out[r.district_code] = coverage.short_reason(reason)
+    return out
+
+
+def _coverage_note(board: Board) -> str | None:
+    """依据16/18个领域 (or 15–16/18) when this period's 综合指数 rests on fewer domains than the
+    complete quarters on the board (all domains when none is complete)."""
+    ov = board.overall[~board.overall["is_city"].astype(bool)]
+    done = ov[~ov["is_partial"].astype(bool)]["n_domains_scored"].dropna()
+    usual = int(done.max()) if not done.empty else len(board.domains)
+    now = ov[ov["period"] == board.period]["n_domains_scored"].dropna().astype(int)
+    if now.empty or now.min() >= usual:
+        return None
+    lo, hi = int(now.min()), int(now.max())
+    return f"依据{lo if lo == hi else f'{lo}–{hi}'}/{usual}个领域"
 
 
 def _alerts(board: Board, ind: pd.DataFrame) -> list[Alert]:
@@ -229,6 +288,7 @@ def _overview(board: Board) -> ViewData:
         )
     ranking = _rank_rows(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
     horses, snails = _honours(ov[~ov["is_city"]], board, "score", "", 1, "score_qoq")
+    note = _coverage_note(board)
     ds = board.domain_scores[
         (board.domain_scores["period"] == p) & (~board.domain_scores["is_city"])
     ]
@@ -257,6 +317,7 @@ def _overview(board: Board) -> ViewData:
         horses=horses,
         snails=snails,
         alerts=_alerts(board, board.indicators),
+        ranking_note=note,
     )
 
 
@@ -297,7 +358,9 @@ def _indicator_view(
             counters.append(counter)
     if domain_key is not None:
         ranked = ds[(ds["period"] == p) & (~ds["is_city"])]
-        ranking = _rank_rows(ranked, board, "score", "", 1, "score_qoq")
+        ranking = _rank_rows(
+            ranked, board, "score", "", 1, "score_qoq", _domain_reasons(board, domain_key)
+        )
         horses, snails = _honours(ranked, board, "score", "", 1, "score_qoq")
         ranking_title = "区县排名 · 领域得分"
         trend_frame, trend_col, trend_unit = ds[ds["is_city"]], "score", ""
@@ -312,7 +375,12 @@ def _indicator_view(
         unit = str(sel["unit"].iloc[0] or "") if not sel.empty else ""
         label = str(sel["label_zh"].iloc[0]) if not sel.empty else ""
         decimals = _decimals(unit, list(sel["value"]))
-        ranking = _rank_rows(sel, board, "value", unit, decimals, "value_qoq")
+        reasons = {
+            r.district_code: coverage.short_reason(r.suppressed_reason)
+            for r in sel.itertuples()
+            if _int(r.rank) is None
+        }
+        ranking = _rank_rows(sel, board, "value", unit, decimals, "value_qoq", reasons)
         horses, snails = _honours(sel, board, "value", unit, decimals, "value_qoq")
         ranking_title = f"区县排名 · {label}"
         trend_frame = ind[ind["is_city"] & (ind["indicator_key"] == rank_key)]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kpi import periods as quarters
 from kpi import schema
+from kpi.read import coverage
 from kpi.spec import describe
 from kpi.sql import Params, ident
 
@@ -238,6 +240,51 @@ def domain_matrix(con, period: str) -> pd.DataFrame:
     )
 
 
+def domain_coverage(con, period: str) -> pd.DataFrame:
+    """How many domains each district's 综合指数 of a period rests on (n_domains_scored), beside
+    `usual`: the most any district had in a complete quarter (the number of domains when the
+    snapshot has no complete quarter)."""
+    return _df(
+        con,
+        """
+        WITH usual AS (SELECT max(n_domains_scored) AS n FROM overall_scores
+                       WHERE NOT is_partial AND NOT is_city),
+             total AS (SELECT count(DISTINCT domain_key) AS n FROM domain_scores WHERE period = ?)
+        SELECT o.district_code, o.district_name, o.is_city, o.n_domains_scored,
+               coalesce(usual.n, total.n) AS usual, total.n AS n_domains
+        FROM overall_scores o, usual, total WHERE o.period = ?
+        ORDER BY o.is_city DESC, o.rank NULLS LAST, o.district_code""",
+        [period, period],
+    )
+
+
+def unscored_domains(con, period: str) -> pd.DataFrame:
+    """Domain rows of a period without a score, with the reason (kpi.read.coverage.domain_reason:
+    无数据 / 样本不足 / the marts' 可评分指标权重… text) worked out from their indicators."""
+    df = _df(
+        con,
+        """
+        SELECT d.domain_key, d.domain_id, d.label_zh, d.district_code, d.district_name, d.is_city,
+               d.suppressed_reason, count(i.indicator_key) AS n_indicators,
+               count(*) FILTER (WHERE i.suppressed_reason = '无数据') AS n_no_data,
+               count(*) FILTER (WHERE i.suppressed_reason LIKE '样本量不足%') AS n_small
+        FROM domain_scores d
+        LEFT JOIN indicator_scores i
+               ON i.period = d.period AND i.district_code = d.district_code
+              AND i.domain_key = d.domain_key
+        WHERE d.period = ? AND d.score IS NULL
+        GROUP BY ALL ORDER BY d.domain_id, d.is_city DESC, d.district_code""",
+        [period],
+    )
+    df["reason"] = [
+        coverage.domain_reason(r, int(n), int(nd), int(ns))
+        for r, n, nd, ns in zip(
+            df["suppressed_reason"], df["n_indicators"], df["n_no_data"], df["n_small"], strict=True
+        )
+    ]
+    return df
+
+
 # ── domains page ─────────────────────────────────────────────────────────────────────────────
 
 
@@ -363,36 +410,51 @@ def benchmark(con, period: str, district: str) -> pd.DataFrame:
 def series(
     con, level: str, key: str | None, district_codes: list[str], include_city: bool = True
 ) -> pd.DataFrame:
-    """Per-quarter value of the overall index, one domain or one indicator for several districts.
+    """Per-quarter value of the overall index, one domain or one indicator for several districts,
+    with the marts' own 环比 (qoq) and 同比 (yoy) changes.
 
-    level: overall | domain | indicator. Returns period, is_partial, district_code, district_name,
-    is_city, value, and yoy (value − the same quarter a year before, joined in DuckDB).
+    level: overall | domain | indicator. Returns period, period_start, period_end, is_partial,
+    district_code, district_name, is_city, value, qoq, yoy — one row per calendar quarter from
+    the oldest to the newest quarter the mart holds, so a quarter without a row comes back with
+    value NULL (a gap in a line, not a join across it). qoq/yoy are read from the marts, which
+    leave them empty for an in-progress quarter (never compared with a complete one). For an
+    indicator they are changes of its value (its unit); for a domain or the overall index, of
+    the score.
     """
-    table, value_col, key_col = {
-        "overall": ("overall_scores", "score", None),
-        "domain": ("domain_scores", "score", "domain_key"),
-        "indicator": ("indicator_scores", "value", "indicator_key"),
+    table, value_col, qoq_col, yoy_col, key_col = {
+        "overall": ("overall_scores", "score", "score_qoq", "score_yoy", None),
+        "domain": ("domain_scores", "score", "score_qoq", "score_yoy", "domain_key"),
+        "indicator": ("indicator_scores", "value", "value_qoq", "value_yoy", "indicator_key"),
     }[level]
-    where, params = [], []
+    scope, params = "TRUE", []
     if key_col:
-        where.append(f"{_q(key_col)} = ?")
+        scope = f"{_q(key_col)} = ?"
         params.append(key)
     who = ["district_code IN (SELECT unnest(?::VARCHAR[]))"]
     params.append(list(district_codes))
     if include_city:
         who.append("is_city")
-    where.append("(" + " OR ".join(who) + ")")
+    pidx = quarters.sql_index("period")
     return _df(
         con,
         f"""
-        WITH s AS (
-            SELECT period, is_partial, district_code, district_name, is_city, {_q(value_col)} AS value,
-                   CAST(left(period, 4) AS INTEGER) * 4 + CAST(right(period, 1) AS INTEGER) AS idx
-            FROM {_q(table)} WHERE {" AND ".join(where)})
-        SELECT s.period, s.is_partial, s.district_code, s.district_name, s.is_city, s.value,
-               s.value - y.value AS yoy
-        FROM s LEFT JOIN s y ON y.district_code = s.district_code AND y.idx = s.idx - 4
-        ORDER BY s.is_city DESC, s.district_code, s.period""",
+        WITH k AS (SELECT *, {pidx} AS pidx FROM {_q(table)} WHERE {scope}),
+        s AS (SELECT * FROM k WHERE {" OR ".join(who)}),
+        q AS (SELECT unnest(range(min(pidx), max(pidx) + 1)) AS pidx FROM k),
+        w AS (SELECT district_code, any_value(district_name) AS district_name,
+                     bool_or(is_city) AS is_city FROM s GROUP BY district_code),
+        p AS (SELECT {pidx} AS pidx, is_partial FROM periods)
+        SELECT (q.pidx // 4) || 'Q' || (q.pidx % 4 + 1) AS period,
+               make_date(q.pidx // 4, 3 * (q.pidx % 4) + 1, 1) AS period_start,
+               (make_date(q.pidx // 4, 3 * (q.pidx % 4) + 1, 1) + INTERVAL 3 MONTH
+                - INTERVAL 1 DAY)::DATE AS period_end,
+               coalesce(s.is_partial, p.is_partial, false) AS is_partial,
+               w.district_code, w.district_name, w.is_city,
+               s.{_q(value_col)} AS value, s.{_q(qoq_col)} AS qoq, s.{_q(yoy_col)} AS yoy
+        FROM q CROSS JOIN w
+        LEFT JOIN s ON s.pidx = q.pidx AND s.district_code = w.district_code
+        LEFT JOIN p ON p.pidx = q.pidx
+        ORDER BY w.is_city DESC, w.district_code, q.pidx""",
         params,
     )
 
@@ -439,6 +501,29 @@ def _records_where(
     return ("WHERE " + " AND ".join(where)) if where else "", params
 
 
+# The order a records page starts in (newest first) and the key that makes every order total, so
+# that paging with LIMIT/OFFSET never repeats or skips a record.
+RECORD_ORDER = {
+    "approvals": ("completed_at", "case_id"),
+    "hotline": ("received_at", "ticket_id"),
+    "ratings": ("rated_at", "rating_id"),
+}
+# 明细 downloads hold at most this many records (the whole filtered set up to here).
+RECORDS_DOWNLOAD_LIMIT = 200_000
+
+
+def records_order(source: str, order_by: str | None = None, descending: bool = True) -> str:
+    """ORDER BY text for a records query: `order_by` must be one of the source's visible columns
+    (RECORD_COLUMNS; anything else raises ValueError), quoted; missing values last; ties broken
+    by the record's id so paging is stable."""
+    default, id_col = RECORD_ORDER[source]
+    col = order_by or default
+    if col not in RECORD_COLUMNS[source]:
+        raise ValueError(f"明细不能按“{col}”排序：可选的列为 {', '.join(RECORD_COLUMNS[source])}")
+    sql = f"{_q(col)} {'DESC' if descending else 'ASC'} NULLS LAST"
+    return sql if col == id_col else f"{sql}, {_q(id_col)}"
+
+
 def records(
     con,
     source: str,
@@ -450,18 +535,20 @@ def records(
     offset: int = 0,
     filter_sql: str | None = None,
     filter_params: dict | None = None,
+    order_by: str | None = None,
+    descending: bool = True,
 ) -> pd.DataFrame:
-    """One page of records behind a score, Chinese column names, no personal data."""
+    """One page of records behind a score, Chinese column names, no personal data.
+
+    Sorted in DuckDB over the whole filtered set (so page 2 continues page 1): by `order_by`, a
+    column of RECORD_COLUMNS[source] (default: the record's time, newest first).
+    """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
         source, period, district, domain_key, search, filter_sql, filter_params
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
-    order = {
-        "approvals": "completed_at DESC NULLS LAST, case_id",
-        "hotline": "received_at DESC, ticket_id",
-        "ratings": "rated_at DESC, rating_id",
-    }[source]
+    order = records_order(source, order_by, descending)
     sql = (
         f"SELECT {select} FROM {_q(source)} {where} ORDER BY {order} "
         f"LIMIT {params.add(int(limit))} OFFSET {params.add(int(offset))}"

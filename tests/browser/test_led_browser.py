@@ -22,7 +22,7 @@ import pytest
 from kpi import settings
 from kpi.led import rotation as led
 from tests.browser.conftest import REPO
-from tests.fixtures.led_fixture import build_led_snapshot
+from tests.fixtures.led_fixture import build_led_snapshot, make_thin
 
 pytestmark = pytest.mark.browser
 
@@ -252,7 +252,17 @@ def test_stale_stamp_turns_amber(browser, led_app):
         assert color == "rgb(255, 176, 32)"  # AMBER #ffb020
     finally:
         page.close()
-    page = _open(browser, f"{led_app.url}/led?views=overview")  # default 72 h: fresh
+    # built two hours ago, but the newest record is of 2026-09-30: by default (数据截至 older than
+    # 168 h) that is stale too — a rebuild over exports that stopped arriving
+    page = _open(browser, f"{led_app.url}/led?views=overview")
+    try:
+        stamp = page.locator("[data-testid=led-stamp]")
+        assert "stale" in stamp.get_attribute("class")
+        assert "数据截至 2026-09-30" in stamp.inner_text() and "没有新数据" in stamp.inner_text()
+    finally:
+        page.close()
+    # with a year allowed for 数据截至 and the default 72 h for 更新于: fresh
+    page = _open(browser, f"{led_app.url}/led?views=overview&stale_data_hours=8760")
     try:
         assert "stale" not in page.get_attribute("[data-testid=led-stamp]", "class")
         assert "数据截至 2026-09-30" in page.inner_text("[data-testid=led-stamp]")
@@ -371,5 +381,45 @@ def test_server_restart_shows_a_chinese_note_then_recovers(
             timeout=30_000,
         )
         assert page.evaluate(VISIBLE_DIALOGS_JS) == 0
+    finally:
+        page.close()
+
+
+def test_thin_quarter_skips_empty_views_and_says_why(
+    browser, start_app, tmp_path_factory, artifacts
+):
+    """获得信贷 and 跨境贸易 have no 2026Q3 data: their views are left out of the rotation, the
+    ranking says it rests on 15–16 of 18 domains, an unranked district says why."""
+    data = tmp_path_factory.mktemp("led-thin") / "warehouse"
+    build_led_snapshot(data)
+    make_thin(data)
+    app = start_app(data)
+    page = _open(browser, f"{app.url}/led?views=overview,credit,taxes,cross_border_trade")
+    try:  # which of the two is up depends on the clock; the rotation has only these two
+        assert page.inner_text(".led-strip .dots em").endswith("/2")
+        assert page.get_attribute("[data-view]", "data-view") in ("overview", "domain:taxes")
+    finally:
+        page.close()
+    page = _open(browser, f"{app.url}/led?views=overview")
+    try:
+        _assert_clean(page)
+        assert page.inner_text(".rankp h2 small.warn") == "依据15–16/18个领域"
+        page.screenshot(path=str(artifacts / "led_1920_thin_overview.png"))
+    finally:
+        page.close()
+    page = _open(browser, f"{app.url}/led?views=taxes")
+    try:
+        _assert_clean(page)
+        row = page.locator(".led-rank .row", has_text="开化")
+        assert "样本不足" in row.inner_text() and "—" in row.inner_text()
+        page.screenshot(path=str(artifacts / "led_1920_thin_taxes.png"))
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:  # only empty views chosen: a message, never the green all-clear over empty panels
+        page.goto(f"{app.url}/led?views=credit")
+        page.wait_for_selector(".led-message", timeout=30_000)
+        text = page.inner_text("body")
+        assert "2026年第三季度暂无可显示的数据" in text and "本期无红色预警指标" not in text
     finally:
         page.close()

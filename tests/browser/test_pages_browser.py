@@ -50,6 +50,11 @@ def shoot(page, artifacts, name: str) -> None:
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
+def grid_text(page, table_index: int = 0) -> str:
+    """The cells glide renders for screen readers (the grid itself is a canvas)."""
+    return page.locator('[data-testid="stDataFrame"]').nth(table_index).text_content() or ""
+
+
 def click_row(page, table_index: int, row: int) -> None:
     """Click the selection checkbox of `row` (0-based) in the n-th st.dataframe on the page."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(table_index)
@@ -142,3 +147,48 @@ def test_ranking_click_opens_district_then_records(app, page, artifacts):
     assert "全程网办率" in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
     shoot(page, artifacts, "browser_records")
+
+
+def test_records_page_shows_a_whole_page_of_rows_and_sorts_by_header(
+    start_app, tmp_path_factory, page, artifacts
+):
+    """60 more 2026Q3 approvals for 柯城区: page 1 holds 50 rows, all on screen (not a 10-row box
+    with its own scrollbar); a click on the 受理时间 header sorts every record by it."""
+    from kpi import store
+
+    data = tmp_path_factory.mktemp("records-data")
+    build_fixture_snapshot(data)
+    con = store.connect_warehouse(data)
+    con.execute(
+        """INSERT INTO approvals (case_id, district_code, domain_key, accepted_at, completed_at,
+                                  workdays_used, period)
+           SELECT 'BJX' || lpad(i::VARCHAR, 4, '0'), '330802', 'government_services',
+                  TIMESTAMP '2026-08-01 09:00' + i * INTERVAL 1 HOUR,
+                  TIMESTAMP '2026-08-20 09:00', 1, '2026Q3'
+           FROM range(60) t(i)"""
+    )
+    con.close()
+    store.publish_snapshot(data)
+    app = start_app(data)
+    page.set_viewport_size({"width": 1440, "height": 2600})
+    page.goto(f"{app.url}/records?period=2026Q3&source=approvals&district=330802")
+    settle(page, "记录数")
+    assert "64" in page.inner_text('[data-testid="stMetric"]')  # 4 of the fixture + 60
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    assert box["height"] >= ROW_H * 51  # header + 50 rows
+    shoot(page, artifacts, "browser_records_tall")
+    # glide draws the grid on a canvas: click the 办件编号 header (first column, first row)
+    page.mouse.click(box["x"] + 40, box["y"] + ROW_H / 2)
+    page.wait_for_function(  # the URL is rewritten in place, not navigated
+        "location.search.includes('sort=case_id') && location.search.includes('order=desc')",
+        timeout=30_000,
+    )
+    settle(page, "记录数")
+    # over all 64 records, not the 50 on screen: BJX0059 sorts last by 办件编号, so leads descending
+    assert "BJX0059" in grid_text(page)
+    page.mouse.click(box["x"] + 40, box["y"] + ROW_H / 2)  # again: reversed
+    page.wait_for_function("location.search.includes('order=asc')", timeout=30_000)
+    settle(page, "记录数")
+    text = grid_text(page)
+    assert "BJ2026070001" in text and "BJX0059" not in text  # page 1 ascending: 0001 … BJX0045

@@ -118,20 +118,35 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
             view="none",
         )
         return top, body
-    stale = led.is_stale(board.built_at, now, options.stale_hours)
-    note = led.stale_note(board.built_at, now) if stale else None
+    # 更新于 and 数据截至 both count: a rebuild over exports that stopped is stale too
+    note = led.staleness(board.built_at, board.data_as_of, now, options)
     top = _frame(
         widgets.title_bar(
-            board.city_name, now, widgets.stamp_text(board.data_as_of, board.built_at, note), stale
+            board.city_name,
+            now,
+            widgets.stamp_text(board.data_as_of, board.built_at, note),
+            note is not None,
         )
     )
-    keys = led.view_keys(board.domain_keys, options.views)
+    keys = board.view_keys(options.views)  # views with nothing for the period are left out
+    if not keys:
+        period = led.quarter_label(board.period) if board.period else "本期"
+        body = _frame(
+            widgets.message(
+                f"{period}暂无可显示的数据", "所选画面在本期都没有数据，导入后本屏自动显示"
+            ),
+            view="none",
+            snapshot=board.snapshot,
+        )
+        return top, body
     index = led.view_index(epoch, options.dwell, len(keys))
     view = board.view(keys[index])
     notice = f"{problem}，继续显示 {board.loaded_at:%m-%d %H:%M} 读取的数据" if problem else None
     view_start = math.floor(epoch / options.dwell) * options.dwell
     body = _frame(
-        widgets.view_strip(view.title, board.period, index, len(keys), notice)
+        widgets.view_strip(
+            view.title, board.period, index, len(keys), notice, partial=board.period_partial
+        )
         + widgets.view_body(view, view_start),
         view=view.key,
         view_index=str(index),

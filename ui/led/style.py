@@ -78,6 +78,7 @@ body.led-offline .led-offline-note { display: block; }
 .led-strip .name { font-size: 36U; font-weight: 800; color: #fff; padding-left: 18U;
   border-left: 8U solid ACCENT; white-space: nowrap; }
 .led-strip .period { font-size: 26U; color: ACCENT; white-space: nowrap; }
+.led-strip .period.partial { color: AMBER; font-weight: 700; }
 .led-strip .note { font-size: 24U; color: AMBER; font-weight: 700; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; min-width: 0; }
 .led-strip .dots { margin-left: auto; display: flex; gap: 8U; align-items: center; flex-shrink: 0; }
@@ -130,6 +131,7 @@ body.led-offline .led-offline-note { display: block; }
 .led-panel h2 { margin: 0 0 10U 0; padding: 0; font-size: 28U; font-weight: 800; color: ACCENT;
   white-space: nowrap; font-family: FONT; line-height: 1.3; letter-spacing: 1U; }
 .led-panel h2 small { font-size: 20U; color: MUTED; font-weight: 500; margin-left: 10U; }
+.led-panel h2 small.warn { color: AMBER; font-weight: 700; font-size: 18U; margin-left: 8U; }
 .led-empty { flex: 1; display: flex; align-items: center; justify-content: center;
   font-size: 26U; color: MUTED; }
 
@@ -147,6 +149,7 @@ body.led-offline .led-offline-note { display: block; }
 .led-rank .row:nth-child(3) .no { background: #b0703a; color: #1a0d00; }
 .led-rank .nm { font-weight: 700; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .led-rank .val { text-align: right; font-weight: 800; white-space: nowrap; }
+.led-rank .chg .why { font-size: 20U; font-weight: 600; color: MUTED; letter-spacing: -1U; }
 .led-rank .chg { text-align: right; font-size: calc(min(26, 220 / var(--rows)) * var(--u));
   font-weight: 700; white-space: nowrap; }
 .led-rank .lamp { display: inline-block; width: 14U; height: 14U; border-radius: 50%;

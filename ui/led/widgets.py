@@ -105,15 +105,25 @@ def stamp_text(
     return text
 
 
-def view_strip(title: str, period: str | None, index: int, total: int, notice: str | None) -> str:
+def view_strip(
+    title: str,
+    period: str | None,
+    index: int,
+    total: int,
+    notice: str | None,
+    partial: bool = False,
+) -> str:
+    """The strip under the title: view name, 统计期 (marked when still in progress), dots."""
     dots = "".join('<i class="on"></i>' if i == index else "<i></i>" for i in range(total))
     period_text = f"统计期 {led.quarter_label(period)}" if period else ""
+    if period and partial:
+        period_text += "（进行中，数据不完整）"
     note = (
         f'<span class="note" data-testid="led-notice">⚠ {escape(notice)}</span>' if notice else ""
     )
     return (
         f'<div class="led-strip"><span class="name">{escape(title)}</span>'
-        f'<span class="period">{period_text}</span>{note}'
+        f'<span class="period{" partial" if partial else ""}">{period_text}</span>{note}'
         f'<span class="dots">{dots}<em>{index + 1}/{total}</em></span></div>'
     )
 
@@ -155,8 +165,9 @@ def counters(items: list[views.Counter]) -> str:
 # ── panels ────────────────────────────────────────────────────────────────────────────────────
 
 
-def _panel(title: str, body: str, extra: str = "", sub: str = "") -> str:
-    small = f"<small>{escape(sub)}</small>" if sub else ""
+def _panel(title: str, body: str, extra: str = "", sub: str = "", warn: bool = False) -> str:
+    cls = ' class="warn"' if warn else ""
+    small = f"<small{cls}>{escape(sub)}</small>" if sub else ""
     return f'<div class="led-panel {extra}"><h2>{escape(title)}{small}</h2>{body}</div>'
 
 
@@ -176,28 +187,40 @@ def rank_change(change: int | None) -> str:
     )
 
 
-def ranking(title: str, rows: list[views.RankRow]) -> str:
+def ranking(
+    title: str, rows: list[views.RankRow], note: str | None = None, partial: bool = False
+) -> str:
+    """Districts by rank; an unranked row says why (无数据 / 样本不足 / 权重不足). note: what
+    the ranking rests on when that is less than usual (依据 16/18 个领域), in amber."""
     if not rows:
         return _panel(title, _empty(), "rankp")
     body = []
     for r in rows:
         lamp = RAG_BG.get(r.rag, RAG_BG[None]) if r.rag else "transparent"
+        # an unranked row says why in place of its rank change
+        change = (
+            f'<span class="why">{escape(r.reason)}</span>'
+            if r.rank is None and r.reason
+            else '<span class="flat">—</span>'  # in progress: never compared, not 新
+            if partial
+            else rank_change(r.rank_change)
+        )
         body.append(
             '<div class="row">'
             f'<span class="no">{r.rank if r.rank is not None else "—"}</span>'
             f'<span class="nm"><i class="lamp" style="background:{lamp}"></i>{escape(r.name)}</span>'
             f'<span class="val">{escape(fmt_value(r.value, r.unit if r.unit == "%" else "", r.decimals))}</span>'
-            f'<span class="chg">{rank_change(r.rank_change)}</span></div>'
+            f'<span class="chg">{change}</span></div>'
         )
-    sub = "名次变化" if len(title) <= 8 else ""
+    sub = note or ("名次变化" if len(title) <= 8 else "")
     rank = f'<div class="led-rank" style="--rows:{max(len(rows), 6)}">{"".join(body)}</div>'
-    return _panel(title, rank, "rankp", sub)
+    return _panel(title, rank, "rankp", sub, warn=bool(note))
 
 
-def honours(horses: list[views.RankRow], snails: list[views.RankRow]) -> str:
+def honours(horses: list[views.RankRow], snails: list[views.RankRow], partial: bool = False) -> str:
     def items(rows: list[views.RankRow], good: bool) -> str:
         if not rows:
-            return _empty("暂无")
+            return _empty("进行中不评选" if partial else "暂无")
         lis = "".join(
             f'<li>{escape(r.name)}<span class="{tone(good)}">'
             f"{escape(fmt_delta(r.delta, r.unit, r.decimals, compact=True, good=r.good))}</span></li>"
@@ -240,7 +263,7 @@ def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -
         f'<span><i style="background:{RAG_BG["green"]}"></i>良好</span>'
         f'<span><i style="background:{RAG_BG["amber"]}"></i>关注</span>'
         f'<span><i style="background:{RAG_BG["red"]}"></i>预警</span>'
-        f'<span><i style="background:{RAG_BG[None]}"></i>无数据</span></div>'
+        f'<span><i style="background:{RAG_BG[None]}"></i>未评分</span></div>'
     )
     grid = (
         f'<div class="led-grid{"" if many else " wide"}" style="{template}">{"".join(cells)}</div>'
@@ -317,10 +340,15 @@ ALERT_ROWS_VISIBLE = 6
 SECONDS_PER_ALERT = 2.5
 
 
-def alerts(items: list[views.Alert], epoch: float) -> str:
+def alerts(items: list[views.Alert], epoch: float, rated: int = 1) -> str:
     """预警清单; longer than the panel → scrolls, its phase taken from `epoch` (the wall-clock start
-    of the current view, so the HTML stays identical — and is not redrawn — for the whole dwell)."""
+    of the current view, so the HTML stays identical — and is not redrawn — for the whole dwell).
+
+    rated: how many indicators of the view have a 红黄绿 this period; the green all-clear is given
+    only when some do (no data is not good news)."""
     title = "预警清单"
+    if not items and not rated:
+        return _panel(title, _empty("暂无可评级的指标"), "alertp")
     if not items:
         return _panel(title, '<div class="led-ok">本期无红色预警指标</div>', "alertp")
     lis = "".join(
@@ -345,15 +373,15 @@ def view_body(v: views.ViewData, epoch: float) -> str:
         counters(v.counters)
         + '<div class="led-main">'
         + '<div class="led-col">'
-        + ranking(v.ranking_title, v.ranking)
-        + honours(v.horses, v.snails)
+        + ranking(v.ranking_title, v.ranking, v.ranking_note, v.partial)
+        + honours(v.horses, v.snails, v.partial)
         + "</div>"
         + '<div class="led-col">'
         + heat_grid(v.grid_title, v.grid_columns, v.grid_rows, v.grid_decimals)
         + "</div>"
         + '<div class="led-col">'
         + trend(v.trend_title, v.trend, v.trend_unit)
-        + alerts(v.alerts, epoch)
+        + alerts(v.alerts, epoch, v.n_rated)
         + "</div>"
         + "</div>"
     )
