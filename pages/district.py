@@ -37,14 +37,13 @@ m[1].metric(
     fmt.rank_change_text(r["rank_change"]),
     border=True,
     delta_arrow="off",
-    delta_color="green"
-    if (r["rank_change"] or 0) > 0
-    else "red"
-    if (r["rank_change"] or 0) < 0
-    else "gray",
+    # no rank change (the oldest quarter, a 进行中 one, an unranked district) is NA: grey, "—"
+    delta_color={fmt.GREEN: "green", fmt.RED: "red"}.get(
+        fmt.rank_change_colour(r["rank_change"]), "gray"
+    ),
 )
-m[2].metric("红色指标", f"{int(r['n_red'] or 0)} 项", border=True)
-m[3].metric("评分领域", f"{int(r['n_domains_scored'] or 0)} 个", border=True)
+m[2].metric("红色指标", f"{fmt.whole(r['n_red'])} 项", border=True)
+m[3].metric("评分领域", f"{fmt.whole(r['n_domains_scored'])} 个", border=True)
 
 dom = snap.district_domains(period, district)
 left, right = st.columns([3, 2])

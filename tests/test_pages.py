@@ -161,6 +161,14 @@ def test_district_profile_numbers_and_benchmark(snapshot):
     assert "不动产登记平均用时" not in set(bm["指标"])  # not scored: not on the list
 
 
+def test_district_profile_without_a_previous_rank(snapshot):
+    """The oldest quarter has nothing before it: no rank change, shown as "—" in grey, not a
+    crash (the engine also leaves it empty for a 进行中 quarter: tests/test_page_sweep.py)."""
+    at = open_page("pages/district.py", period="2025Q4", district="330803")
+    label = "综合排名（共 3 个区县）"
+    assert metrics(at)[label][1:] == ("—", Metric.GRAY)
+
+
 def test_district_switch_by_widget(snapshot):
     at = open_page("pages/district.py", district="330822")
     at.selectbox(key="district").select("330803").run()

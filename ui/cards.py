@@ -118,7 +118,7 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
                 st.markdown(
                     f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
                     f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}，"
-                    f"红色指标 {int(r['n_red'] or 0)} 项",
+                    f"红色指标 {fmt.whole(r['n_red'])} 项",
                     unsafe_allow_html=True,
                 )
             reds = d[(d["n_red"].fillna(0) > 0) & ~d["district_code"].isin(down["district_code"])]

@@ -50,6 +50,11 @@ def count(v) -> str:
     return f"{v / 1e4:.1f}万" if abs(v) >= 1e4 else f"{v:,}"
 
 
+def whole(v) -> int:
+    """A count that may be missing (pd.NA, NaN, None) as an int, 0 when missing."""
+    return 0 if missing(v) else int(v)
+
+
 def value(v, unit: str | None, digits: int = 1) -> str:
     """An indicator value with its unit: 96.0%, 2.0 个工作日, 73.8 分."""
     if missing(v):
