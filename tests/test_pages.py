@@ -346,6 +346,49 @@ def test_pages_without_snapshot_say_so(page, monkeypatch):
     assert any("还没有数据快照" in i.value for i in at.info)
 
 
+# ── a bad deep link ───────────────────────────────────────────────────────────────────────────
+
+
+def open_directly(page: str, **params: str) -> AppTest:
+    """Open `page` as a bookmark does: the page itself is the first run, with its URL parameters."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_bad_period_and_district_in_the_url_are_named(snapshot):
+    at = open_directly("pages/district.py", period="2030Q1", district="999999")
+    # 2026Q3 is the fixture's latest complete quarter; 柯城区 330802 is the first district
+    assert [w.value for w in at.warning] == [
+        "网址中的季度 2030Q1 没有数据，显示的是 2026Q3。",
+        "网址中的区县 999999 没有数据，显示的是 柯城区。",
+    ]
+    assert metrics(at)["综合排名（共 3 个区县）"][0] == "第1名"  # 柯城区 2026Q3, as the notice says
+    assert at.query_params["period"] in ("2026Q3", ["2026Q3"])  # the URL now names what is shown
+    assert at.query_params["district"] in ("330802", ["330802"])
+    at.run()  # the corrected URL is valid: the notice was for the bad link only
+    assert not at.warning
+
+
+def test_bad_domain_in_the_url_is_named(snapshot):
+    at = open_directly("pages/domains.py", period="2026Q2", domain="no_such_domain")
+    assert [w.value for w in at.warning] == [
+        "网址中的指标领域 no_such_domain 没有数据，显示的是 开办企业。"
+    ]
+    assert at.selectbox(key="domain").value == "starting_business"
+    assert at.selectbox(key="period").value == "2026Q2"  # the valid part of the link is kept
+
+
+def test_valid_deep_link_has_no_notice(snapshot):
+    at = open_directly("pages/district.py", period="2026Q2", district="330822")
+    assert not at.warning
+    assert at.selectbox(key="district").value == "330822"
+
+
 # ── state across pages, YoY, calendar warning, marts missing ─────────────────────────────────
 
 
