@@ -17,6 +17,7 @@ source (and every domain on one quarter), 数据 once, and every view of the LED
 
 from __future__ import annotations
 
+import csv
 import itertools
 from pathlib import Path
 
@@ -192,3 +193,40 @@ def test_led_every_view_renders(snapshot):
     for key in keys:
         top, body = screen._render(led.LedOptions(views=(key,)))
         assert f'data-view="{key}"' in body, key
+
+
+# ── one set of domain short names, from the catalogue, everywhere ────────────────────────────
+
+
+def _catalogue_short_names() -> dict[str, str]:
+    """domains.csv read with the csv module (independently of etl.catalog)."""
+    with (REPO / "data" / "catalog" / "domains.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return {r["domain_key"]: r["short_name"] for r in csv.DictReader(fh)}
+
+
+def test_domain_short_names_come_from_the_catalogue(demo_snapshot, monkeypatch):
+    monkeypatch.setenv("BIZENV_DATA_DIR", str(demo_snapshot))
+    short = _catalogue_short_names()
+    assert short["labor_market"] == "劳动市场" and short["minority_investors"] == "投资保护"
+    assert all(1 <= len(s) <= 4 for s in short.values())  # one vertical line on the LED grid
+    con = store.connect_snapshot(store.current_snapshot_path(settings.DataDir.of(demo_snapshot)))
+    try:
+        shipped = dict(con.execute("SELECT domain_key, short_name FROM domains").fetchall())
+    finally:
+        con.close()
+    assert shipped == short  # the load copied the catalogue into the snapshot
+    in_order = list(short.values())  # domains.csv is in D01 … D18 order
+    # 总览 heatmap rows, 区县画像's domain table, the LED overview grid's columns
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    heat = next(d.value for d in at.dataframe if d.key == "heatmap")
+    assert list(heat["指标领域"]) == in_order
+    at.switch_page("pages/district.py").run()
+    assert list(next(d.value for d in at.dataframe if d.key == "district_domains")["领域"]) == (
+        in_order
+    )
+    from kpi.led import board as led_board
+    from kpi.led import rotation as led
+
+    board, _ = led_board.BoardCache().get(led.now_local())
+    assert board.view("overview").grid_columns == in_order

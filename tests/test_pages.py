@@ -6,8 +6,10 @@ Expected numbers are worked out by hand from the fixture's VALUES table and its 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
@@ -159,6 +161,52 @@ def test_district_profile_numbers_and_benchmark(snapshot):
     row = bm[bm["指标"] == "平均办理用时"].iloc[0]  # lower is better: 5.8 → best 2.0, 先进值 2.0
     assert (row["与最优差距"], row["距先进值"]) == (3.8, 3.8)
     assert "不动产登记平均用时" not in set(bm["指标"])  # not scored: not on the list
+
+
+def cell_colours(at: AppTest, signature: str) -> dict[tuple[int, str], str]:
+    """(row, column) → text colour of a Styler table on the page (from the CSS Streamlit sends)."""
+    df = next(d for d in at.dataframe if signature in d.value.columns)
+    cols = list(df.value.columns)
+    out = {}  # pandas writes one rule per style: "#T_x_row0_col7, #T_x_row1_col7 { color: … }"
+    for selectors, colour in re.findall(
+        r"([^{}]+)\{ color: (#[0-9a-f]{6})", df.proto.arrow_data.styler.styles
+    ):
+        for r, c in re.findall(r"row(\d+)_col(\d+)", selectors):
+            out[(int(r), cols[int(c)])] = colour
+    return out
+
+
+def test_benchmark_never_names_the_district_itself(snapshot):
+    # 柯城区 2026Q3: green everywhere but 不动产登记平均用时 2.5 (先进值 1.0, 预警值 5.0 → amber),
+    # where it ranks first (衢江区 3.5; 常山县 not scored): no other district to learn from
+    at = open_page("pages/district.py", district="330802")
+    bm = table(at, "benchmark")
+    assert list(bm["指标"]) == ["不动产登记平均用时"]
+    r = bm.iloc[0]
+    assert (r["本区县值"], r["排名"], r["最优区县"], r["距先进值"]) == (2.5, 1, "本区县即最优", 1.5)
+    assert pd.isna(r["最优值"]) and pd.isna(r["与最优差距"])
+    assert "柯城区" not in set(bm["最优区县"])
+    caption = next(c.value for c in at.caption if "对标" in c.value or "先进值" in c.value)
+    assert "并列第一时取行政区划代码最小者" in caption and "只与先进值比较" in caption
+
+
+def test_benchmark_grade_dots_are_coloured(snapshot):
+    # 常山县 2026Q3: 解决率 82, 满意率 84, 好评率 94, 用时 5.8, 网办率 58 are worse than 预警值
+    # (red); 企业开办用时 2.6 is between 先进值 1.0 and 预警值 3.0 (amber)
+    at = open_page("pages/district.py", district="330822")
+    bm = table(at, "benchmark")
+    grades = dict(zip(bm["指标"], bm["等级"], strict=True))
+    assert grades == {
+        "企业诉求解决率": "● 红",
+        "满意率": "● 红",
+        "好评率": "● 红",
+        "平均办理用时": "● 红",
+        "全程网办率": "● 红",
+        "企业开办平均用时": "● 黄",
+    }
+    colours = cell_colours(at, "距先进值")
+    for i, grade in enumerate(bm["等级"]):
+        assert colours[(i, "等级")] == {"● 红": "#cf222e", "● 黄": "#9a6700"}[grade]
 
 
 def test_district_profile_without_a_previous_rank(snapshot):

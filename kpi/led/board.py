@@ -121,9 +121,19 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
             """SELECT district_code, coalesce(short_name, district_name) AS name, district_name,
                       level, sort_order FROM districts ORDER BY sort_order, district_code"""
         ).df()
+        has_domains = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'domains'"
+        ).fetchone()[0]
+        domain_catalog = (
+            con.execute(
+                "SELECT domain_key, short_name FROM domains ORDER BY sort_order, domain_key"
+            ).df()
+            if has_domains
+            else pd.DataFrame()
+        )
     finally:
         con.close()
-    domains = _domain_catalog(domain_scores)
+    domains = _domain_catalog(domain_scores, domain_catalog)
     city_rows = districts[districts["level"] == "city"]
     city_name = meta.get("city_name") or (
         str(city_rows["district_name"].iloc[0]) if not city_rows.empty else "本市"
@@ -144,15 +154,27 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
     )
 
 
-def _domain_catalog(domain_scores: pd.DataFrame) -> pd.DataFrame:
-    """Domains in catalogue order (data/catalog/domains.csv), limited to those the marts hold."""
-    try:
-        catalog = pd.read_csv(settings.catalog_dir() / "domains.csv", dtype=str)
-        order = {k: i for i, k in enumerate(catalog["domain_key"])}
-    except (OSError, KeyError, ValueError):
-        order = {}
+def _domain_catalog(domain_scores: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    """Domains in catalogue order with their short names, limited to those the marts hold.
+
+    `catalog`: the snapshot's domains table (data/catalog/domains.csv as loaded); a snapshot
+    written before that table existed falls back to the catalogue folder's file."""
+    if catalog.empty:
+        try:
+            catalog = pd.read_csv(settings.catalog_dir() / "domains.csv", dtype=str)
+        except (OSError, ValueError):
+            catalog = pd.DataFrame()
+    keys = list(catalog.get("domain_key", []))
+    order = {k: i for i, k in enumerate(keys)}
+    shorts = dict(zip(keys, catalog.get("short_name", [None] * len(keys)), strict=True))
     present = domain_scores[["domain_key", "label_zh"]].drop_duplicates("domain_key")
-    present = present.assign(sort_order=present["domain_key"].map(lambda k: order.get(k, 999)))
+    present = present.assign(
+        sort_order=present["domain_key"].map(lambda k: order.get(k, 999)),
+        short_name=[
+            s if isinstance(s, str) and s else lab
+            for s, lab in zip(present["domain_key"].map(shorts), present["label_zh"], strict=True)
+        ],
+    )
     return present.sort_values(["sort_order", "domain_key"]).reset_index(drop=True)
 
 
