@@ -217,6 +217,42 @@ def test_district_profile_without_a_previous_rank(snapshot):
     assert metrics(at)[label][1:] == ("—", Metric.GRAY)
 
 
+def _plotly_array(v) -> list:
+    """Plotly's JSON writes numeric arrays as {"dtype", "bdata"} (base64): decode them."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        return list(np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]))
+    return list(v)
+
+
+def test_district_chart_labels_sit_clear_of_the_markers(snapshot):
+    """The scores are a column of their own right of 100 (the 全市 line and the 最优 diamond, both
+    ≤ 100, sat on the digits at the bar's end); the rank label is right of the last point."""
+    import plotly.io
+
+    at = open_page("pages/district.py", district="330803")
+    bars, ranks = (plotly.io.from_json(c.proto.spec) for c in at.get("plotly_chart"))
+    text = next(t for t in bars.data if getattr(t, "mode", None) == "text")
+    # 衢江区 2026Q3, domains bottom-up (D17, D08, D01): 77.0, 72.2 ((10 − 3.5)/9), 77.8
+    assert list(text.text) == ["77.0", "72.2", "77.8"]
+    assert set(text.x) == {111}
+    markers = [
+        x
+        for t in bars.data
+        if getattr(t, "mode", None) != "text"
+        for x in _plotly_array(t.x)
+        if not pd.isna(x)
+    ]
+    assert max(markers) <= 100
+    assert bars.layout.xaxis.range[1] > 111
+    [line] = ranks.data
+    assert line.textposition == "middle right" and line.cliponaxis is False
+    assert line.text[-1] == "第2名" and not any(line.text[:-1])
+
+
 def test_district_switch_by_widget(snapshot):
     at = open_page("pages/district.py", district="330822")
     at.selectbox(key="district").select("330803").run()

@@ -168,7 +168,8 @@ body.led-offline .led-offline-note { display: block; }
   font-size: 21U; font-weight: 700; text-align: center; overflow: hidden; line-height: 1.15; }
 .led-grid .hd.v { writing-mode: vertical-rl; text-orientation: upright; letter-spacing: 0;
   align-items: center; justify-content: flex-end; font-size: 21U; white-space: nowrap; }
-.led-grid .hd:not(.v) { flex-direction: column; justify-content: flex-end; align-items: center; }
+.led-grid .hd:not(.v) { flex-direction: column; justify-content: flex-end; align-items: center;
+  text-wrap: pretty; }
 .led-grid .hd .u { white-space: nowrap; }
 .led-grid .rh { display: flex; align-items: center; font-size: 28U; font-weight: 700;
   white-space: nowrap; overflow: hidden; }
