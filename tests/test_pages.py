@@ -20,8 +20,12 @@ DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 
 
 @pytest.fixture
-def snapshot(isolated_data_dir):
-    return build_fixture_snapshot(isolated_data_dir)
+def snapshot(fixture_snapshot_dir, monkeypatch):
+    """The session's fixture snapshot (read-only), as the app's data dir for this test."""
+    from kpi import settings, store
+
+    monkeypatch.setenv("BIZENV_DATA_DIR", str(fixture_snapshot_dir))
+    return store.current_snapshot_path(settings.DataDir.of(fixture_snapshot_dir))
 
 
 def open_page(page: str | None = None, **params: str) -> AppTest:
