@@ -1,8 +1,10 @@
-"""The catalogue (data/catalog/ or BIZENV_CATALOG_DIR): districts, items, hotline topics, holidays.
+"""The catalogue (data/catalog/ or BIZENV_CATALOG_DIR): districts, domains, items, hotline topics,
+holidays.
 
 Read once per load, registered as temp tables for the load's SQL (cat_*), and copied into the
-warehouse tables districts / items / calendar so analysts and the scoring engine see exactly the
-catalogue the records were loaded against. Another city = another catalogue folder, no code.
+warehouse tables districts / domains / items / calendar so analysts, the scoring engine and the
+pages see exactly the catalogue the records were loaded against. Another city = another catalogue
+folder, no code.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Catalog:
     topics: pa.Table
     calendar: pa.Table
     indicators: pa.Table | None  # reports indicators from metrics.yaml (None: metrics.yaml absent)
+    domains: pa.Table | None = None  # domains.csv: labels and the short names pages and LED show
 
 
 def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> pa.Table | None:
@@ -132,6 +135,7 @@ def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = No
         }
     )
     return Catalog(
+        domains=_domains(root),
         root=root,
         districts=districts,
         aliases=pa.table({"alias": list(alias_rows), "district_code": list(alias_rows.values())}),
@@ -139,6 +143,30 @@ def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = No
         topics=topics,
         calendar=calendar_table(root / "holidays.yaml"),
         indicators=reports_indicators(settings.metrics_path(metrics_path)),
+    )
+
+
+def _domains(root: Path) -> pa.Table:
+    """domains.csv (key, labels, short name, order). The 18 domains belong to metrics.yaml rather
+    than to a city, so a city catalogue without the file uses the bundled one."""
+    path = root / "domains.csv"
+    if not path.exists():
+        path = settings.REPO_ROOT / "data" / "catalog" / "domains.csv"
+    d = _read_csv(path, ("domain_key", "label_zh"), optional=True)
+    keys = [str(k).strip() for k in _column(d, "domain_key")]
+    labels = _column(d, "label_zh")
+    return pa.table(
+        {
+            "domain_key": pa.array(keys, pa.string()),
+            "label_zh": pa.array(labels, pa.string()),
+            "label_en": pa.array(_column(d, "label_en"), pa.string()),
+            # no short name written: the full label (never a made-up abbreviation)
+            "short_name": pa.array(
+                [s or lab for s, lab in zip(_column(d, "short_name"), labels, strict=True)],
+                pa.string(),
+            ),
+            "sort_order": pa.array(_as_int(_column(d, "sort_order")), pa.int32()),
+        }
     )
 
 
@@ -165,9 +193,11 @@ def register(con, catalog: Catalog) -> None:
 
 
 def refresh_warehouse(con, catalog: Catalog) -> None:
-    """Replace districts, items and calendar in the warehouse (inside the caller's transaction)."""
+    """Replace districts, domains, items and calendar in the warehouse (inside the caller's
+    transaction)."""
     for table, data, select in (
         ("districts", catalog.districts, "SELECT * FROM src"),
+        ("domains", catalog.domains, "SELECT * FROM src"),
         ("items", catalog.items, "SELECT * FROM src"),
         ("calendar", catalog.calendar, CALENDAR_SELECT.format(src="src")),
     ):

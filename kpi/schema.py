@@ -265,6 +265,13 @@ CREATE TABLE IF NOT EXISTS districts (
     short_name         VARCHAR,
     level              VARCHAR,          -- city | district
     sort_order         INTEGER)""",
+    "domains": """
+CREATE TABLE IF NOT EXISTS domains (
+    domain_key         VARCHAR PRIMARY KEY,  -- metrics.yaml domains[].key
+    label_zh           VARCHAR,
+    label_en           VARCHAR,
+    short_name         VARCHAR,              -- 开办企业, 劳动市场 …: the one short form every page and the LED screen use
+    sort_order         INTEGER)""",
     "items": """
 CREATE TABLE IF NOT EXISTS items (
     item_code          VARCHAR PRIMARY KEY,

@@ -3,6 +3,7 @@
 
 import streamlit as st
 
+from kpi.read import queries
 from ui import charts, state, tables
 from ui import format as fmt
 
@@ -37,14 +38,13 @@ m[1].metric(
     fmt.rank_change_text(r["rank_change"]),
     border=True,
     delta_arrow="off",
-    delta_color="green"
-    if (r["rank_change"] or 0) > 0
-    else "red"
-    if (r["rank_change"] or 0) < 0
-    else "gray",
+    # no rank change (the oldest quarter, a 进行中 one, an unranked district) is NA: grey, "—"
+    delta_color={fmt.GREEN: "green", fmt.RED: "red"}.get(
+        fmt.rank_change_colour(r["rank_change"]), "gray"
+    ),
 )
-m[2].metric("红色指标", f"{int(r['n_red'] or 0)} 项", border=True)
-m[3].metric("评分领域", f"{int(r['n_domains_scored'] or 0)} 个", border=True)
+m[2].metric("红色指标", f"{fmt.whole(r['n_red'])} 项", border=True)
+m[3].metric("评分领域", f"{fmt.whole(r['n_domains_scored'])} 个", border=True)
 
 dom = snap.district_domains(period, district)
 left, right = st.columns([3, 2])
@@ -65,6 +65,10 @@ with right:
             "best_district": "最优区县",
         }
     )
+    table["领域"] = [  # the catalogue's short names: the six columns fit beside the chart
+        tables.SHORT_DOMAIN.get(k, lab)
+        for k, lab in zip(dom["domain_key"], dom["label_zh"], strict=True)
+    ]
     table = table[["领域", "得分", "排名", "全市", "最优得分", "最优区县"]].round(1)
     sel = tables.show(
         table,
@@ -115,10 +119,19 @@ for col, title, part, key in (
 
 st.subheader("对标提升清单")
 st.caption(
-    "本区县未达先进值的指标：与全市最优区县的差距，以及达到先进值还需改善的幅度（按指标方向，正数表示仍需改善）。"
+    "本区县未达先进值的指标：与最优区县（该指标排名第一的其他区县，"
+    f"{queries.BEST_TIE_RULE}）的差距，以及达到先进值还需改善的幅度（按指标方向，正数表示仍需改善）。"
+    f"本区县已排名第一的指标只与先进值比较（最优区县一栏写“{tables.BEST_SELF}”）。"
 )
 bm = snap.benchmark(period, district)
 if bm.empty:
     st.success("所有可评分指标均已达到先进值。")
 else:
-    tables.show(tables.benchmark_table(bm), "benchmark", f"{name}_对标提升清单_{period}")
+    bm_table, bm_styler = tables.benchmark_view(bm)
+    tables.show(
+        bm_table,
+        "benchmark",
+        f"{name}_对标提升清单_{period}",
+        styler=bm_styler,
+        download=tables.benchmark_table(bm),  # 等级 as 红/黄/绿 text, not dots
+    )

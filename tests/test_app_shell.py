@@ -89,3 +89,80 @@ def test_a_bootstrap_error_is_shown_in_chinese_not_as_a_traceback(monkeypatch):
         "status",
         {"label": "演示数据准备失败", "state": "error", "expanded": True},
     ) in fake.shown
+
+
+# ── an unexpected error in a page ────────────────────────────────────────────────────────────
+
+
+def _shell_app():
+    """An entry like dashboard.py whose pages misbehave on purpose (chosen by ?case=)."""
+    import streamlit as st
+
+    from ui import app_shell
+
+    def broken():
+        st.title("坏页面")
+        raise ValueError("测试用的错误 12345")
+
+    def stops():
+        st.markdown("停在这里之前")
+        st.stop()
+        st.markdown("不应出现")
+
+    def switches():
+        st.switch_page(target)
+
+    def target_page():
+        st.title("目标页")
+
+    target = st.Page(target_page, title="目标", url_path="target")
+    case = st.query_params.get("case", "broken")
+    first = {"broken": broken, "stops": stops, "switches": switches}[case]
+    app_shell.run({"看板": [st.Page(first, title="首页", default=True), target]})
+
+
+def test_a_failing_page_shows_chinese_and_logs_the_traceback(isolated_data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_shell_app, default_timeout=30)
+    at.query_params["case"] = "broken"
+    at.run()
+    assert not at.exception  # no Streamlit exception box, no traceback on screen
+    assert [t.value for t in at.title] == ["坏页面"]  # what rendered before the error stays
+    [error] = at.error
+    log = isolated_data_dir / "logs" / "bizenv.log"
+    assert error.value.startswith("页面出错了：“首页”未能完整显示。错误已记录到日志 " + str(log))
+    assert "请把这个时间和编号告诉维护人员" in error.value
+    assert "Traceback" not in error.value and "ValueError" not in error.value
+    code = error.value.split("编号 ")[1][:6]
+    text = log.read_text(encoding="utf-8")
+    assert f"页面“首页”出错（编号 {code}" in text
+    assert "Traceback (most recent call last)" in text
+    assert "ValueError: 测试用的错误 12345" in text
+
+
+def test_st_stop_and_switch_page_pass_through_the_shell(isolated_data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_shell_app, default_timeout=30)
+    at.query_params["case"] = "stops"
+    at.run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.markdown] == ["停在这里之前"]
+    at = AppTest.from_function(_shell_app, default_timeout=30)
+    at.query_params["case"] = "switches"
+    at.run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.title] == ["目标页"]
+
+
+def test_streamlit_shows_no_error_details():
+    import tomllib
+
+    from streamlit import config
+
+    conf = tomllib.loads(
+        (Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text("utf-8")
+    )
+    value = conf["client"]["showErrorDetails"]
+    assert value == "none" and value in set(config.ShowErrorDetailsConfigOptions)

@@ -102,3 +102,11 @@ def test_count_and_period_label():
     assert fmt.count(234567) == "23.5万" and fmt.count(230_000_000) == "2.3亿"
     assert fmt.period_label("2026Q4", True) == "2026Q4（进行中）"
     assert fmt.timestamp("2026-11-24T08:42:13+08:00") == "2026-11-24 08:42"
+
+
+@pytest.mark.parametrize(("v", "n"), [(3.0, 3), (0, 0), (None, 0), (math.nan, 0)])
+def test_whole_counts_missing_as_zero(v, n):
+    import pandas as pd
+
+    assert fmt.whole(v) == n
+    assert fmt.whole(pd.NA) == 0

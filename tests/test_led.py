@@ -226,7 +226,10 @@ def test_overview_ranking_honours_trend_alerts(board):
     )
     assert len(v.alerts) == len(RED) == 12
     assert len(v.grid_rows) == 6 and all(len(cells) == 18 for _, cells in v.grid_rows)
-    assert v.grid_columns[0] == "开办企业" and v.grid_columns[-1] == "包容普惠创新"
+    # the short_name column of data/catalog/domains.csv, at most 4 characters (one vertical line)
+    assert v.grid_columns[:2] == ["开办企业", "劳动市场"] and v.grid_columns[-1] == "包容普惠"
+    assert v.grid_columns[9] == "投资保护"  # 保护中小投资者
+    assert max(len(c) for c in v.grid_columns) == 4
 
 
 def test_source_and_domain_views(board):
@@ -539,3 +542,29 @@ def test_an_in_progress_quarter_is_named_so(isolated_data_dir):
     assert v.partial and not v.horses and not v.snails
     html = widgets.view_body(v, 0.0)
     assert html.count("进行中不评选") == 2 and ">新<" not in html  # nothing compared, nothing "new"
+
+
+def test_grid_header_keeps_the_unit_on_its_own_line():
+    """An indicator header wraps between its name and its unit, never inside the unit
+    (the screenshot showed 企业开办平均办理用时（工 / 作日）)."""
+    html = widgets.heat_grid(
+        "区县 × 指标", ["企业开办平均办理用时（工作日）", "好评率（%）", "纳税次数"], [], [1, 1, 0]
+    )
+    assert html  # no rows: an empty panel
+    html = widgets.heat_grid(
+        "区县 × 指标",
+        ["企业开办平均办理用时（工作日）", "好评率（%）", "纳税次数"],
+        [("柯城", [(0.4, "green"), (97.8, "amber"), (3.0, None)])],
+        [1, 1, 0],
+    )
+    assert '<span>企业开办平均办理用时</span><span class="u">（工作日）</span>' in html
+    assert '<span>好评率</span><span class="u">（%）</span>' in html
+    assert '<div class="hd">纳税次数</div>' in html
+    # the 18 domains: vertical, one line each, as given (the catalogue's short names)
+    vertical = widgets.heat_grid(
+        "区县 × 指标领域得分",
+        [f"领域{i:02d}" for i in range(18)],
+        [("柯城", [(80.0, "amber")] * 18)],
+        [0] * 18,
+    )
+    assert '<div class="hd v">领域00</div>' in vertical

@@ -6,8 +6,10 @@ Expected numbers are worked out by hand from the fixture's VALUES table and its 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
@@ -18,8 +20,12 @@ DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 
 
 @pytest.fixture
-def snapshot(isolated_data_dir):
-    return build_fixture_snapshot(isolated_data_dir)
+def snapshot(fixture_snapshot_dir, monkeypatch):
+    """The session's fixture snapshot (read-only), as the app's data dir for this test."""
+    from kpi import settings, store
+
+    monkeypatch.setenv("BIZENV_DATA_DIR", str(fixture_snapshot_dir))
+    return store.current_snapshot_path(settings.DataDir.of(fixture_snapshot_dir))
 
 
 def open_page(page: str | None = None, **params: str) -> AppTest:
@@ -197,6 +203,96 @@ def test_district_profile_numbers_and_benchmark(snapshot):
     row = bm[bm["指标"] == "平均办理用时"].iloc[0]  # lower is better: 5.8 → best 2.0, 先进值 2.0
     assert (row["与最优差距"], row["距先进值"]) == (3.8, 3.8)
     assert "不动产登记平均用时" not in set(bm["指标"])  # not scored: not on the list
+
+
+def cell_colours(at: AppTest, signature: str) -> dict[tuple[int, str], str]:
+    """(row, column) → text colour of a Styler table on the page (from the CSS Streamlit sends)."""
+    df = next(d for d in at.dataframe if signature in d.value.columns)
+    cols = list(df.value.columns)
+    out = {}  # pandas writes one rule per style: "#T_x_row0_col7, #T_x_row1_col7 { color: … }"
+    for selectors, colour in re.findall(
+        r"([^{}]+)\{ color: (#[0-9a-f]{6})", df.proto.arrow_data.styler.styles
+    ):
+        for r, c in re.findall(r"row(\d+)_col(\d+)", selectors):
+            out[(int(r), cols[int(c)])] = colour
+    return out
+
+
+def test_benchmark_never_names_the_district_itself(snapshot):
+    # 柯城区 2026Q3: green everywhere but 不动产登记平均用时 2.5 (先进值 1.0, 预警值 5.0 → amber),
+    # where it ranks first (衢江区 3.5; 常山县 not scored): no other district to learn from
+    at = open_page("pages/district.py", district="330802")
+    bm = table(at, "benchmark")
+    assert list(bm["指标"]) == ["不动产登记平均用时"]
+    r = bm.iloc[0]
+    assert (r["本区县值"], r["排名"], r["最优区县"], r["距先进值"]) == (2.5, 1, "本区县即最优", 1.5)
+    assert pd.isna(r["最优值"]) and pd.isna(r["与最优差距"])
+    assert "柯城区" not in set(bm["最优区县"])
+    caption = next(c.value for c in at.caption if "对标" in c.value or "先进值" in c.value)
+    assert "并列第一时取行政区划代码最小者" in caption and "只与先进值比较" in caption
+
+
+def test_benchmark_grade_dots_are_coloured(snapshot):
+    # 常山县 2026Q3: 解决率 82, 满意率 84, 好评率 94, 用时 5.8, 网办率 58 are worse than 预警值
+    # (red); 企业开办用时 2.6 is between 先进值 1.0 and 预警值 3.0 (amber)
+    at = open_page("pages/district.py", district="330822")
+    bm = table(at, "benchmark")
+    grades = dict(zip(bm["指标"], bm["等级"], strict=True))
+    assert grades == {
+        "企业诉求解决率": "● 红",
+        "满意率": "● 红",
+        "好评率": "● 红",
+        "平均办理用时": "● 红",
+        "全程网办率": "● 红",
+        "企业开办平均用时": "● 黄",
+    }
+    colours = cell_colours(at, "距先进值")
+    for i, grade in enumerate(bm["等级"]):
+        assert colours[(i, "等级")] == {"● 红": "#cf222e", "● 黄": "#9a6700"}[grade]
+
+
+def test_district_profile_without_a_previous_rank(snapshot):
+    """The oldest quarter has nothing before it: no rank change, shown as "—" in grey, not a
+    crash (the engine also leaves it empty for a 进行中 quarter: tests/test_page_sweep.py)."""
+    at = open_page("pages/district.py", period="2025Q4", district="330803")
+    label = "综合排名（共 3 个区县）"
+    assert metrics(at)[label][1:] == ("—", Metric.GRAY)
+
+
+def _plotly_array(v) -> list:
+    """Plotly's JSON writes numeric arrays as {"dtype", "bdata"} (base64): decode them."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        return list(np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]))
+    return list(v)
+
+
+def test_district_chart_labels_sit_clear_of_the_markers(snapshot):
+    """The scores are a column of their own right of 100 (the 全市 line and the 最优 diamond, both
+    ≤ 100, sat on the digits at the bar's end); the rank label is right of the last point."""
+    import plotly.io
+
+    at = open_page("pages/district.py", district="330803")
+    bars, ranks = (plotly.io.from_json(c.proto.spec) for c in at.get("plotly_chart"))
+    text = next(t for t in bars.data if getattr(t, "mode", None) == "text")
+    # 衢江区 2026Q3, domains bottom-up (D17, D08, D01): 77.0, 72.2 ((10 − 3.5)/9), 77.8
+    assert list(text.text) == ["77.0", "72.2", "77.8"]
+    assert set(text.x) == {111}
+    markers = [
+        x
+        for t in bars.data
+        if getattr(t, "mode", None) != "text"
+        for x in _plotly_array(t.x)
+        if not pd.isna(x)
+    ]
+    assert max(markers) <= 100
+    assert bars.layout.xaxis.range[1] > 111
+    [line] = ranks.data
+    assert line.textposition == "middle right" and line.cliponaxis is False
+    assert line.text[-1] == "第2名" and not any(line.text[:-1])
 
 
 def test_district_switch_by_widget(snapshot):
@@ -520,6 +616,49 @@ def test_pages_without_snapshot_say_so(page, monkeypatch):
     at.run()
     assert not at.exception
     assert any("还没有数据快照" in i.value for i in at.info)
+
+
+# ── a bad deep link ───────────────────────────────────────────────────────────────────────────
+
+
+def open_directly(page: str, **params: str) -> AppTest:
+    """Open `page` as a bookmark does: the page itself is the first run, with its URL parameters."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_bad_period_and_district_in_the_url_are_named(snapshot):
+    at = open_directly("pages/district.py", period="2030Q1", district="999999")
+    # 2026Q3 is the fixture's latest complete quarter; 柯城区 330802 is the first district
+    assert [w.value for w in at.warning] == [
+        "网址中的季度 2030Q1 没有数据，显示的是 2026Q3。",
+        "网址中的区县 999999 没有数据，显示的是 柯城区。",
+    ]
+    assert metrics(at)["综合排名（共 3 个区县）"][0] == "第1名"  # 柯城区 2026Q3, as the notice says
+    assert at.query_params["period"] in ("2026Q3", ["2026Q3"])  # the URL now names what is shown
+    assert at.query_params["district"] in ("330802", ["330802"])
+    at.run()  # the corrected URL is valid: the notice was for the bad link only
+    assert not at.warning
+
+
+def test_bad_domain_in_the_url_is_named(snapshot):
+    at = open_directly("pages/domains.py", period="2026Q2", domain="no_such_domain")
+    assert [w.value for w in at.warning] == [
+        "网址中的指标领域 no_such_domain 没有数据，显示的是 开办企业。"
+    ]
+    assert at.selectbox(key="domain").value == "starting_business"
+    assert at.selectbox(key="period").value == "2026Q2"  # the valid part of the link is kept
+
+
+def test_valid_deep_link_has_no_notice(snapshot):
+    at = open_directly("pages/district.py", period="2026Q2", district="330822")
+    assert not at.warning
+    assert at.selectbox(key="district").value == "330822"
 
 
 # ── state across pages, YoY, calendar warning, marts missing ─────────────────────────────────

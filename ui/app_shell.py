@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
+import uuid
 from collections.abc import Callable
 from urllib.parse import urlparse
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from kpi import store
+from kpi import logs, store
 from kpi.errors import BizenvError
 from ui import data
 
 LED_URL_PATH = "led"
+_LOG = logging.getLogger(__name__)
 
 
 BOOTSTRAP_THREAD = "bizenv-demo-bootstrap"
@@ -83,5 +88,29 @@ def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
         page = st.navigation(pages)
     # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
-    _bootstrap_demo(bootstrap)
-    page.run()
+    try:
+        _bootstrap_demo(bootstrap)
+        page.run()
+    except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's control flow
+        raise
+    except Exception:  # noqa: BLE001 - a page bug: a Chinese notice on screen, the traceback in the log
+        _page_failed(page.title)
+
+
+def _page_failed(title: str) -> None:
+    """Log the current exception with its traceback and tell the user in Chinese where it went.
+
+    No traceback on screen (office users can do nothing with one, and it shows paths and data);
+    the time and a short code on screen match the line in <data dir>/logs/bizenv.log.
+    """
+    code = uuid.uuid4().hex[:6]
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    dd = data.data_dir()  # sets up the log if the failure came before anything else did
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    _LOG.exception("页面“%s”出错（编号 %s，网址参数 %s）", title, code, params)
+    st.error(
+        f"页面出错了：“{title}”未能完整显示。错误已记录到日志 {dd.logs / logs.LOG_FILE}"
+        f"（{when}，编号 {code}）。请把这个时间和编号告诉维护人员；"
+        "可以先刷新页面，或换一个季度、区县再试。",
+        icon=":material/error:",
+    )

@@ -10,9 +10,11 @@ from kpi.read import movers as district_movers
 from ui import format as fmt
 
 _COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
-# Fixed-width cards in a wrapping row: six abreast on a 1440 px desk screen, three by two on a
-# tablet — never squeezed until the numbers turn into "8…".
-CARD_WIDTH = 145
+# Fixed-width cards in a wrapping row: six abreast on a 1440 px desk screen (980 px of content:
+# 6 × 156 + 5 × 8 gap), three by two on a tablet — never squeezed until the numbers turn into
+# "8…". 156 px leaves the delta pill 124 px: "▲ +0.01 个百分点" needs 114 (at 145 it read "个百分…").
+CARD_WIDTH = 156
+CARD_GAP = "xsmall"
 
 
 def kpi_card(
@@ -47,7 +49,7 @@ def headline_row(
     overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str
 ) -> None:
     """Six cards: the city's overall index and the metrics.yaml headline indicators."""
-    row = st.container(horizontal=True, gap="small")
+    row = st.container(horizontal=True, gap=CARD_GAP)
     cols = [row] * (1 + len(keys))
     cur = overall_city[overall_city["period"] == period]
     # The marts hold the change and its trend (neutral band from metrics.yaml; empty across a
@@ -127,7 +129,7 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
                 st.markdown(
                     f"<span style='color:{fmt.RED}'>▼</span> **{r['district_name']}** 综合指数 "
                     f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}，"
-                    f"红色指标 {int(r['n_red'] or 0)} 项",
+                    f"红色指标 {fmt.whole(r['n_red'])} 项",
                     unsafe_allow_html=True,
                 )
             reds = d[(d["n_red"].fillna(0) > 0) & ~d["district_code"].isin(down["district_code"])]

@@ -135,8 +135,15 @@ def trend(
     return True
 
 
+VALUE_COLUMN_X = 111  # where profile_bars writes each score: right of 100, clear of every marker
+
+
 def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
-    """Domain scores of a district against the city and the best district (horizontal bars)."""
+    """Domain scores of a district against the city and the best district (horizontal bars).
+
+    The district's score is written in a column of its own right of the 0–100 axis, not at the
+    bar's end: there the 全市 line and the 最优 diamond sat on the digits (79.1 read 9.1).
+    """
     d = df.iloc[::-1]
     labels = list(d["label_zh"])
     fig = go.Figure()
@@ -147,8 +154,7 @@ def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
             name=district_name,
             orientation="h",
             marker_color="#0969da",
-            text=[fmt.num(v) for v in d["score"]],
-            textposition="outside",
+            hovertemplate="%{y}：%{x:.1f}<extra>" + district_name + "</extra>",
         )
     )
     fig.add_trace(
@@ -171,9 +177,25 @@ def profile_bars(df: pd.DataFrame, district_name: str, key: str) -> None:
             hoverinfo="text+x",
         )
     )
+    fig.add_trace(
+        go.Scatter(
+            y=labels,
+            x=[VALUE_COLUMN_X] * len(labels),
+            mode="text",
+            text=[fmt.num(v) for v in d["score"]],
+            textfont={"color": "#0969da", "size": 13},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     _layout(fig, max(300, 34 * len(labels) + 80))
     fig.update_layout(hovermode="y unified")
-    fig.update_xaxes(range=[0, 105], title_text="得分（0–100）", type="linear")
+    fig.update_xaxes(
+        range=[0, VALUE_COLUMN_X + 7],
+        tickvals=[0, 20, 40, 60, 80, 100],
+        title_text="得分（0–100）",
+        type="linear",
+    )
     fig.update_yaxes(type="category")
     st.plotly_chart(fig, config=CONFIG, key=key)
 
@@ -196,7 +218,10 @@ def rank_history(df: pd.DataFrame, key: str) -> None:
                 for p, r in zip(df["period"], df["rank"], strict=False)
             ],
             hoverinfo="text",
-            textposition="middle left",
+            # right of the last point: the line only ever comes from the left ("middle left"
+            # sat on the line)
+            textposition="middle right",
+            cliponaxis=False,
             line={"color": "#0969da", "width": 2},
             marker={
                 "size": 9,
@@ -205,6 +230,7 @@ def rank_history(df: pd.DataFrame, key: str) -> None:
         )
     )
     _layout(fig, 260)
+    fig.update_layout(margin={"l": 10, "r": 60, "t": 30, "b": 10})  # room for "第6名"
     fig.update_yaxes(range=[n + 0.5, 0.5], dtick=1, title_text="名次", type="linear")
     fig.update_layout(hovermode="closest")
     st.plotly_chart(fig, config=CONFIG, key=key)

@@ -67,6 +67,15 @@ class Snapshot:
         return call
 
 
+def domain_short_names() -> dict[str, str]:
+    """domain_key → short name from the live snapshot (catalogue domains.csv; {} without one)."""
+    path = snapshot_path()
+    if path is None:
+        return {}
+    d = Snapshot(path).domains()
+    return dict(zip(d["domain_key"], d["short_name"], strict=True))
+
+
 def _metrics_file() -> tuple[str, float]:
     from kpi import settings
 

@@ -43,6 +43,11 @@ def count(v) -> str:
     return "—" if missing(v) else numbers.number(int(v), 0)
 
 
+def whole(v) -> int:
+    """A count that may be missing (pd.NA, NaN, None) as an int, 0 when missing."""
+    return 0 if missing(v) else int(v)
+
+
 def value(v, unit: str | None, digits: int = 1) -> str:
     """An indicator value with its unit: 96.0%, 2.0 个工作日, 73.8 分."""
     if missing(v):

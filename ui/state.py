@@ -45,7 +45,11 @@ def picker(
     container=None,
     **kwargs,
 ) -> str | None:
-    """A selectbox whose value lives in the URL parameter `name` (and session state key `name`)."""
+    """A selectbox whose value lives in the URL parameter `name` (and session state key `name`).
+
+    A value in the URL that is not among the options (a stale bookmark, a mistyped link) is not
+    silently replaced: a notice says what was not found and what is shown instead.
+    """
     if not options:
         return None
     url = st.query_params.get(name)
@@ -69,6 +73,11 @@ def picker(
         args=(name,),
         **kwargs,
     )
+    if url is not None and url not in options:
+        st.warning(
+            f"网址中的{label} {url} 没有数据，显示的是 {format_func(chosen)}。",
+            icon=":material/link_off:",
+        )
     st.query_params[name] = chosen
     st.session_state[_keep(name)] = chosen
     return chosen

@@ -9,6 +9,7 @@ colour-blind readers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -17,28 +18,26 @@ import streamlit as st
 from kpi import store
 from kpi.read import exports, queries, review
 from kpi.schema import SOURCE_LABELS
+from ui import data
 from ui import format as fmt
 
-SHORT_DOMAIN = {
-    "starting_business": "开办企业",
-    "labor_market": "劳动力市场",
-    "construction_permits": "建筑许可",
-    "government_procurement": "政府采购",
-    "bidding": "招标投标",
-    "electricity": "获得电力",
-    "water_gas": "用水用气",
-    "property_registration": "登记财产",
-    "credit": "获得信贷",
-    "minority_investors": "中小投资者",
-    "intellectual_property": "知识产权",
-    "cross_border_trade": "跨境贸易",
-    "taxes": "纳税",
-    "contract_enforcement": "执行合同",
-    "insolvency": "办理破产",
-    "market_regulation": "市场监管",
-    "government_services": "政务服务",
-    "inclusive_innovation": "包容普惠",
-}
+
+class _DomainShortNames(Mapping):
+    """domain_key → short name (开办企业, 劳动市场 …): the short_name column of
+    data/catalog/domains.csv, as the live snapshot's domains table carries it; the one set the
+    pages and the LED screen use."""
+
+    def __getitem__(self, key: str) -> str:
+        return data.domain_short_names()[key]
+
+    def __iter__(self):
+        return iter(data.domain_short_names())
+
+    def __len__(self) -> int:
+        return len(data.domain_short_names())
+
+
+SHORT_DOMAIN = _DomainShortNames()
 
 
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
@@ -342,6 +341,9 @@ def indicator_brief(ind: pd.DataFrame):
     )
 
 
+BEST_SELF = "本区县即最优"
+
+
 def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
     """对标提升清单 with Chinese headers; numbers stay numbers (1 decimal)."""
     return pd.DataFrame(
@@ -354,13 +356,25 @@ def benchmark_table(bm: pd.DataFrame) -> pd.DataFrame:
             "得分": bm["score"].round(1),
             "排名": bm["rank"].astype("Int64"),
             "等级": _rag_plain(bm["rag"]),
-            "最优区县": bm["best_district"],
+            "最优区县": [
+                BEST_SELF if not fmt.missing(b) and bool(b) else n
+                for b, n in zip(bm["is_best"], bm["best_district"], strict=True)
+            ],
             "最优值": bm["best_value"].round(1),
             "与最优差距": bm["gap"].round(1),
             "先进值": bm["advanced"].round(1),
             "距先进值": bm["to_advanced"].round(1),
         }
     )
+
+
+def benchmark_view(bm: pd.DataFrame):
+    """(table, styler): the 对标提升清单 as shown — 等级 as coloured dots (● 红/黄/绿), and
+    最优区县 saying so when the district itself ranks first (compared with 先进值 only)."""
+    table = benchmark_table(bm)
+    table["等级"] = [fmt.rag_text(v) for v in bm["rag"]]
+    colours = {"等级": [fmt.RAG_FG.get(v, "") if isinstance(v, str) else "" for v in bm["rag"]]}
+    return table, styled(table, colours=colours)
 
 
 HIGHLIGHT = "#ddf4ff"

@@ -120,9 +120,19 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
             """SELECT district_code, coalesce(short_name, district_name) AS name, district_name,
                       level, sort_order FROM districts ORDER BY sort_order, district_code"""
         ).df()
+        has_domains = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'domains'"
+        ).fetchone()[0]
+        domain_catalog = (
+            con.execute(
+                "SELECT domain_key, short_name FROM domains ORDER BY sort_order, domain_key"
+            ).df()
+            if has_domains
+            else pd.DataFrame()
+        )
     finally:
         con.close()
-    domains = _domain_catalog(domain_scores, order)
+    domains = _domain_catalog(domain_scores, order, domain_catalog)
     city_rows = districts[districts["level"] == "city"]
     city_name = meta.get("city_name") or (
         str(city_rows["district_name"].iloc[0]) if not city_rows.empty else "本市"
@@ -144,14 +154,28 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
     )
 
 
-def _domain_catalog(domain_scores: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Domains in the snapshot's order (metrics.yaml at build), limited to those the marts hold;
-    an older snapshot without that order: by domain_id (D01 … D18), as the desk pages."""
+def _domain_catalog(
+    domain_scores: pd.DataFrame, order: list[str], catalog: pd.DataFrame
+) -> pd.DataFrame:
+    """Domains in the snapshot's order (metrics.yaml at build; an older snapshot without it: by
+    domain_id, D01 … D18, as the desk pages), limited to those the marts hold, with the
+    catalogue's short names (the snapshot's domains table; the label where it has none)."""
     rank = {k: i for i, k in enumerate(order)}
+    shorts = (
+        dict(zip(catalog["domain_key"], catalog["short_name"], strict=True))
+        if not catalog.empty
+        else {}
+    )
     present = domain_scores[["domain_id", "domain_key", "label_zh"]].drop_duplicates("domain_key")
-    present = present.assign(sort_order=present["domain_key"].map(lambda k: rank.get(k, 999)))
+    present = present.assign(
+        sort_order=present["domain_key"].map(lambda k: rank.get(k, 999)),
+        short_name=[
+            s if isinstance(s, str) and s else lab
+            for s, lab in zip(present["domain_key"].map(shorts), present["label_zh"], strict=True)
+        ],
+    )
     present = present.sort_values(["sort_order", "domain_id", "domain_key"])
-    return present[["domain_key", "label_zh", "sort_order"]].reset_index(drop=True)
+    return present[["domain_key", "label_zh", "sort_order", "short_name"]].reset_index(drop=True)
 
 
 class BoardCache:

@@ -308,7 +308,7 @@ def _overview(board: Board) -> ViewData:
         ranking_title="区县综合排名",
         ranking=ranking,
         grid_title="区县 × 指标领域得分",
-        grid_columns=list(board.domains["label_zh"]),
+        grid_columns=list(board.domains["short_name"]),  # the catalogue's short names
         grid_rows=rows,
         grid_decimals=[0] * len(board.domain_keys),
         trend_title="全市综合指数 · 近八季度",

@@ -167,12 +167,21 @@ def districts(con) -> pd.DataFrame:
 
 def domains(con) -> pd.DataFrame:
     """Domains present in the marts, in the snapshot's domain order (metrics.yaml at build; for
-    an older snapshot, domain_id order D01 … D18)."""
+    an older snapshot, domain_id order D01 … D18), with the catalogue's short name
+    (data/catalog/domains.csv, copied into the snapshot at load; the label when absent)."""
+    short = (
+        "(SELECT c.short_name FROM domains c WHERE c.domain_key = m.domain_key)"
+        if has_table(con, "domains")
+        else "NULL"
+    )
     return _df(
         con,
-        """
-        SELECT domain_key, any_value(domain_id) AS domain_id, any_value(label_zh) AS label_zh
-        FROM domain_scores GROUP BY domain_key
+        f"""
+        WITH m AS (SELECT domain_key, any_value(domain_id) AS domain_id,
+                          any_value(label_zh) AS label_zh
+                   FROM domain_scores GROUP BY domain_key)
+        SELECT domain_key, domain_id, label_zh, coalesce({short}, label_zh) AS short_name
+        FROM m
         ORDER BY coalesce(list_position(?::VARCHAR[], domain_key), 1000000), domain_id""",
         [domain_order(con)],
     )
@@ -346,7 +355,8 @@ def indicator_definitions(con, domain_key: str) -> pd.DataFrame:
 
 
 def district_domains(con, period: str, district: str) -> pd.DataFrame:
-    """A district's domain scores beside the city's and the best district's, per domain."""
+    """A district's domain scores beside the city's and the best district's (first-ranked, ties
+    by BEST_TIE_RULE; the district itself when it leads), per domain."""
     return _df(
         con,
         """
@@ -356,9 +366,11 @@ def district_domains(con, period: str, district: str) -> pd.DataFrame:
                b.score AS best_score, b.district_name AS best_district
         FROM d x
         LEFT JOIN d c ON c.domain_key = x.domain_key AND c.is_city
-        LEFT JOIN (SELECT domain_key, arg_max(district_name, score) AS district_name, max(score) AS score
-                   FROM d WHERE NOT is_city AND score IS NOT NULL GROUP BY domain_key) b
-               ON b.domain_key = x.domain_key
+        LEFT JOIN (SELECT domain_key, district_name, score,
+                          row_number() OVER (PARTITION BY domain_key
+                                             ORDER BY rank NULLS LAST, score DESC, district_code) AS pos
+                   FROM d WHERE NOT is_city AND score IS NOT NULL) b
+               ON b.domain_key = x.domain_key AND b.pos = 1  -- ties: BEST_TIE_RULE
         WHERE x.district_code = ?
         ORDER BY x.domain_id""",
         [period, district],
@@ -378,30 +390,51 @@ def rank_history(con, district: str) -> pd.DataFrame:
 
 
 def benchmark(con, period: str, district: str) -> pd.DataFrame:
-    """对标提升清单: the district's scored indicators short of 先进值 with the best district's value.
+    """对标提升清单: the district's scored indicators short of 先进值, with the best *other* district.
 
-    gap = how far the value must move to equal the best district; to_advanced = how far to 先进值;
-    both in the indicator's unit and positive when the district must still improve.
+    The best other district is the one ranked first on the indicator; among districts sharing
+    that rank, the smallest 行政区划代码 (BEST_TIE_RULE). When the district itself ranks first
+    (alone or tied) there is no one to learn from: is_best is true and best_district, best_value
+    and gap are empty — it is compared with 先进值 only. gap = how far the value must move to
+    equal the best district; to_advanced = how far to 先进值; both in the indicator's unit and
+    positive when the district must still improve.
     """
     return _df(
         con,
         """
         WITH i AS (SELECT * FROM indicator_scores WHERE period = ?),
-        best AS (SELECT indicator_key, arg_max(district_name, score) AS best_district,
-                        arg_max(value, score) AS best_value
-                 FROM i WHERE NOT is_city AND scored GROUP BY indicator_key)
-        SELECT x.domain_key, x.domain_id, x.indicator_id, x.indicator_key, x.label_zh, x.unit,
-               x.direction, x.value, x.score, x.rank, x.rag, b.best_district, b.best_value,
-               CASE WHEN x.direction = 'lower_is_better' THEN x.value - b.best_value
-                    ELSE b.best_value - x.value END AS gap,
-               x.advanced,
-               greatest(0, CASE WHEN x.direction = 'lower_is_better' THEN x.value - x.advanced
-                                ELSE x.advanced - x.value END) AS to_advanced
-        FROM i x JOIN best b USING (indicator_key)
-        WHERE x.district_code = ? AND x.scored AND coalesce(x.rag, '') <> 'green'
-        ORDER BY x.score, x.indicator_id""",
-        [period, district],
+        others AS (
+            SELECT indicator_key, district_name, value, rank,
+                   row_number() OVER (PARTITION BY indicator_key
+                                      ORDER BY rank, district_code) AS pos
+            FROM i WHERE NOT is_city AND scored AND rank IS NOT NULL
+                     AND district_code <> ?),
+        best AS (SELECT * FROM others WHERE pos = 1),
+        x AS (
+            SELECT i.*, b.rank AS best_rank, b.district_name AS other_district,
+                   b.value AS other_value,
+                   i.rank IS NOT NULL AND (b.rank IS NULL OR i.rank <= b.rank) AS is_best
+            FROM i LEFT JOIN best b USING (indicator_key)
+            WHERE i.district_code = ? AND i.scored AND coalesce(i.rag, '') <> 'green')
+        SELECT domain_key, domain_id, indicator_id, indicator_key, label_zh, unit, direction,
+               value, score, rank, rag, is_best,
+               CASE WHEN NOT is_best THEN other_district END AS best_district,
+               CASE WHEN NOT is_best THEN other_value END AS best_value,
+               CASE WHEN is_best THEN NULL
+                    WHEN direction = 'lower_is_better' THEN value - other_value
+                    ELSE other_value - value END AS gap,
+               advanced,
+               greatest(0, CASE WHEN direction = 'lower_is_better' THEN value - advanced
+                                ELSE advanced - value END) AS to_advanced
+        FROM x
+        ORDER BY score, indicator_id""",
+        [period, district, district],
     )
+
+
+# How the 对标 best district is chosen among districts sharing the first rank (said on the page
+# and in docs/metrics.md).
+BEST_TIE_RULE = "并列第一时取行政区划代码最小者"
 
 
 # ── trends ───────────────────────────────────────────────────────────────────────────────────

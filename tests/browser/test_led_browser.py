@@ -151,6 +151,37 @@ def test_scales_to_4k_and_720p(browser, led_app, artifacts, width, height):
         page.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_grid_headers_do_not_break_badly(browser, led_app, width, height):
+    """The 18 domain headers are one vertical line of the same height each (the catalogue's
+    short names); an indicator header's unit "（工作日）" stays on one line of its own."""
+    page = _open(browser, f"{led_app.url}/led?views=overview", width, height)
+    try:
+        heads = page.evaluate(
+            """() => [...document.querySelectorAll('.led-grid .hd.v')].map(e => {
+                 const r = document.createRange(); r.selectNodeContents(e);
+                 return [e.textContent, r.getClientRects().length,
+                         Math.round(r.getBoundingClientRect().height)]; })"""
+        )
+        assert len(heads) == 18
+        assert all(lines == 1 for _, lines, _ in heads), heads  # one vertical line each
+        assert max(len(text) for text, _, _ in heads) == 4, heads  # 劳动力监管 stood out
+        four = {h for text, _, h in heads if len(text) == 4}
+        assert max(four) - min(four) <= 2, heads  # all of 4 characters: the same height
+    finally:
+        page.close()
+    page = _open(browser, f"{led_app.url}/led?views=domain:government_services", width, height)
+    try:
+        units = page.evaluate(
+            """() => [...document.querySelectorAll('.led-grid .hd .u')].map(e =>
+                 [e.textContent, e.getClientRects().length])"""
+        )
+        assert units and all(n == 1 for _, n in units), units
+        assert "（工作日）" in {u for u, _ in units}
+    finally:
+        page.close()
+
+
 def _assert_overview_numbers(page) -> None:
     """The fixture's hand-written 2026Q3 figures, as the flip counters and ranking show them."""
     values = page.evaluate(

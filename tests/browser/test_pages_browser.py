@@ -192,3 +192,32 @@ def test_records_page_shows_a_whole_page_of_rows_and_sorts_by_header(
     settle(page, "记录数")
     text = grid_text(page)
     assert "BJ2026070001" in text and "BJX0059" not in text  # page 1 ascending: 0001 … BJX0045
+
+
+def test_kpi_cards_hold_the_longest_delta(app, page):
+    """Every card's change fits: its pill holds "▲ +0.01 个百分点" (a change below 0.05 gets a
+    second decimal) without "…" — at 145 px wide the demo's 好评率 read "▲ +0.01 个百分…"."""
+    page.goto(app.url)
+    settle(page, "综合排名")
+    overflow = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetricDelta"]')].map(d => {
+             const leaf = [...d.querySelectorAll('*')].find(e => e.children.length === 0 &&
+                                                               e.textContent.trim()) || d;
+             leaf.textContent = '▲ +0.01 个百分点';
+             // the text's own width against the box that cuts it with "…" (Streamlit's
+             // stMarkdownEllipsis, overflow hidden), in fractional pixels: the cut was by a hair
+             const range = document.createRange(); range.selectNodeContents(leaf);
+             const text = range.getBoundingClientRect().width;
+             return [d, ...d.querySelectorAll('*')]
+               .filter(e => getComputedStyle(e).overflow !== 'visible')
+               .map(e => text - e.getBoundingClientRect().width);
+           })"""
+    )
+    assert len(overflow) == 6 and all(boxes for boxes in overflow), overflow
+    assert all(o <= 0 for boxes in overflow for o in boxes), overflow
+    # six abreast at 1440 px: every card's top edge on one line
+    tops = page.evaluate(
+        "[...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+        ".map(m => Math.round(m.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, tops

@@ -170,7 +170,10 @@ body.led-offline .led-offline-note { display: block; }
 .led-grid .hd { display: flex; align-items: flex-end; justify-content: center; color: #cfe3ff;
   font-size: 21U; font-weight: 700; text-align: center; overflow: hidden; line-height: 1.15; }
 .led-grid .hd.v { writing-mode: vertical-rl; text-orientation: upright; letter-spacing: 0;
-  align-items: center; justify-content: flex-end; font-size: 21U; }
+  align-items: center; justify-content: flex-end; font-size: 21U; white-space: nowrap; }
+.led-grid .hd:not(.v) { flex-direction: column; justify-content: flex-end; align-items: center;
+  text-wrap: pretty; }
+.led-grid .hd .u { white-space: nowrap; }
 .led-grid .rh { display: flex; align-items: center; font-size: 28U; font-weight: 700;
   white-space: nowrap; overflow: hidden; }
 .led-grid .c { display: flex; align-items: center; justify-content: center; border-radius: 4U;

@@ -19,28 +19,6 @@ from ui.led.style import ACCENT, FONT, MUTED, RAG_BG
 
 WEEKDAYS = "一二三四五六日"
 
-# Domain names short enough for a vertical column header on the heat grid.
-SHORT_DOMAIN = {
-    "开办企业": "开办企业",
-    "劳动力市场监管": "劳动力监管",
-    "办理建筑许可": "建筑许可",
-    "政府采购": "政府采购",
-    "招标投标": "招标投标",
-    "获得电力": "获得电力",
-    "获得用水用气": "用水用气",
-    "登记财产": "登记财产",
-    "获得信贷": "获得信贷",
-    "保护中小投资者": "中小投资者",
-    "知识产权创造、保护和运用": "知识产权",
-    "跨境贸易": "跨境贸易",
-    "纳税": "纳税",
-    "执行合同": "执行合同",
-    "办理破产": "办理破产",
-    "市场监管": "市场监管",
-    "政务服务": "政务服务",
-    "包容普惠创新": "包容普惠",
-}
-
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:
     """96.2 / 10,074 / 12.3万 — kpi.numbers.number, the desk's rule (万 from 10万 up, so the tiles fit)."""
@@ -239,9 +217,8 @@ def honours(horses: list[views.RankRow], snails: list[views.RankRow], partial: b
 def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -> str:
     if not columns or not rows:
         return _panel(title, _empty())
-    many = len(columns) > 8
+    many = len(columns) > 8  # the 18 domains: vertical headers of the catalogue's short names
     head_cls = "hd v" if many else "hd"
-    labels = [SHORT_DOMAIN.get(c, c) for c in columns] if many else columns
     first = "92U" if many else "120U"
     head = 150 if many else (96 if max(len(c) for c in columns) <= 12 else 118)
     template = (
@@ -249,7 +226,7 @@ def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -
         f"grid-template-rows: calc({head} * var(--u)) repeat({len(rows)}, 1fr);"
     )
     cells = ['<div class="hd"></div>'] + [
-        f'<div class="{head_cls}">{escape(lab)}</div>' for lab in labels
+        f'<div class="{head_cls}">{_header(lab, many)}</div>' for lab in columns
     ]
     for name, values in rows:
         cells.append(f'<div class="rh">{escape(name)}</div>')
@@ -269,6 +246,15 @@ def heat_grid(title: str, columns: list[str], rows: list, decimals: list[int]) -
         f'<div class="led-grid{"" if many else " wide"}" style="{template}">{"".join(cells)}</div>'
     )
     return _panel(title, grid + legend, "gridp")
+
+
+def _header(label: str, vertical: bool) -> str:
+    """A grid column header; an indicator's unit "（工作日）" goes on a line of its own that never
+    breaks, so a wrapped header reads 企业开办平均办理用时 / （工作日）, not …用时（工 / 作日）."""
+    name, bracket, unit = label.partition("（")
+    if vertical or not bracket:
+        return escape(label)
+    return f'<span>{escape(name)}</span><span class="u">（{escape(unit)}</span>'
 
 
 def trend_svg(points: list[tuple[str, float | None]], unit: str) -> str:
