@@ -3,6 +3,8 @@ of the districts (kpi.read.movers)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +16,7 @@ _COLOUR_NAME = {fmt.GREEN: "green", fmt.RED: "red", fmt.GREY: "gray"}
 # 6 × 156 + 5 × 8 gap), three by two on a tablet — never squeezed until the numbers turn into
 # "8…". 156 px leaves the delta pill 124 px: "▲ +0.01 个百分点" needs 114 (at 145 it read "个百分…").
 CARD_WIDTH = 156
-CARD_GAP = "xsmall"
+CARD_GAP: Literal["xsmall"] = "xsmall"
 
 
 def kpi_card(

@@ -125,7 +125,7 @@ def require_snapshot() -> Snapshot:
     return snap
 
 
-def period_picker(snap: Snapshot, container=None, key: str = "period") -> tuple[str, bool]:
+def period_picker(snap: Snapshot, container=None, key: str = "period") -> tuple[str | None, bool]:
     """Quarter picker: defaults to the latest complete quarter; 进行中 quarters are labelled."""
     periods = snap.periods()
     options = list(periods["period"])[::-1]  # newest first

@@ -9,8 +9,10 @@ colour-blind readers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -121,7 +123,7 @@ def show(
             if pd.api.types.is_datetime64_any_dtype(df[c])
         }
         column_config = {**floats, **times, **(column_config or {})}
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "hide_index": True,
         "key": key,
         "column_config": column_config,
@@ -540,7 +542,7 @@ def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quar
         f"{fmt.timestamp(r.started_at)} 导入）"
         for r in loads.itertuples()
     }
-    load_id = st.selectbox("文件", list(labels), format_func=labels.get, key=key)
+    load_id = st.selectbox("文件", list(labels), format_func=labels.__getitem__, key=key)
     if load_id is None:
         return
     stem = Path(str(loads.set_index("load_id").at[load_id, "file_name"])).stem
@@ -551,7 +553,7 @@ def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quar
     ):
         row.download_button(
             f"下载全部隔离行 {kind.upper()}",
-            lambda kind=kind: quarantine_file_bytes(snapshot_path, load_id, kind),
+            functools.partial(quarantine_file_bytes, snapshot_path, load_id, kind),
             file_name=f"{stem}_隔离行.{kind}",
             mime=mime,
             key=f"{key}_{kind}",

@@ -135,7 +135,7 @@ def compile_expr(
                 f"表达式“{expr}”在第 {pos + 1} 个字符处有不允许的内容“{expr[pos : pos + 10]}”"
             )
         pos = m.end()
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         tok = m.group(kind)
         if kind == "ident":
             low = tok.lower()

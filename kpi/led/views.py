@@ -181,9 +181,9 @@ def _honours(
 ) -> tuple[list[RankRow], list[RankRow]]:
     """进步榜 / 退步榜 of the districts in `frame`, by kpi.read.movers' one rule."""
     up, down = movers.select(frame, change=delta_col)
-    return tuple(
-        _rank_rows(x, board, value_col, unit, decimals, delta_col, by_rank=False)
-        for x in (up, down)
+    return (
+        _rank_rows(up, board, value_col, unit, decimals, delta_col, by_rank=False),
+        _rank_rows(down, board, value_col, unit, decimals, delta_col, by_rank=False),
     )
 
 
@@ -264,7 +264,7 @@ def _trend(frame: pd.DataFrame, period: str, value_col: str) -> list[tuple[str, 
 
 
 def _overview(board: Board) -> ViewData:
-    p = board.period
+    p = board.period or ""  # views are only made for a board with a period
     ov = board.overall[board.overall["period"] == p]
     city = ov[ov["is_city"]]
     counters: list[Counter] = []
@@ -330,7 +330,7 @@ def _indicator_view(
     rank_key: str | None = None,
     domain_key: str | None = None,
 ) -> ViewData:
-    p = board.period
+    p = board.period or ""  # views are only made for a board with a period
     now_rows = ind[ind["period"] == p]
     catalogue = (
         now_rows.drop_duplicates("indicator_key")[["indicator_key", "label_zh", "unit"]]

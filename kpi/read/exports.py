@@ -17,6 +17,7 @@ import io
 import numbers
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -202,7 +203,7 @@ def print_setup(
     ws.set_footer(f"&L&8{footer_left}&C&8第 &P 页，共 &N 页&R&8{footer_right}", {"margin": 0.3})
 
 
-def printed_pages(column_widths: list[float], row_heights_pt: float) -> float:
+def printed_pages(column_widths: Sequence[float], row_heights_pt: float) -> float:
     """About how many pages tall a sheet prints once scaled to one page wide."""
     width_pt = sum(w * 7 + 5 for w in column_widths) * 0.75  # character units → pixels → points
     scale = min(1.0, PAGE_WIDTH_PT / max(width_pt, 1))
@@ -273,7 +274,7 @@ def write_sheet(
                 ws.write_blank(top + 1 + r, c, None, f)
             elif isinstance(v, (bool, np.bool_)):
                 ws.write_string(top + 1 + r, c, "是" if v else "否", f)
-            elif isinstance(v, numbers.Number):
+            elif isinstance(v, numbers.Real):
                 ws.write_number(top + 1 + r, c, float(v), f)
                 width = max(width, len(f"{float(v):.1f}"))
             elif isinstance(v, (dt.date, np.datetime64)):

@@ -459,7 +459,7 @@ def series(
         "domain": ("domain_scores", "score", "score_qoq", "score_yoy", "domain_key"),
         "indicator": ("indicator_scores", "value", "value_qoq", "value_yoy", "indicator_key"),
     }[level]
-    scope, params = "TRUE", []
+    scope, params = "TRUE", list[object]()
     if key_col:
         scope = f"{_q(key_col)} = ?"
         params.append(key)

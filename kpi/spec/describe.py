@@ -141,7 +141,8 @@ def _tokens(expr: str) -> list[tuple[str, str]]:
         if not m or m.end() == pos:
             raise _Unreadable(expr)
         pos = m.end()
-        out.append((m.lastgroup, m.group(m.lastgroup)))
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
     return out
 
 

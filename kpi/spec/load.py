@@ -109,7 +109,8 @@ def load_spec(
     src = parse_yaml(text, path.name)
     spec, problems = build_models(src)
     # The semantic checks run on the raw data too, so a malformed field does not hide the rest.
-    problems += validate(src, check_sql=check_sql, catalog_dir=catalog_dir)
+    catalog = Path(catalog_dir) if catalog_dir is not None else None
+    problems += validate(src, check_sql=check_sql, catalog_dir=catalog)
     if problems or spec is None:
         raise SpecError(problems, path.name)
     return spec
