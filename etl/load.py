@@ -142,6 +142,7 @@ def stage_file(
     tmp: Path,
     now: dt.datetime,
     step: Callable[[float, str], None] = lambda f, t: None,
+    catalog_root: Path | None = None,
 ) -> Staged:
     """Read, map, type, check and derive one export inside the scratch connection `mem`."""
     report = FileReport(file_name=path.name, path=str(path))
@@ -182,6 +183,10 @@ def stage_file(
                     "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
                 ).fetchall()
             )
+        if quarantined and not report.rows_loaded:
+            # Not one usable row (another city's districts, dates in an unknown format …): a
+            # failed load, not a load of nothing — the user is told the cause and the fix.
+            raise FileRefused(all_quarantined(mem, path.name, report, catalog_root))
         p = validate.Params()
         canonical = derive.canonical_sql(profile, plan.active, p)
     except BaseException:
@@ -190,6 +195,26 @@ def stage_file(
     finally:
         raw.release(mem)
     return Staged(report, profile, canonical, p.used_in(canonical))
+
+
+def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path | None) -> str:
+    """The refusal of a file whose every data row was quarantined: the most common reason, one
+    row that shows it (line, column, value) and what to change."""
+    reason, count = next(iter(report.quarantine_by_reason.items()))
+    line, column, value = mem.execute(
+        "SELECT line_no, column_name, bad_value FROM checked WHERE reason = ? ORDER BY line_no LIMIT 1",
+        [reason],
+    ).fetchone()
+    where = f"例如第 {line} 行“{column}”列" + (f"的值“{value}”" if value is not None else "为空")
+    fix = validate.FIXES.get(reason, validate.DEFAULT_FIX).format(
+        catalog=catalog_root or settings.catalog_dir()
+    )
+    others = len(report.quarantine_by_reason) - 1
+    more = f"；另有 {others} 种原因，修正后再导入时会列出" if others else ""
+    return (
+        f"{file_name}：全部 {report.rows_quarantined:,} 行数据都被隔离，没有一行可以导入，"
+        f"本文件未写入任何数据。最常见的原因：{reason}（{count:,} 行，{where}{more}）。{fix}"
+    )
 
 
 def _columns(con, table: str) -> list[str]:
@@ -463,6 +488,7 @@ def load_files(
                         Path(tmp),
                         now,
                         lambda f, text, base=base: progress(base + share * f, text),
+                        catalog.root,
                     )
                 except FileRefused as err:
                     reports.append(

@@ -115,6 +115,9 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (district_code, report_period, indicator_key))""",
 }
 
+# The rule a quarantine reason names, without the offending value after it: what summaries group by.
+QUARANTINE_RULE_SQL = "split_part(reason, '：', 1)"
+
 # Natural key of every canonical table: what "the same record" means across loads.
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "approvals": ("case_id",),
@@ -157,7 +160,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     file_name          VARCHAR,
     line_no            INTEGER,         -- physical line (CSV) or row (XLSX), 1-based, as a user sees it
     column_name        VARCHAR,         -- the export's own header of the offending column
-    reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间
+    reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间, 时间为空; for a value that cannot be used followed by ：“value” (时间无法识别：“待补录”)
     raw                VARCHAR)         -- the row as JSON, personal data removed/masked""",
     "lineage": """
 CREATE TABLE IF NOT EXISTS lineage (

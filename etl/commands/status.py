@@ -102,8 +102,10 @@ def _rows(con) -> None:
 def _quarantine(con) -> None:
     if not _has(con, "quarantine"):
         return
+    from kpi.schema import QUARANTINE_RULE_SQL
+
     rows = con.execute(
-        "SELECT source, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+        f"SELECT source, {QUARANTINE_RULE_SQL}, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"
     ).fetchall()
     print("\n隔离的行（按原因）：" + ("无" if not rows else ""))
     for source, reason, n in rows:
