@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from etl import catalog as catalog_mod
 from etl import derive, pii, readers, validate
+from etl.demo import is_demo_export
 from etl.profiles import (
     SOURCES,
     Profile,
@@ -42,7 +43,7 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import settings, store
+from kpi import demo, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, UserInputError
@@ -73,6 +74,9 @@ class FileReport:
     load_id: str = ""
     sha256: str = ""
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    is_demo: bool = False  # a file the demo generator wrote (etl.demo.is_demo_export)
+    # set on a real (not demo) file's report when demo records remain beside it: per source
+    demo_left: dict[str, int] = field(default_factory=dict)
 
 
 def local_now() -> dt.datetime:
@@ -342,6 +346,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         con, r.source, staged, r.load_id, r.file_name, now
     )
     r.sha256 = sha256.result()
+    r.is_demo = is_demo_export(Path(r.path), r.sha256)
     seen_before = con.execute(
         "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')",
         [r.sha256],
@@ -362,7 +367,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         )
     r.message = summary(r)
     con.execute(
-        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.load_id,
             r.file_name,
@@ -381,6 +386,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
             r.message,
             started,
             local_now(),
+            r.is_demo,
         ],
     )
 
@@ -396,7 +402,7 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
     with contextlib.suppress(Exception):
         digest = sha256.result() if sha256.done() else None
         con.execute(
-            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 r.load_id,
                 r.file_name,
@@ -415,6 +421,7 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
                 r.message,
                 started,
                 local_now(),
+                r.is_demo,
             ],
         )
 
@@ -534,6 +541,12 @@ def load_files(
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
+            real = [r for r in reports if r.status != "refused" and not r.is_demo]
+            if real:  # real exports beside the demo: the CLI says so and how to remove it
+                left, _ = demo.records(mem)
+                if any(left.values()):
+                    for r in real:
+                        r.demo_left = left
     finally:
         try:
             if attached:
@@ -546,7 +559,8 @@ def load_files(
         progress(0.9, "计算评分并发布快照")
         from kpi.engine.build import build_and_publish
 
-        build_and_publish(root)
+        # with the load's catalogue: a load with --catalog is another city's data
+        build_and_publish(root, catalog_dir=catalog_dir)
     progress(1.0, "完成")
     refused = [r for r in reports if r.status == "refused"]
     if refused:

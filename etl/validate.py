@@ -223,7 +223,9 @@ def build_plan(
     fields = profile.fields
     active: list[str] = []
     as_exported: list[str] = []
-    plain: set[str] = set()  # fields filled straight from their own column (empty cell = empty field)
+    plain: set[str] = (
+        set()
+    )  # fields filled straight from their own column (empty cell = empty field)
     for name, spec in fields.items():
         if spec.type == "drop":
             continue
@@ -425,9 +427,7 @@ def build_plan(
         for k in NATURAL_KEY_FIELDS[profile.source]
     ]
     content = [q(c) for c in _content_columns(profile, active)]
-    dup_field = (
-        NATURAL_KEY_FIELDS[profile.source][0] if profile.source != "reports" else "value"
-    )
+    dup_field = NATURAL_KEY_FIELDS[profile.source][0] if profile.source != "reports" else "value"
     dup_col = shown.get(dup_field, "")
 
     raw_json = _raw_json(profile, active, as_exported, shown, p)

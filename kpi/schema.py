@@ -152,7 +152,8 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     status             VARCHAR,         -- ok | refused | failed | duplicate_file
     message            VARCHAR,
     started_at         TIMESTAMP,
-    finished_at        TIMESTAMP)""",
+    finished_at        TIMESTAMP,
+    is_demo            BOOLEAN DEFAULT FALSE) -- the file is one the demo generator wrote (listed in its manifest.json with this sha256)""",
     "quarantine": """
 CREATE TABLE IF NOT EXISTS quarantine (
     load_id            VARCHAR,
@@ -301,15 +302,22 @@ CREATE OR REPLACE TABLE overall_scores (
 }
 
 
+# Columns added after warehouses were first created: (table, column, type), added on open.
+ADDED_COLUMNS = (("etl_runs", "is_demo", "BOOLEAN DEFAULT FALSE"),)
+
+
 def create_canonical(con) -> None:
-    """Create every canonical and support table that does not exist yet (in the default schema)."""
-    existing = {
-        t
-        for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = current_schema()"
-        ).fetchall()
-    }
+    """Create every canonical and support table that does not exist yet (in the default schema),
+    and add the columns an older warehouse lacks."""
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = current_schema()"
+    ).fetchall():  # one catalogue query instead of a statement per table
+        columns.setdefault(table, set()).add(column)
     for table, ddl in (*CANONICAL_DDL.items(), *SUPPORT_DDL.items()):
-        if table not in existing:  # one catalogue query instead of a statement per table
+        if table not in columns:
             con.execute(ddl)
+    for table, column, kind in ADDED_COLUMNS:
+        if table in columns and column not in columns[table]:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')

@@ -25,8 +25,12 @@ def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsy
         "metrics_version",
         "current_period",
         "latest_complete_period",
+        "demo",
+        "demo_records",
+        "other_records",
     }
     assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
+    assert (meta["demo"], meta["other_records"]) == ("false", "0")
 
 
 def test_bad_spec_fails_before_publishing(isolated_data_dir, tmp_path, capsys):

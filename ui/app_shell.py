@@ -1,4 +1,4 @@
-"""The frame around every page: page config, first-run demo bootstrap, navigation."""
+"""The frame around every page: page config, first-run demo bootstrap, navigation, the 演示数据 banner."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from kpi import store
+from kpi import demo, store
 from kpi.errors import BizenvError
 from ui import data
 
@@ -63,6 +63,21 @@ def _bootstrap_demo(ensure_demo_snapshot: Bootstrap | None) -> None:
         status.update(label="演示数据已就绪", state="complete", expanded=False)
 
 
+def _demo_banner() -> None:
+    """演示数据, on every page, while the live snapshot holds demo records (kpi.demo)."""
+    path = data.snapshot_path()
+    found = demo.from_meta(data.Snapshot(path).meta()) if path else None
+    if found is None:
+        return
+    records, other = found
+    mixed = f"，和 {other:,} 条真实数据混在一起" if other else ""
+    st.warning(
+        f"**演示数据**：看板上有 {sum(records.values()):,} 条自动生成的演示记录{mixed}，不是真实业务数据。"
+        "导入真实导出文件后，运行 `bizenv reset --demo` 删除演示数据（真实数据保留）。",
+        icon=":material/science:",
+    )
+
+
 def _led_requested() -> bool:
     """The lobby screen is asked for: /led, or ?mode=led on any page."""
     path = urlparse(st.context.url or "").path.rstrip("/")
@@ -84,4 +99,6 @@ def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
     # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
     _bootstrap_demo(bootstrap)
+    if page.url_path != LED_URL_PATH:  # the lobby screen marks it in its own title bar
+        _demo_banner()
     page.run()

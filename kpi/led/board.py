@@ -43,6 +43,7 @@ class Board:
     overall: pd.DataFrame
     approvals_count: dict[str, int]
     headline: tuple[str, ...]
+    demo: bool = False  # the snapshot holds 演示数据 (snapshot_meta `demo`, kpi.demo)
     loaded_at: dt.datetime = field(default_factory=now_local)
     _views: dict = field(default_factory=dict, repr=False)
 
@@ -141,6 +142,7 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         overall=overall,
         approvals_count={str(k): int(v) for k, v in counts.items()},
         headline=headline_keys(),
+        demo=meta.get("demo") == "true",
     )
 
 

@@ -292,11 +292,6 @@ def _top_level(spec: MetricsSpec, src: SourceMap) -> list[str]:
             f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
             f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。"
         )
-    if spec.city is not None and not (spec.city.code.isdigit() and len(spec.city.code) == 6):
-        p.append(
-            f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{spec.city.code}”不是 6 位行政区划代码。"
-            '改法：写成带引号的 6 位数字，例如 "330800"。'
-        )
     return p
 
 

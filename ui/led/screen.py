@@ -103,7 +103,11 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
     note = led.stale_note(board.built_at, now) if stale else None
     top = _frame(
         widgets.title_bar(
-            board.city_name, now, widgets.stamp_text(board.data_as_of, board.built_at, note), stale
+            board.city_name,
+            now,
+            widgets.stamp_text(board.data_as_of, board.built_at, note),
+            stale,
+            board.demo,
         )
     )
     keys = led.view_keys(board.domain_keys, options.views)
