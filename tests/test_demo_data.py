@@ -109,6 +109,19 @@ def test_bizenv_sample_load_is_demo_and_a_real_export_beside_it_warns(
     con.close()
 
 
+def test_bizenv_sample_load_marks_its_loads_and_status_says_so(tmp_path, capsys):
+    out = tmp_path / "sample"
+    args = ["--scale", "0.02", "--quarters", "2", "--end-period", "2026Q2", "--seed", "11"]
+    assert main(["sample", "--out", str(out), *args, "--load"]) == 0
+    con = store.connect_warehouse()
+    assert con.execute("SELECT count(*), count_if(is_demo) FROM etl_runs").fetchone() == (8, 8)
+    approvals = con.execute("SELECT count(*) FROM approvals").fetchone()[0]
+    con.close()
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    assert f"注意：快照中有演示数据（办件 {approvals:,} 条、" in capsys.readouterr().out
+
+
 def test_a_demo_file_edited_by_hand_is_not_demo(demo_dir, tmp_path):
     path = next(demo_dir.glob("办件明细_*.csv"))
     text = path.read_text(encoding="utf-8-sig")

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     con = store.connect_snapshot(path)
     try:
         print(f"当前快照：{path.name}（{_snapshot_time(con, path)}）")
+        _demo(con)
         _runs(con, args.runs)
         _rows(con)
         _quarantine(con)
@@ -47,6 +48,23 @@ def _snapshot_time(con, path) -> str:
     import datetime as dt
 
     return f"发布于 {dt.datetime.fromtimestamp(path.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
+
+
+def _demo(con) -> None:
+    from kpi import demo
+
+    meta = (
+        dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
+        if _has(con, "snapshot_meta")
+        else {}
+    )
+    found = demo.from_meta(meta)
+    if found:
+        records, other = found
+        counts = "、".join(f"{SOURCE_LABELS[s]} {n:,} 条" for s, n in records.items() if n)
+        print(
+            f"注意：快照中有演示数据（{counts}；其他数据 {other:,} 条）。运行 bizenv reset --demo 删除演示数据。"
+        )
 
 
 def _has(con, table: str) -> bool:
