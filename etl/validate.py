@@ -469,10 +469,7 @@ DROP TABLE repeated"""
 def _shown_value(value_sql: str) -> str:
     """SQL: an offending cell as a quarantine reason shows it — masked, and cut when long."""
     masked = pii.mask_text_sql(f"CAST({value_sql} AS VARCHAR)")
-    return (
-        f"(CASE WHEN length({masked}) > {SHOWN_VALUE_CHARS} "
-        f"THEN left({masked}, {SHOWN_VALUE_CHARS}) || '…' ELSE {masked} END)"
-    )
+    return f"regexp_replace({masked}, '(?s)^(.{{{SHOWN_VALUE_CHARS}}}).+$', '\\1…')"
 
 
 def _raw_json(

@@ -64,6 +64,14 @@ RULES = [
         "受理时间",
         "时间无法识别：“待补录”",
     ),
+    # a long value is cut at 40 characters; a phone number in it is masked like everywhere
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,待补录（申请人来电13812345678说材料下周补齐，届时再录入受理时间并通知窗口）,2026-07-02 09:00,15,3,0",
+        "受理时间",
+        "时间无法识别：“待补录（申请人来电138****5678说材料下周补齐，届时再录入受理时间并通知…”",
+    ),
     # an empty cell is not an unreadable one
     (APPROVALS, APPROVAL_OK, "BJ2,柯城区,,2026-07-02 09:00,15,3,0", "受理时间", "时间为空"),
     (
