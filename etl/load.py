@@ -7,7 +7,9 @@ anything. Then the warehouse is attached to that same connection (the checked ro
 temp tables straight into the warehouse, no copy through Python) and, in one warehouse transaction
 per file: refresh the catalogue tables, upsert by natural key (last load wins; version + 1 and a
 lineage row on a real change; identical rows are left alone), replace the file's quarantine rows
-and record the run in etl_runs.
+and record the run in etl_runs (is_demo: the file is one the demo generator wrote). A file whose
+every data row would be quarantined is refused instead (the message names the commonest reason,
+a row, its value and the fix). After the files, the build runs with the load's catalogue.
 
 Several files: each is its own transaction. A refused file is reported and skipped, the good
 ones are loaded and published, and then FileRefused is raised (err.reports holds every report),
