@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from etl import catalog as catalog_mod
 from etl import derive, pii, readers, validate
-from etl.demo import is_demo_export
+from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
     Profile,
@@ -522,6 +522,7 @@ def load_files(
                         attach_warehouse(mem, root)
                         attached = True
                         create_canonical(mem)
+                        mark_earlier_loads(mem)
                     # Rows are found by key, never by position: letting DuckDB append in any
                     # order makes the bulk insert (and its checkpoint) about a third cheaper.
                     mem.execute("SET preserve_insertion_order = false")

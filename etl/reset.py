@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.demo import mark_earlier_loads
 from kpi import demo, settings, store
 from kpi.engine import partials
 from kpi.engine.build import build_and_publish
@@ -41,6 +42,7 @@ def remove_demo(data_dir: store.DataDirLike = None) -> Removed | None:
     con = store.connect_warehouse(dd)
     try:
         create_canonical(con)
+        mark_earlier_loads(con)
         [(loads,)] = con.execute("SELECT count(*) FROM etl_runs WHERE is_demo").fetchall()
         if not loads:
             return None

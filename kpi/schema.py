@@ -303,7 +303,9 @@ CREATE OR REPLACE TABLE overall_scores (
 
 
 # Columns added after warehouses were first created: (table, column, type), added on open.
-ADDED_COLUMNS = (("etl_runs", "is_demo", "BOOLEAN DEFAULT FALSE"),)
+# etl_runs.is_demo is NULL on the rows loaded before it existed: the next `bizenv load` or
+# `bizenv reset --demo` works it out from the files' manifests (etl.demo.mark_earlier_loads).
+ADDED_COLUMNS = (("etl_runs", "is_demo", "BOOLEAN"),)
 
 
 def create_canonical(con) -> None:

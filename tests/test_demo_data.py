@@ -178,6 +178,23 @@ def test_reset_demo_removes_the_demo_and_keeps_the_real_records(
     assert "数据仓库中没有演示数据，未做任何改动" in capsys.readouterr().out
 
 
+def test_a_warehouse_loaded_before_is_demo_existed_learns_which_loads_were_demo(
+    demo_dir, real_export, capsys
+):
+    load_files(expand_paths([str(demo_dir)]))
+    con = store.connect_warehouse()
+    con.execute("ALTER TABLE etl_runs DROP COLUMN is_demo")  # as an older bizenv left it
+    con.close()
+    assert main(["load", str(real_export)]) == 0
+    assert "注意：数据仓库中还有演示数据（办件" in capsys.readouterr().out
+    con = store.connect_warehouse()
+    assert con.execute(
+        "SELECT count_if(is_demo), count_if(NOT is_demo), count_if(is_demo IS NULL) FROM etl_runs"
+    ).fetchone() == (8, 1, 0)
+    con.close()
+    assert meta()["demo"] == "true"
+
+
 def test_reset_needs_the_demo_flag(capsys):
     assert main(["reset"]) == 2
     assert "请写成 bizenv reset --demo" in capsys.readouterr().err

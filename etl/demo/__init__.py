@@ -31,6 +31,7 @@ __all__ = [
     "SOURCES",
     "generate",
     "is_demo_export",
+    "mark_earlier_loads",
 ]
 
 
@@ -44,6 +45,20 @@ def is_demo_export(path: Path, sha256: str) -> bool:
     except OSError:
         return False
     return (path.name, sha256) in _demo_files(str(manifest), stamp)
+
+
+def mark_earlier_loads(con) -> None:
+    """Set etl_runs.is_demo on loads recorded before the column existed (NULL there): demo when
+    the file it names is still the generator's (is_demo_export), else not."""
+    rows = con.execute(
+        "SELECT load_id, file_path, sha256 FROM etl_runs WHERE is_demo IS NULL"
+    ).fetchall()
+    if rows:
+        demo = [lid for lid, path, sha in rows if path and sha and is_demo_export(Path(path), sha)]
+        con.execute(
+            "UPDATE etl_runs SET is_demo = list_contains($demo, load_id) WHERE is_demo IS NULL",
+            {"demo": demo},
+        )
 
 
 @functools.lru_cache(maxsize=8)
