@@ -11,7 +11,7 @@
   - 18-digit ID numbers (330802********123X), mobile numbers with or without +86 / 0086 / 86
     (138****5678), landlines with an area code (0570-****5432) and a number after 电话/座机/手机
     (电话****5432) — digits written in any form: ASCII, full-width (１３８), Chinese numerals
-    (一三八…, 幺, 壹贰叁), with spaces or dashes between them;
+    (一三八…, 幺, 壹贰叁), with spaces, dashes or dots between them;
   - e-mail addresses (***@example.com), QQ numbers and WeChat ids after their label (QQ：****);
   - names after a label: with a colon after any role word (联系人：张**, 申请人：李**), after
     我叫 / 名叫, and without a colon after 我是 / 诉求人 / 申请人 / 经办人 / 填报人 … when a
@@ -58,7 +58,7 @@ def _digit(digits: str = "0123456789") -> str:
 
 D = _digit()
 NOT_D = "[^" + "".join(_FORMS.values()) + "]"  # a boundary: any character that is no digit
-S = r"[\s\x{3000}\x{00a0}\-－—–‐]"  # what people put between digits: spaces and dashes
+S = r"[\s\x{3000}\x{00a0}\-－—–‐.．·]"  # what people put between digits: spaces, dashes, dots
 
 
 def _spaced(*parts: str) -> str:
