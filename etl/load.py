@@ -164,7 +164,8 @@ def stage_file(
         # the hashing key is created only when an export really carries phone numbers
         phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
         secret = pii.secret_key(data_dir) if phones else ""
-        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
+        suspect = pii.suspect_columns(mem, raw.view, validate.text_columns(profile, raw.headers))
+        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret, suspect)
         step(0.2, f"校验 {path.name}")
         # Every row carries its line_no from here on, so DuckDB need not keep rows in file order
         # (and can spread the checking pass over all cores).
@@ -216,7 +217,7 @@ def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path 
         catalog=catalog_root or settings.catalog_dir()
     )
     others = len(report.quarantine_by_reason) - 1
-    more = f"；另有 {others} 种原因，修正后再导入时会列出" if others else ""
+    more = f"；另有 {others} 种其他原因" if others else ""
     return (
         f"{file_name}：全部 {report.rows_quarantined:,} 行数据都被隔离，没有一行可以导入，"
         f"本文件未写入任何数据。最常见的原因：{reason}（{count:,} 行，{where}{more}）。{fix}"

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from etl import dates, pii
 from etl.profiles import KEEP, FieldSpec, Profile, extract_column, match_fields
 
-TEXT_TYPES = ("text", "freetext")  # fields whose cells are masked for personal data (etl.pii)
-
 MISSING_KEY = "缺少编号"
 EMPTY_TIME = "时间为空"
 BAD_TIME = "时间无法识别"
@@ -179,10 +177,33 @@ def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int],
     return found, shown
 
 
+def text_columns(profile: Profile, headers: list[str]) -> list[int]:
+    """The columns `text` fields take their values from (their own, or the one they extract from)."""
+    found = match_fields(profile, headers)
+    return sorted(
+        {
+            j
+            for n, spec in profile.fields.items()
+            if spec.type == "text"
+            for j in (found.get(n), extract_column(spec, headers))
+            if j is not None
+        }
+    )
+
+
 def build_plan(
-    profile: Profile, headers: list[str], raw_view: str, now: dt.datetime, secret: str
+    profile: Profile,
+    headers: list[str],
+    raw_view: str,
+    now: dt.datetime,
+    secret: str,
+    suspect: set[int] | None = None,
 ) -> Plan:
-    """The CREATE TABLE checked … statement for this export (see module docstring)."""
+    """The CREATE TABLE checked … statement for this export (see module docstring).
+
+    `suspect`: the text columns that hold a value personal data may be in (etl.pii.suspect_columns,
+    worked out on the distinct values); the others need no masking. None: mask every text column.
+    """
     p = Params()
     found, shown = field_sources(profile, headers)
     cells = [f"k{i}" for i in range(len(headers))]
@@ -198,22 +219,9 @@ def build_plan(
         if (j := extract_column(spec, headers)) is not None:
             how[j] = "full"
     cleaned = ", ".join(f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in range(len(headers)))
-    # The columns free text comes from; rows where none of them can hold personal data (most
-    # rows) skip the masking rules (etl.pii.may_hold_sql).
-    text_columns = sorted(
-        {
-            j
-            for n, spec in profile.fields.items()
-            if spec.type in TEXT_TYPES
-            for j in (found.get(n), extract_column(spec, headers))
-            if j is not None
-        }
-    )
-    pii_flag = pii.may_hold_sql([f"c{j}" for j in text_columns])
     first_cell = f"coalesce({', '.join(cells)})"
     src_cols = [
         "line_no",
-        "pii",
         # blank, or a 合计/总计/小计 row (the cheap prefix test spares the regex on data rows)
         (
             f"({first_cell} IS NULL OR ((prefix({first_cell}, '合') OR prefix({first_cell}, '总') "
@@ -248,7 +256,12 @@ def build_plan(
                 plain.add(name)
             expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         if spec.type in ("key", "code", "text", "district", "bool", "level"):
-            masked = pii.masked_sql(expr, "pii") if spec.type == "text" else None
+            sources = {found.get(name), extract_column(spec, headers)} - {None}
+            masked = (
+                pii.masked_sql(expr, pii.may_hold_sql([expr]))
+                if spec.type == "text" and (suspect is None or sources & suspect)
+                else None
+            )
             mapped = _value_map(expr, spec, p, masked)
             if (
                 mapped not in (expr, masked) and name in found
@@ -385,7 +398,9 @@ def build_plan(
         elif spec.type == "phone":
             typed_cols.append(f"{pii.phone_hash_sql(f, p(secret))} AS {q('hash_' + name)}")
         elif spec.type == "freetext":
-            typed_cols.append(f"{pii.masked_sql(f, 'pii')} AS {q('masked_' + name)}")
+            typed_cols.append(
+                f"{pii.masked_sql(f, pii.may_hold_sql([f]))} AS {q('masked_' + name)}"
+            )
     for rule in profile.order_rules:
         if rule.earlier in time_fields and rule.later in time_fields:
             checks.append(
@@ -433,7 +448,7 @@ def build_plan(
     raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
-WITH cells AS (SELECT line_no, {cleaned}, {pii_flag} AS pii FROM {raw_view}),
+WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
 src AS (SELECT {", ".join(src_cols)} FROM cells),
 typed AS (SELECT {", ".join(typed_cols)} FROM src {" ".join(joins)}),
 numbered AS (SELECT typed.*, CASE WHEN is_skip THEN NULL ELSE {rule_no} END AS rule_no FROM typed),
