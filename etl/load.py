@@ -209,8 +209,12 @@ def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path 
     row that shows it (line, column, value) and what to change."""
     reason, count = next(iter(report.quarantine_by_reason.items()))
     line, column, value = mem.execute(
-        "SELECT line_no, column_name, bad_value FROM checked WHERE reason = ? ORDER BY line_no LIMIT 1",
-        [reason],
+        "SELECT line_no, column_name, bad_value FROM ("
+        + validate.quarantined_sql(
+            "line_no = (SELECT min(line_no) FROM checked WHERE reason = $r) AND reason = $r"
+        )
+        + ")",
+        {"r": reason},
     ).fetchone()
     where = f"例如第 {line} 行“{column}”列" + (f"的值“{value}”" if value is not None else "为空")
     fix = validate.FIXES.get(reason, validate.DEFAULT_FIX).format(

@@ -177,14 +177,21 @@ def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int],
     return found, shown
 
 
+def _mapped(spec: FieldSpec) -> bool:
+    """The field has a value map: a value it knows becomes a canonical word, nothing to mask."""
+    return bool(spec.values)
+
+
 def text_columns(profile: Profile, headers: list[str]) -> list[int]:
-    """The columns `text` fields take their values from (their own, or the one they extract from)."""
+    """The columns unmapped `text` fields take their values from (their own, or the one they
+    extract from). A mapped field's unknown values are checked cell by cell instead: they are
+    the rare ones."""
     found = match_fields(profile, headers)
     return sorted(
         {
             j
             for n, spec in profile.fields.items()
-            if spec.type == "text"
+            if spec.type == "text" and not _mapped(spec)
             for j in (found.get(n), extract_column(spec, headers))
             if j is not None
         }
@@ -259,7 +266,7 @@ def build_plan(
             sources = {found.get(name), extract_column(spec, headers)} - {None}
             masked = (
                 pii.masked_sql(expr, pii.may_hold_sql([expr]))
-                if spec.type == "text" and (suspect is None or sources & suspect)
+                if spec.type == "text" and (suspect is None or _mapped(spec) or sources & suspect)
                 else None
             )
             mapped = _value_map(expr, spec, p, masked)
@@ -459,7 +466,7 @@ SELECT judged.*,
        CASE WHEN reason IS NULL AND NOT is_skip THEN hash({", ".join(content) or "1"}) END AS content_hash,
        FALSE AS dup_extra,
        CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw,
-       CASE WHEN reason IS NOT NULL THEN {_shown_value(value)} END AS bad_value
+       CASE WHEN reason IS NOT NULL THEN CAST({value} AS VARCHAR) END AS bad_value
 FROM judged"""
     # Duplicate keys among the otherwise valid rows, decided on the stored table (cheaper than a
     # window over every row): conflicting contents quarantine every copy, exact repeats keep the first.
@@ -473,18 +480,12 @@ UPDATE checked AS c
 SET reason = CASE WHEN rp.lo <> rp.hi THEN {p(DUPLICATE_CONFLICT)} ELSE c.reason END,
     column_name = CASE WHEN rp.lo <> rp.hi THEN {p(dup_col)} ELSE c.column_name END,
     raw = CASE WHEN rp.lo <> rp.hi THEN {_raw_json(profile, active, as_exported, shown, p, table="c")} END,
-    bad_value = CASE WHEN rp.lo <> rp.hi THEN {_shown_value("c." + q("f_" + dup_field))} END,
+    bad_value = CASE WHEN rp.lo <> rp.hi THEN CAST(c.{q("f_" + dup_field)} AS VARCHAR) END,
     dup_extra = rp.lo = rp.hi AND c.line_no <> rp.first_line
 FROM repeated rp WHERE c.content_hash IS NOT NULL AND {match};
 DROP TABLE repeated"""
     statements = [sql, *(part.strip() for part in dedup.split(";\n"))]
     return Plan([(stmt, p.used_in(stmt)) for stmt in statements], shown, set(active))
-
-
-def _shown_value(value_sql: str) -> str:
-    """SQL: an offending cell as a quarantine reason shows it — masked, and cut when long."""
-    masked = pii.mask_text_sql(f"CAST({value_sql} AS VARCHAR)")
-    return f"regexp_replace({masked}, '(?s)^(.{{{SHOWN_VALUE_CHARS}}}).+$', '\\1…')"
 
 
 def _raw_json(
@@ -498,8 +499,9 @@ def _raw_json(
     """SQL: a quarantined row as JSON keyed by the export's own headers.
 
     Cells appear as exported (before value maps) so the user recognises them; personal data is
-    the exception: phone numbers only as their hash, names not at all, and the whole record
-    through the free-text masking rules (etl.pii) — any cell may be where an export put a number.
+    the exception: phone numbers only as their hash, names not at all, and the whole record goes
+    through the free-text masking rules when it is selected (quarantine_sql) — any cell may be
+    where an export put a number.
     """
     pairs = []
     for name in active:
@@ -508,14 +510,23 @@ def _raw_json(
             t, "r_" if name in as_exported else "f_"
         ) + name
         pairs += [p(shown[name]), (table + "." if table else "") + q(column)]
-    return pii.mask_text_sql(f"json_object({', '.join(pairs)})") if pairs else "'{}'"
+    return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+
+
+def quarantined_sql(where: str = "reason IS NOT NULL") -> str:
+    """SQL: the quarantined rows of `checked` (line_no, column_name, reason, bad_value, raw) with
+    the raw record and the offending value masked (etl.pii), the value cut when long."""
+    rows = f"SELECT line_no, column_name, reason, bad_value, raw FROM checked WHERE {where}"
+    masked = pii.masked_select(pii.masked_select(rows, "raw"), "bad_value")
+    cut = f"regexp_replace(bad_value, '(?s)^(.{{{SHOWN_VALUE_CHARS}}}).+$', '\\1…')"
+    return f"SELECT * REPLACE ({cut} AS bad_value) FROM ({masked})"
 
 
 # The quarantine rows of `checked` as written to the warehouse: reason：“value” for a value that
-# cannot be used (the value already masked and cut by _shown_value).
+# cannot be used.
 QUARANTINE_SQL = (
     f"SELECT line_no, column_name, reason || coalesce('{VALUE_SEPARATOR}“' || bad_value || '”', '') "
-    "AS reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
+    f"AS reason, raw FROM ({quarantined_sql()}) ORDER BY line_no"
 )
 
 

@@ -151,6 +151,13 @@ def test_masking_rules(text, expected):
     assert con.execute(sql, [text]).fetchone()[0] == expected
 
 
+@pytest.mark.parametrize("text, expected", MASKING)
+def test_the_quarantine_record_is_masked_by_the_same_rules_group_by_group(text, expected):
+    con = duckdb.connect()
+    sql = pii.masked_select("SELECT ? AS raw", "raw")
+    assert con.execute(sql, [text]).fetchone()[0] == expected
+
+
 # ── an adversarial export of each source: personal data planted in every free-text column ─────
 
 MOBILE = "13957246813"
@@ -290,3 +297,14 @@ def test_adversarial_exports_leave_no_personal_data_anywhere(tmp_path, isolated_
     found += [f"评议材料: {p}" for p in _planted_in(_xlsx_text(review.read_bytes()))]
     found += [f"indicators.csv: {p}" for p in _planted_in(table.read_text(encoding="utf-8-sig"))]
     assert found == []
+
+
+def test_only_columns_with_a_suspicious_value_get_the_masking_rules():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE raw AS SELECT * FROM (VALUES "
+        "('企业设立登记', '市场监管局', '已办结'), ('食品经营许可', '经办人赵六', '已办结'), "
+        "('企业设立登记', '市场监管局', NULL)) t(c0, c1, c2)"
+    )
+    assert pii.suspect_columns(con, "raw", [0, 1, 2]) == {1}
+    assert pii.suspect_columns(con, "raw", []) == set()
