@@ -6,8 +6,8 @@
   secret, which lives only in <data_dir>/secret.key (created on first use, mode 600, git-ignored);
 - every free-text cell (诉求内容, but also 事项名称, 办理部门, 承办单位, 诉求分类, 备注 … every
   `text` field of a profile; `code` fields such as 事项编码 are identifiers and kept) and the
-  quarantined row's raw record are masked by one set of rules (mask_text_sql), in SQL, before
-  anything is written:
+  quarantined row's raw record are masked by one set of rules (RULES, applied by mask_text_sql
+  and masked_select), in SQL, before anything is written:
   - 18-digit ID numbers (330802********123X), mobile numbers with or without +86 / 0086 / 86
     (138****5678), landlines with an area code (0570-****5432) and a number after 电话/座机/手机
     (电话****5432) — digits written in any form: ASCII, full-width (１３８), Chinese numerals
@@ -22,11 +22,14 @@
   names (衢州市某某科技有限公司) and 统一社会信用代码 (18 characters with capitals and no birth
   date in them, unlike an ID number). A name written bare in a sentence is not found by any rule.
 
-Speed: the rules are a dozen regexp_replace calls. They run only on cells that hit a cheap
+Speed: the rules are sixteen regexp_replace calls. They run only on cells that hit a cheap
 pre-filter every rule's match implies (may_hold_sql: a run of five digits, an @, a label word).
 Free text (诉求内容) is pre-filtered cell by cell; the other text columns repeat a few hundred
 values (事项名称, 办理部门 …), so they are pre-filtered once per distinct value (suspect_columns)
-and a column none of whose values hits is written as it is — on a typical export, all of them.
+and a column none of whose values hits is written as it is — on a typical export, all of them;
+a mapped column (办件状态) masks only the values its map does not know. A quarantined row's raw
+record holds times and case numbers that hit the pre-filter, so it goes through the rules in
+four groups instead, each behind one test of its own patterns (masked_select).
 """
 
 from __future__ import annotations
