@@ -25,6 +25,7 @@ COMMANDS = {
     "build": "etl.commands.build",
     "template": "etl.commands.template",
     "export": "etl.commands.export",
+    "reset": "etl.commands.reset",
 }
 
 

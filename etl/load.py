@@ -7,7 +7,9 @@ anything. Then the warehouse is attached to that same connection (the checked ro
 temp tables straight into the warehouse, no copy through Python) and, in one warehouse transaction
 per file: refresh the catalogue tables, upsert by natural key (last load wins; version + 1 and a
 lineage row on a real change; identical rows are left alone), replace the file's quarantine rows
-and record the run in etl_runs.
+and record the run in etl_runs (is_demo: the file is one the demo generator wrote). A file whose
+every data row would be quarantined is refused instead (the message names the commonest reason,
+a row, its value and the fix). After the files, the build runs with the load's catalogue.
 
 Several files: each is its own transaction. A refused file is reported and skipped, the good
 ones are loaded and published, and then FileRefused is raised (err.reports holds every report),
@@ -31,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from etl import catalog as catalog_mod
 from etl import derive, pii, readers, validate
+from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
     Profile,
@@ -42,7 +45,7 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import settings, store
+from kpi import demo, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, UserInputError
@@ -73,6 +76,9 @@ class FileReport:
     load_id: str = ""
     sha256: str = ""
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    is_demo: bool = False  # a file the demo generator wrote (etl.demo.is_demo_export)
+    # set on a real (not demo) file's report when demo records remain beside it: per source
+    demo_left: dict[str, int] = field(default_factory=dict)
 
 
 def local_now() -> dt.datetime:
@@ -142,6 +148,7 @@ def stage_file(
     tmp: Path,
     now: dt.datetime,
     step: Callable[[float, str], None] = lambda f, t: None,
+    catalog_root: Path | None = None,
 ) -> Staged:
     """Read, map, type, check and derive one export inside the scratch connection `mem`."""
     report = FileReport(file_name=path.name, path=str(path))
@@ -157,7 +164,8 @@ def stage_file(
         # the hashing key is created only when an export really carries phone numbers
         phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
         secret = pii.secret_key(data_dir) if phones else ""
-        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret)
+        suspect = pii.suspect_columns(mem, raw.view, validate.text_columns(profile, raw.headers))
+        plan = validate.build_plan(profile, raw.headers, raw.view, now, secret, suspect)
         step(0.2, f"校验 {path.name}")
         # Every row carries its line_no from here on, so DuckDB need not keep rows in file order
         # (and can spread the checking pass over all cores).
@@ -182,6 +190,10 @@ def stage_file(
                     "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
                 ).fetchall()
             )
+        if quarantined and not report.rows_loaded:
+            # Not one usable row (another city's districts, dates in an unknown format …): a
+            # failed load, not a load of nothing — the user is told the cause and the fix.
+            raise FileRefused(all_quarantined(mem, path.name, report, catalog_root))
         p = validate.Params()
         canonical = derive.canonical_sql(profile, plan.active, p)
     except BaseException:
@@ -190,6 +202,30 @@ def stage_file(
     finally:
         raw.release(mem)
     return Staged(report, profile, canonical, p.used_in(canonical))
+
+
+def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path | None) -> str:
+    """The refusal of a file whose every data row was quarantined: the most common reason, one
+    row that shows it (line, column, value) and what to change."""
+    reason, count = next(iter(report.quarantine_by_reason.items()))
+    line, column, value = mem.execute(
+        "SELECT line_no, column_name, bad_value FROM ("
+        + validate.quarantined_sql(
+            "line_no = (SELECT min(line_no) FROM checked WHERE reason = $r) AND reason = $r"
+        )
+        + ")",
+        {"r": reason},
+    ).fetchone()
+    where = f"例如第 {line} 行“{column}”列" + (f"的值“{value}”" if value is not None else "为空")
+    fix = validate.FIXES.get(reason, validate.DEFAULT_FIX).format(
+        catalog=catalog_root or settings.catalog_dir()
+    )
+    others = len(report.quarantine_by_reason) - 1
+    more = f"；另有 {others} 种其他原因" if others else ""
+    return (
+        f"{file_name}：全部 {report.rows_quarantined:,} 行数据都被隔离，没有一行可以导入，"
+        f"本文件未写入任何数据。最常见的原因：{reason}（{count:,} 行，{where}{more}）。{fix}"
+    )
 
 
 def _columns(con, table: str) -> list[str]:
@@ -317,6 +353,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         con, r.source, staged, r.load_id, r.file_name, now
     )
     r.sha256 = sha256.result()
+    r.is_demo = is_demo_export(Path(r.path), r.sha256)
     seen_before = con.execute(
         "SELECT count(*) FROM etl_runs WHERE sha256 = ? AND status IN ('ok', 'duplicate_file')",
         [r.sha256],
@@ -337,7 +374,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         )
     r.message = summary(r)
     con.execute(
-        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.load_id,
             r.file_name,
@@ -356,6 +393,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
             r.message,
             started,
             local_now(),
+            r.is_demo,
         ],
     )
 
@@ -371,7 +409,7 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
     with contextlib.suppress(Exception):
         digest = sha256.result() if sha256.done() else None
         con.execute(
-            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 r.load_id,
                 r.file_name,
@@ -390,6 +428,7 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
                 r.message,
                 started,
                 local_now(),
+                r.is_demo,
             ],
         )
 
@@ -463,6 +502,7 @@ def load_files(
                         Path(tmp),
                         now,
                         lambda f, text, base=base: progress(base + share * f, text),
+                        catalog.root,
                     )
                 except FileRefused as err:
                     reports.append(
@@ -487,6 +527,7 @@ def load_files(
                         attach_warehouse(mem, root)
                         attached = True
                         create_canonical(mem)
+                        mark_earlier_loads(mem)
                     # Rows are found by key, never by position: letting DuckDB append in any
                     # order makes the bulk insert (and its checkpoint) about a third cheaper.
                     mem.execute("SET preserve_insertion_order = false")
@@ -508,6 +549,12 @@ def load_files(
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
+            real = [r for r in reports if r.status != "refused" and not r.is_demo]
+            if real:  # real exports beside the demo: the CLI says so and how to remove it
+                left, _ = demo.records(mem)
+                if any(left.values()):
+                    for r in real:
+                        r.demo_left = left
     finally:
         try:
             if attached:
@@ -520,7 +567,8 @@ def load_files(
         progress(0.9, "计算评分并发布快照")
         from kpi.engine.build import build_and_publish
 
-        build_and_publish(root)
+        # with the load's catalogue: a load with --catalog is another city's data
+        build_and_publish(root, catalog_dir=catalog_dir)
     progress(1.0, "完成")
     refused = [r for r in reports if r.status == "refused"]
     if refused:

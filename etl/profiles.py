@@ -32,6 +32,7 @@ PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
 FieldType = Literal[
     "key",
+    "code",
     "text",
     "timestamp",
     "count",

@@ -1,12 +1,16 @@
 """Type and check every row of a raw export in one SQL pass (表头映射 → 类型转换 → 校验).
 
 The result table `checked` has, per physical row: line_no, is_skip (合计/总计/小计 or blank),
-the mapped text values f_<field>, typed values (ts_/num_/bool_ …), the district code, and
-`reason` + `column_name` when the row must be quarantined (one reason per row: the first rule
-it breaks, in the order below), plus `dup_extra` for exact repeats of an earlier row.
+the mapped text values f_<field> (personal data in text fields already masked, etl.pii), typed
+values (ts_/num_/bool_ …), the district code, and `reason` + `column_name` + `bad_value` when the
+row must be quarantined (one reason per row: the first rule it breaks, in the order below), plus
+`dup_extra` for exact repeats of an earlier row.
 
 The reason texts are canonical — the demo generator injects dirty rows of each kind and the
-status page groups by them.
+status page groups by them. An empty cell has its own reason (时间为空, 评价等级为空, 未填报 …),
+distinct from a value that cannot be used; for those the quarantine row's reason names the value
+as exported after a full-width colon (时间无法识别：“待补录”), so grouping takes the part before
+it (kpi.schema, quarantine.reason).
 """
 
 from __future__ import annotations
@@ -19,15 +23,55 @@ from etl import dates, pii
 from etl.profiles import KEEP, FieldSpec, Profile, extract_column, match_fields
 
 MISSING_KEY = "缺少编号"
+EMPTY_TIME = "时间为空"
 BAD_TIME = "时间无法识别"
+EMPTY_DISTRICT = "区县为空"
 UNKNOWN_DISTRICT = "区县未知"
 FUTURE_TIME = "时间晚于当前时间"
+EMPTY_LEVEL = "评价等级为空"
 LEVEL_OUT_OF_RANGE = "评价等级超出五级"
 LEVEL_CODE_UNDECLARED = "评价等级为数字编码，但画像未声明编码方向（codes）"
 DUPLICATE_CONFLICT = "同一文件内编号重复且内容不同"
+NOT_FILLED = "未填报"  # a blank cell of the 填报 template's 指标值
+EMPTY_NUMBER = "数值为空"
 BAD_NUMBER = "数值无效"
+EMPTY_PERIOD = "统计期为空"
 BAD_PERIOD = "统计期无法识别"
+EMPTY_INDICATOR = "指标为空"
 UNKNOWN_INDICATOR = "指标未定义"
+VALUE_SEPARATOR = "："  # reason：“value” in the quarantine table (see the module docstring)
+SHOWN_VALUE_CHARS = 40
+
+# What to do when a whole file is quarantined for one of these (the refusal names the first).
+FIXES = {
+    MISSING_KEY: "请确认导出时勾选了编号列（办件编号、工单编号、评价编号）并且每行都有编号。",
+    EMPTY_TIME: "请确认导出时勾选了时间列并且每行都有时间。",
+    BAD_TIME: (
+        "请把时间写成 2026-07-01 09:05:00 这类格式，或在表头画像里用 date_formats 写明导出的时间格式"
+        "（--profile 画像.yaml，示例见 tests/fixtures/profiles/）。"
+    ),
+    EMPTY_DISTRICT: "请确认导出时勾选了区县列并且每行都有区县；整份导出属于同一区县时，可在画像中给 district 设常量（constant）。",
+    UNKNOWN_DISTRICT: (
+        "这些区县不在当前使用的目录 {catalog}/districts.csv 中：如果这是另一个城市的数据，请用 --catalog 指定"
+        "该城市的目录；否则在 districts.csv 的 aliases 列补上这种写法，或在表头画像中为区县加值映射（values）。"
+    ),
+    FUTURE_TIME: "请检查导出里的时间，或这台电脑的系统日期。",
+    EMPTY_LEVEL: "请确认导出时勾选了评价等级列并且每行都有等级。",
+    LEVEL_OUT_OF_RANGE: "评价等级应为 非常满意、满意、基本满意、不满意、非常不满意 之一（或在画像中用 codes 写明数字编码）。",
+    LEVEL_CODE_UNDECLARED: (
+        "导出里的等级是数字，方向各地不同：请写一个表头画像，用 codes 写明 1–5 各是哪一级"
+        "（见 etl/profiles/ratings.yaml 开头的说明），再用 --profile 导入。"
+    ),
+    DUPLICATE_CONFLICT: "请确认导出没有把不同的记录写成同一个编号。",
+    NOT_FILLED: "请在模板的“指标值”列填好数值后再导入（用 bizenv template 生成的模板）。",
+    EMPTY_NUMBER: "请在该列填写数值。",
+    BAD_NUMBER: "请填写不小于 0 的数字（次数、时限为整数）。",
+    EMPTY_PERIOD: "请填写统计期，如 2026Q3 或 2026年第三季度。",
+    BAD_PERIOD: "请把统计期写成 2026Q3 或 2026年第三季度。",
+    EMPTY_INDICATOR: "请填写指标编码或指标名称（用 bizenv template 生成的模板里已经填好）。",
+    UNKNOWN_INDICATOR: "请使用 bizenv template 生成的模板里的指标编码或指标名称（metrics.yaml 中来源为 reports 的指标）。",
+}
+DEFAULT_FIX = "请按上面的原因修正导出文件后重新导入。"
 
 # GB/T 39046 A.8 — the canonical direction: 1 非常满意 … 5 非常不满意.
 LEVEL_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
@@ -97,13 +141,16 @@ def clean_cell(cell: str, how: str = "full") -> str:
     return f"CASE WHEN {starts} THEN {trimmed} ELSE {cell} END"
 
 
-def _value_map(expr: str, spec: FieldSpec, p: Params) -> str:
+def _value_map(expr: str, spec: FieldSpec, p: Params, keep: str | None = None) -> str:
+    """The value map applied to `expr`; `keep` is what a value the map does not know becomes
+    when the profile keeps such values (the masked text, for text fields), default `expr`."""
+    keep = keep or expr
     mapping = dict(spec.codes) if spec.type == "level" else {}
     mapping.update(spec.values)
     if not mapping and spec.other == KEEP:
-        return expr
+        return keep
     arms = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in mapping.items())
-    other = expr if spec.other == KEEP else p(spec.other)
+    other = keep if spec.other == KEEP else p(spec.other)
     if spec.type == "level" and not spec.codes:
         other = expr
     return (
@@ -129,10 +176,40 @@ def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int],
     return found, shown
 
 
+def _mapped(spec: FieldSpec) -> bool:
+    """The field has a value map: a value it knows becomes a canonical word, nothing to mask."""
+    return bool(spec.values)
+
+
+def text_columns(profile: Profile, headers: list[str]) -> list[int]:
+    """The columns unmapped `text` fields take their values from (their own, or the one they
+    extract from). A mapped field's unknown values are checked cell by cell instead: they are
+    the rare ones."""
+    found = match_fields(profile, headers)
+    return sorted(
+        {
+            j
+            for n, spec in profile.fields.items()
+            if spec.type == "text" and not _mapped(spec)
+            for j in (found.get(n), extract_column(spec, headers))
+            if j is not None
+        }
+    )
+
+
 def build_plan(
-    profile: Profile, headers: list[str], raw_view: str, now: dt.datetime, secret: str
+    profile: Profile,
+    headers: list[str],
+    raw_view: str,
+    now: dt.datetime,
+    secret: str,
+    suspect: set[int] | None = None,
 ) -> Plan:
-    """The CREATE TABLE checked … statement for this export (see module docstring)."""
+    """The CREATE TABLE checked … statement for this export (see module docstring).
+
+    `suspect`: the text columns that hold a value personal data may be in (etl.pii.suspect_columns,
+    worked out on the distinct values); the others need no masking. None: mask every text column.
+    """
     p = Params()
     found, shown = field_sources(profile, headers)
     cells = [f"k{i}" for i in range(len(headers))]
@@ -160,6 +237,9 @@ def build_plan(
     fields = profile.fields
     active: list[str] = []
     as_exported: list[str] = []
+    plain: set[str] = (
+        set()
+    )  # fields filled straight from their own column (empty cell = empty field)
     for name, spec in fields.items():
         if spec.type == "drop":
             continue
@@ -178,11 +258,19 @@ def build_plan(
                 parts.append(p(spec.default))
             if not parts:
                 continue
+            if name in found and parts == [cells[found[name]]]:
+                plain.add(name)
             expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-        if spec.type in ("key", "text", "district", "bool", "level"):
-            mapped = _value_map(expr, spec, p)
+        if spec.type in ("key", "code", "text", "district", "bool", "level"):
+            sources = {found.get(name), extract_column(spec, headers)} - {None}
+            masked = (
+                pii.masked_sql(expr, pii.may_hold_sql([expr]))
+                if spec.type == "text" and (suspect is None or _mapped(spec) or sources & suspect)
+                else None
+            )
+            mapped = _value_map(expr, spec, p, masked)
             if (
-                mapped != expr and name in found
+                mapped not in (expr, masked) and name in found
             ):  # keep the cell as exported for the quarantine view
                 src_cols.append(f"{cells[found[name]]} AS {q('r_' + name)}")
                 as_exported.append(name)
@@ -190,16 +278,21 @@ def build_plan(
         src_cols.append(f"{expr} AS {q('f_' + name)}")
         active.append(name)
 
+    def exported(name: str) -> str:
+        """The field's cell as the user wrote it (before value maps), for quarantine messages."""
+        return q(("r_" if name in as_exported else "f_") + name)
+
     fmts = p(dates.formats(profile.date_formats))
     typed_cols = ["src.*"]
     joins = []
-    checks: list[tuple[str, str, str]] = []  # (condition meaning "bad", reason, field)
+    # (condition meaning "bad", reason, field, the offending value to show or None)
+    checks: list[tuple[str, str, str, str | None]] = []
     key_fields = [n for n in active if fields[n].type == "key"]
     for name in key_fields:
-        checks.append((f"{q('f_' + name)} IS NULL", MISSING_KEY, name))
+        checks.append((f"{q('f_' + name)} IS NULL", MISSING_KEY, name, None))
     for name, spec in fields.items():
         if spec.type == "key" and spec.required and name not in active:
-            checks.append(("TRUE", MISSING_KEY, name))
+            checks.append(("TRUE", MISSING_KEY, name, None))
     time_fields = []
     for name in active:
         spec, f = fields[name], q("f_" + name)
@@ -207,22 +300,26 @@ def build_plan(
             typed_cols.append(f"{dates.timestamp_sql(f, fmts)} AS {q('ts_' + name)}")
             time_fields.append(name)
     for name in time_fields:
-        bad = (
-            f"{q('ts_' + name)} IS NULL"
-            if fields[name].required
-            else f"({q('f_' + name)} IS NOT NULL AND {q('ts_' + name)} IS NULL)"
-        )
-        checks.append((bad, BAD_TIME, name))
+        f, ts = q("f_" + name), q("ts_" + name)
+        if fields[name].required:
+            empty = EMPTY_TIME if name in plain else BAD_TIME
+            checks.append((f"{f} IS NULL", empty, name, None))
+        checks.append((f"({f} IS NOT NULL AND {ts} IS NULL)", BAD_TIME, name, f))
     for name, spec in fields.items():
         if spec.type == "timestamp" and spec.required and name not in active:
-            checks.append(("TRUE", BAD_TIME, name))
+            checks.append(("TRUE", EMPTY_TIME, name, None))
     if "district" in fields:
         if "district" in active:
             joins.append(f"LEFT JOIN cat_aliases da ON da.alias = lower(src.{q('f_district')})")
             typed_cols.append("da.district_code AS district_code")
+            if "district" in plain:
+                checks.append((f"{q('f_district')} IS NULL", EMPTY_DISTRICT, "district", None))
+            checks.append(
+                ("district_code IS NULL", UNKNOWN_DISTRICT, "district", exported("district"))
+            )
         else:
             typed_cols.append("CAST(NULL AS VARCHAR) AS district_code")
-        checks.append(("district_code IS NULL", UNKNOWN_DISTRICT, "district"))
+            checks.append(("district_code IS NULL", UNKNOWN_DISTRICT, "district", None))
     if profile.source == "reports":
         per = q("f_report_period") if "report_period" in active else "CAST(NULL AS VARCHAR)"
         norm = f"upper(regexp_replace({per}, '[\\s年第季度]', '', 'g'))"
@@ -236,7 +333,8 @@ def build_plan(
             f"CASE WHEN regexp_matches({norm}, '^\\d{{4}}-?Q?[1-4一二三四]$') "
             f"THEN substr({norm}, 1, 4) || 'Q' || ({quarter}) END AS report_period"
         )
-        checks.append(("report_period IS NULL", BAD_PERIOD, "report_period"))
+        checks.append((f"{per} IS NULL", EMPTY_PERIOD, "report_period", None))
+        checks.append(("report_period IS NULL", BAD_PERIOD, "report_period", per))
         code = q("f_indicator_code") if "indicator_code" in active else "CAST(NULL AS VARCHAR)"
         label = q("f_indicator_name") if "indicator_name" in active else "CAST(NULL AS VARCHAR)"
         typed_cols.append(
@@ -245,12 +343,15 @@ def build_plan(
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE key = {code} OR id = {code}) END) "
             f"ELSE (SELECT min(key) FROM cat_indicators WHERE label = {label}) END AS indicator_key"
         )
+        named = "indicator_code" if "indicator_code" in active else "indicator_name"
+        checks.append((f"{code} IS NULL AND {label} IS NULL", EMPTY_INDICATOR, named, None))
         if "indicator_code" in active:  # blame the column the user actually filled in
             checks.append(
                 (
                     f"indicator_key IS NULL AND {code} IS NOT NULL",
                     UNKNOWN_INDICATOR,
                     "indicator_code",
+                    code,
                 )
             )
         checks.append(
@@ -258,6 +359,7 @@ def build_plan(
                 "indicator_key IS NULL",
                 UNKNOWN_INDICATOR,
                 "indicator_name" if "indicator_name" in active else "indicator_code",
+                label,
             )
         )
     num_re = p(
@@ -272,13 +374,11 @@ def build_plan(
                 f"TRY_CAST(regexp_extract(replace({f}, ',', ''), {num_re}, 1) AS DOUBLE)) AS {n}"
             )
             whole = f" OR {n} <> floor({n})" if spec.type == "count" else ""
-            missing = f"{f} IS NULL" if spec.required else "FALSE"
+            if spec.required:
+                empty = NOT_FILLED if profile.source == "reports" else EMPTY_NUMBER
+                checks.append((f"{f} IS NULL", empty, name, None))
             checks.append(
-                (
-                    f"({missing} OR ({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole})))",
-                    BAD_NUMBER,
-                    name,
-                )
+                (f"({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole}))", BAD_NUMBER, name, f)
             )
         elif spec.type == "bool":
             yes = ", ".join(p(w) for w in YES_WORDS)
@@ -290,31 +390,51 @@ def build_plan(
         elif spec.type == "level":
             arms = " ".join(f"WHEN {p(lab)} THEN {i}" for i, lab in enumerate(LEVEL_LABELS, 1))
             typed_cols.append(f"CASE {f} {arms} END AS level")
+            checks.append((f"{f} IS NULL", EMPTY_LEVEL, name, None))
             if not spec.codes:
                 checks.append(
                     (
                         f"(level IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
                         LEVEL_CODE_UNDECLARED,
                         name,
+                        exported(name),
                     )
                 )
-            checks.append(("level IS NULL", LEVEL_OUT_OF_RANGE, name))
+            checks.append(("level IS NULL", LEVEL_OUT_OF_RANGE, name, exported(name)))
         elif spec.type == "phone":
             typed_cols.append(f"{pii.phone_hash_sql(f, p(secret))} AS {q('hash_' + name)}")
         elif spec.type == "freetext":
-            typed_cols.append(f"{pii.mask_text_sql(f)} AS {q('masked_' + name)}")
+            typed_cols.append(
+                f"{pii.masked_sql(f, pii.may_hold_sql([f]))} AS {q('masked_' + name)}"
+            )
     for rule in profile.order_rules:
         if rule.earlier in time_fields and rule.later in time_fields:
             checks.append(
-                (f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}", rule.reason, rule.later)
+                (
+                    f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}",
+                    rule.reason,
+                    rule.later,
+                    None,
+                )
             )
     now_p = p(now)
     for name in time_fields:
-        checks.append((f"{q('ts_' + name)} > {now_p}", FUTURE_TIME, name))
+        checks.append((f"{q('ts_' + name)} > {now_p}", FUTURE_TIME, name, q("f_" + name)))
 
-    reason = "CASE " + " ".join(f"WHEN {bad} THEN {p(r)}" for bad, r, _ in checks) + " END"
-    column = (
-        "CASE " + " ".join(f"WHEN {bad} THEN {p(shown[fld])}" for bad, _, fld in checks) + " END"
+    # Each condition is evaluated once per row (rule_no: the first rule the row breaks); the
+    # reason, column and value are looked up from it.
+    rule_no = (
+        "CASE " + " ".join(f"WHEN {bad} THEN {i}" for i, (bad, *_) in enumerate(checks, 1)) + " END"
+        if checks
+        else "CAST(NULL AS INTEGER)"
+    )
+    reasons = p([r for _, r, _, _ in checks])
+    columns = p([shown[fld] for _, _, fld, _ in checks])
+    values = [(i, v) for i, (*_, v) in enumerate(checks, 1) if v is not None]
+    value = (
+        "CASE rule_no " + " ".join(f"WHEN {i} THEN {v}" for i, v in values) + " END"
+        if values
+        else "CAST(NULL AS VARCHAR)"
     )
 
     key_cols = [
@@ -328,11 +448,8 @@ def build_plan(
         for k in NATURAL_KEY_FIELDS[profile.source]
     ]
     content = [q(c) for c in _content_columns(profile, active)]
-    dup_col = (
-        shown.get(NATURAL_KEY_FIELDS[profile.source][0], "")
-        if profile.source != "reports"
-        else shown["value"]
-    )
+    dup_field = NATURAL_KEY_FIELDS[profile.source][0] if profile.source != "reports" else "value"
+    dup_col = shown.get(dup_field, "")
 
     raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
@@ -340,15 +457,15 @@ CREATE OR REPLACE TEMP TABLE checked AS
 WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
 src AS (SELECT {", ".join(src_cols)} FROM cells),
 typed AS (SELECT {", ".join(typed_cols)} FROM src {" ".join(joins)}),
+numbered AS (SELECT typed.*, CASE WHEN is_skip THEN NULL ELSE {rule_no} END AS rule_no FROM typed),
 judged AS (
-    SELECT typed.*,
-           CASE WHEN is_skip THEN NULL ELSE {reason} END AS reason,
-           CASE WHEN is_skip THEN NULL ELSE {column} END AS column_name
-    FROM typed)
+    SELECT numbered.*, ({reasons})[rule_no] AS reason, ({columns})[rule_no] AS column_name
+    FROM numbered)
 SELECT judged.*,
        CASE WHEN reason IS NULL AND NOT is_skip THEN hash({", ".join(content) or "1"}) END AS content_hash,
        FALSE AS dup_extra,
-       CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw
+       CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw,
+       CASE WHEN reason IS NOT NULL THEN CAST({value} AS VARCHAR) END AS bad_value
 FROM judged"""
     # Duplicate keys among the otherwise valid rows, decided on the stored table (cheaper than a
     # window over every row): conflicting contents quarantine every copy, exact repeats keep the first.
@@ -362,6 +479,7 @@ UPDATE checked AS c
 SET reason = CASE WHEN rp.lo <> rp.hi THEN {p(DUPLICATE_CONFLICT)} ELSE c.reason END,
     column_name = CASE WHEN rp.lo <> rp.hi THEN {p(dup_col)} ELSE c.column_name END,
     raw = CASE WHEN rp.lo <> rp.hi THEN {_raw_json(profile, active, as_exported, shown, p, table="c")} END,
+    bad_value = CASE WHEN rp.lo <> rp.hi THEN CAST(c.{q("f_" + dup_field)} AS VARCHAR) END,
     dup_extra = rp.lo = rp.hi AND c.line_no <> rp.first_line
 FROM repeated rp WHERE c.content_hash IS NOT NULL AND {match};
 DROP TABLE repeated"""
@@ -380,7 +498,9 @@ def _raw_json(
     """SQL: a quarantined row as JSON keyed by the export's own headers.
 
     Cells appear as exported (before value maps) so the user recognises them; personal data is
-    the exception: phone numbers only as their hash, free text masked, names not at all.
+    the exception: phone numbers only as their hash, names not at all, and the whole record goes
+    through the free-text masking rules when it is selected (quarantine_sql) — any cell may be
+    where an export put a number.
     """
     pairs = []
     for name in active:
@@ -392,7 +512,21 @@ def _raw_json(
     return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
 
 
-QUARANTINE_SQL = "SELECT line_no, column_name, reason, raw FROM checked WHERE reason IS NOT NULL ORDER BY line_no"
+def quarantined_sql(where: str = "reason IS NOT NULL") -> str:
+    """SQL: the quarantined rows of `checked` (line_no, column_name, reason, bad_value, raw) with
+    the raw record and the offending value masked (etl.pii), the value cut when long."""
+    rows = f"SELECT line_no, column_name, reason, bad_value, raw FROM checked WHERE {where}"
+    masked = pii.masked_select(pii.masked_select(rows, "raw"), "bad_value")
+    cut = f"regexp_replace(bad_value, '(?s)^(.{{{SHOWN_VALUE_CHARS}}}).+$', '\\1…')"
+    return f"SELECT * REPLACE ({cut} AS bad_value) FROM ({masked})"
+
+
+# The quarantine rows of `checked` as written to the warehouse: reason：“value” for a value that
+# cannot be used.
+QUARANTINE_SQL = (
+    f"SELECT line_no, column_name, reason || coalesce('{VALUE_SEPARATOR}“' || bad_value || '”', '') "
+    f"AS reason, raw FROM ({quarantined_sql()}) ORDER BY line_no"
+)
 
 
 def _content_columns(profile: Profile, active: list[str]) -> list[str]:

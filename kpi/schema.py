@@ -199,6 +199,9 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# The rule a quarantine reason names, without the offending value after it: what summaries group by.
+QUARANTINE_RULE_SQL = "split_part(reason, '：', 1)"
+
 # Natural key of every canonical table: what "the same record" means across loads.
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "approvals": ("case_id",),
@@ -233,7 +236,8 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     status             VARCHAR,         -- ok | refused | failed | duplicate_file
     message            VARCHAR,
     started_at         TIMESTAMP,
-    finished_at        TIMESTAMP)""",
+    finished_at        TIMESTAMP,
+    is_demo            BOOLEAN DEFAULT FALSE) -- the file is one the demo generator wrote (listed in its manifest.json with this sha256)""",
     "quarantine": """
 CREATE TABLE IF NOT EXISTS quarantine (
     load_id            VARCHAR,
@@ -241,7 +245,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     file_name          VARCHAR,
     line_no            INTEGER,         -- physical line (CSV) or row (XLSX), 1-based, as a user sees it
     column_name        VARCHAR,         -- the export's own header of the offending column
-    reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间
+    reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间, 时间为空; for a value that cannot be used followed by ：“value” (时间无法识别：“待补录”)
     raw                VARCHAR)         -- the row as JSON, personal data removed/masked""",
     "lineage": """
 CREATE TABLE IF NOT EXISTS lineage (
@@ -390,15 +394,24 @@ CREATE OR REPLACE TABLE overall_scores (
 }
 
 
+# Columns added after warehouses were first created: (table, column, type), added on open.
+# etl_runs.is_demo is NULL on the rows loaded before it existed: the next `bizenv load` or
+# `bizenv reset --demo` works it out from the files' manifests (etl.demo.mark_earlier_loads).
+ADDED_COLUMNS = (("etl_runs", "is_demo", "BOOLEAN"),)
+
+
 def create_canonical(con) -> None:
-    """Create every canonical and support table that does not exist yet (in the default schema)."""
-    existing = {
-        t
-        for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = current_schema()"
-        ).fetchall()
-    }
+    """Create every canonical and support table that does not exist yet (in the default schema),
+    and add the columns an older warehouse lacks."""
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = current_schema()"
+    ).fetchall():  # one catalogue query instead of a statement per table
+        columns.setdefault(table, set()).add(column)
     for table, ddl in (*CANONICAL_DDL.items(), *SUPPORT_DDL.items()):
-        if table not in existing:  # one catalogue query instead of a statement per table
+        if table not in columns:
             con.execute(ddl)
+    for table, column, kind in ADDED_COLUMNS:
+        if table in columns and column not in columns[table]:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')

@@ -131,7 +131,10 @@ def test_a_failing_page_shows_chinese_and_logs_the_traceback(isolated_data_dir):
     assert [t.value for t in at.title] == ["坏页面"]  # what rendered before the error stays
     [error] = at.error
     log = isolated_data_dir / "logs" / "bizenv.log"
-    assert error.value.startswith("页面出错了：“首页”未能完整显示。错误已记录到日志 " + str(log))
+    assert error.value.startswith(
+        "页面出错了：“首页”未能完整显示。错误已记录到服务器的日志（数据目录下 logs/bizenv.log）"
+    )
+    assert str(isolated_data_dir) not in error.value  # no server path on screen
     assert "请把这个时间和编号告诉维护人员" in error.value
     assert "Traceback" not in error.value and "ValueError" not in error.value
     code = error.value.split("编号 ")[1][:6]

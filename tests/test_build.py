@@ -29,8 +29,12 @@ def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsy
         "latest_complete_period",
         "headline",
         "domain_order",
+        "demo",
+        "demo_records",
+        "other_records",
     }
     assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
+    assert (meta["demo"], meta["other_records"]) == ("false", "0")
 
 
 def test_headline_and_domain_order_come_from_the_snapshot_not_the_live_spec(
@@ -136,3 +140,21 @@ def test_the_build_leaves_everything_in_the_file_for_the_snapshot_copy(isolated_
         assert con.execute("SELECT count(*) FROM indicator_scores WHERE n > 0").fetchone()[0] > 0
     finally:
         con.close()
+
+
+def test_the_city_comes_from_the_catalogue_not_from_metrics_yaml(isolated_data_dir, tmp_path):
+    """metrics.yaml's old `city:` entry still validates but is not read: one spec, any city."""
+    from kpi import settings
+    from kpi.engine.build import build_marts
+
+    text = settings.metrics_path().read_text(encoding="utf-8")
+    spec = tmp_path / "metrics.yaml"
+    spec.write_text(
+        text.replace(
+            'version: "2026.1"', 'version: "2026.1"\ncity: {code: "999999", name: 别的市}', 1
+        ),
+        encoding="utf-8",
+    )
+    meta = build_marts(isolated_data_dir, spec)
+    # data/catalog/districts.csv: the level=city row is 330800 衢州市
+    assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")

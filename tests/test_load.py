@@ -177,6 +177,82 @@ def test_a_refused_file_changes_nothing(
     assert state(isolated_data_dir) == before
 
 
+ALL_QUARANTINED = [
+    # another city's export loaded against this city's catalogue
+    (
+        [
+            APPROVALS,
+            "BJ1,SX0101,Bronx,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
+            "BJ2,SX0101,Brooklyn,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
+            "BJ3,SX0101,Bronx,2026-07-01 09:00,2026-07-02 09:00,已办结,15,1",
+        ],
+        [
+            "全部 3 行数据都被隔离",
+            "未写入任何数据",
+            "最常见的原因：区县未知（3 行，例如第 2 行“所属区县”列的值“Bronx”）",
+            "--catalog",
+            "districts.csv",
+        ],
+    ),
+    # dates in a format nobody declared; one row also lacks its number
+    (
+        [
+            APPROVALS,
+            "BJ1,SX0101,柯城区,07/01/2026 09:00:00 AM,,办理中,15,1",
+            "BJ2,SX0101,柯城区,07/02/2026 09:00:00 AM,,办理中,15,1",
+            ",SX0101,柯城区,07/02/2026 09:00:00 AM,,办理中,15,1",
+        ],
+        [
+            "全部 3 行数据都被隔离",
+            "最常见的原因：时间无法识别（2 行，例如第 2 行“受理时间”列的值“07/01/2026 09:00:00 AM”；另有 1 种其他原因）",
+            "date_formats",
+        ],
+    ),
+    # a 填报 template sent back without a single value
+    (
+        [
+            "所属区县,统计期,指标编码,指标值",
+            "柯城区,2026Q3,gp_payment_days,",
+            "江山市,2026Q3,gp_payment_days,",
+        ],
+        [
+            "全部 2 行数据都被隔离",
+            "最常见的原因：未填报（2 行，例如第 2 行“指标值”列为空）",
+            "bizenv template",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("lines, phrases", ALL_QUARANTINED)
+def test_a_file_whose_every_row_is_quarantined_is_a_failed_load(
+    tmp_path, isolated_data_dir, first_export, lines, phrases
+):
+    load_files([first_export])
+    before = state(isolated_data_dir)
+    bad = write(tmp_path / "全部隔离.csv", lines)
+    with pytest.raises(FileRefused) as err:
+        load_files([bad])
+    assert str(err.value).startswith("全部隔离.csv：")
+    for phrase in phrases:
+        assert phrase in str(err.value)
+    assert [r.status for r in err.value.reports] == ["refused"]
+    assert state(isolated_data_dir) == before  # nothing written, nothing published
+
+
+def test_cli_a_wholly_quarantined_file_is_a_cross_and_a_non_zero_exit(
+    tmp_path, isolated_data_dir, capsys
+):
+    bad = write(tmp_path / "纽约.csv", ALL_QUARANTINED[0][0])
+    code = main(["load", str(bad)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "✗ 纽约.csv：已拒绝" in captured.out and "✓" not in captured.out
+    assert "错误：纽约.csv：全部 3 行数据都被隔离" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert state(isolated_data_dir) == {"warehouse": None, "current": None, "snapshots": []}
+
+
 def test_refusal_on_an_empty_data_dir_creates_no_warehouse(tmp_path, isolated_data_dir):
     bad = write(tmp_path / "x.csv", ["姓名,年龄", "张三,30"])
     with pytest.raises(FileRefused):
@@ -345,7 +421,9 @@ def test_demo_exports_quarantine_exactly_the_rows_the_generator_spoiled(tmp_path
         assert r.rows_read == entry["data_rows"] + entry["skipped_rows"], entry["file"]
         got = dict(
             con.execute(
-                "SELECT reason, list(line_no ORDER BY line_no) FROM quarantine WHERE load_id = ? GROUP BY 1",
+                # the rule, without the offending value after it (时间无法识别：“未知”)
+                "SELECT split_part(reason, '：', 1), list(line_no ORDER BY line_no) FROM quarantine "
+                "WHERE load_id = ? GROUP BY 1",
                 [r.load_id],
             ).fetchall()
         )

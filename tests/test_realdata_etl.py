@@ -169,3 +169,46 @@ def test_tipdm_messages_as_hotline():
     assert (r3.rows_read, r3.rows_quarantined) == (4326, no_place)
     assert r3.quarantine_by_reason == {"区县未知": no_place}
     con.close()
+
+
+def test_a_load_with_another_citys_catalogue_builds_and_titles_with_that_city(capsys):
+    """`bizenv load --catalog`: the snapshot's city is the catalogue's level=city row (not
+    metrics.yaml's, not the default catalogue's), and the pages open on the data's own latest
+    complete quarter, not the one before today."""
+    from streamlit.testing.v1 import AppTest
+
+    from etl.cli import main
+
+    path = REALDATA / "nyc311_sample" / "311_Service_Requests.csv"
+    code = main(
+        [
+            "load",
+            str(path),
+            "--profile",
+            str(FIXTURES / "profiles" / "nyc311.yaml"),
+            "--catalog",
+            str(FIXTURES / "catalogs" / "nyc"),
+        ]
+    )
+    assert code == 0, capsys.readouterr()
+    # the quarter of the latest close (or receipt, when open) among the rows not closed before
+    # they were received, from the file itself
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    latest = dt.datetime.min
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            created = dt.datetime.strptime(row["Created Date"], fmt)
+            closed = dt.datetime.strptime(row["Closed Date"], fmt) if row["Closed Date"] else None
+            if closed is None or closed >= created:
+                latest = max(latest, closed or created)
+    quarter = f"{latest.year}Q{(latest.month - 1) // 3 + 1}"
+    con = store.connect_snapshot()
+    meta = dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
+    con.close()
+    assert (meta["city_code"], meta["city_name"]) == ("360000", "New York City")
+    assert meta["latest_complete_period"] == quarter == "2019Q3"
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "New York City营商环境指标看板"
+    assert at.selectbox(key="period").value == quarter

@@ -62,19 +62,40 @@ RULES = [
         APPROVAL_OK,
         "BJ2,柯城区,待补录,2026-07-02 09:00,15,3,0",
         "受理时间",
-        "时间无法识别",
+        "时间无法识别：“待补录”",
     ),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,,2026-07-02 09:00,15,3,0", "受理时间", "时间无法识别"),
+    # a long value is cut at 40 characters; a phone number in it is masked like everywhere
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,待补录（申请人来电13812345678说材料下周补齐，届时再录入受理时间并通知窗口）,2026-07-02 09:00,15,3,0",
+        "受理时间",
+        "时间无法识别：“待补录（申请人来电138****5678说材料下周补齐，届时再录入受理时间并通知…”",
+    ),
+    # an empty cell is not an unreadable one
+    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,,2026-07-02 09:00,15,3,0", "受理时间", "时间为空"),
     (
         APPROVALS,
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-01,2026-02-30 10:00:00,15,3,0",
         "办结时间",
-        "时间无法识别",
+        "时间无法识别：“2026-02-30 10:00:00”",
     ),
-    (APPROVALS, APPROVAL_OK, "BJ2,某某区,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
-    (APPROVALS, APPROVAL_OK, "BJ2,330899,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
-    (APPROVALS, APPROVAL_OK, "BJ2,,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县未知"),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,某某区,2026-07-01,2026-07-02,15,3,0",
+        "所属区县",
+        "区县未知：“某某区”",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,330899,2026-07-01,2026-07-02,15,3,0",
+        "所属区县",
+        "区县未知：“330899”",
+    ),
+    (APPROVALS, APPROVAL_OK, "BJ2,,2026-07-01,2026-07-02,15,3,0", "所属区县", "区县为空"),
     (
         APPROVALS,
         APPROVAL_OK,
@@ -82,11 +103,41 @@ RULES = [
         "办结时间",
         "办结时间早于受理时间",
     ),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2099-07-05 09:00,,15,3,0", "受理时间", "时间晚于当前时间"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,abc,3,0", "法定时限", "数值无效"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,-3,0", "承诺时限", "数值无效"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,3,十五", "跑动次数", "数值无效"),
-    (APPROVALS, APPROVAL_OK, "BJ2,柯城区,2026-07-01,2026-07-02,15,3,1.5", "跑动次数", "数值无效"),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2099-07-05 09:00,,15,3,0",
+        "受理时间",
+        "时间晚于当前时间：“2099-07-05 09:00”",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-01,2026-07-02,abc,3,0",
+        "法定时限",
+        "数值无效：“abc”",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-01,2026-07-02,15,-3,0",
+        "承诺时限",
+        "数值无效：“-3”",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-01,2026-07-02,15,3,十五",
+        "跑动次数",
+        "数值无效：“十五”",
+    ),
+    (
+        APPROVALS,
+        APPROVAL_OK,
+        "BJ2,柯城区,2026-07-01,2026-07-02,15,3,1.5",
+        "跑动次数",
+        "数值无效：“1.5”",
+    ),
     (
         HOTLINE,
         HOTLINE_OK,
@@ -94,16 +145,22 @@ RULES = [
         "办结时间",
         "办结时间早于来电时间",
     ),
-    (HOTLINE, HOTLINE_OK, "GD2,2026-07-03 09:00:00,江山市,,五天", "办理时限", "数值无效"),
+    (HOTLINE, HOTLINE_OK, "GD2,2026-07-03 09:00:00,江山市,,五天", "办理时限", "数值无效：“五天”"),
     (HOTLINE, HOTLINE_OK, ",2026-07-03 09:00:00,江山市,,5", "工单编号", "缺少编号"),
-    (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,六星,", "评价等级", "评价等级超出五级"),
-    (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,,", "评价等级", "评价等级超出五级"),
+    (
+        RATINGS,
+        RATING_OK,
+        "PJ2,2026-07-01 09:00:00,330803,六星,",
+        "评价等级",
+        "评价等级超出五级：“六星”",
+    ),
+    (RATINGS, RATING_OK, "PJ2,2026-07-01 09:00:00,330803,,", "评价等级", "评价等级为空"),
     (
         RATINGS,
         RATING_OK,
         "PJ2,2026-07-01 09:00:00,330803,3,",
         "评价等级",
-        "评价等级为数字编码，但画像未声明编码方向（codes）",
+        "评价等级为数字编码，但画像未声明编码方向（codes）：“3”",
     ),
     (
         RATINGS,
@@ -112,18 +169,33 @@ RULES = [
         "整改时间",
         "整改时间早于评价时间",
     ),
-    (REPORTS, REPORT_OK, "柯城区,2026年第五季度,credit_loan_days,3", "统计期", "统计期无法识别"),
-    (REPORTS, REPORT_OK, "柯城区,2026Q3,no_such_indicator,3", "指标编码", "指标未定义"),
+    (
+        REPORTS,
+        REPORT_OK,
+        "柯城区,2026年第五季度,credit_loan_days,3",
+        "统计期",
+        "统计期无法识别：“2026年第五季度”",
+    ),
+    (REPORTS, REPORT_OK, "柯城区,,credit_loan_days,3", "统计期", "统计期为空"),
+    (
+        REPORTS,
+        REPORT_OK,
+        "柯城区,2026Q3,no_such_indicator,3",
+        "指标编码",
+        "指标未定义：“no_such_indicator”",
+    ),
+    (REPORTS, REPORT_OK, "柯城区,2026Q3,,3", "指标编码", "指标为空"),
     (
         REPORTS,
         REPORT_OK,
         "柯城区,2026Q3,credit_online_rate,3",
         "指标编码",
-        "指标未定义",
+        "指标未定义：“credit_online_rate”",
     ),  # not a reports indicator
-    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,-1", "指标值", "数值无效"),
-    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,", "指标值", "数值无效"),
-    (REPORTS, REPORT_OK, "火星区,2026Q3,credit_loan_days,2", "所属区县", "区县未知"),
+    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,-1", "指标值", "数值无效：“-1”"),
+    # a blank 指标值 of the 填报 template is 未填报, not an invalid number
+    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,", "指标值", "未填报"),
+    (REPORTS, REPORT_OK, "火星区,2026Q3,credit_loan_days,2", "所属区县", "区县未知：“火星区”"),
 ]
 
 
@@ -164,8 +236,8 @@ def test_duplicates_exact_repeats_load_once_and_conflicts_are_all_quarantined(tm
         2,
     )
     assert quarantine == [
-        (4, "办件编号", "同一文件内编号重复且内容不同"),
-        (5, "办件编号", "同一文件内编号重复且内容不同"),
+        (4, "办件编号", "同一文件内编号重复且内容不同：“BJ2”"),
+        (5, "办件编号", "同一文件内编号重复且内容不同：“BJ2”"),
     ]
     con = store.connect_warehouse()
     assert con.execute("SELECT case_id, source_line FROM approvals ORDER BY 1").fetchall() == [
@@ -253,7 +325,7 @@ def test_template_workbook_with_title_row_names_and_extra_columns(tmp_path):
         ("330881", "credit_loan_days", 4.25, "人行江山支行", "估算"),
     ]
     assert con.execute("SELECT line_no, column_name, reason FROM quarantine").fetchall() == [
-        (5, "指标名称", "指标未定义")
+        (5, "指标名称", "指标未定义：“没有这个指标”")
     ]
     con.close()
 
@@ -265,7 +337,10 @@ def test_without_metrics_yaml_any_key_shaped_code_is_accepted(tmp_path, monkeypa
         f"{REPORTS},指标名称\n柯城区,2026Q3,future_key_1,1,\n"
         "柯城区,2026Q3,,2,贷款审批平均用时\n柯城区,2026Q3,Bad Key,3,\n",
     )
-    assert quarantine == [(3, "指标名称", "指标未定义"), (4, "指标编码", "指标未定义")]
+    assert quarantine == [
+        (3, "指标名称", "指标未定义：“贷款审批平均用时”"),
+        (4, "指标编码", "指标未定义：“Bad Key”"),
+    ]
     assert report.rows_loaded == 1
 
 
@@ -294,7 +369,7 @@ def test_numeric_levels_follow_the_profile_code_table(tmp_path, profile_text, ex
     profile.write_text(profile_text, encoding="utf-8")
     text = f"{RATINGS}\nPJ1,2026-07-01 09:00,柯城区,1,\nPJ2,2026-07-01 09:00,柯城区,5,\nPJ3,2026-07-01 09:00,柯城区,6,\n"
     _, quarantine = load_text(tmp_path, text, profile=profile)
-    assert quarantine == [(4, "评价等级", "评价等级超出五级")]
+    assert quarantine == [(4, "评价等级", "评价等级超出五级：“6”")]
     con = store.connect_warehouse()
     assert (
         con.execute(

@@ -1,4 +1,4 @@
-"""The frame around every page: page config, first-run demo bootstrap, navigation."""
+"""The frame around every page: page config, first-run demo bootstrap, navigation, the 演示数据 banner."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from kpi import logs, store
+from kpi import demo, logs, store
 from kpi.errors import BizenvError
 from ui import data
 
@@ -68,6 +68,21 @@ def _bootstrap_demo(ensure_demo_snapshot: Bootstrap | None) -> None:
         status.update(label="演示数据已就绪", state="complete", expanded=False)
 
 
+def _demo_banner() -> None:
+    """演示数据, on every page, while the live snapshot holds demo records (kpi.demo)."""
+    path = data.snapshot_path()
+    found = demo.from_meta(data.Snapshot(path).meta()) if path else None
+    if found is None:
+        return
+    records, other = found
+    mixed = f"，和 {other:,} 条真实数据混在一起" if other else ""
+    st.warning(
+        f"**演示数据**：看板上有 {sum(records.values()):,} 条自动生成的演示记录{mixed}，不是真实业务数据。"
+        "导入真实导出文件后，运行 `bizenv reset --demo` 删除演示数据（真实数据保留）。",
+        icon=":material/science:",
+    )
+
+
 def _led_requested() -> bool:
     """The lobby screen is asked for: /led, or ?mode=led on any page."""
     path = urlparse(st.context.url or "").path.rstrip("/")
@@ -90,6 +105,8 @@ def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
     try:
         _bootstrap_demo(bootstrap)
+        if page.url_path != LED_URL_PATH:  # the lobby screen marks it in its own title bar
+            _demo_banner()
         page.run()
     except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's control flow
         raise
@@ -105,11 +122,11 @@ def _page_failed(title: str) -> None:
     """
     code = uuid.uuid4().hex[:6]
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    dd = data.data_dir()  # sets up the log if the failure came before anything else did
+    data.data_dir()  # sets up the log if the failure came before anything else did
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     _LOG.exception("页面“%s”出错（编号 %s，网址参数 %s）", title, code, params)
     st.error(
-        f"页面出错了：“{title}”未能完整显示。错误已记录到日志 {dd.logs / logs.LOG_FILE}"
+        f"页面出错了：“{title}”未能完整显示。错误已记录到服务器的日志（数据目录下 logs/{logs.LOG_FILE}）"
         f"（{when}，编号 {code}）。请把这个时间和编号告诉维护人员；"
         "可以先刷新页面，或换一个季度、区县再试。",
         icon=":material/error:",

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--quarantine",
-        metavar="FILE_NAME",
+        metavar="文件名",
         help="导出这个导入文件的全部隔离行（CSV 或 XLSX；不与 --table 同用，不需要 --period）",
     )
     parser.add_argument(

@@ -87,6 +87,20 @@ def print_reports(reports: list[FileReport]) -> None:
             print(f"    隔离原因：{reason} {n:,} 行")
     if any(r.rows_quarantined for r in reports):
         print("被隔离的行（文件、行号、列、原因）可在看板“数据”页或 bizenv status 中查看。")
+    left = next((r.demo_left for r in reports if r.demo_left), None)
+    if left:
+        print(demo_warning(left))
+
+
+def demo_warning(left: dict[str, int]) -> str:
+    """What a user loading real exports into a warehouse that still holds the demo must know."""
+    from kpi.schema import SOURCE_LABELS
+
+    counts = "、".join(f"{SOURCE_LABELS[s]} {n:,} 条" for s, n in left.items() if n)
+    return (
+        f"注意：数据仓库中还有演示数据（{counts}），看板会把它们和刚导入的真实数据混在一起显示，"
+        "页面上标着“演示数据”。运行 bizenv reset --demo 删除演示数据（真实数据保留）。"
+    )
 
 
 EXPORT_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     con = store.connect_snapshot(path)
     try:
         print(f"当前快照：{path.name}（{_snapshot_time(con, path)}）")
+        _demo(con)
         _runs(con, args.runs)
         _rows(con)
         _quarantine(con)
@@ -47,6 +48,23 @@ def _snapshot_time(con, path) -> str:
     import datetime as dt
 
     return f"发布于 {dt.datetime.fromtimestamp(path.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
+
+
+def _demo(con) -> None:
+    from kpi import demo
+
+    meta = (
+        dict(con.execute("SELECT key, value FROM snapshot_meta").fetchall())
+        if _has(con, "snapshot_meta")
+        else {}
+    )
+    found = demo.from_meta(meta)
+    if found:
+        records, other = found
+        counts = "、".join(f"{SOURCE_LABELS[s]} {n:,} 条" for s, n in records.items() if n)
+        print(
+            f"注意：快照中有演示数据（{counts}；其他数据 {other:,} 条）。运行 bizenv reset --demo 删除演示数据。"
+        )
 
 
 def _has(con, table: str) -> bool:
@@ -102,8 +120,10 @@ def _rows(con) -> None:
 def _quarantine(con) -> None:
     if not _has(con, "quarantine"):
         return
+    from kpi.schema import QUARANTINE_RULE_SQL
+
     rows = con.execute(
-        "SELECT source, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+        f"SELECT source, {QUARANTINE_RULE_SQL}, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"
     ).fetchall()
     print("\n隔离的行（按原因）：" + ("无" if not rows else ""))
     for source, reason, n in rows:

@@ -14,6 +14,7 @@ import pyarrow as pa
 from etl.demo import (
     DEFAULT_QUARTERS,
     DEFAULT_SEED,
+    GENERATOR,
     MANIFEST,
     SOURCES,
     approvals,
@@ -100,7 +101,7 @@ def generate(
         written["catalog"] = city.write_catalogue(out, catalog_dir, ctx.districts)
         catalogue_note = "catalog"
     manifest = {
-        "generator": "bizenv sample",
+        "generator": GENERATOR,
         "seed": seed,
         "scale": scale,
         "quarters": [q.label for q in qs],

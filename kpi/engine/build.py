@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpi import periods, settings, store
+from kpi import demo, periods, settings, store
 from kpi.engine.scoring import compute_marts
 from kpi.spec.load import load_spec
 from kpi.spec.models import DEFAULT_HEADLINE
@@ -58,8 +58,9 @@ def build_marts(
             # so a later edit of metrics.yaml never mixes with data scored under the old one.
             "headline": json.dumps(list(spec.headline or DEFAULT_HEADLINE), ensure_ascii=False),
             "domain_order": json.dumps([d.key for d in spec.domains], ensure_ascii=False),
+            **demo.meta_entries(con),  # 演示数据 left in the warehouse (kpi.demo)
         }
-        # One statement (executemany is a round trip per row: ~7 ms for these seven).
+        # One statement (executemany is a round trip per row: ~7 ms for these ten).
         con.execute(
             "INSERT OR REPLACE INTO snapshot_meta SELECT unnest($k), unnest($v)",
             {"k": list(meta), "v": list(meta.values())},
@@ -84,7 +85,10 @@ def build_and_publish(
     now: dt.datetime | None = None,
     catalog_dir: Path | None = None,
 ) -> Path:
-    """Rebuild marts from the warehouse with metrics.yaml, then publish a snapshot; returns its path."""
+    """Rebuild marts from the warehouse with metrics.yaml, then publish a snapshot; returns its path.
+
+    `catalog_dir`: the catalogue the records were loaded with (bizenv load --catalog); the
+    warehouse's own copy of it (districts) comes first, this is the fallback before any load."""
     dd = settings.DataDir.of(data_dir)  # resolved once: the build and its publish use one folder
     build_marts(dd, metrics_path, now=now, catalog_dir=catalog_dir)
     return store.publish_snapshot(dd)

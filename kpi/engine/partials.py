@@ -7,7 +7,7 @@ rescans only the quarters whose rows changed since the last one:
 
 - `bizenv load` names the quarters it wrote (mark_changed, in the transaction that writes the
   rows: a new row's quarter, and for an update both the old and the new quarter) and how many
-  rows it added;
+  rows it added; `bizenv reset --demo` names the quarters it deleted rows from, and how many;
 - the build rescans a whole table when its compiled scan differs from the one the kept parts came
   from (a filter, expression, setting, the order of the indicators or the city code changed in
   metrics.yaml; weights, bounds and thresholds are applied later and change nothing here), when
@@ -39,21 +39,28 @@ def plan_hash(sql: str, params: dict) -> str:
 
 
 def mark_changed(
-    con, source: str, periods_sql: str, params: dict | None = None, inserted: int = 0
+    con,
+    source: str,
+    periods_sql: str,
+    params: dict | None = None,
+    inserted: int = 0,
+    removed: int = 0,
 ) -> None:
-    """Record (inside the loader's transaction) the quarters `periods_sql` returns and the rows added.
+    """Record (inside the writer's transaction) the quarters `periods_sql` returns and the rows
+    added or removed (`bizenv load`, `bizenv reset --demo`).
 
-    `periods_sql` is a query with one column of quarters (duplicates and NULLs are fine).
+    `periods_sql` is a query with one column of quarters (duplicates and NULLs are fine); for a
+    removal, run it before the DELETE.
     """
     con.execute(
         f"INSERT INTO partials_changed SELECT DISTINCT $source, p FROM ({periods_sql}) t(p) "
         "WHERE p IS NOT NULL",
         {**(params or {}), "source": source},
     )
-    if inserted:
+    if inserted or removed:
         con.execute(
             "UPDATE partials_state SET row_count = row_count + $n WHERE source = $source",
-            {"n": inserted, "source": source},
+            {"n": inserted - removed, "source": source},
         )
 
 

@@ -120,10 +120,9 @@ def _meta_rows(spec: MetricsSpec, kinds: dict[int, str]) -> list[tuple]:
     return rows
 
 
-def city_of(con, spec: MetricsSpec, catalog: Path | None = None) -> tuple[str, str]:
-    """The city's code and name: metrics.yaml `city`, else the level=city row of the districts."""
-    if spec.city is not None:
-        return spec.city.code, spec.city.name
+def city_of(con) -> tuple[str, str]:
+    """The city's code and name: the level=city row of the catalogue the records were loaded with
+    (_districts). Never metrics.yaml: the same spec serves any city (its `city` entry is ignored)."""
     row = con.execute(
         "SELECT district_code, district_name FROM _districts WHERE level = 'city' LIMIT 1"
     ).fetchone()
@@ -259,7 +258,7 @@ def compute_marts(
     """
     schema.create_canonical(con)
     _load_districts(con, catalog)
-    city_code, city_name = city_of(con, spec, catalog)
+    city_code, city_name = city_of(con)
     current = periods.current_period(now)
     d = spec.defaults
 
@@ -430,13 +429,18 @@ def compute_marts(
         FROM _periods p
         LEFT JOIN (SELECT period, max(as_of) AS as_of FROM partials WHERE city GROUP BY period) a USING (period)""")
     as_of = con.execute("SELECT max(data_as_of) FROM periods").fetchone()[0]
+    # The latest complete quarter that has data: for exports that end years ago it is theirs,
+    # not the one before today (pages and exports open on it).
+    [(latest,)] = con.execute(
+        "SELECT max_by(period, pidx) FROM _periods WHERE NOT is_partial"
+    ).fetchall()
     # The temp tables are not dropped: they go with the build's connection (eight DROPs cost
     # ~3 ms), and a debugger stopped here can still look at every step.
     return {
         "city_code": city_code,
         "city_name": city_name,
         "current_period": current,
-        "latest_complete_period": periods.previous(current),
+        "latest_complete_period": latest or periods.previous(current),
         "data_as_of": as_of,
         "scans": scans,
     }

@@ -48,6 +48,7 @@ class Board:
     approvals_count: dict[str, int]
     headline: tuple[str, ...]
     period_partial: bool = False  # the period shown is still in progress (no complete one yet)
+    demo: bool = False  # the snapshot holds 演示数据 (snapshot_meta `demo`, kpi.demo)
     loaded_at: dt.datetime = field(default_factory=now_local)
     _views: dict = field(default_factory=dict, repr=False)
 
@@ -151,6 +152,7 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         approvals_count={str(k): int(v) for k, v in counts.items()},
         headline=headline,
         period_partial=bool(partial.get(period, False)),
+        demo=meta.get("demo") == "true",
     )
 
 

@@ -622,23 +622,27 @@ def loads(con, limit: int = 200) -> pd.DataFrame:
 
 
 def quarantine_summary(con) -> pd.DataFrame:
-    """Quarantined rows grouped by source and reason."""
+    """Quarantined rows grouped by source and reason (the rule, without the offending values)."""
     return _df(
         con,
-        """
-        SELECT source, reason, count(*) AS rows, count(DISTINCT file_name) AS files
-        FROM quarantine GROUP BY source, reason ORDER BY rows DESC, source, reason""",
+        f"""
+        SELECT source, {schema.QUARANTINE_RULE_SQL} AS reason, count(*) AS rows,
+               count(DISTINCT file_name) AS files
+        FROM quarantine GROUP BY ALL ORDER BY rows DESC, source, reason""",
     )
 
 
 def quarantine_examples(con, per_reason: int = 3) -> pd.DataFrame:
-    """A few example rows of every quarantine reason (raw already has personal data removed)."""
+    """A few example rows of every quarantine reason (raw already has personal data removed);
+    each row's reason names its own offending value."""
     return _df(
         con,
-        """
+        f"""
         SELECT source, reason, file_name, line_no, column_name, raw FROM (
-            SELECT *, row_number() OVER (PARTITION BY source, reason ORDER BY file_name, line_no) AS k
-            FROM quarantine) WHERE k <= ? ORDER BY source, reason, k""",
+            SELECT *, {schema.QUARANTINE_RULE_SQL} AS rule,
+                   row_number() OVER (PARTITION BY source, {schema.QUARANTINE_RULE_SQL}
+                                      ORDER BY file_name, line_no) AS k
+            FROM quarantine) WHERE k <= ? ORDER BY source, rule, k""",
         [per_reason],
     )
 

@@ -64,8 +64,7 @@ def write_template(
     indicator is the mean of the districts' figures, which is wrong for e.g. 进口整体通关时间.
     """
     periods.parse(period)  # a clear error for '2026-3' and the like
-    (_, city_name), units = districts(catalog_dir)
-    city_name = spec.city.name if spec.city else city_name
+    (_, city_name), units = districts(catalog_dir)  # the city as the catalogue names it
     if with_city:
         units = [("", city_name), *units]
     reported = [(d, i) for d, i in spec.indicators() if i.source == "reports"]

@@ -122,6 +122,8 @@ class City(_Model):
 
 class MetricsSpec(_Model):
     version: str
+    # Ignored: the city's name and code come from the catalogue (districts.csv, level=city), so
+    # one spec serves any city. Still accepted so that a metrics.yaml written before stays valid.
     city: City | None = None
     defaults: Defaults = Defaults()
     settings: dict[str, Scalar] = {}

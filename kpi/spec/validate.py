@@ -26,7 +26,7 @@ from kpi.engine.compile import (
     compile_expr,
     indicator_plan,
 )
-from kpi.spec.models import City, Defaults, Indicator
+from kpi.spec.models import Defaults, Indicator
 from kpi.spec.source import SourceMap
 
 WEIGHT_TOLERANCE = 1e-6
@@ -322,12 +322,6 @@ def _top_level(raw: dict, src: SourceMap) -> list[str]:
                 f"{where}：score_bands 的 red_below={_fmt(d.score_bands.red_below)} 大于 green_from="
                 f"{_fmt(d.score_bands.green_from)}。改法：红灯线应不高于绿灯线，例如 60 和 85。"
             )
-    city = _build(City, raw["city"]) if raw.get("city") is not None else None
-    if city is not None and not (city.code.isdigit() and len(city.code) == 6):
-        p.append(
-            f"{src.file} 第 {src.line(('city', 'code'))} 行，city：code“{city.code}”不是 6 位行政区划代码。"
-            '改法：写成带引号的 6 位数字，例如 "330800"。'
-        )
     return p
 
 

@@ -126,6 +126,7 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
             now,
             widgets.stamp_text(board.data_as_of, board.built_at, note),
             note is not None,
+            board.demo,
         )
     )
     keys = board.view_keys(options.views)  # views with nothing for the period are left out

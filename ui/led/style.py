@@ -64,6 +64,9 @@ body.led-offline .led-offline-note { display: block; }
 .led-title h1 { margin: 0; padding: 0; font-size: 50U; font-weight: 800; letter-spacing: 4U;
   color: #fff; text-shadow: 0 0 18U rgba(63,208,255,.6); white-space: nowrap; font-family: FONT; line-height: 1.2; }
 .led-title h1 small { font-size: 34U; font-weight: 600; color: ACCENT; margin-left: 18U; letter-spacing: 2U; }
+.led-demo { display: inline-block; vertical-align: middle; margin-left: 24U; padding: 2U 16U;
+  font-size: 30U; font-weight: 800; letter-spacing: 4U; color: #1a1200; background: AMBER;
+  border-radius: 8U; text-shadow: none; }
 .led-clock { text-align: right; white-space: nowrap; }
 .led-clock .t { font-size: 34U; font-weight: 700; }
 .led-clock .t span { color: MUTED; font-weight: 500; font-size: 26U; margin-right: 14U; }

@@ -60,12 +60,14 @@ def tone(good: bool | None) -> str:
 # ── title bar and view strip ──────────────────────────────────────────────────────────────────
 
 
-def title_bar(city: str, now: dt.datetime, stamp: str, stale: bool) -> str:
+def title_bar(city: str, now: dt.datetime, stamp: str, stale: bool, demo: bool = False) -> str:
     day = f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}"
     cls = "led-stamp stale" if stale else "led-stamp"
+    # 演示数据: a lobby screen must never pass generated figures off as the city's own
+    mark = '<span class="led-demo" data-testid="led-demo">演示数据</span>' if demo else ""
     return (
         '<div class="led-title">'
-        f"<h1>{escape(city)}<small>营商环境监测一屏通览</small></h1>"
+        f"<h1>{escape(city)}<small>营商环境监测一屏通览</small>{mark}</h1>"
         f'<div class="led-clock"><div class="t"><span>{day}</span>{now:%H:%M}</div>'
         f'<div class="{cls}" data-testid="led-stamp">{stamp}</div></div></div>'
     )
