@@ -7,13 +7,11 @@ browser sessions that start at the same moment wait for one bootstrap instead of
 
 from __future__ import annotations
 
-import contextlib
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from etl import demo
+from etl import demo, locks
 from kpi import settings, store
 from kpi.errors import BizenvError
 
@@ -21,46 +19,6 @@ LOCK_FILE = ".bootstrap.lock"
 GENERATE_SHARE = 0.3  # of the progress bar; loading and building take the rest
 
 Progress = Callable[[float, str], None]
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (blocking); `waiting()` is called once if we must wait."""
-    fh = open(path, "a+b")  # noqa: SIM115 - closed in finally, after the lock is released
-    try:
-        try:
-            import fcntl
-        except ImportError:  # Windows desk PCs: msvcrt locks one byte, retrying while busy
-            import msvcrt
-
-            told = False
-            fh.seek(0)  # msvcrt locks bytes from the current position: always byte 0
-            while True:
-                try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-                    break
-                except OSError:
-                    if not told:
-                        waiting()
-                        told = True
-                    time.sleep(0.5)
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-            return
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            waiting()
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    finally:
-        fh.close()
 
 
 def ensure_demo_snapshot(
@@ -80,7 +38,7 @@ def ensure_demo_snapshot(
         )
     report = progress or (lambda fraction, text: None)
     dd.root.mkdir(parents=True, exist_ok=True)
-    with _exclusive(
+    with locks.exclusive(
         dd.root / LOCK_FILE, lambda: report(0.0, "另一个会话正在准备演示数据，请稍候…")
     ):
         existing = store.current_snapshot_path(dd)  # the other session may have finished meanwhile

@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import re
 import tempfile
@@ -79,6 +80,11 @@ class FileReport:
     is_demo: bool = False  # a file the demo generator wrote (etl.demo.is_demo_export)
     # set on a real (not demo) file's report when demo records remain beside it: per source
     demo_left: dict[str, int] = field(default_factory=dict)
+
+
+def _file_progress(progress: Progress, base: float, share: float, f: float, text: str) -> None:
+    """One file's progress (0–1) as a share of the whole run's bar."""
+    progress(base + share * f, text)
 
 
 def local_now() -> dt.datetime:
@@ -350,7 +356,7 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
     """
     r = staged.report
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
-        con, r.source, staged, r.load_id, r.file_name, now
+        con, r.source or staged.profile.source, staged, r.load_id, r.file_name, now
     )
     r.sha256 = sha256.result()
     r.is_demo = is_demo_export(Path(r.path), r.sha256)
@@ -501,7 +507,7 @@ def load_files(
                         root,
                         Path(tmp),
                         now,
-                        lambda f, text, base=base: progress(base + share * f, text),
+                        functools.partial(_file_progress, progress, base, share),
                         catalog.root,
                     )
                 except FileRefused as err:
@@ -577,7 +583,7 @@ def load_files(
             if len(paths) == 1
             else (f"{len(refused)} 个文件被拒绝导入（其余 {len(loaded)} 个已导入）：\n")
         )
-        err = FileRefused(head + "\n".join(r.message for r in refused))
-        err.reports = reports
-        raise err
+        refusal = FileRefused(head + "\n".join(r.message for r in refused))
+        refusal.reports = reports
+        raise refusal
     return reports

@@ -22,6 +22,7 @@ import io
 import mmap
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,7 +215,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def find_header_row(rows: list[list[str | None]], known: set[str]) -> int:
+def find_header_row(rows: Sequence[Sequence[str | None]], known: set[str]) -> int:
     """Index of the header row: the one naming the most known headers; else the first full-width row."""
     best, best_hits = None, 0
     for i, row in enumerate(rows[:HEAD_ROWS]):
@@ -282,7 +283,7 @@ def _head_rows(text_path: Path, encoding: str) -> tuple[str, list[list[str]], li
 
 def _blank_lines(text_path: Path, after_line: int) -> list[int]:
     """Physical numbers of empty lines after the header; DuckDB's reader drops those silently."""
-    found = []
+    found: list[int] = []
     with text_path.open("rb") as fh:
         if fh.seek(0, 2) == 0:
             return found

@@ -145,7 +145,7 @@ def _value_map(expr: str, spec: FieldSpec, p: Params, keep: str | None = None) -
     """The value map applied to `expr`; `keep` is what a value the map does not know becomes
     when the profile keeps such values (the masked text, for text fields), default `expr`."""
     keep = keep or expr
-    mapping = dict(spec.codes) if spec.type == "level" else {}
+    mapping: dict[str, str | None] = dict(spec.codes) if spec.type == "level" else {}
     mapping.update(spec.values)
     if not mapping and spec.other == KEEP:
         return keep

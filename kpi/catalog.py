@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from kpi import settings
 from kpi.errors import UserInputError
@@ -55,17 +56,18 @@ def rows(columns: dict[str, list]) -> list[dict[str, str | None]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
-def districts(catalog_dir: Path | str | None = None) -> list[dict[str, str | int | None]]:
+def districts(catalog_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """districts.csv rows (district_code, district_name, short_name, level, sort_order as int),
     in catalogue order."""
     table = read_table(path("districts.csv", catalog_dir), ("district_code", "district_name"))
+    assert table is not None  # a required file: read_table raised if it was missing
     out = [
         {
             "district_code": r["district_code"],
             "district_name": r["district_name"],
             "short_name": r.get("short_name"),
             "level": r.get("level"),
-            "sort_order": int(float(r["sort_order"])) if r.get("sort_order") else 0,
+            "sort_order": int(float(r["sort_order"] or 0)),
         }
         for r in rows(table)
     ]

@@ -18,6 +18,9 @@ class UserInputError(BizenvError):
 class FileRefused(UserInputError):
     """A file that cannot be used at all (unreadable, wrong type, required columns missing, no data)."""
 
+    # a folder load refuses some files and loads the others: every file's report rides along
+    reports: list = []
+
 
 class SpecError(UserInputError):
     """metrics.yaml (or another spec) is invalid; the message lists every problem at once."""

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserInputError("当前数据快照里还没有评分结果。改法：先运行 bizenv build。")
         available = queries.periods(con)
         periods = list(available["period"])
-        period = args.period or queries.meta(con).get("latest_complete_period")
+        period = str(args.period or queries.meta(con).get("latest_complete_period") or "")
         if period not in periods:
             raise UserInputError(
                 f"快照中没有季度 {period}。可选季度：{'、'.join(periods) or '（无）'}。"

@@ -263,7 +263,7 @@ def _write_ratings(ctx, qi, out: Path, *, tick, **_) -> list[dict]:
     """One workbook per quarter; past Excel's row limit the quarter continues in _2, _3 … files."""
     q = ctx.quarters[qi]
     entries: list[dict] = []
-    sink, found, done_rows = None, [], 0
+    sink, found, done_rows = None, list[tuple[int, dict]](), 0
     for cols, bad in ratings.chunks(ctx, qi):
         n = len(cols["评价编号"])
         if sink is None or sink.data_rows + n > XLSX_MAX_DATA_ROWS:
@@ -311,7 +311,7 @@ def _write_reports(ctx, qi, out: Path, *, inds, city_name, **_) -> dict:
     return _entry(path, "xlsx", None, sink, [(0, bad)])
 
 
-_WRITERS = {
+_WRITERS: dict[str, Callable[..., list[dict] | dict]] = {
     "approvals": _write_approvals,
     "hotline": _write_hotline,
     "ratings": _write_ratings,

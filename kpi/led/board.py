@@ -123,7 +123,7 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         ).df()
         has_domains = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'domains'"
-        ).fetchone()[0]
+        ).fetchone() != (0,)
         domain_catalog = (
             con.execute(
                 "SELECT domain_key, short_name FROM domains ORDER BY sort_order, domain_key"

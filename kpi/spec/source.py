@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -17,7 +18,7 @@ class SourceMap:
 
     file: str
     lines: dict[Path_, int] = field(default_factory=dict)
-    raw: object = None
+    raw: Any = None  # the plain YAML data (dicts, lists, scalars)
 
     def line(self, path: Path_) -> int:
         path = tuple(path)
@@ -69,7 +70,7 @@ def _to_python(
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _scalar(node: yaml.ScalarNode):
+def _scalar(node: yaml.Node):
     # The safe constructor resolves the tag the composer gave it (int, float, bool, null, str);
     # plain strings, most of a spec, are taken as they are (the constructor's own result).
     if node.tag == "tag:yaml.org,2002:str":

@@ -49,6 +49,12 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _total(weights: list[float | None]) -> float | None:
+    """The sum when every weight is a number; None when one is missing or not a number."""
+    numbers = [w for w in weights if w is not None]
+    return sum(numbers) if len(numbers) == len(weights) else None
+
+
 def _build(model: type[BaseModel], raw):
     """The model of one entry, or None when the entry itself is broken (reported by kpi.spec.load)."""
     try:
@@ -64,7 +70,7 @@ def validate(
     raw = src.raw if isinstance(src.raw, dict) else {}
     problems: list[str] = []
     catalog = settings.catalog_dir(catalog_dir)
-    spec_settings = raw.get("settings") if isinstance(raw.get("settings"), dict) else {}
+    spec_settings: dict = raw["settings"] if isinstance(raw.get("settings"), dict) else {}
     problems += _unique(src)
     problems += _weights(src)
     sql_ready: list[tuple[tuple, Indicator]] = []
@@ -100,7 +106,7 @@ def _unique(src: SourceMap) -> list[str]:
             [(("domains", i, "indicators", j, "key"), x.get("key")) for i, j, x in indicators],
         ),
     ):
-        first: dict[str, tuple] = {}
+        first: dict[object, tuple] = {}
         for path, value in items:
             if not isinstance(value, str | int | float):  # missing or not a name: structure's job
                 continue
@@ -122,9 +128,10 @@ def _weights(src: SourceMap) -> list[str]:
     if not domains:
         return problems
     weights = [_number(d.get("weight")) for _, d in domains]
-    if None not in weights and abs(sum(weights) - 1) > WEIGHT_TOLERANCE:
+    total = _total(weights)
+    if total is not None and abs(total - 1) > WEIGHT_TOLERANCE:
         problems.append(
-            f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(sum(weights))}，应为 1。"
+            f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(total)}，应为 1。"
             "改法：调整各领域的 weight，使其合计等于 1。"
         )
     for (i, dom), weight in zip(domains, weights, strict=True):
@@ -134,9 +141,10 @@ def _weights(src: SourceMap) -> list[str]:
             )
         inds = _dicts(dom.get("indicators"))
         ind_weights = [_number(ind.get("weight")) for _, ind in inds]
-        if inds and None not in ind_weights and abs(sum(ind_weights) - 1) > WEIGHT_TOLERANCE:
+        ind_total = _total(ind_weights)
+        if inds and ind_total is not None and abs(ind_total - 1) > WEIGHT_TOLERANCE:
             problems.append(
-                f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(sum(ind_weights))}，应为 1。"
+                f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(ind_total)}，应为 1。"
                 "改法：调整该领域各指标的 weight，使其合计等于 1。"
             )
         for (j, _), w in zip(inds, ind_weights, strict=True):
