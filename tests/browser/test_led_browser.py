@@ -238,6 +238,14 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
         while not 1.2 <= math.fmod(time.time(), dwell) <= 1.8 and time.monotonic() < deadline:
             time.sleep(0.05)
         expected = views[math.floor(time.time() / dwell) % len(views)]
+        # Each screen redraws on its own 1 s tick, so on a busy machine one may still be a tick
+        # behind at the sample: give both until the middle of the window (still the same view).
+        for screen in (a, b):
+            screen.wait_for_function(
+                "v => document.querySelector('[data-view]').dataset.view === v",
+                arg=expected,
+                timeout=1_200,
+            )
         assert a.get_attribute("[data-view]", "data-view") == expected
         assert b.get_attribute("[data-view]", "data-view") == expected
         assert a.evaluate("window.__dim.slice(0, 5)") == []
