@@ -17,7 +17,13 @@ if partial:
 tables.review_download(snap.path, period)
 
 keys = snap.headline_keys()  # as metrics.yaml said when this snapshot was built
-cards.headline_row(snap.overall_series(period, 8), snap.headline(keys, period, 8), keys, period)
+cards.headline_row(
+    snap.overall_series(period, 8),
+    snap.headline(keys, period, 8),
+    keys,
+    period,
+    n_domains=len(snap.domains()),
+)
 
 ov = snap.overall(period)
 notices.thin_ranking(snap.domain_coverage(period))

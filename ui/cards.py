@@ -48,7 +48,11 @@ def kpi_card(
 
 
 def headline_row(
-    overall_city: pd.DataFrame, headline: pd.DataFrame, keys: list[str], period: str
+    overall_city: pd.DataFrame,
+    headline: pd.DataFrame,
+    keys: list[str],
+    period: str,
+    n_domains: int = 18,
 ) -> None:
     """Six cards: the city's overall index and the metrics.yaml headline indicators."""
     row = st.container(horizontal=True, gap=CARD_GAP)
@@ -87,7 +91,7 @@ def headline_row(
             list(h["value"]),
         )
     st.caption(
-        "全市数值。综合指数为 18 个指标领域得分的加权平均（0–100 分，前沿距离法）；"
+        f"全市数值。综合指数为 {n_domains} 个指标领域中可评分领域得分的加权平均（0–100 分，前沿距离法）；"
         "平均办理用时单位为工作日（越低越好）；变化为较上季度，绿色为改善、红色为退步；迷你图为近 8 个季度。"
     )
 
