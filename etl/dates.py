@@ -1,9 +1,9 @@
 """Timestamp parsing in DuckDB SQL: the formats Chinese government systems emit.
 
 One expression per column, evaluated by DuckDB over the whole file (no Python per row):
-a timezone suffix is dropped (exports state local time, e.g. Burlington's `+00` on plain dates),
-Excel serial numbers (46204.378) are converted, and the text is tried against a list of
-strptime formats. US month-first formats are ambiguous with day-first ones, so they are never
+a time with a zone (`2026-07-10T01:30:58Z`, `…+08:00`, Burlington's `…+00`) is converted to
+Beijing time, the zone of every other timestamp in bizenv; Excel serial numbers (46204.378) are
+converted, and the text is tried against a list of strptime formats. US month-first formats are ambiguous with day-first ones, so they are never
 built in: a profile lists them under `date_formats` when its export uses them.
 """
 
@@ -38,12 +38,28 @@ BUILTIN_FORMATS: tuple[str, ...] = (
 _SERIAL = r"^[2-7]\d{4}(\.\d+)?$"
 _BLANKS = " \t\r\n\u3000\u00a0"
 _TZ_SUFFIX = r"(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+BEIJING_OFFSET_MINUTES = 8 * 60
 
 
-def timestamp_sql(text_sql: str, formats_param: str) -> str:
+def _zone_shift_sql(text_sql: str) -> str:
+    """Minutes to add to the zone-less time so it reads in Beijing time (0 without a zone)."""
+    zone = f"regexp_extract({text_sql}, '{_TZ_SUFFIX}', 4)"
+    sign = f"CASE WHEN starts_with({zone}, '-') THEN -1 ELSE 1 END"
+    hours = f"TRY_CAST(substr({zone}, 2, 2) AS INTEGER)"
+    minutes = f"coalesce(TRY_CAST(right(replace({zone}, ':', ''), 2) AS INTEGER), 0)"
+    offset = (
+        f"CASE WHEN {zone} = 'Z' THEN 0 "
+        f"WHEN length(replace({zone}, ':', '')) = 5 THEN {sign} * ({hours} * 60 + {minutes}) "
+        f"ELSE {sign} * {hours} * 60 END"
+    )
+    return f"CASE WHEN {zone} = '' THEN 0 ELSE {BEIJING_OFFSET_MINUTES} - ({offset}) END"
+
+
+def timestamp_sql(text_sql: str, formats_param: str, convert_zone: bool = True) -> str:
     """SQL turning the text expression `text_sql` into a TIMESTAMP (NULL when it cannot be read).
 
-    `formats_param` names a bound VARCHAR[] parameter holding the format list (see formats()).
+    `formats_param` names a bound VARCHAR[] parameter holding the format list (see formats());
+    `convert_zone`: a zone suffix moves the time to Beijing time (else it is only dropped).
     """
     cleaned = f"regexp_replace(trim({text_sql}, '{_BLANKS}'), '{_TZ_SUFFIX}', '\\1')"
     serial = (
@@ -53,10 +69,14 @@ def timestamp_sql(text_sql: str, formats_param: str) -> str:
     # Cheap tests first: most cells are 16–19 characters and parse with the first format; the
     # regular expressions run only on what is left (serial numbers are short; zone suffixes and
     # stray tabs or full-width spaces around the text are rare and retried trimmed).
+    trimmed = f"trim({text_sql}, '{_BLANKS}')"
+    zoned = f"try_strptime({cleaned}, {formats_param})"
+    if convert_zone:
+        zoned += f" + to_minutes(CAST({_zone_shift_sql(trimmed)} AS BIGINT))"
     return (
         f"CASE WHEN {text_sql} IS NULL THEN NULL "
         f"WHEN length({text_sql}) < 16 AND regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
-        f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), try_strptime({cleaned}, {formats_param})) END"
+        f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), {zoned}) END"
     )
 
 

@@ -95,7 +95,9 @@ MOBILE = (
     f"{_BEFORE}((?:{_CN_PREFIX})?{_MOBILE_HEAD}){S}?{_run(4)}{S}?({_run(4)}){_AFTER}",
     r"\1\2****\3\4",
 )
-_AREA = f"[(（]?{_digit('0')}{D}{{2,3}}[)）]?{S}?"
+# Area codes are 0 + 2–3 digits and never 00… (that is the international prefix): 0001-01-01 is
+# a date, not a phone number.
+_AREA = f"[(（]?{_digit('0')}{_digit('123456789')}{D}{{1,2}}[)）]?{S}?"
 LANDLINE = (
     f"{_BEFORE}({_AREA})(?:{_run(3)}|{_run(4)}){S}?({_run(4)}){_AFTER}",
     r"\1\2****\3\4",

@@ -90,6 +90,9 @@ class Profile(BaseModel):
     name: str = ""
     label: str = ""
     date_formats: tuple[str, ...] = ()  # tried before the built-in formats (e.g. US AM/PM)
+    # A zone suffix (Z, +08:00) is converted to Beijing time unless the export writes plain local
+    # dates with a meaningless one (Burlington's "2024/10/03 00:00:00+00"): then it is dropped.
+    ignore_time_zone: bool = False
     fields: dict[str, FieldSpec]
     order_rules: tuple[OrderRule, ...] = ()
     required_any: tuple[tuple[str, ...], ...] = ()
@@ -115,6 +118,7 @@ class UserProfile(BaseModel):
     source: Literal["approvals", "hotline", "ratings", "reports"]
     name: str = ""
     date_formats: tuple[str, ...] = ()
+    ignore_time_zone: bool = False
     fields: dict[str, UserFieldSpec] = Field(default_factory=dict)
     categories: dict[str, str] = Field(default_factory=dict)
 
@@ -197,6 +201,7 @@ def load_user_profile(path: str | Path) -> Profile:
         update={
             "name": user.name or path.name,
             "date_formats": user.date_formats,
+            "ignore_time_zone": user.ignore_time_zone,
             "fields": fields,
             "categories": {**base.categories, **user.categories},
         }

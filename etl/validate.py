@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from etl import dates, pii
 from etl.profiles import KEEP, FieldSpec, Profile, extract_column, match_fields
+from kpi.settings import Limits
 
 MISSING_KEY = "缺少编号"
 EMPTY_TIME = "时间为空"
@@ -28,6 +29,7 @@ BAD_TIME = "时间无法识别"
 EMPTY_DISTRICT = "区县为空"
 UNKNOWN_DISTRICT = "区县未知"
 FUTURE_TIME = "时间晚于当前时间"
+EARLY_TIME = "时间早于合理范围"  # before Limits.earliest_year (1900-01-01, 0001-01-01 placeholders)
 EMPTY_LEVEL = "评价等级为空"
 LEVEL_OUT_OF_RANGE = "评价等级超出五级"
 LEVEL_CODE_UNDECLARED = "评价等级为数字编码，但画像未声明编码方向（codes）"
@@ -56,6 +58,10 @@ FIXES = {
         "该城市的目录；否则在 districts.csv 的 aliases 列补上这种写法，或在表头画像中为区县加值映射（values）。"
     ),
     FUTURE_TIME: "请检查导出里的时间，或这台电脑的系统日期。",
+    EARLY_TIME: (
+        "1900-01-01、0001-01-01 这类日期通常是业务系统的“无日期”占位值：请在导出时补全真实时间；"
+        "确有更早的记录，可用环境变量 BIZENV_EARLIEST_YEAR 调低合理范围的起始年份。"
+    ),
     EMPTY_LEVEL: "请确认导出时勾选了评价等级列并且每行都有等级。",
     LEVEL_OUT_OF_RANGE: "评价等级应为 非常满意、满意、基本满意、不满意、非常不满意 之一（或在画像中用 codes 写明数字编码）。",
     LEVEL_CODE_UNDECLARED: (
@@ -297,7 +303,8 @@ def build_plan(
     for name in active:
         spec, f = fields[name], q("f_" + name)
         if spec.type == "timestamp":
-            typed_cols.append(f"{dates.timestamp_sql(f, fmts)} AS {q('ts_' + name)}")
+            convert = not profile.ignore_time_zone
+            typed_cols.append(f"{dates.timestamp_sql(f, fmts, convert)} AS {q('ts_' + name)}")
             time_fields.append(name)
     for name in time_fields:
         f, ts = q("f_" + name), q("ts_" + name)
@@ -418,8 +425,11 @@ def build_plan(
                 )
             )
     now_p = p(now)
+    # Dates before the plausible range would create quarters such as 1900Q1 in every picker.
+    earliest_p = p(dt.datetime(Limits.from_env().earliest_year, 1, 1))
     for name in time_fields:
         checks.append((f"{q('ts_' + name)} > {now_p}", FUTURE_TIME, name, q("f_" + name)))
+        checks.append((f"{q('ts_' + name)} < {earliest_p}", EARLY_TIME, name, q("f_" + name)))
 
     # Each condition is evaluated once per row (rule_no: the first rule the row breaks); the
     # reason, column and value are looked up from it.

@@ -3,6 +3,7 @@ refused with a Chinese message naming the line or the limit and how to change it
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from pathlib import Path
 
@@ -162,3 +163,48 @@ def test_a_web_page_saved_as_xls_is_named_as_such(tmp_path):
     )
     message = refusal(path)
     assert "这是网页文件" in message and "另存为" in message and "<head>" not in message
+
+
+def test_implausible_dates_are_quarantined_and_zones_converted(tmp_path, monkeypatch):
+    """1900-01-01 and 0001-01-01 ("no date" placeholders) would create 1900Q1 / 0001Q1 in every
+    picker; a time with Z or +08:00 is read as Beijing time (issue 12, 9)."""
+    path = write(
+        tmp_path / "dates.csv",
+        [
+            HEADER,
+            ROW.format(n=1).replace("2026-07-01 09:40:25", "1900-01-01 00:00:00"),
+            ROW.format(n=2).replace("2026-07-01 09:40:25", "0001-01-01 00:00:00"),
+            ROW.format(n=3).replace("2026-07-10 09:30:58", "2026-07-10T01:30:58Z"),
+            ROW.format(n=4).replace("2026-07-10 09:30:58", "2026-07-10T09:30:58+08:00"),
+        ],
+    )
+    [report] = load_files([path], build=False)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (4, 2, 2)
+    con = store.connect_warehouse()
+    try:
+        assert con.execute(
+            "SELECT line_no, reason FROM quarantine ORDER BY line_no"
+        ).fetchall() == [
+            (2, "时间早于合理范围：“1900-01-01 00:00:00”"),
+            (3, "时间早于合理范围：“0001-01-01 00:00:00”"),
+        ]
+        # 01:30:58 UTC is 09:30:58 in Beijing; +08:00 is already Beijing time
+        assert con.execute(
+            "SELECT case_id, completed_at, period FROM approvals ORDER BY case_id"
+        ).fetchall() == [
+            ("BJ000000000003", dt.datetime(2026, 7, 10, 9, 30, 58), "2026Q3"),
+            ("BJ000000000004", dt.datetime(2026, 7, 10, 9, 30, 58), "2026Q3"),
+        ]
+    finally:
+        con.close()
+    monkeypatch.setenv("BIZENV_EARLIEST_YEAR", "1800")  # the start of the range is a setting
+    [again] = load_files(
+        [
+            write(
+                tmp_path / "d2.csv",
+                [HEADER, ROW.format(n=9).replace("2026-07-01 09:40:25", "1900-01-01 00:00:00")],
+            )
+        ],
+        build=False,
+    )
+    assert again.rows_loaded == 1

@@ -172,8 +172,11 @@ DATE_CASES = [
     ("20260701", dt.datetime(2026, 7, 1)),
     ("2026-07-01T09:05:00", dt.datetime(2026, 7, 1, 9, 5)),
     ("2012-11-20T07:50:59.000", dt.datetime(2012, 11, 20, 7, 50, 59)),
-    ("2024/10/03 00:00:00+00", dt.datetime(2024, 10, 3)),
+    ("2024/10/03 00:00:00+00", dt.datetime(2024, 10, 3, 8, 0)),  # UTC midnight is 08:00 in Beijing
     ("2026-07-01 09:05:00+08:00", dt.datetime(2026, 7, 1, 9, 5)),
+    ("2026-07-10T01:30:58Z", dt.datetime(2026, 7, 10, 9, 30, 58)),
+    ("2026-07-10T01:30:58-05:00", dt.datetime(2026, 7, 10, 14, 30, 58)),  # 06:30 UTC
+    ("2026-07-10T01:30:58+0530", dt.datetime(2026, 7, 10, 4, 0, 58)),  # 20:00 UTC the day before
     ("46204", dt.datetime(2026, 7, 1)),  # Excel serial: 1899-12-30 + 46204 days
     ("46204.378", dt.datetime(2026, 7, 1, 9, 4, 19)),  # .378 day = 32,659.2 s = 09:04:19
     ("2026-02-30 10:00:00", None),
@@ -190,6 +193,13 @@ def test_builtin_date_formats(text, expected):
         f"SELECT {dates.timestamp_sql('$t', '$f')}", {"t": text, "f": dates.formats()}
     ).fetchone()[0]
     assert got == expected
+
+
+def test_a_zone_can_be_ignored_for_plain_local_dates():
+    con = store.connect_memory()
+    sql = dates.timestamp_sql("$t", "$f", convert_zone=False)
+    got = con.execute(f"SELECT {sql}", {"t": "2024/10/03 00:00:00+00", "f": dates.formats()})
+    assert got.fetchone()[0] == dt.datetime(2024, 10, 3)
 
 
 def test_profile_date_formats_enable_us_times():
