@@ -14,7 +14,7 @@ import logging
 import re
 import sys
 
-from kpi.errors import BizenvError
+from kpi.errors import BizenvError, machine_problem
 
 # name → module; order is the order `bizenv --help` lists them.
 COMMANDS = {
@@ -170,6 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 — a bug or a broken machine, not the user's input: still no traceback
         log.exception("bizenv %s failed", args.command)
         saved = logs.save_traceback(data_dir)
+        problem = machine_problem(err, data_dir.root)
+        if problem is not None:  # the machine, not a bug: say what happened and what to do
+            print(
+                f"错误：{problem}。正在写入的内容已回滚（之前已提交的文件保留），看板仍显示上一个快照。"
+                f"改法：释放空间或改正权限后重新运行本命令。详细信息已保存到 {saved}。",
+                file=sys.stderr,
+            )
+            return 3
         print(
             f"错误：程序内部出错（{type(err).__name__}: {err}）。正在写入的文件已整体回滚，"
             f"不会留下写了一半的数据。详细信息已保存到 {saved}，请把它发给维护人员。",

@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import logging
 import re
 import tempfile
 import time
@@ -32,12 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 from etl import catalog as catalog_mod
-from etl import derive, pii, readers, validate
+from etl import derive, locks, pii, readers, validate
 from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
     Profile,
+    ambiguous_headers,
     builtin_profile,
     builtin_profiles,
     detect_profile,
@@ -46,13 +50,14 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import demo, settings, store
+from kpi import demo, logs, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
-from kpi.errors import FileRefused, UserInputError
+from kpi.errors import FileRefused, MachineProblem, UserInputError, machine_problem
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -77,6 +82,7 @@ class FileReport:
     load_id: str = ""
     sha256: str = ""
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what reading repaired (NUL bytes, CR endings)
     is_demo: bool = False  # a file the demo generator wrote (etl.demo.is_demo_export)
     # set on a real (not demo) file's report when demo records remain beside it: per source
     demo_left: dict[str, int] = field(default_factory=dict)
@@ -101,7 +107,10 @@ def choose_profile(
     headers: list[str], file_name: str, header_line: int, source: str | None, user: Profile | None
 ) -> Profile:
     """The profile for an export: the user's, the named source's, or detected from the headers."""
-    shown = "、".join(h for h in headers if h) or "（空）"
+    named = [h for h in headers if h]
+    # A 2,000-column header is not a message: the first 30 names and how many there are.
+    shown = "、".join(named[:30]) + (f"……（共 {len(named):,} 列）" if len(named) > 30 else "")
+    shown = shown or "（空）"
     if user is not None or source is not None:
         profile = user or builtin_profile(source)
         missing = missing_required(profile, headers)
@@ -164,9 +173,17 @@ def stage_file(
     )  # the reader numbers rows by rowid = file order
     known = known_headers(profiles + builtin_profiles())
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
+    report.notes = list(raw.notes)
     try:
         profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
         report.source, report.profile = profile.source, profile.name
+        ambiguous = ambiguous_headers(profile, raw.headers)
+        if ambiguous:  # two 受理时间 columns: picking one silently could load the wrong times
+            raise FileRefused(
+                f"{path.name}：第 {raw.header_line} 行（表头）有同名的列：{'；'.join(ambiguous)}，"
+                "无法确定该用哪一列。改法：删掉或改名多余的列后再导入；或在表头画像中为该字段写明"
+                "用第几个同名列（例如 accepted_at: {occurrence: 2}），用 --profile 传入。"
+            )
         # the hashing key is created only when an export really carries phone numbers
         phones = any(profile.fields[n].type == "phone" for n in match_fields(profile, raw.headers))
         secret = pii.secret_key(data_dir) if phones else ""
@@ -178,8 +195,10 @@ def stage_file(
         mem.execute("SET preserve_insertion_order = false")
         for sql, params in plan.statements:
             mem.execute(sql, params)
+        # coalesce: a file with a header and no rows at all gives NULL counts, not 0
         total, skipped, quarantined, extra = mem.execute(
-            "SELECT count(*), count_if(is_skip), count_if(reason IS NOT NULL), count_if(dup_extra) FROM checked"
+            "SELECT count(*), coalesce(count_if(is_skip), 0), "
+            "coalesce(count_if(reason IS NOT NULL), 0), coalesce(count_if(dup_extra), 0) FROM checked"
         ).fetchall()[0]
         if total - skipped == 0:
             raise FileRefused(
@@ -222,7 +241,9 @@ def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path 
         + ")",
         {"r": reason},
     ).fetchone()
-    where = f"例如第 {line} 行“{column}”列" + (f"的值“{value}”" if value is not None else "为空")
+    empty = reason in validate.EMPTY_REASONS
+    shown = f"的值“{value}”" if value is not None else ("为空" if empty else "")
+    where = f"例如第 {line} 行“{column}”列{shown}"
     fix = validate.FIXES.get(reason, validate.DEFAULT_FIX).format(
         catalog=catalog_root or settings.catalog_dir()
     )
@@ -466,7 +487,24 @@ def load_files(
     progress: Progress | None = None,
     build: bool = True,
 ) -> list[FileReport]:
-    """Load export files into the warehouse and publish a snapshot (see module docstring)."""
+    """Load export files into the warehouse and publish a snapshot (see module docstring).
+
+    One writer at a time: the data dir's writer lock is held from the first file to the publish
+    (a second `bizenv load` waits, then says another load is running)."""
+    root = settings.DataDir.of(data_dir)
+    with locks.writer(root):
+        return _load_files(paths, source, profile, root, catalog_dir, progress, build)
+
+
+def _load_files(
+    paths,
+    source: str | None,
+    profile,
+    root: settings.DataDir,
+    catalog_dir,
+    progress: Progress | None,
+    build: bool,
+) -> list[FileReport]:
     progress = progress or (lambda fraction, text: None)
     paths = [Path(p) for p in paths]
     if not paths:
@@ -480,7 +518,6 @@ def load_files(
         raise UserInputError(
             f"画像 {user.name} 的 source 是 {user.source}，与 --source {source} 不一致。"
         )
-    root = settings.DataDir.of(data_dir)
     catalog = catalog_mod.load_catalog(catalog_dir)
     mem = store.connect_memory()
     catalog_mod.register(mem, catalog)
@@ -517,6 +554,24 @@ def load_files(
                             path=str(path),
                             status="refused",
                             message=str(err),
+                            seconds=time.perf_counter() - t0,
+                        )
+                    )
+                    continue
+                except Exception as err:  # noqa: BLE001 - a bug on one file must not stop the others
+                    # Nothing of this file was written (staging is in memory); the traceback goes
+                    # to the log and the other files of the folder still load.
+                    log.exception("staging %s failed", path.name)
+                    reports.append(
+                        FileReport(
+                            file_name=path.name,
+                            path=str(path),
+                            status="refused",
+                            message=(
+                                f"{path.name}：读取时程序内部出错（{type(err).__name__}: {err}），"
+                                f"本文件未写入任何数据，其余文件照常导入。详细信息已记录到日志 "
+                                f"logs/{logs.LOG_FILE}，请把这个文件和日志发给维护人员。"
+                            ),
                             seconds=time.perf_counter() - t0,
                         )
                     )
@@ -574,7 +629,19 @@ def load_files(
         from kpi.engine.build import build_and_publish
 
         # with the load's catalogue: a load with --catalog is another city's data
-        build_and_publish(root, catalog_dir=catalog_dir)
+        try:
+            build_and_publish(root, catalog_dir=catalog_dir)
+        except (OSError, duckdb.Error) as err:
+            # The rows are committed: say so, and what to run once the machine is fixed —
+            # never that the load was rolled back.
+            problem = machine_problem(err, root.root)
+            if problem is None:
+                raise
+            log.exception("publish after a load failed")
+            raise MachineProblem(
+                f"导入已保存到数据仓库，但快照未发布：{problem}。"
+                "看板仍显示上一个快照；释放空间（或改正权限）后运行 bizenv build 发布。"
+            ) from None
     progress(1.0, "完成")
     refused = [r for r in reports if r.status == "refused"]
     if refused:

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from kpi.errors import BizenvError
+from kpi.errors import MachineProblem
 
 WRITER_LOCK = "writer.lock"
 POLL_SECONDS = 0.25
 
 
-class LockTimeout(BizenvError):
+class LockTimeout(MachineProblem):
     """Another writer held the lock for longer than we were willing to wait."""
 
 
@@ -83,3 +83,47 @@ def exclusive(
             _unlock(fh)
     finally:
         fh.close()
+
+
+_HELD: set[str] = set()  # writer locks this process holds (a load's build must not wait on itself)
+
+
+@contextlib.contextmanager
+def writer(data_dir) -> Iterator[None]:
+    """The one-writer lock of a data dir (DataDir), waited for up to BIZENV_LOCK_WAIT_SECONDS.
+
+    Re-entrant within a process: `bizenv load` holds it while its build and publish run."""
+    from kpi.settings import Limits
+
+    path = data_dir.root / WRITER_LOCK
+    if str(path) in _HELD:
+        yield
+        return
+    limits = Limits.from_env()
+    message = (
+        f"另一个导入或计算正在进行（数据目录 {data_dir.root}），已等待 {limits.lock_wait_seconds:g} 秒仍未结束。"
+        f"请等它完成后再运行；需要等得更久时，{limits.hint('lock_wait_seconds')}。"
+    )
+    created = []  # folders this call creates: a refused first load must leave no data dir behind
+    folder = data_dir.root
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    try:
+        with exclusive(
+            path,
+            waiting=lambda: print("另一个导入或计算正在进行，等待它完成……", file=sys.stderr),
+            timeout=limits.lock_wait_seconds,
+            busy_message=message,
+        ):
+            _HELD.add(str(path))
+            try:
+                yield
+            finally:
+                _HELD.discard(str(path))
+    finally:
+        if created and [p.name for p in data_dir.root.iterdir()] == [WRITER_LOCK]:
+            path.unlink(missing_ok=True)
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()

@@ -75,6 +75,9 @@ class FieldSpec(BaseModel):
     constant: str | None = None  # the export lacks the column: every row gets this value
     extract: Extract | None = None
     default: str | None = None  # used when the cell is empty (or nothing was extracted)
+    # When the export has several columns of the same header (two 受理时间): which one, 1 = the
+    # first. Without it such a file is refused, naming the columns (never a silent first pick).
+    occurrence: int | None = Field(default=None, ge=1)
 
 
 class OrderRule(BaseModel):
@@ -111,6 +114,7 @@ class UserFieldSpec(BaseModel):
     constant: str | None = None
     extract: Extract | None = None
     default: str | None = None
+    occurrence: int | None = Field(default=None, ge=1)
 
 
 class UserProfile(BaseModel):
@@ -195,6 +199,7 @@ def load_user_profile(path: str | Path) -> Profile:
                 "constant": over.constant,
                 "extract": over.extract,
                 "default": over.default if over.default is not None else old.default,
+                "occurrence": over.occurrence if over.occurrence is not None else old.occurrence,
             }
         )
     return base.model_copy(
@@ -220,18 +225,60 @@ def known_headers(profiles: list[Profile]) -> set[str]:
     return {normalize_header(h) for p in profiles for f in p.fields.values() for h in f.headers}
 
 
-def match_fields(profile: Profile, headers: list[str]) -> dict[str, int]:
-    """field → column index for every field whose header (or extract source) is in the export."""
-    index: dict[str, int] = {}
+def _columns_by_header(headers: list[str]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
     for i, h in enumerate(headers):
-        index.setdefault(normalize_header(h), i)
+        index.setdefault(normalize_header(h), []).append(i)
+    return index
+
+
+def match_fields(profile: Profile, headers: list[str]) -> dict[str, int]:
+    """field → column index for every field whose header (or extract source) is in the export.
+
+    Of several columns with the field's header, the one its `occurrence` names (else the first;
+    ambiguous_headers() refuses such a file before it is loaded)."""
+    index = _columns_by_header(headers)
     found = {}
     for name, spec in profile.fields.items():
         for h in spec.headers:
-            if normalize_header(h) in index:
-                found[name] = index[normalize_header(h)]
+            columns = index.get(normalize_header(h))
+            if columns:
+                n = (spec.occurrence or 1) - 1
+                if n < len(columns):
+                    found[name] = columns[n]
                 break
     return found
+
+
+def column_letter(i: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as Excel and WPS name it."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def ambiguous_headers(profile: Profile, headers: list[str]) -> list[str]:
+    """Chinese problems for fields whose header appears in several columns with no `occurrence`
+    to choose one: '“受理时间”出现在第 H 列和第 N 列'."""
+    index = _columns_by_header(headers)
+    problems = []
+    for name, spec in profile.fields.items():
+        for h in spec.headers:
+            columns = index.get(normalize_header(h))
+            if not columns:
+                continue
+            if len(columns) > 1 and spec.occurrence is None:
+                where = "和".join(f"第 {column_letter(c)} 列" for c in columns)
+                problems.append(f"“{headers[columns[0]]}”出现在{where}（字段 {name}）")
+            elif spec.occurrence is not None and spec.occurrence > len(columns):
+                problems.append(
+                    f"画像要求用第 {spec.occurrence} 个“{headers[columns[0]]}”列，但文件里只有 {len(columns)} 个"
+                )
+            break
+    return problems
 
 
 def extract_column(spec: FieldSpec, headers: list[str]) -> int | None:

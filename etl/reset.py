@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import locks
 from etl.demo import mark_earlier_loads
 from kpi import demo, settings, store
 from kpi.engine import partials
@@ -39,6 +40,11 @@ def remove_demo(data_dir: store.DataDirLike = None) -> Removed | None:
     dd = settings.DataDir.of(data_dir)
     if not dd.warehouse.exists():
         return None
+    with locks.writer(dd):  # a load or a build running meanwhile: wait for it
+        return _remove_demo(dd)
+
+
+def _remove_demo(dd: settings.DataDir) -> Removed | None:
     con = store.connect_warehouse(dd)
     try:
         create_canonical(con)

@@ -41,6 +41,19 @@ EMPTY_PERIOD = "统计期为空"
 BAD_PERIOD = "统计期无法识别"
 EMPTY_INDICATOR = "指标为空"
 UNKNOWN_INDICATOR = "指标未定义"
+# Reasons that mean "the cell is empty" (as opposed to a value that cannot be used).
+EMPTY_REASONS = frozenset(
+    {
+        MISSING_KEY,
+        EMPTY_TIME,
+        EMPTY_DISTRICT,
+        EMPTY_LEVEL,
+        NOT_FILLED,
+        EMPTY_NUMBER,
+        EMPTY_PERIOD,
+        EMPTY_INDICATOR,
+    }
+)
 VALUE_SEPARATOR = "："  # reason：“value” in the quarantine table (see the module docstring)
 SHOWN_VALUE_CHARS = 40
 

@@ -50,6 +50,12 @@ def connect_warehouse(data_dir: DataDirLike = None) -> duckdb.DuckDBPyConnection
     return duckdb.connect(str(path))
 
 
+def connect_warehouse_readonly(data_dir: DataDirLike = None) -> duckdb.DuckDBPyConnection:
+    """Read-only look into the warehouse (bizenv status: loads not published yet). Fails with
+    duckdb.IOException while a writer holds it."""
+    return duckdb.connect(str(warehouse_path(data_dir)), read_only=True)
+
+
 def connect_memory() -> duckdb.DuckDBPyConnection:
     """An in-memory database, for tests, validation (EXPLAIN) and scratch work."""
     return duckdb.connect(":memory:")
@@ -196,6 +202,10 @@ def publish_snapshot(data_dir: DataDirLike = None) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     name = f"snapshot-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
     tmp = snap_dir / (name + ".tmp")
+    # Copies left by a publish that was killed mid-copy (the one writer is us now): never read,
+    # never pruned otherwise, and as large as the warehouse.
+    for stale in snap_dir.glob("snapshot-*.duckdb.tmp"):
+        stale.unlink(missing_ok=True)
     shutil.copyfile(dd.warehouse, tmp)
     os.replace(tmp, snap_dir / name)
     pointer_tmp = dd.pointer.with_name(dd.pointer.name + ".tmp")

@@ -37,18 +37,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    import duckdb
+
+    from etl import locks
     from kpi import store
     from kpi.engine.build import build_marts
+    from kpi.errors import MachineProblem, machine_problem
 
     started = time.perf_counter()
     data_dir = args.data_dir  # a DataDir, resolved once by etl.cli
-    meta = build_marts(
-        data_dir,
-        settings.metrics_path(args.metrics),
-        catalog_dir=settings.catalog_dir(args.catalog) if args.catalog else None,
-        full=args.full,
-    )
-    snap = store.publish_snapshot(data_dir)
+    with locks.writer(data_dir):  # one writer: a load or another build waits, then says so
+        meta = build_marts(
+            data_dir,
+            settings.metrics_path(args.metrics),
+            catalog_dir=settings.catalog_dir(args.catalog) if args.catalog else None,
+            full=args.full,
+        )
+        try:
+            snap = store.publish_snapshot(data_dir)
+        except (OSError, duckdb.Error) as err:
+            problem = machine_problem(err, data_dir.root)
+            if problem is None:
+                raise
+            raise MachineProblem(
+                f"评分已算好并保存在数据仓库，但快照未发布：{problem}。"
+                "看板仍显示上一个快照；释放空间（或改正权限）后再运行 bizenv build。"
+            ) from None
     took = time.perf_counter() - started
     print(
         f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"

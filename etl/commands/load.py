@@ -76,6 +76,8 @@ def print_reports(reports: list[FileReport]) -> None:
             print(f"✗ {r.file_name}：已拒绝（见下方原因），未写入任何数据")
             continue
         print(f"✓ {r.file_name}（{r.source}，画像 {r.profile}）")
+        for note in r.notes:  # what reading repaired, so nobody is surprised later
+            print(f"    注意：{note}")
         print(
             f"    读取 {r.rows_read:,} 行 = 导入 {r.rows_loaded:,} + 隔离 {r.rows_quarantined:,} + 跳过 {r.rows_skipped:,}"
             f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"

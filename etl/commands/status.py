@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     con = store.connect_snapshot(path)
     try:
         print(f"当前快照：{path.name}（{_snapshot_time(con, path)}）")
+        _unpublished(args.data_dir, con)
         _demo(con)
         _runs(con, args.runs)
         _rows(con)
@@ -35,6 +36,39 @@ def run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return 0
+
+
+def _unpublished(data_dir, snapshot_con) -> None:
+    """Loads the warehouse holds that the live snapshot does not (a --no-build load, or a
+    publish that failed): the dashboard does not show them until `bizenv build`."""
+    import duckdb
+
+    if not _has(snapshot_con, "etl_runs"):
+        return
+    try:
+        wh = store.connect_warehouse_readonly(data_dir)
+    except duckdb.Error:
+        print("数据仓库正在被写入（导入或计算进行中），完成后会发布新快照。")
+        return
+    try:
+        if not _has(wh, "etl_runs"):
+            return
+        published = {r for (r,) in snapshot_con.execute("SELECT load_id FROM etl_runs").fetchall()}
+        pending = [
+            (lid, name)
+            for lid, name in wh.execute(
+                "SELECT load_id, file_name FROM etl_runs WHERE status <> 'failed' ORDER BY started_at"
+            ).fetchall()
+            if lid not in published
+        ]
+    finally:
+        wh.close()
+    if pending:
+        names = "、".join(name for _, name in pending[:5]) + ("等" if len(pending) > 5 else "")
+        print(
+            f"注意：数据仓库中有 {len(pending)} 次导入尚未发布到看板（{names}）。"
+            "运行 bizenv build 计算评分并发布新快照。"
+        )
 
 
 def _snapshot_time(con, path) -> str:
