@@ -54,6 +54,7 @@ EMPTY_REASONS = frozenset(
         EMPTY_INDICATOR,
     }
 )
+WIDE_EXPORT_COLUMNS = 100  # beyond this, blank-row detection takes the one-expression path
 VALUE_SEPARATOR = "："  # reason：“value” in the quarantine table (see the module docstring)
 SHOWN_VALUE_CHARS = 40
 
@@ -243,8 +244,30 @@ def build_plan(
             }.get(spec.type, "full")
         if (j := extract_column(spec, headers)) is not None:
             how[j] = "full"
-    cleaned = ", ".join(f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in range(len(headers)))
-    first_cell = f"coalesce({', '.join(cells)})"
+    # Blank and 合计 rows: the first non-blank cell of the row. For an ordinary export, the
+    # coalesce of its cleaned cells (fast per row). For a very wide one, DuckDB's cost is per
+    # expression — a 2,000-column export with every column cleaned took seconds for ten rows —
+    # so only the columns a field reads are cleaned and the first cell comes from one list
+    # filter over the raw cells (slower per row, but one expression).
+    if len(headers) <= WIDE_EXPORT_COLUMNS:
+        cleaned = ", ".join(f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in range(len(headers)))
+        first_raw = ""
+        first_cell_sql = f"coalesce({', '.join(cells)})"
+    else:
+        used = set(found.values()) | {
+            j
+            for spec in profile.fields.values()
+            if (j := extract_column(spec, headers)) is not None
+        }
+        cleaned = ", ".join(
+            [f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in sorted(used)] + ["first_raw"]
+        )
+        raw_cells = ", ".join(f"c{i}" for i in range(len(headers)))
+        first_raw = (
+            f", list_filter([{raw_cells}], lambda x: trim(x, '{TRIM_CHARS}') <> '')[1] AS first_raw"
+        )
+        first_cell_sql = f"nullif(trim(first_raw, '{TRIM_CHARS}'), '')"
+    first_cell = "first_cell"
     src_cols = [
         "line_no",
         # blank, or a 合计/总计/小计 row (the cheap prefix test spares the regex on data rows)
@@ -477,8 +500,10 @@ def build_plan(
     raw_json = _raw_json(profile, active, as_exported, shown, p)
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
-WITH cells AS (SELECT line_no, {cleaned} FROM {raw_view}),
-src AS (SELECT {", ".join(src_cols)} FROM cells),
+WITH raws AS (SELECT *{first_raw} FROM {raw_view}),
+cells AS (SELECT line_no, {cleaned} FROM raws),
+firsts AS (SELECT cells.*, {first_cell_sql} AS first_cell FROM cells),
+src AS (SELECT {", ".join(src_cols)} FROM firsts),
 typed AS (SELECT {", ".join(typed_cols)} FROM src {" ".join(joins)}),
 numbered AS (SELECT typed.*, CASE WHEN is_skip THEN NULL ELSE {rule_no} END AS rule_no FROM typed),
 judged AS (

@@ -208,3 +208,24 @@ def test_implausible_dates_are_quarantined_and_zones_converted(tmp_path, monkeyp
         build=False,
     )
     assert again.rows_loaded == 1
+
+
+def test_a_wide_export_reads_its_fields_and_still_skips_blank_and_total_rows(tmp_path):
+    """Past etl.validate.WIDE_EXPORT_COLUMNS the blank/合计 test runs on the raw cells (one
+    expression instead of one per column): same rows skipped, same values loaded."""
+    from etl.validate import WIDE_EXPORT_COLUMNS
+
+    n_extra = WIDE_EXPORT_COLUMNS + 20
+    pad = "," * n_extra
+    lines = [
+        HEADER + "," + ",".join(f"附加{i}" for i in range(n_extra)),
+        ROW.format(n=1) + pad,
+        "," * (13 + n_extra - 1),  # a blank row
+        ROW.format(n=2) + pad,
+        "　合计,,,,,,,,,,,,3" + pad,  # a total row, behind a full-width space
+        ",,,,,,,,,,,,," + ",x" * (n_extra - 1),  # only unmapped cells filled: not blank, no key
+    ]
+    [report] = load_files([write(tmp_path / "wide.csv", lines)], build=False)
+    assert (report.rows_read, report.rows_loaded, report.rows_skipped) == (5, 2, 2)
+    assert report.rows_quarantined == 1  # the row with unmapped cells only: 缺少编号
+    assert [r[0] for r in loaded_names()] == ["BJ000000000001", "BJ000000000002"]

@@ -84,6 +84,12 @@ def make_files(out: Path) -> dict[str, Path]:
     f["wide_2013_cols"] = write_text(
         out / "wide_2013_cols.csv", "\n".join([wide] + [",".join(["值"] * 2013)] * 10) + "\n"
     )
+    extra = ",".join(f"附加{i}" for i in range(2000))
+    f["wide_2013_known"] = write_text(
+        out / "wide_2013_known.csv",
+        "\n".join([HEADER + "," + extra] + [r + "," + ",".join(["x"] * 2000) for r in rows(10)])
+        + "\n",
+    )
     f["nul_bytes"] = out / "nul_bytes.csv"
     nul_row = ROW.format(n=999).replace("劳动用工备案", "劳动\x00\x00用工备案")
     f["nul_bytes"].write_bytes(
