@@ -55,6 +55,7 @@ from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, MachineProblem, UserInputError, machine_problem
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
+from kpi.settings import Limits
 
 Progress = Callable[[float, str], None]
 log = logging.getLogger(__name__)
@@ -214,6 +215,16 @@ def stage_file(
                 mem.execute(
                     "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
                 ).fetchall()
+            )
+        limits = Limits.from_env()
+        if quarantined > limits.max_quarantine_rows and quarantined * 2 > total - skipped:
+            # Mostly bad and huge (a zip bomb's millions of junk rows, a wrong export): refusing
+            # keeps the quarantine table meaningful instead of burying a real load's few rows.
+            top, n_top = next(iter(report.quarantine_by_reason.items()))
+            raise FileRefused(
+                f"{path.name}：{total - skipped:,} 行数据中有 {quarantined:,} 行有问题（超过一半，且超过单个文件 "
+                f"{limits.max_quarantine_rows:,} 行隔离的上限），本文件未写入任何数据。最常见的原因：{top}"
+                f"（{n_top:,} 行）。请确认这是正确的导出文件；确属正常，{limits.hint('max_quarantine_rows')}。"
             )
         if quarantined and not report.rows_loaded:
             # Not one usable row (another city's districts, dates in an unknown format …): a

@@ -229,3 +229,15 @@ def test_a_wide_export_reads_its_fields_and_still_skips_blank_and_total_rows(tmp
     assert (report.rows_read, report.rows_loaded, report.rows_skipped) == (5, 2, 2)
     assert report.rows_quarantined == 1  # the row with unmapped cells only: 缺少编号
     assert [r[0] for r in loaded_names()] == ["BJ000000000001", "BJ000000000002"]
+
+
+def test_a_file_that_is_mostly_bad_past_the_quarantine_cap_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIZENV_MAX_QUARANTINE_ROWS", "5")
+    bad = [ROW.format(n=i).replace("开化县", "火星区") for i in range(8)]
+    message = refusal(write(tmp_path / "mostly_bad.csv", [HEADER, *rows(2, 100), *bad]))
+    assert "10 行数据中有 8 行有问题" in message and "BIZENV_MAX_QUARANTINE_ROWS" in message
+    # the same number of bad rows in a file that is mostly good still loads, every row kept
+    [report] = load_files(
+        [write(tmp_path / "mostly_good.csv", [HEADER, *rows(12, 200), *bad])], build=False
+    )
+    assert (report.rows_loaded, report.rows_quarantined) == (12, 8)
