@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from etl import status as status_mod
 from etl.profiles import Profile
 from etl.validate import LEVEL_LABELS, Params, q
 from kpi.schema import PERIOD_TIME_COLUMN
@@ -59,7 +60,7 @@ SELECT s.f_case_id AS case_id, {_f(active, "item_code")} AS item_code,
        s.district_code, {_f(active, "department")} AS department,
        {_f(active, "applicant_type")} AS applicant_type, {_f(active, "channel")} AS channel,
        s.ts_accepted_at AS accepted_at, {_f(active, "completed_at", "ts_", "TIMESTAMP")} AS completed_at,
-       {_f(active, "status")} AS status,
+       {status_mod.approvals_status_sql(_f(active, "status"), _f(active, "completed_at", "ts_", "TIMESTAMP"))} AS status,
        {_f(active, "legal_limit_days", "num_", "INTEGER")} AS legal_limit_days,
        {_f(active, "promised_limit_days", "num_", "INTEGER")} AS promised_limit_days,
        {_f(active, "visits", "num_", "INTEGER")} AS visits,
@@ -100,9 +101,11 @@ SELECT s.f_ticket_id AS ticket_id, s.ts_received_at AS received_at, {_f(active, 
     elif s == "ratings":
         labels = " ".join(f"WHEN {i} THEN {p(lab)}" for i, lab in enumerate(LEVEL_LABELS, 1))
         inner = f"""
-SELECT s.f_rating_id AS rating_id, s.ts_rated_at AS rated_at, {_f(active, "channel")} AS channel,
+SELECT s.f_rating_id AS rating_id, coalesce({_f(active, "rating_seq", "num_", "INTEGER")}, 1) AS rating_seq,
+       s.ts_rated_at AS rated_at, {_f(active, "channel")} AS channel,
        s.district_code, {_f(active, "department")} AS department,
-       {_f(active, "item_code")} AS item_code, it.domain_key, {_f(active, "case_id")} AS case_id,
+       {_f(active, "item_code")} AS item_code, {_f(active, "item_name")} AS item_name, it.domain_key,
+       {_f(active, "case_id")} AS case_id,
        CAST(s.level AS INTEGER) AS level, CASE s.level {labels} END AS level_label,
        s.level >= 4 AS is_bad,
        {_f(active, "rectified", "bool_", "BOOLEAN")} AS rectified,

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from etl import catalog as catalog_mod
-from etl import derive, locks, pii, readers, validate
+from etl import derive, locks, pii, readers, validate, versions
 from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
@@ -76,6 +76,9 @@ class FileReport:
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
+    # of rows_skipped: exact repeats of a row, and older versions a later row replaced (etl.versions)
+    rows_repeated: int = 0
+    rows_superseded: int = 0
     status: str = "ok"  # ok | duplicate_file | refused
     message: str = ""
     seconds: float = 0.0
@@ -197,9 +200,10 @@ def stage_file(
         for sql, params in plan.statements:
             mem.execute(sql, params)
         # coalesce: a file with a header and no rows at all gives NULL counts, not 0
-        total, skipped, quarantined, extra = mem.execute(
+        total, skipped, quarantined, extra, older = mem.execute(
             "SELECT count(*), coalesce(count_if(is_skip), 0), "
-            "coalesce(count_if(reason IS NOT NULL), 0), coalesce(count_if(dup_extra), 0) FROM checked"
+            "coalesce(count_if(reason IS NOT NULL), 0), coalesce(count_if(dup_extra), 0), "
+            f"coalesce(count_if(dup_kind = '{versions.OLDER}'), 0) FROM checked"
         ).fetchall()[0]
         if total - skipped == 0:
             raise FileRefused(
@@ -209,6 +213,7 @@ def stage_file(
         report.rows_read = total + raw.blank_rows
         report.rows_skipped = skipped + extra + raw.blank_rows
         report.rows_quarantined = quarantined
+        report.rows_repeated, report.rows_superseded = extra - older, older
         report.rows_loaded = total - skipped - quarantined - extra
         if quarantined:
             report.quarantine_by_reason = dict(
@@ -476,9 +481,27 @@ def summary(r: FileReport) -> str:
         f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
         f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}"
     )
+    text += skipped_detail(r)
     if r.status == "duplicate_file":
         text += "（与之前导入过的文件完全相同，数据未变化）"
     return text
+
+
+def skipped_detail(r: FileReport) -> str:
+    """What the skipped rows were, when some were repeats or older versions of a record."""
+    if not (r.rows_repeated or r.rows_superseded):
+        return ""
+    parts = []
+    if r.rows_superseded:
+        parts.append(
+            f"同一编号的旧版本 {r.rows_superseded:,} 行（以版本号最大、其次最后出现的一行为准）"
+        )
+    if r.rows_repeated:
+        parts.append(f"完全相同的重复行 {r.rows_repeated:,} 行")
+    other = r.rows_skipped - r.rows_repeated - r.rows_superseded
+    if other:
+        parts.append(f"合计/空行 {other:,} 行")
+    return "（跳过的行中：" + "，".join(parts) + "）"
 
 
 def attach_warehouse(con, root: settings.DataDir) -> None:

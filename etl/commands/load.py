@@ -71,6 +71,8 @@ class _Bar:
 
 
 def print_reports(reports: list[FileReport]) -> None:
+    from etl.load import skipped_detail
+
     for r in reports:
         if r.status == "refused":
             print(f"✗ {r.file_name}：已拒绝（见下方原因），未写入任何数据")
@@ -83,6 +85,8 @@ def print_reports(reports: list[FileReport]) -> None:
             f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"
             f"；{r.seconds:.1f} 秒，{r.rows_per_second:,.0f} 行/秒"
         )
+        if r.rows_repeated or r.rows_superseded:
+            print(f"    跳过的行{skipped_detail(r).removeprefix('（跳过的行中')[:-1]}")
         if r.status == "duplicate_file":
             print("    该文件与之前导入过的文件完全相同，数据未变化。")
         for reason, n in r.quarantine_by_reason.items():
