@@ -50,7 +50,7 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import demo, logs, settings, store
+from kpi import demo, logs, matching, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
 from kpi.errors import FileRefused, MachineProblem, UserInputError, machine_problem
@@ -79,6 +79,10 @@ class FileReport:
     # of rows_skipped: exact repeats of a row, and older versions a later row replaced (etl.versions)
     rows_repeated: int = 0
     rows_superseded: int = 0
+    # loaded records whose 事项 matched no domain (approvals, ratings), and the commonest names
+    rows_unmatched: int = 0
+    unmatched_names: list[tuple[str, int]] = field(default_factory=list)
+    unmatched_kinds: int = 0  # distinct unmatched 事项
     status: str = "ok"  # ok | duplicate_file | refused
     message: str = ""
     seconds: float = 0.0
@@ -155,6 +159,37 @@ class Staged:
 
 def release_checked(mem) -> None:
     mem.execute("DROP TABLE IF EXISTS temp.checked")
+    mem.execute("DROP TABLE IF EXISTS temp.file_items")
+
+
+UNMATCHED_SHOWN = 5  # names listed in the load summary (the 数据 page lists them all)
+
+
+def match_items(mem, profile: Profile, active: set[str], report: FileReport) -> None:
+    """Match the file's distinct (事项编码, 事项名称) pairs to domains (kpi.matching) into
+    file_items, and count the loaded records none of whose 事项 matched. A rating with no 事项
+    but an 办件编号 is not counted: the build gives it its 办件's domain."""
+    if profile.source not in ("approvals", "ratings"):
+        return
+    code = "f_item_code" if "item_code" in active else "CAST(NULL AS VARCHAR)"
+    name = "f_item_name" if "item_name" in active else "CAST(NULL AS VARCHAR)"
+    good = "NOT is_skip AND reason IS NULL AND NOT dup_extra"
+    mem.execute(
+        "CREATE OR REPLACE TEMP TABLE file_items AS "
+        + matching.match_sql(f"SELECT {code} AS code, {name} AS name FROM checked WHERE {good}")
+    )
+    has_item = f"({code} IS NOT NULL OR {name} IS NOT NULL)"
+    if profile.source == "ratings" and "case_id" in active:
+        has_item = f"({has_item} OR f_case_id IS NULL)"
+    rows = mem.execute(
+        f"""SELECT coalesce(s.name, s.code, '（无事项）'), count(*) FROM
+            (SELECT {code} AS code, {name} AS name FROM checked WHERE {good} AND {has_item}) s
+            LEFT JOIN file_items fm ON {matching.pair_join("fm", "s.code", "s.name")}
+            WHERE fm.domain_key IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"""
+    ).fetchall()
+    report.rows_unmatched = sum(n for _, n in rows)
+    report.unmatched_kinds = len(rows)
+    report.unmatched_names = [(str(k), int(n)) for k, n in rows[:UNMATCHED_SHOWN]]
 
 
 def stage_file(
@@ -235,6 +270,7 @@ def stage_file(
             # Not one usable row (another city's districts, dates in an unknown format …): a
             # failed load, not a load of nothing — the user is told the cause and the fix.
             raise FileRefused(all_quarantined(mem, path.name, report, catalog_root))
+        match_items(mem, profile, plan.active, report)
         p = validate.Params()
         canonical = derive.canonical_sql(profile, plan.active, p)
     except BaseException:
@@ -482,6 +518,8 @@ def summary(r: FileReport) -> str:
         f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}"
     )
     text += skipped_detail(r)
+    if r.rows_unmatched:
+        text += f"；{r.rows_unmatched} 条记录的事项未匹配到领域"
     if r.status == "duplicate_file":
         text += "（与之前导入过的文件完全相同，数据未变化）"
     return text

@@ -259,6 +259,11 @@ CREATE TABLE IF NOT EXISTS lineage (
     action             VARCHAR,         -- update (an insert is told by the record: first_load_id, version 1)
     previous_load_id   VARCHAR,
     changed_at         TIMESTAMP)""",
+    "catalog_state": """
+CREATE TABLE IF NOT EXISTS catalog_state (
+    key                VARCHAR PRIMARY KEY,  -- catalog_dir: the catalogue folder the last load used;
+                                             -- match_hash: the catalogue every record's domain_key was matched with (kpi.matching)
+    value              VARCHAR)""",
     "calendar": """
 CREATE TABLE IF NOT EXISTS calendar (
     day                DATE PRIMARY KEY,

@@ -91,6 +91,18 @@ def print_reports(reports: list[FileReport]) -> None:
             print("    该文件与之前导入过的文件完全相同，数据未变化。")
         for reason, n in r.quarantine_by_reason.items():
             print(f"    隔离原因：{reason} {n:,} 行")
+        if r.rows_unmatched:
+            names = "、".join(f"{name}（{n:,}）" for name, n in r.unmatched_names)
+            more = f"等 {r.unmatched_kinds:,} 种" if len(r.unmatched_names) < r.unmatched_kinds else ""
+            print(
+                f"    未匹配领域：{r.rows_unmatched:,} 条记录的事项不在目录中，不计入各领域指标："
+                f"{names}{more}"
+            )
+    if any(r.rows_unmatched for r in reports):
+        print(
+            "未匹配的事项：把名称（或别名、编码）补进目录 items.csv，或在 item_rules.csv 加关键词规则，"
+            "再运行 bizenv build 即可（不必重新导入）；完整清单见看板“数据”页。"
+        )
     if any(r.rows_quarantined for r in reports):
         print("被隔离的行（文件、行号、列、原因）可在看板“数据”页或 bizenv status 中查看。")
     left = next((r.demo_left for r in reports if r.demo_left), None)
