@@ -159,7 +159,7 @@ def register(con, keys: pa.Table, rules: pa.Table) -> None:
         "SELECT rule_no, pattern FROM cat_item_rules WHERE pattern IS NOT NULL"
     ).fetchall():
         try:  # DuckDB's RE2 refuses some patterns Python's re accepts (look-arounds)
-            con.execute("SELECT regexp_matches('', ?)", [pattern])
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as err:
             raise UserInputError(
                 f"{RULES_FILE} 第 {no} 行：pattern {pattern!r} 无法使用（{str(err).splitlines()[0]}）。"
