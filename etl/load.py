@@ -53,7 +53,13 @@ from etl.profiles import (
 from kpi import demo, logs, matching, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
-from kpi.errors import FileRefused, MachineProblem, UserInputError, machine_problem
+from kpi.errors import (
+    FileRefused,
+    MachineProblem,
+    NotAnExport,
+    UserInputError,
+    machine_problem,
+)
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
 from kpi.settings import Limits
 
@@ -140,7 +146,7 @@ def choose_profile(
             f"文件第 {header_line} 行的表头是：{shown}。"
             "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。"
         )
-    raise FileRefused(
+    raise NotAnExport(
         f"{file_name}：无法判断是哪种导出（办件 / 12345工单 / 好差评 / 指标填报）。"
         f"文件第 {header_line} 行的表头是：{shown}。"
         "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。"
@@ -558,14 +564,18 @@ def load_files(
     catalog_dir=None,
     progress: Progress | None = None,
     build: bool = True,
+    optional: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileReport]:
     """Load export files into the warehouse and publish a snapshot (see module docstring).
+
+    `optional`: paths found in a folder (etl.commands.load.expand): one that is no export at all
+    (a README, a taxonomy sheet) is skipped with a note (status "skipped") instead of refused.
 
     One writer at a time: the data dir's writer lock is held from the first file to the publish
     (a second `bizenv load` waits, then says another load is running)."""
     root = settings.DataDir.of(data_dir)
     with locks.writer(root):
-        return _load_files(paths, source, profile, root, catalog_dir, progress, build)
+        return _load_files(paths, source, profile, root, catalog_dir, progress, build, optional)
 
 
 def _load_files(
@@ -576,6 +586,7 @@ def _load_files(
     catalog_dir,
     progress: Progress | None,
     build: bool,
+    optional: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileReport]:
     progress = progress or (lambda fraction, text: None)
     paths = [Path(p) for p in paths]
@@ -620,11 +631,12 @@ def _load_files(
                         catalog.root,
                     )
                 except FileRefused as err:
+                    skip = isinstance(err, NotAnExport) and str(path) in optional
                     reports.append(
                         FileReport(
                             file_name=path.name,
                             path=str(path),
-                            status="refused",
+                            status="skipped" if skip else "refused",
                             message=str(err),
                             seconds=time.perf_counter() - t0,
                         )
@@ -682,7 +694,7 @@ def _load_files(
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
-            real = [r for r in reports if r.status != "refused" and not r.is_demo]
+            real = [r for r in reports if r.status not in ("refused", "skipped") and not r.is_demo]
             if real:  # real exports beside the demo: the CLI says so and how to remove it
                 left, _ = demo.records(mem)
                 if any(left.values()):
@@ -695,7 +707,7 @@ def _load_files(
                 mem.execute("DETACH wh")  # checkpoints the warehouse and closes its file
         finally:
             mem.close()
-    loaded = [r for r in reports if r.status != "refused"]
+    loaded = [r for r in reports if r.status not in ("refused", "skipped")]
     if loaded and build:
         progress(0.9, "计算评分并发布快照")
         from kpi.engine.build import build_and_publish

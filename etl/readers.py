@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from etl.profiles import normalize_header
-from kpi.errors import FileRefused
+from kpi.errors import FileRefused, NotAnExport
 from kpi.settings import Limits
 
 CHUNK = 1 << 20
@@ -77,7 +77,7 @@ def file_kind(path: Path) -> str:
         return "html"
     utf16 = magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if magic.startswith(b"%PDF") or (not utf16 and _looks_binary(magic)):
-        raise FileRefused(
+        raise NotAnExport(
             f"{path.name}：不是 CSV 或 Excel（xlsx/xls）文件（内容是二进制数据）。"
             "请从业务系统导出 CSV 或 Excel 后再导入。"
         )
