@@ -244,7 +244,7 @@ def rematch(con, catalog_dir: Path | str | None = None) -> dict[str, int]:
             LEFT JOIN _item_match m ON {join} {more}
             WHERE t.domain_key IS DISTINCT FROM {domain}"""
         )
-        n = con.execute("SELECT count(*) FROM _dk").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM _dk").fetchall()[0][0]
         if n:
             partials.mark_changed(
                 con, source, f"SELECT t.period FROM {source} t JOIN _dk d ON d.{key} = t.{key}"
@@ -271,8 +271,8 @@ def catalog_root(con, catalog_dir: Path | str | None = None) -> Path:
 
 
 def state(con, key: str) -> str | None:
-    row = con.execute("SELECT value FROM catalog_state WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    found = con.execute("SELECT value FROM catalog_state WHERE key = ?", [key]).fetchall()
+    return found[0][0] if found else None
 
 
 def set_state(con, key: str, value: str | None) -> None:
