@@ -131,9 +131,11 @@ def _new(args) -> int:
             profile = builtin_profile(args.source)
         else:
             complete, guess = detect_profile(headers, builtin_profiles())
-            profile = complete or guess
-            if profile is None:
-                profile = max(builtin_profiles(), key=lambda p: len(match_fields(p, headers)))
+            profile = (
+                complete
+                or guess
+                or max(builtin_profiles(), key=lambda p: len(match_fields(p, headers)))
+            )
         samples = _samples(con, raw.view, len(headers))
     con.close()
     found = match_fields(profile, headers)
@@ -156,8 +158,9 @@ def _new(args) -> int:
             lines.append(f"  # {label}{need} ← 第 {_col(j)} 列“{headers[j]}”，例如：{samples[j]}")
             lines.append(f"  {name}: {{headers: [{_yaml_str(headers[j])}]}}")
             continue
-        j = _guess(spec, headers, taken)
-        if j is not None:
+        g = _guess(spec, headers, taken)
+        if g is not None:
+            j = g
             taken.add(j)
             unsure.append(label)
             lines.append(
