@@ -180,19 +180,24 @@ def match_items(mem, profile: Profile, active: set[str], report: FileReport) -> 
     code = "f_item_code" if "item_code" in active else "CAST(NULL AS VARCHAR)"
     name = "f_item_name" if "item_name" in active else "CAST(NULL AS VARCHAR)"
     good = "NOT is_skip AND reason IS NULL AND NOT dup_extra"
-    mem.execute(
-        "CREATE OR REPLACE TEMP TABLE file_items AS "
-        + matching.match_sql(f"SELECT {code} AS code, {name} AS name FROM checked WHERE {good}")
-    )
     has_item = f"({code} IS NOT NULL OR {name} IS NOT NULL)"
     if profile.source == "ratings" and "case_id" in active:
         has_item = f"({has_item} OR f_case_id IS NULL)"
+    # one pass over the rows: the distinct pairs with their counts; the rest is on those few
+    mem.execute(
+        f"CREATE OR REPLACE TEMP TABLE file_pairs AS SELECT {code} AS code, {name} AS name, "
+        f"count(*) AS n, count_if({has_item}) AS counted FROM checked WHERE {good} GROUP BY ALL"
+    )
+    mem.execute(
+        "CREATE OR REPLACE TEMP TABLE file_items AS "
+        + matching.match_sql("SELECT code, name FROM file_pairs")
+    )
     rows = mem.execute(
-        f"""SELECT coalesce(s.name, s.code, '（无事项）'), count(*) FROM
-            (SELECT {code} AS code, {name} AS name FROM checked WHERE {good} AND {has_item}) s
+        f"""SELECT coalesce(s.name, s.code, '（无事项）'), sum(s.counted) FROM file_pairs s
             LEFT JOIN file_items fm ON {matching.pair_join("fm", "s.code", "s.name")}
-            WHERE fm.domain_key IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"""
+            WHERE fm.domain_key IS NULL AND s.counted > 0 GROUP BY 1 ORDER BY 2 DESC, 1"""
     ).fetchall()
+    mem.execute("DROP TABLE file_pairs")
     report.rows_unmatched = sum(n for _, n in rows)
     report.unmatched_kinds = len(rows)
     report.unmatched_names = [(str(k), int(n)) for k, n in rows[:UNMATCHED_SHOWN]]
