@@ -19,7 +19,7 @@ import yaml
 from etl.calendar import CALENDAR_SELECT, calendar_table
 from etl.profiles import YAML_LOADER
 from kpi import catalog as kpi_catalog
-from kpi import settings
+from kpi import matching, settings
 
 
 @dataclass
@@ -32,6 +32,10 @@ class Catalog:
     calendar: pa.Table
     indicators: pa.Table | None  # reports indicators from metrics.yaml (None: metrics.yaml absent)
     domains: pa.Table | None = None  # domains.csv: labels and the short names pages and LED show
+    # 事项 matching (kpi.matching): codes, names and aliases of items.csv; item_rules.csv
+    item_keys: pa.Table | None = None
+    item_rules: pa.Table | None = None
+    match_hash: str = ""
 
 
 def _read_csv(path: Path, required: tuple[str, ...], optional: bool = False) -> pa.Table | None:
@@ -134,7 +138,11 @@ def load_catalog(catalog_dir: Path | None = None, metrics_path: Path | None = No
             ),
         }
     )
+    item_keys, item_rules = matching.catalogue_tables(root)
     return Catalog(
+        item_keys=item_keys,
+        item_rules=item_rules,
+        match_hash=matching.fingerprint(item_keys, item_rules),
         domains=_domains(root),
         root=root,
         districts=districts,
@@ -182,6 +190,8 @@ def register(con, catalog: Catalog) -> None:
         + CALENDAR_SELECT.format(src="cat_calendar_arrow")
     )
     con.unregister("cat_calendar_arrow")
+    if catalog.item_keys is not None and catalog.item_rules is not None:
+        matching.register(con, catalog.item_keys, catalog.item_rules)
     indicators = (
         catalog.indicators
         if catalog.indicators is not None
@@ -205,3 +215,8 @@ def refresh_warehouse(con, catalog: Catalog) -> None:
         con.execute(f"DELETE FROM {table}")
         con.execute(f"INSERT INTO {table} BY NAME {select}")
         con.unregister("src")
+    # Which catalogue the build matches 事项 with, and whether earlier records were matched with
+    # this same one (else the build matches them all again: kpi.matching.rematch).
+    matching.set_state(con, "catalog_dir", str(catalog.root))
+    if matching.state(con, "match_hash") != catalog.match_hash:
+        matching.set_state(con, "match_hash", None)

@@ -20,6 +20,7 @@ from kpi.errors import BizenvError, machine_problem
 COMMANDS = {
     "sample": "etl.commands.sample",
     "load": "etl.commands.load",
+    "profile": "etl.commands.profile",
     "status": "etl.commands.status",
     "validate": "etl.commands.validate",
     "build": "etl.commands.build",

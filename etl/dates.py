@@ -3,7 +3,9 @@
 One expression per column, evaluated by DuckDB over the whole file (no Python per row):
 a time with a zone (`2026-07-10T01:30:58Z`, `…+08:00`, Burlington's `…+00`) is converted to
 Beijing time, the zone of every other timestamp in bizenv; Excel serial numbers (46204.378) are
-converted, and the text is tried against a list of strptime formats. US month-first formats are ambiguous with day-first ones, so they are never
+converted, and the text is tried against a list of strptime formats (GB/T 39046's
+`20260702T110307` and `2026072412:39:18` among them). The "no date" placeholders `1753-01-01` and
+`0000-00-00` read as empty (placeholder_sql). US month-first formats are ambiguous with day-first ones, so they are never
 built in: a profile lists them under `date_formats` when its export uses them.
 """
 
@@ -29,6 +31,8 @@ BUILTIN_FORMATS: tuple[str, ...] = (
     "%Y年%m月%d日 %H:%M",
     "%Y年%m月%d日",
     "%Y%m%d%H%M%S",
+    "%Y%m%dT%H%M%S",  # GB/T 39046 writes both of these two
+    "%Y%m%d%H:%M:%S",
     "%Y%m%d",
     "%Y.%m.%d %H:%M:%S",
     "%Y.%m.%d",
@@ -39,6 +43,14 @@ _SERIAL = r"^[2-7]\d{4}(\.\d+)?$"
 _BLANKS = " \t\r\n\u3000\u00a0"
 _TZ_SUFFIX = r"(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 BEIJING_OFFSET_MINUTES = 8 * 60
+# "No date" as source systems write it: SQL Server's smallest datetime (1753-01-01, the 宁波
+# 办件库 interface) and MySQL's zero date. Such a cell is empty, not a bad time.
+PLACEHOLDER_PREFIXES = ("1753-01-01", "0000-00-00", "0000/00/00", "00000000")
+
+
+def placeholder_sql(text_sql: str) -> str:
+    """SQL: the text is a "no date" placeholder (PLACEHOLDER_PREFIXES), with or without a time."""
+    return "(" + " OR ".join(f"prefix({text_sql}, '{p}')" for p in PLACEHOLDER_PREFIXES) + ")"
 
 
 def _zone_shift_sql(text_sql: str) -> str:
@@ -74,7 +86,7 @@ def timestamp_sql(text_sql: str, formats_param: str, convert_zone: bool = True) 
     if convert_zone:
         zoned += f" + to_minutes(CAST({_zone_shift_sql(trimmed)} AS BIGINT))"
     return (
-        f"CASE WHEN {text_sql} IS NULL THEN NULL "
+        f"CASE WHEN {text_sql} IS NULL OR {placeholder_sql(text_sql)} THEN NULL "
         f"WHEN length({text_sql}) < 16 AND regexp_matches({text_sql}, '{_SERIAL}') THEN {serial} "
         f"ELSE coalesce(try_strptime({text_sql}, {formats_param}), {zoned}) END"
     )

@@ -4,7 +4,8 @@
   on the calendar's running workday_seq (seq(end) − seq(start)); 调休 Saturdays count, holidays don't;
 - on_time: workdays_used within the promised limit (else the legal one; else the item catalogue's);
 - calendar_known: false when either date lies outside the known holiday calendars;
-- domain_key from the item catalogue (approvals, ratings) or the hotline topic catalogue;
+- domain_key from the item catalogue, by code or name (approvals, ratings: kpi.matching) or the
+  hotline topic catalogue;
 - hotline category normalised to 咨询/求助/投诉/举报/建议/其他 (raw kept), is_enterprise, response_hours;
 - ratings level_label and is_bad (差评 = 不满意 or 非常不满意).
 `period` is the quarter of kpi.schema.PERIOD_TIME_COLUMN, the one definition of a record's quarter.
@@ -12,8 +13,10 @@
 
 from __future__ import annotations
 
+from etl import status as status_mod
 from etl.profiles import Profile
 from etl.validate import LEVEL_LABELS, Params, q
+from kpi import matching
 from kpi.schema import PERIOD_TIME_COLUMN
 
 GOOD_ROWS = "FROM checked s {joins} WHERE NOT s.is_skip AND s.reason IS NULL AND NOT s.dup_extra"
@@ -42,6 +45,16 @@ def _period(source: str, inner: str) -> str:
     return f"SELECT d.*, strftime({time}, '%Y') || 'Q' || CAST(quarter({time}) AS VARCHAR) AS period FROM ({inner}) d"
 
 
+def items_join(active: set[str]) -> str:
+    """Joins of a record with its 事项: file_items (the file's matched (code, name) pairs, etl.load
+    via kpi.matching) gives the domain and the catalogue item, whose limits and name fill in."""
+    code, name = _f(active, "item_code"), _f(active, "item_name")
+    return (
+        f" LEFT JOIN file_items fm ON {matching.pair_join('fm', code, name)}"
+        f" LEFT JOIN cat_items it ON it.item_code = coalesce(fm.item_code, {code})"
+    )
+
+
 def canonical_sql(profile: Profile, active: set[str], p: Params) -> str:
     """SELECT of the canonical columns (plus period and source_line) for the loadable rows."""
     s = profile.source
@@ -55,11 +68,11 @@ def canonical_sql(profile: Profile, active: set[str], p: Params) -> str:
         )
         inner = f"""
 SELECT s.f_case_id AS case_id, {_f(active, "item_code")} AS item_code,
-       coalesce({_f(active, "item_name")}, it.item_name) AS item_name, it.domain_key,
+       coalesce({_f(active, "item_name")}, it.item_name) AS item_name, fm.domain_key,
        s.district_code, {_f(active, "department")} AS department,
        {_f(active, "applicant_type")} AS applicant_type, {_f(active, "channel")} AS channel,
        s.ts_accepted_at AS accepted_at, {_f(active, "completed_at", "ts_", "TIMESTAMP")} AS completed_at,
-       {_f(active, "status")} AS status,
+       {status_mod.approvals_status_sql(_f(active, "status"), _f(active, "completed_at", "ts_", "TIMESTAMP"))} AS status,
        {_f(active, "legal_limit_days", "num_", "INTEGER")} AS legal_limit_days,
        {_f(active, "promised_limit_days", "num_", "INTEGER")} AS promised_limit_days,
        {_f(active, "visits", "num_", "INTEGER")} AS visits,
@@ -67,7 +80,7 @@ SELECT s.f_case_id AS case_id, {_f(active, "item_code")} AS item_code,
        ({used}) <= {limit} AS on_time,
        {known} AS calendar_known,
        s.line_no AS source_line
-{GOOD_ROWS.format(joins=joins + f" LEFT JOIN cat_items it ON it.item_code = {_f(active, 'item_code')}")}"""
+{GOOD_ROWS.format(joins=joins + items_join(active))}"""
     elif s == "hotline":
         closed = _f(active, "closed_at", "ts_", "TIMESTAMP")
         used, known, joins = _workdays("s.ts_received_at", closed)
@@ -100,15 +113,17 @@ SELECT s.f_ticket_id AS ticket_id, s.ts_received_at AS received_at, {_f(active, 
     elif s == "ratings":
         labels = " ".join(f"WHEN {i} THEN {p(lab)}" for i, lab in enumerate(LEVEL_LABELS, 1))
         inner = f"""
-SELECT s.f_rating_id AS rating_id, s.ts_rated_at AS rated_at, {_f(active, "channel")} AS channel,
+SELECT s.f_rating_id AS rating_id, coalesce({_f(active, "rating_seq", "num_", "INTEGER")}, 1) AS rating_seq,
+       s.ts_rated_at AS rated_at, {_f(active, "channel")} AS channel,
        s.district_code, {_f(active, "department")} AS department,
-       {_f(active, "item_code")} AS item_code, it.domain_key, {_f(active, "case_id")} AS case_id,
+       {_f(active, "item_code")} AS item_code, {_f(active, "item_name")} AS item_name, fm.domain_key,
+       {_f(active, "case_id")} AS case_id,
        CAST(s.level AS INTEGER) AS level, CASE s.level {labels} END AS level_label,
        s.level >= 4 AS is_bad,
        {_f(active, "rectified", "bool_", "BOOLEAN")} AS rectified,
        {_f(active, "rectified_at", "ts_", "TIMESTAMP")} AS rectified_at,
        s.line_no AS source_line
-{GOOD_ROWS.format(joins=f"LEFT JOIN cat_items it ON it.item_code = {_f(active, 'item_code')}")}"""
+{GOOD_ROWS.format(joins=items_join(active))}"""
     else:
         return f"""
 SELECT s.district_code, s.report_period, s.indicator_key, s.num_value AS value,

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from etl import catalog as catalog_mod
-from etl import derive, locks, pii, readers, validate
+from etl import derive, locks, pii, readers, validate, versions
 from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
@@ -50,10 +50,16 @@ from etl.profiles import (
     match_fields,
     missing_required,
 )
-from kpi import demo, logs, settings, store
+from kpi import demo, logs, matching, settings, store
 from kpi.engine import partials
 from kpi.engine.compile import TRANSACTION_SOURCES
-from kpi.errors import FileRefused, MachineProblem, UserInputError, machine_problem
+from kpi.errors import (
+    FileRefused,
+    MachineProblem,
+    NotAnExport,
+    UserInputError,
+    machine_problem,
+)
 from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canonical
 from kpi.settings import Limits
 
@@ -76,6 +82,13 @@ class FileReport:
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
+    # of rows_skipped: exact repeats of a row, and older versions a later row replaced (etl.versions)
+    rows_repeated: int = 0
+    rows_superseded: int = 0
+    # loaded records whose 事项 matched no domain (approvals, ratings), and the commonest names
+    rows_unmatched: int = 0
+    unmatched_names: list[tuple[str, int]] = field(default_factory=list)
+    unmatched_kinds: int = 0  # distinct unmatched 事项
     status: str = "ok"  # ok | duplicate_file | refused
     message: str = ""
     seconds: float = 0.0
@@ -133,7 +146,7 @@ def choose_profile(
             f"文件第 {header_line} 行的表头是：{shown}。"
             "请确认导出时勾选了这些列；如果它们叫别的名字，请用 --profile 提供表头画像，或用 --source 指定来源。"
         )
-    raise FileRefused(
+    raise NotAnExport(
         f"{file_name}：无法判断是哪种导出（办件 / 12345工单 / 好差评 / 指标填报）。"
         f"文件第 {header_line} 行的表头是：{shown}。"
         "请用 --source approvals|hotline|ratings|reports 指定来源，或用 --profile 提供表头画像（示例见 tests/fixtures/profiles/）。"
@@ -152,6 +165,42 @@ class Staged:
 
 def release_checked(mem) -> None:
     mem.execute("DROP TABLE IF EXISTS temp.checked")
+    mem.execute("DROP TABLE IF EXISTS temp.file_items")
+
+
+UNMATCHED_SHOWN = 5  # names listed in the load summary (the 数据 page lists them all)
+
+
+def match_items(mem, profile: Profile, active: set[str], report: FileReport) -> None:
+    """Match the file's distinct (事项编码, 事项名称) pairs to domains (kpi.matching) into
+    file_items, and count the loaded records none of whose 事项 matched. A rating with no 事项
+    but an 办件编号 is not counted: the build gives it its 办件's domain."""
+    if profile.source not in ("approvals", "ratings"):
+        return
+    code = "f_item_code" if "item_code" in active else "CAST(NULL AS VARCHAR)"
+    name = "f_item_name" if "item_name" in active else "CAST(NULL AS VARCHAR)"
+    good = "NOT is_skip AND reason IS NULL AND NOT dup_extra"
+    has_item = f"({code} IS NOT NULL OR {name} IS NOT NULL)"
+    if profile.source == "ratings" and "case_id" in active:
+        has_item = f"({has_item} OR f_case_id IS NULL)"
+    # one pass over the rows: the distinct pairs with their counts; the rest is on those few
+    mem.execute(
+        f"CREATE OR REPLACE TEMP TABLE file_pairs AS SELECT {code} AS code, {name} AS name, "
+        f"count(*) AS n, count_if({has_item}) AS counted FROM checked WHERE {good} GROUP BY ALL"
+    )
+    mem.execute(
+        "CREATE OR REPLACE TEMP TABLE file_items AS "
+        + matching.match_sql("SELECT code, name FROM file_pairs")
+    )
+    rows = mem.execute(
+        f"""SELECT coalesce(s.name, s.code, '（无事项）'), sum(s.counted) FROM file_pairs s
+            LEFT JOIN file_items fm ON {matching.pair_join("fm", "s.code", "s.name")}
+            WHERE fm.domain_key IS NULL AND s.counted > 0 GROUP BY 1 ORDER BY 2 DESC, 1"""
+    ).fetchall()
+    mem.execute("DROP TABLE file_pairs")
+    report.rows_unmatched = sum(n for _, n in rows)
+    report.unmatched_kinds = len(rows)
+    report.unmatched_names = [(str(k), int(n)) for k, n in rows[:UNMATCHED_SHOWN]]
 
 
 def stage_file(
@@ -197,9 +246,10 @@ def stage_file(
         for sql, params in plan.statements:
             mem.execute(sql, params)
         # coalesce: a file with a header and no rows at all gives NULL counts, not 0
-        total, skipped, quarantined, extra = mem.execute(
+        total, skipped, quarantined, extra, older = mem.execute(
             "SELECT count(*), coalesce(count_if(is_skip), 0), "
-            "coalesce(count_if(reason IS NOT NULL), 0), coalesce(count_if(dup_extra), 0) FROM checked"
+            "coalesce(count_if(reason IS NOT NULL), 0), coalesce(count_if(dup_extra), 0), "
+            f"coalesce(count_if(dup_kind = '{versions.OLDER}'), 0) FROM checked"
         ).fetchall()[0]
         if total - skipped == 0:
             raise FileRefused(
@@ -209,6 +259,7 @@ def stage_file(
         report.rows_read = total + raw.blank_rows
         report.rows_skipped = skipped + extra + raw.blank_rows
         report.rows_quarantined = quarantined
+        report.rows_repeated, report.rows_superseded = extra - older, older
         report.rows_loaded = total - skipped - quarantined - extra
         if quarantined:
             report.quarantine_by_reason = dict(
@@ -230,6 +281,7 @@ def stage_file(
             # Not one usable row (another city's districts, dates in an unknown format …): a
             # failed load, not a load of nothing — the user is told the cause and the fix.
             raise FileRefused(all_quarantined(mem, path.name, report, catalog_root))
+        match_items(mem, profile, plan.active, report)
         p = validate.Params()
         canonical = derive.canonical_sql(profile, plan.active, p)
     except BaseException:
@@ -476,9 +528,29 @@ def summary(r: FileReport) -> str:
         f"读取 {r.rows_read} 行：导入 {r.rows_loaded}，隔离 {r.rows_quarantined}，跳过 {r.rows_skipped}；"
         f"新增 {r.rows_inserted}，更新 {r.rows_updated}，未变 {r.rows_unchanged}"
     )
+    text += skipped_detail(r)
+    if r.rows_unmatched:
+        text += f"；{r.rows_unmatched} 条记录的事项未匹配到领域"
     if r.status == "duplicate_file":
         text += "（与之前导入过的文件完全相同，数据未变化）"
     return text
+
+
+def skipped_detail(r: FileReport) -> str:
+    """What the skipped rows were, when some were repeats or older versions of a record."""
+    if not (r.rows_repeated or r.rows_superseded):
+        return ""
+    parts = []
+    if r.rows_superseded:
+        parts.append(
+            f"同一编号的旧版本 {r.rows_superseded:,} 行（以版本号最大、其次最后出现的一行为准）"
+        )
+    if r.rows_repeated:
+        parts.append(f"完全相同的重复行 {r.rows_repeated:,} 行")
+    other = r.rows_skipped - r.rows_repeated - r.rows_superseded
+    if other:
+        parts.append(f"合计/空行 {other:,} 行")
+    return "（跳过的行中：" + "，".join(parts) + "）"
 
 
 def attach_warehouse(con, root: settings.DataDir) -> None:
@@ -497,14 +569,18 @@ def load_files(
     catalog_dir=None,
     progress: Progress | None = None,
     build: bool = True,
+    optional: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileReport]:
     """Load export files into the warehouse and publish a snapshot (see module docstring).
+
+    `optional`: paths found in a folder (etl.commands.load.expand): one that is no export at all
+    (a README, a taxonomy sheet) is skipped with a note (status "skipped") instead of refused.
 
     One writer at a time: the data dir's writer lock is held from the first file to the publish
     (a second `bizenv load` waits, then says another load is running)."""
     root = settings.DataDir.of(data_dir)
     with locks.writer(root):
-        return _load_files(paths, source, profile, root, catalog_dir, progress, build)
+        return _load_files(paths, source, profile, root, catalog_dir, progress, build, optional)
 
 
 def _load_files(
@@ -515,6 +591,7 @@ def _load_files(
     catalog_dir,
     progress: Progress | None,
     build: bool,
+    optional: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileReport]:
     progress = progress or (lambda fraction, text: None)
     paths = [Path(p) for p in paths]
@@ -559,11 +636,12 @@ def _load_files(
                         catalog.root,
                     )
                 except FileRefused as err:
+                    skip = isinstance(err, NotAnExport) and str(path) in optional
                     reports.append(
                         FileReport(
                             file_name=path.name,
                             path=str(path),
-                            status="refused",
+                            status="skipped" if skip else "refused",
                             message=str(err),
                             seconds=time.perf_counter() - t0,
                         )
@@ -621,7 +699,7 @@ def _load_files(
                 r.seconds = time.perf_counter() - t0
                 r.rows_per_second = r.rows_read / r.seconds if r.seconds else 0.0
                 reports.append(r)
-            real = [r for r in reports if r.status != "refused" and not r.is_demo]
+            real = [r for r in reports if r.status not in ("refused", "skipped") and not r.is_demo]
             if real:  # real exports beside the demo: the CLI says so and how to remove it
                 left, _ = demo.records(mem)
                 if any(left.values()):
@@ -634,7 +712,7 @@ def _load_files(
                 mem.execute("DETACH wh")  # checkpoints the warehouse and closes its file
         finally:
             mem.close()
-    loaded = [r for r in reports if r.status != "refused"]
+    loaded = [r for r in reports if r.status not in ("refused", "skipped")]
     if loaded and build:
         progress(0.9, "计算评分并发布快照")
         from kpi.engine.build import build_and_publish

@@ -35,6 +35,7 @@ four groups instead, each behind one test of its own patterns (masked_select).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 from kpi.settings import DataDir
@@ -297,3 +298,19 @@ def phone_hash_sql(text_sql: str, key_param: str) -> str:
     """SQL: keyed hash of the digits of a phone number (country prefix 86 removed), NULL if none."""
     digits = f"regexp_replace(regexp_replace({text_sql}, '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{{10}})$', '\\2')"
     return f"CASE WHEN {digits} <> '' THEN sha256({key_param} || {digits}) END"
+
+
+# Headers of columns that name or reach a person. A column no profile field reads is left out of
+# a quarantined row's record when its header is one of these (the fields' own columns are
+# handled by their types: drop, phone, freetext).
+_PERSONAL_HEADER = re.compile(
+    "("
+    + _ROLES
+    + "|申请者|评价人|承办人|受理人|办理人|审批人|办件人|联系方式|电话|手机|号码|身份证|证件|邮箱|"
+    "[Qq][Qq]|微信|住址|家庭地址)"
+)
+
+
+def personal_header(header: str) -> bool:
+    """The header names a person or a way to reach one (申请人, 评价人, 联系电话, 身份证号 …)."""
+    return bool(_PERSONAL_HEADER.search(header or ""))

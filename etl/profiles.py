@@ -62,6 +62,31 @@ class Extract(BaseModel):
     patterns: tuple[str, ...]
 
 
+class ColumnRule(BaseModel):
+    """One more column a field may be read from, with its own code table (values); the field
+    takes the first of its columns that is not empty (own header first, then these in order)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    header: str
+    values: dict[str, str | None] = Field(default_factory=dict)  # code → canonical value
+    other: str | None = KEEP  # a value the table does not know (left out: kept as exported)
+
+
+# GB/T 39046 A.8 writes 1 = 非常满意 … 5 = 非常不满意; provincial 好差评 push interfaces write
+# the reverse. `direction` names one of the two instead of a full code table.
+LEVEL_DIRECTIONS = {
+    "1=非常满意": {"1": "非常满意", "2": "满意", "3": "基本满意", "4": "不满意", "5": "非常不满意"},
+    "1=非常不满意": {
+        "1": "非常不满意",
+        "2": "不满意",
+        "3": "基本满意",
+        "4": "满意",
+        "5": "非常满意",
+    },
+}
+Direction = Literal["1=非常满意", "1=非常不满意"]
+
+
 class FieldSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     headers: tuple[str, ...] = ()
@@ -78,6 +103,20 @@ class FieldSpec(BaseModel):
     # When the export has several columns of the same header (two 受理时间): which one, 1 = the
     # first. Without it such a file is refused, naming the columns (never a silent first pick).
     occurrence: int | None = Field(default=None, ge=1)
+    # More columns to read the field from when its own is absent or empty (first non-empty).
+    columns: tuple[ColumnRule, ...] = ()
+    # A key the export has no column for, built from other fields joined by "-" (GB/T 39046
+    # ratings have no 评价编号: 办件编号 + 评价次数). The first field must be present; a later one
+    # that is absent or empty counts as 1 (评价次数 1 = the first rating).
+    compose: tuple[str, ...] = ()
+    direction: Direction | None = None  # level codes: which way round 1–5 run (LEVEL_DIRECTIONS)
+
+
+def level_codes(spec: FieldSpec) -> dict[str, str]:
+    """The code table of a level field: its own `codes`, else the one its `direction` names."""
+    if spec.codes:
+        return dict(spec.codes)
+    return dict(LEVEL_DIRECTIONS[spec.direction]) if spec.direction else {}
 
 
 class OrderRule(BaseModel):
@@ -115,6 +154,9 @@ class UserFieldSpec(BaseModel):
     extract: Extract | None = None
     default: str | None = None
     occurrence: int | None = Field(default=None, ge=1)
+    columns: tuple[ColumnRule, ...] | None = None
+    compose: tuple[str, ...] | None = None
+    direction: Direction | None = None
 
 
 class UserProfile(BaseModel):
@@ -200,6 +242,9 @@ def load_user_profile(path: str | Path) -> Profile:
                 "extract": over.extract,
                 "default": over.default if over.default is not None else old.default,
                 "occurrence": over.occurrence if over.occurrence is not None else old.occurrence,
+                "columns": old.columns if over.columns is None else over.columns,
+                "compose": old.compose if over.compose is None else over.compose,
+                "direction": over.direction or (None if over.codes else old.direction),
             }
         )
     return base.model_copy(
@@ -288,6 +333,37 @@ def extract_column(spec: FieldSpec, headers: list[str]) -> int | None:
     return next((i for i, h in enumerate(headers) if normalize_header(h) == wanted), None)
 
 
+def rule_columns(spec: FieldSpec, headers: list[str]) -> list[tuple[ColumnRule, int]]:
+    """The `columns` rules of a field whose header the export has, with that column's index."""
+    index = _columns_by_header(headers)
+    out = []
+    for rule in spec.columns:
+        columns = index.get(normalize_header(rule.header))
+        if columns:
+            out.append((rule, columns[0]))
+    return out
+
+
+def composed(profile: Profile, name: str, headers: list[str]) -> bool:
+    """The field is a key the export has no column for, built from fields it has (compose)."""
+    spec = profile.fields[name]
+    if not spec.compose or name in match_fields(profile, headers):
+        return False
+    return field_present(profile, spec.compose[0], headers)
+
+
+def field_present(profile: Profile, name: str, headers: list[str]) -> bool:
+    """The export fills the field: its column, an extraction, a rule column, a constant, a composition."""
+    spec = profile.fields[name]
+    return (
+        name in match_fields(profile, headers)
+        or spec.constant is not None
+        or (spec.extract is not None and extract_column(spec, headers) is not None)
+        or bool(rule_columns(spec, headers))
+        or composed(profile, name, headers)
+    )
+
+
 def missing_required(profile: Profile, headers: list[str]) -> list[str]:
     """Required fields the export cannot fill, named by their first (generator) header."""
     found = match_fields(profile, headers)
@@ -295,11 +371,11 @@ def missing_required(profile: Profile, headers: list[str]) -> list[str]:
     for name, spec in profile.fields.items():
         if not spec.required or name in found or spec.constant is not None:
             continue
-        if spec.extract is not None and extract_column(spec, headers) is not None:
+        if field_present(profile, name, headers):
             continue
         missing.append(" 或 ".join(spec.headers[:2]) if spec.headers else name)
     for group in profile.required_any:
-        if not any(g in found for g in group):
+        if not any(field_present(profile, g, headers) for g in group):
             missing.append(" 或 ".join(profile.fields[g].headers[0] for g in group))
     return missing
 

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from etl.profiles import normalize_header
-from kpi.errors import FileRefused
+from kpi.errors import FileRefused, NotAnExport
 from kpi.settings import Limits
 
 CHUNK = 1 << 20
@@ -77,7 +77,7 @@ def file_kind(path: Path) -> str:
         return "html"
     utf16 = magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if magic.startswith(b"%PDF") or (not utf16 and _looks_binary(magic)):
-        raise FileRefused(
+        raise NotAnExport(
             f"{path.name}：不是 CSV 或 Excel（xlsx/xls）文件（内容是二进制数据）。"
             "请从业务系统导出 CSV 或 Excel 后再导入。"
         )
@@ -249,10 +249,7 @@ def read_export(
         )
     kind = file_kind(path)
     if kind == "html":
-        raise FileRefused(
-            f"{path.name}：这是网页文件（HTML），不是 Excel 或 CSV——一些业务系统把网页表格存成 .xls 下载。"
-            "改法：用 Excel/WPS 打开它，“另存为” Excel 工作簿（.xlsx）或 CSV UTF-8 后再导入。"
-        )
+        return _read_html(con, path, known, view, limits)
     if kind == "csv":
         return _read_csv(con, path, known, view, tmp_dir, encoding, limits)
     return _read_workbook(con, path, kind, known, view, limits)
@@ -623,6 +620,11 @@ def _read_workbook(
             best = (hits, rows, h, head[h])
     if best is None:
         raise FileRefused(f"{path.name}：工作簿里没有任何内容。请确认导出是否成功。")
+    return _rows_to_view(con, path, kind, best, view, limits)
+
+
+def _rows_to_view(con, path: Path, kind: str, best, view: str, limits: Limits) -> RawExport:
+    """The chosen sheet (hits, rows, header index, header cells) as the view of text cells."""
     _, rows, h, header_cells = best
     headers = [(c or "").strip() for c in header_cells]
     while headers and headers[-1] == "":
@@ -642,4 +644,66 @@ def _read_workbook(
     con.execute(f"CREATE TEMP TABLE {view}_xl AS SELECT * FROM {view}_arrow")
     con.unregister(f"{view}_arrow")
     con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {view}_xl")
-    return RawExport(path, kind, "xlsx", headers, h + 1, view)
+    return RawExport(path, kind, "xlsx" if kind != "html" else "html", headers, h + 1, view)
+
+
+# ── a web page saved as .xls ─────────────────────────────────────────────────────────────────
+
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+HTML_FIX = "改法：用 Excel/WPS 打开它，“另存为” Excel 工作簿（.xlsx）或 CSV UTF-8 后再导入。"
+
+
+def _read_html(con, path: Path, known: set[str], view: str, limits: Limits) -> RawExport:
+    """A JSP system's "Excel" download — an HTML page (often GBK) with a <table> — read as the
+    table it contains: the table with the most known headers, rows of <td>/<th> text (a cell
+    spanning columns is repeated across them, so the columns stay aligned)."""
+    try:
+        import lxml.html
+    except ImportError:  # pragma: no cover - lxml is a dependency; a stripped install lacks it
+        raise FileRefused(
+            f"{path.name}：这是网页文件（HTML），不是 Excel——一些业务系统把网页表格存成 .xls 下载。"
+            f"这台电脑缺少读取网页表格的组件（lxml）。{HTML_FIX}"
+        ) from None
+    data = path.read_bytes()
+    m = _CHARSET.search(data[:4096])
+    encoding = m.group(1).decode("ascii").lower() if m else detect_encoding(path)
+    if encoding in ("gbk", "gb2312", "gb_2312-80"):
+        encoding = "gb18030"
+    try:
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        text = data.decode("gb18030", errors="replace")
+    try:
+        doc = lxml.html.fromstring(text)
+    except (ValueError, lxml.etree.ParserError):
+        doc = None
+    tables = [] if doc is None else doc.xpath("//table")
+    sheets: list[list[list[str | None]]] = []
+    for table in tables:
+        rows: list[list[str | None]] = []
+        for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+            row: list[str | None] = []
+            for cell in tr.xpath("./td|./th"):
+                value = " ".join(cell.text_content().split()) or None
+                span = (
+                    int(cell.get("colspan", "1")) if str(cell.get("colspan", "1")).isdigit() else 1
+                )
+                row += [value] * max(span, 1)
+            rows.append(row)
+        if any(any(c for c in r) for r in rows):
+            sheets.append(rows)
+    if not sheets:
+        raise FileRefused(
+            f"{path.name}：这是网页文件（HTML），不是 Excel——一些业务系统把网页表格存成 .xls 下载，"
+            f"但这个网页里没有数据表格（可能是登录页或出错页）。请在业务系统中重新导出；{HTML_FIX}"
+        )
+    best = None
+    for rows in sheets:
+        head = rows[:HEAD_ROWS]
+        h = find_header_row(head, known)
+        hits = sum(1 for c in head[h] if c and normalize_header(c) in known)
+        if best is None or hits > best[0]:
+            best = (hits, rows, h, head[h])
+    raw = _rows_to_view(con, path, "html", best, view, limits)
+    raw.notes.append("文件是网页（HTML）格式的表格（业务系统存成了 .xls），已按其中的表格读取")
+    return raw

@@ -19,8 +19,19 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from etl import dates, pii
-from etl.profiles import KEEP, FieldSpec, Profile, extract_column, match_fields
+from etl import dates, pii, versions
+from etl.profiles import (
+    KEEP,
+    ColumnRule,
+    FieldSpec,
+    Profile,
+    column_letter,
+    composed,
+    extract_column,
+    level_codes,
+    match_fields,
+    rule_columns,
+)
 from kpi.settings import Limits
 
 MISSING_KEY = "缺少编号"
@@ -33,10 +44,12 @@ EARLY_TIME = "时间早于合理范围"  # before Limits.earliest_year (1900-01-
 EMPTY_LEVEL = "评价等级为空"
 LEVEL_OUT_OF_RANGE = "评价等级超出五级"
 LEVEL_CODE_UNDECLARED = "评价等级为数字编码，但画像未声明编码方向（codes）"
-DUPLICATE_CONFLICT = "同一文件内编号重复且内容不同"
+LEVEL_CONTRADICTION = "评价等级与等级编码不一致"  # 满意度 says one level, 满意度代码 another
+DUPLICATE_CONFLICT = "同一文件内编号重复且内容不同"  # no longer raised: the later version wins
 NOT_FILLED = "未填报"  # a blank cell of the 填报 template's 指标值
 EMPTY_NUMBER = "数值为空"
-BAD_NUMBER = "数值无效"
+BAD_NUMBER = "数值无法识别"  # not a number at all (abc, 十五, 五天)
+NUMBER_OUT_OF_RANGE = "数值超出范围"  # a number, but negative (or a fraction of a count)
 EMPTY_PERIOD = "统计期为空"
 BAD_PERIOD = "统计期无法识别"
 EMPTY_INDICATOR = "指标为空"
@@ -85,7 +98,12 @@ FIXES = {
     DUPLICATE_CONFLICT: "请确认导出没有把不同的记录写成同一个编号。",
     NOT_FILLED: "请在模板的“指标值”列填好数值后再导入（用 bizenv template 生成的模板）。",
     EMPTY_NUMBER: "请在该列填写数值。",
-    BAD_NUMBER: "请填写不小于 0 的数字（次数、时限为整数）。",
+    BAD_NUMBER: "请填写阿拉伯数字（如 15），不要写汉字或单位以外的文字。",
+    NUMBER_OUT_OF_RANGE: "请填写不小于 0 的数字（次数、时限为整数）。",
+    LEVEL_CONTRADICTION: (
+        "同一行的评价等级文字和等级编码说的不是同一级：请核对画像里 level_code 的编码方向（direction："
+        "1=非常满意 或 1=非常不满意），方向写反时改正后重新导入；方向无误时请业务系统核实这些评价。"
+    ),
     EMPTY_PERIOD: "请填写统计期，如 2026Q3 或 2026年第三季度。",
     BAD_PERIOD: "请把统计期写成 2026Q3 或 2026年第三季度。",
     EMPTY_INDICATOR: "请填写指标编码或指标名称（用 bizenv template 生成的模板里已经填好）。",
@@ -165,13 +183,14 @@ def _value_map(expr: str, spec: FieldSpec, p: Params, keep: str | None = None) -
     """The value map applied to `expr`; `keep` is what a value the map does not know becomes
     when the profile keeps such values (the masked text, for text fields), default `expr`."""
     keep = keep or expr
-    mapping: dict[str, str | None] = dict(spec.codes) if spec.type == "level" else {}
+    codes = level_codes(spec) if spec.type == "level" else {}
+    mapping: dict[str, str | None] = dict(codes)
     mapping.update(spec.values)
     if not mapping and spec.other == KEEP:
         return keep
     arms = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in mapping.items())
     other = keep if spec.other == KEEP else p(spec.other)
-    if spec.type == "level" and not spec.codes:
+    if spec.type == "level" and not codes:
         other = expr
     return (
         f"(CASE {expr} {arms} ELSE {other} END)"
@@ -180,20 +199,58 @@ def _value_map(expr: str, spec: FieldSpec, p: Params, keep: str | None = None) -
     )
 
 
+def _rule_map(cell: str, rule: ColumnRule, p: Params) -> str:
+    """One `columns` rule: its column's value through its own code table."""
+    if not rule.values:
+        return (
+            cell
+            if rule.other == KEEP
+            else f"(CASE WHEN {cell} IS NOT NULL THEN {p(rule.other)} END)"
+        )
+    arms = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in rule.values.items())
+    other = cell if rule.other == KEEP else p(rule.other)
+    return f"(CASE {cell} {arms} ELSE {other} END)"
+
+
 def field_sources(profile: Profile, headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
     """Column index of each mapped field, and the header a user should look at for each field."""
     found = match_fields(profile, headers)
     shown = {}
     for name, spec in profile.fields.items():
+        rules = rule_columns(spec, headers)
         if spec.constant is not None:
             shown[name] = f"（画像常量 {spec.constant}）"
         elif name in found:
             shown[name] = headers[found[name]]
         elif (j := extract_column(spec, headers)) is not None:
             shown[name] = headers[j]
+        elif rules:
+            shown[name] = headers[rules[0][1]]
+        elif composed(profile, name, headers):
+            shown[name] = "+".join(
+                headers[found[c]] if c in found else profile.fields[c].headers[0]
+                for c in spec.compose
+            )
         else:
             shown[name] = spec.headers[0] if spec.headers else name
     return found, shown
+
+
+def raw_keys(headers: list[str]) -> list[str]:
+    """The keys of a quarantined row's `raw` record: the export's headers, a repeated one (or a
+    blank one) told apart by its column letter — 受理时间, 受理时间（H列）."""
+    seen: dict[str, int] = {}
+    for h in headers:
+        seen[h] = seen.get(h, 0) + 1
+    out = []
+    for i, h in enumerate(headers):
+        if not h.strip():
+            out.append(f"（第 {column_letter(i)} 列）")
+        elif seen[h] > 1 and h in out:
+            out.append(f"{h}（{column_letter(i)}列）")
+        else:
+            out.append(h)
+    return out
 
 
 def _mapped(spec: FieldSpec) -> bool:
@@ -244,6 +301,8 @@ def build_plan(
             }.get(spec.type, "full")
         if (j := extract_column(spec, headers)) is not None:
             how[j] = "full"
+        for _, j in rule_columns(spec, headers):
+            how[j] = "full"
     # Blank and 合计 rows: the first non-blank cell of the row. For an ordinary export, the
     # coalesce of its cleaned cells (fast per row). For a very wide one, DuckDB's cost is per
     # expression — a 2,000-column export with every column cleaned took seconds for ten rows —
@@ -254,11 +313,15 @@ def build_plan(
         first_raw = ""
         first_cell_sql = f"coalesce({', '.join(cells)})"
     else:
-        used = set(found.values()) | {
-            j
-            for spec in profile.fields.values()
-            if (j := extract_column(spec, headers)) is not None
-        }
+        used = (
+            set(found.values())
+            | {
+                j
+                for spec in profile.fields.values()
+                if (j := extract_column(spec, headers)) is not None
+            }
+            | {j for spec in profile.fields.values() for _, j in rule_columns(spec, headers)}
+        )
         cleaned = ", ".join(
             [f"{clean_cell(f'c{i}', how[i])} AS k{i}" for i in sorted(used)] + ["first_raw"]
         )
@@ -268,8 +331,14 @@ def build_plan(
         )
         first_cell_sql = f"nullif(trim(first_raw, '{TRIM_CHARS}'), '')"
     first_cell = "first_cell"
+    # The quarantine record keeps the row's original cells (all of them; for a very wide export
+    # the ones a field reads): carried through as raw_<i> and left out of `checked`.
+    raw_cols = list(range(len(headers))) if len(headers) <= WIDE_EXPORT_COLUMNS else sorted(used)
+    personal = {j for j in raw_cols if _personal_column(profile, headers, j, found)}
+    raw_cols = [j for j in raw_cols if j not in personal]
     src_cols = [
         "line_no",
+        *(f"c{j} AS raw_{j}" for j in raw_cols),
         # blank, or a 合计/总计/小计 row (the cheap prefix test spares the regex on data rows)
         (
             f"({first_cell} IS NULL OR ((prefix({first_cell}, '合') OR prefix({first_cell}, '总') "
@@ -285,8 +354,11 @@ def build_plan(
     for name, spec in fields.items():
         if spec.type == "drop":
             continue
+        rules = rule_columns(spec, headers)
         if spec.constant is not None:
             expr = p(spec.constant)
+        elif composed(profile, name, headers):
+            expr = _compose_sql(profile, spec, found, cells)
         else:
             parts = []
             if name in found:
@@ -296,13 +368,19 @@ def build_plan(
                 parts += [
                     f"nullif(regexp_extract(k{j}, {p(pat)}), '')" for pat in spec.extract.patterns
                 ]
-            if spec.default is not None:
+            if spec.default is not None and not rules:
                 parts.append(p(spec.default))
-            if not parts:
+            if not parts and not rules:
                 continue
-            if name in found and parts == [cells[found[name]]]:
+            if name in found and parts == [cells[found[name]]] and not rules:
                 plain.add(name)
-            expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            expr = (
+                "CAST(NULL AS VARCHAR)"
+                if not parts
+                else parts[0]
+                if len(parts) == 1
+                else f"coalesce({', '.join(parts)})"
+            )
         if spec.type in ("key", "code", "text", "district", "bool", "level"):
             sources = {found.get(name), extract_column(spec, headers)} - {None}
             masked = (
@@ -317,12 +395,21 @@ def build_plan(
                 src_cols.append(f"{cells[found[name]]} AS {q('r_' + name)}")
                 as_exported.append(name)
             expr = mapped
+        if rules:  # first non-empty: own column, then each rule column through its code table
+            tail = [p(spec.default)] if spec.default is not None else []
+            expr = f"coalesce({', '.join([expr, *(_rule_map(cells[j], r, p) for r, j in rules), *tail])})"
         src_cols.append(f"{expr} AS {q('f_' + name)}")
         active.append(name)
 
     def exported(name: str) -> str:
         """The field's cell as the user wrote it (before value maps), for quarantine messages."""
         return q(("r_" if name in as_exported else "f_") + name)
+
+    def source_cell(name: str) -> str | None:
+        """The cell a field with no value of its own was to be read from (an extraction's source
+        column): shown when nothing could be taken from it."""
+        j = extract_column(fields[name], headers)
+        return f"raw_{j}" if j is not None and j in raw_cols else None
 
     fmts = p(dates.formats(profile.date_formats))
     typed_cols = ["src.*"]
@@ -344,22 +431,36 @@ def build_plan(
             time_fields.append(name)
     for name in time_fields:
         f, ts = q("f_" + name), q("ts_" + name)
+        placeholder = dates.placeholder_sql(f)
         if fields[name].required:
-            empty = EMPTY_TIME if name in plain else BAD_TIME
-            checks.append((f"{f} IS NULL", empty, name, None))
-        checks.append((f"({f} IS NOT NULL AND {ts} IS NULL)", BAD_TIME, name, f))
+            # empty, or a "no date" placeholder (shown, so the user sees why it counts as empty)
+            checks.append((f"{f} IS NULL OR {placeholder}", EMPTY_TIME, name, f))
+        checks.append(
+            (f"({f} IS NOT NULL AND {ts} IS NULL AND NOT {placeholder})", BAD_TIME, name, f)
+        )
     for name, spec in fields.items():
         if spec.type == "timestamp" and spec.required and name not in active:
             checks.append(("TRUE", EMPTY_TIME, name, None))
     if "district" in fields:
         if "district" in active:
-            joins.append(f"LEFT JOIN cat_aliases da ON da.alias = lower(src.{q('f_district')})")
+            # A 9-digit (town) or 12-digit (village) 行政区划代码 belongs to the county of its
+            # first six digits.
+            d = f"src.{q('f_district')}"
+            town = (
+                f"length({d}) IN (9, 12) AND regexp_matches({d}, '^[1-9][0-9]{{8}}([0-9]{{3}})?$')"
+            )
+            joins.append(
+                f"LEFT JOIN cat_aliases da ON da.alias = lower(CASE WHEN {town} THEN left({d}, 6) ELSE {d} END)"
+            )
             typed_cols.append("da.district_code AS district_code")
             if "district" in plain:
                 checks.append((f"{q('f_district')} IS NULL", EMPTY_DISTRICT, "district", None))
-            checks.append(
-                ("district_code IS NULL", UNKNOWN_DISTRICT, "district", exported("district"))
+            # nothing found in the text it was to be taken from: that text is what to look at
+            cell = source_cell("district")
+            shown_value = (
+                f"coalesce({exported('district')}, {cell})" if cell else exported("district")
             )
+            checks.append(("district_code IS NULL", UNKNOWN_DISTRICT, "district", shown_value))
         else:
             typed_cols.append("CAST(NULL AS VARCHAR) AS district_code")
             checks.append(("district_code IS NULL", UNKNOWN_DISTRICT, "district", None))
@@ -420,9 +521,8 @@ def build_plan(
             if spec.required:
                 empty = NOT_FILLED if profile.source == "reports" else EMPTY_NUMBER
                 checks.append((f"{f} IS NULL", empty, name, None))
-            checks.append(
-                (f"({f} IS NOT NULL AND ({n} IS NULL OR {n} < 0{whole}))", BAD_NUMBER, name, f)
-            )
+            checks.append((f"({f} IS NOT NULL AND {n} IS NULL)", BAD_NUMBER, name, f))
+            checks.append((f"({n} < 0{whole})", NUMBER_OUT_OF_RANGE, name, f))
         elif spec.type == "bool":
             yes = ", ".join(p(w) for w in YES_WORDS)
             no = ", ".join(p(w) for w in NO_WORDS)
@@ -431,33 +531,56 @@ def build_plan(
                 f"AS {q('bool_' + name)}"
             )
         elif spec.type == "level":
-            arms = " ".join(f"WHEN {p(lab)} THEN {i}" for i, lab in enumerate(LEVEL_LABELS, 1))
-            typed_cols.append(f"CASE {f} {arms} END AS level")
-            checks.append((f"{f} IS NULL", EMPTY_LEVEL, name, None))
-            if not spec.codes:
-                checks.append(
-                    (
-                        f"(level IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
-                        LEVEL_CODE_UNDECLARED,
-                        name,
-                        exported(name),
-                    )
-                )
-            checks.append(("level IS NULL", LEVEL_OUT_OF_RANGE, name, exported(name)))
+            typed_cols.append(f"{_level_sql(f, p)} AS {q('lvl_' + name)}")
         elif spec.type == "phone":
             typed_cols.append(f"{pii.phone_hash_sql(f, p(secret))} AS {q('hash_' + name)}")
         elif spec.type == "freetext":
             typed_cols.append(
                 f"{pii.masked_sql(f, pii.may_hold_sql([f]))} AS {q('masked_' + name)}"
             )
+    levels = [n for n in active if fields[n].type == "level"]
+    if levels:
+        # The label column (满意度) and the code column (满意度代码): either may be empty; when
+        # both are filled they must name the same level.
+        typed_cols.append(
+            f"coalesce({', '.join(_level_sql(q('f_' + n), p) for n in levels)}) AS level"
+        )
+        checks.append(
+            (" AND ".join(f"{q('f_' + n)} IS NULL" for n in levels), EMPTY_LEVEL, levels[0], None)
+        )
+        for name in levels:
+            f, lvl = q("f_" + name), q("lvl_" + name)
+            if not level_codes(fields[name]):
+                checks.append(
+                    (
+                        f"({lvl} IS NULL AND regexp_matches(coalesce({f}, ''), '^[1-5]$'))",
+                        LEVEL_CODE_UNDECLARED,
+                        name,
+                        exported(name),
+                    )
+                )
+            checks.append(
+                (f"({f} IS NOT NULL AND {lvl} IS NULL)", LEVEL_OUT_OF_RANGE, name, exported(name))
+            )
+        if len(levels) > 1:
+            a, b = levels[0], levels[1]
+            said = (
+                f"{p(shown[a] + '=')} || {exported(a)} || {p('，' + shown[b] + '=')} || {exported(b)}"
+                f" || {p('（按画像即')} || {q('f_' + b)} || {p('）')}"
+            )
+            checks.append((f"{q('lvl_' + a)} <> {q('lvl_' + b)}", LEVEL_CONTRADICTION, b, said))
     for rule in profile.order_rules:
         if rule.earlier in time_fields and rule.later in time_fields:
+            # both times as read, in the reason's order (办结时间早于受理时间：“办结，受理”)
+            both = " || '，' || ".join(
+                f"strftime({q('ts_' + n)}, '%Y-%m-%d %H:%M:%S')" for n in (rule.later, rule.earlier)
+            )
             checks.append(
                 (
                     f"{q('ts_' + rule.later)} < {q('ts_' + rule.earlier)}",
                     rule.reason,
                     rule.later,
-                    None,
+                    both,
                 )
             )
     now_p = p(now)
@@ -494,14 +617,13 @@ def build_plan(
         for k in NATURAL_KEY_FIELDS[profile.source]
     ]
     content = [q(c) for c in _content_columns(profile, active)]
-    dup_field = NATURAL_KEY_FIELDS[profile.source][0] if profile.source != "reports" else "value"
-    dup_col = shown.get(dup_field, "")
-
-    raw_json = _raw_json(profile, active, as_exported, shown, p)
+    phones = {found[n]: q("hash_" + n) for n in active if fields[n].type == "phone" and n in found}
+    raw_json = _raw_json(raw_keys(headers), raw_cols, phones, p)
+    keep = f" EXCLUDE ({', '.join(f'raw_{j}' for j in raw_cols)})" if raw_cols else ""
     sql = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH raws AS (SELECT *{first_raw} FROM {raw_view}),
-cells AS (SELECT line_no, {cleaned} FROM raws),
+cells AS (SELECT line_no, {cleaned}{"".join(f", c{j}" for j in raw_cols)} FROM raws),
 firsts AS (SELECT cells.*, {first_cell_sql} AS first_cell FROM cells),
 src AS (SELECT {", ".join(src_cols)} FROM firsts),
 typed AS (SELECT {", ".join(typed_cols)} FROM src {" ".join(joins)}),
@@ -509,55 +631,70 @@ numbered AS (SELECT typed.*, CASE WHEN is_skip THEN NULL ELSE {rule_no} END AS r
 judged AS (
     SELECT numbered.*, ({reasons})[rule_no] AS reason, ({columns})[rule_no] AS column_name
     FROM numbered)
-SELECT judged.*,
+SELECT judged.*{keep},
        CASE WHEN reason IS NULL AND NOT is_skip THEN hash({", ".join(content) or "1"}) END AS content_hash,
-       FALSE AS dup_extra,
+       FALSE AS dup_extra, CAST(NULL AS VARCHAR) AS dup_kind,
        CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw,
        CASE WHEN reason IS NOT NULL THEN CAST({value} AS VARCHAR) END AS bad_value
 FROM judged"""
-    # Duplicate keys among the otherwise valid rows, decided on the stored table (cheaper than a
-    # window over every row): conflicting contents quarantine every copy, exact repeats keep the first.
-    match = " AND ".join(f"c.{k} = rp.key{i}" for i, k in enumerate(key_cols))
-    dedup = f"""
-CREATE OR REPLACE TEMP TABLE repeated AS
-SELECT {", ".join(f"{k} AS key{i}" for i, k in enumerate(key_cols))},
-       min(content_hash) AS lo, max(content_hash) AS hi, min(line_no) AS first_line
-FROM checked WHERE content_hash IS NOT NULL GROUP BY ALL HAVING count(*) > 1;
-UPDATE checked AS c
-SET reason = CASE WHEN rp.lo <> rp.hi THEN {p(DUPLICATE_CONFLICT)} ELSE c.reason END,
-    column_name = CASE WHEN rp.lo <> rp.hi THEN {p(dup_col)} ELSE c.column_name END,
-    raw = CASE WHEN rp.lo <> rp.hi THEN {_raw_json(profile, active, as_exported, shown, p, table="c")} END,
-    bad_value = CASE WHEN rp.lo <> rp.hi THEN CAST(c.{q("f_" + dup_field)} AS VARCHAR) END,
-    dup_extra = rp.lo = rp.hi AND c.line_no <> rp.first_line
-FROM repeated rp WHERE c.content_hash IS NOT NULL AND {match};
-DROP TABLE repeated"""
-    statements = [sql, *(part.strip() for part in dedup.split(";\n"))]
+    # Rows repeating a key: the later (or higher-version) row wins, the others are skipped.
+    version = q("num_data_version") if "data_version" in active else None
+    statements = [sql, *versions.statements(key_cols, version)]
     return Plan([(stmt, p.used_in(stmt)) for stmt in statements], shown, set(active))
 
 
-def _raw_json(
-    profile: Profile,
-    active: list[str],
-    as_exported: list[str],
-    shown: dict[str, str],
-    p: Params,
-    table: str = "",
-) -> str:
-    """SQL: a quarantined row as JSON keyed by the export's own headers.
+def _raw_json(keys: list[str], raw_cols: list[int], phones: dict[int, str], p: Params) -> str:
+    """SQL: a quarantined row as JSON of its original cells, keyed by the export's own headers
+    (a repeated header told apart by its column letter, raw_keys).
 
-    Cells appear as exported (before value maps) so the user recognises them; personal data is
-    the exception: phone numbers only as their hash, names not at all, and the whole record goes
-    through the free-text masking rules when it is selected (quarantine_sql) — any cell may be
-    where an export put a number.
+    The cells are as exported — before trimming, value maps or extraction — so the user finds the
+    row as it is in the file. Personal data is the exception: a phone number only as its hash,
+    names not at all (columns the profile drops and unmapped columns whose header names a person,
+    _personal_column), and the whole record goes through the free-text masking rules when it is
+    selected (quarantine_sql) — any cell may be where an export put a number.
     """
     pairs = []
-    for name in active:
-        t = profile.fields[name].type
-        column = {"phone": "hash_", "freetext": "masked_"}.get(
-            t, "r_" if name in as_exported else "f_"
-        ) + name
-        pairs += [p(shown[name]), (table + "." if table else "") + q(column)]
+    for j in raw_cols:
+        pairs += [p(keys[j]), phones.get(j, f"raw_{j}")]
     return f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+
+
+def _personal_column(profile: Profile, headers: list[str], j: int, found: dict[str, int]) -> bool:
+    """Column j is left out of the quarantine record: a field the profile drops (诉求人), or a
+    column no field reads whose header names a person (申请人, 评价人, 联系电话 …)."""
+    readers = {
+        n
+        for n, spec in profile.fields.items()
+        if found.get(n) == j
+        or extract_column(spec, headers) == j
+        or any(k == j for _, k in rule_columns(spec, headers))
+    }
+    if readers:
+        return all(profile.fields[n].type == "drop" for n in readers)
+    return pii.personal_header(headers[j])
+
+
+def _compose_sql(profile: Profile, spec: FieldSpec, found: dict[str, int], cells: list[str]) -> str:
+    """SQL: a key built from other fields' cells (compose), "-" between them; the first must be
+    filled, a later one absent or empty counts as 1 (评价次数 1: the first rating)."""
+    first = cells[found[spec.compose[0]]]
+    parts = [first]
+    for name in spec.compose[1:]:
+        if name in found:
+            c = cells[found[name]]
+            parts.append(
+                f"coalesce(CAST(TRY_CAST(TRY_CAST({c} AS DOUBLE) AS BIGINT) AS VARCHAR), {c}, '1')"
+            )
+        else:
+            parts.append("'1'")
+    joined = " || '-' || ".join(parts)
+    return f"CASE WHEN {first} IS NOT NULL THEN {joined} END"
+
+
+def _level_sql(text: str, p: Params) -> str:
+    """SQL: a level label (非常满意 … 非常不满意) as its number 1–5 (GB/T 39046 A.8), else NULL."""
+    arms = " ".join(f"WHEN {p(lab)} THEN {i}" for i, lab in enumerate(LEVEL_LABELS, 1))
+    return f"(CASE {text} {arms} END)"
 
 
 def quarantined_sql(where: str = "reason IS NOT NULL") -> str:

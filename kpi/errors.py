@@ -24,6 +24,11 @@ class FileRefused(UserInputError):
     reports: list = []
 
 
+class NotAnExport(FileRefused):
+    """The file is no export of any source (a README, a picture, a taxonomy sheet): a folder load
+    skips it with a note; named on its own it is refused."""
+
+
 class SpecError(UserInputError):
     """metrics.yaml (or another spec) is invalid; the message lists every problem at once."""
 

@@ -89,13 +89,15 @@ CREATE TABLE IF NOT EXISTS hotline (
 {LINEAGE_COLUMNS})""",
     "ratings": f"""
 CREATE TABLE IF NOT EXISTS ratings (
-    rating_id           VARCHAR PRIMARY KEY,   -- 评价编号
+    rating_id           VARCHAR PRIMARY KEY,   -- 评价编号 (no such column, as in GB/T 39046: 办件编号-评价次数)
+    rating_seq          INTEGER,               -- 评价次数 (1 when absent)
     rated_at            TIMESTAMP NOT NULL,    -- 评价时间
     channel             VARCHAR,               -- 评价渠道 (PC端 | 移动端 | 二维码 | 政务大厅平板电脑 | ...)
     district_code       VARCHAR NOT NULL,
     department          VARCHAR,               -- 评价部门
     item_code           VARCHAR,               -- 事项编码
-    domain_key          VARCHAR,               -- from data/catalog/items.csv
+    item_name           VARCHAR,               -- 事项名称 (taskName)
+    domain_key          VARCHAR,               -- matched in the catalogue by 事项编码 or 事项名称, else the 办件's (case_id)
     case_id             VARCHAR,               -- 办件编号 (optional)
     level               INTEGER NOT NULL,      -- 1 非常满意 · 2 满意 · 3 基本满意 · 4 不满意 · 5 非常不满意 (GB/T 39046 A.8)
     level_label         VARCHAR,               -- the label of `level`
@@ -174,11 +176,13 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     },
     "ratings": {
         "rating_id": "评价编号",
+        "rating_seq": "评价次数",
         "rated_at": "评价时间",
         "channel": "评价渠道",
         "district_code": "区县",
         "department": "评价部门",
         "item_code": "事项编码",
+        "item_name": "事项名称",
         "domain_key": "领域",
         "case_id": "办件编号",
         "level": "评价等级（1–5）",
@@ -255,6 +259,11 @@ CREATE TABLE IF NOT EXISTS lineage (
     action             VARCHAR,         -- update (an insert is told by the record: first_load_id, version 1)
     previous_load_id   VARCHAR,
     changed_at         TIMESTAMP)""",
+    "catalog_state": """
+CREATE TABLE IF NOT EXISTS catalog_state (
+    key                VARCHAR PRIMARY KEY,  -- catalog_dir: the catalogue folder the last load used;
+                                             -- match_hash: the catalogue every record's domain_key was matched with (kpi.matching)
+    value              VARCHAR)""",
     "calendar": """
 CREATE TABLE IF NOT EXISTS calendar (
     day                DATE PRIMARY KEY,
@@ -397,7 +406,11 @@ CREATE OR REPLACE TABLE overall_scores (
 # Columns added after warehouses were first created: (table, column, type), added on open.
 # etl_runs.is_demo is NULL on the rows loaded before it existed: the next `bizenv load` or
 # `bizenv reset --demo` works it out from the files' manifests (etl.demo.mark_earlier_loads).
-ADDED_COLUMNS = (("etl_runs", "is_demo", "BOOLEAN"),)
+ADDED_COLUMNS = (
+    ("etl_runs", "is_demo", "BOOLEAN"),
+    ("ratings", "rating_seq", "INTEGER"),
+    ("ratings", "item_name", "VARCHAR"),
+)
 
 
 def create_canonical(con) -> None:

@@ -3,6 +3,7 @@ holiday-calendar coverage and metrics.yaml validation."""
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from kpi.schema import SOURCE_LABELS
@@ -79,6 +80,30 @@ if not rows.empty:
     )
     pivot = pivot.rename(columns=SOURCE_LABELS).reset_index().rename(columns={"period": "季度"})
     tables.show(pivot, "rows_per_source", "各来源各季度记录数")
+
+st.subheader("未匹配到领域的事项")
+unmatched = snap.unmatched_items()
+if unmatched.empty:
+    st.success("所有办件和评价的事项都已匹配到领域。")
+else:
+    st.warning(
+        f"{int(unmatched['rows'].sum()):,} 条记录的事项没有匹配到领域，不计入各领域的指标。"
+        "把这些事项名称（或别名、编码）补进目录 items.csv，或在 item_rules.csv 加一条关键词规则，"
+        "然后运行 `uv run bizenv build`（不必重新导入）。"
+    )
+    tables.show(
+        pd.DataFrame(
+            {
+                "来源": [SOURCE_LABELS.get(s, s) for s in unmatched["source"]],
+                "事项名称": unmatched["item_name"].fillna("（无事项名称）"),
+                "事项编码": unmatched["item_code"].fillna(""),
+                "记录数": unmatched["rows"].astype("int64"),
+                "占该来源记录": [fmt.value(v * 100, "%") for v in unmatched["share"]],
+            }
+        ),
+        "unmatched_items",
+        "未匹配到领域的事项",
+    )
 
 st.subheader("导入记录")
 loads = snap.loads()

@@ -155,10 +155,12 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypa
     assert "BIZENV_MAX_FILE_MB" in message and "按季度或按区县分开导出" in message
 
 
-def test_a_web_page_saved_as_xls_is_named_as_such(tmp_path):
+def test_a_web_page_saved_as_xls_without_a_table_is_named_as_such(tmp_path):
+    """A page with a table is read as that table (tests/test_real_exports.py); one without any
+    (a login or error page saved as .xls) is refused as a web page, never quoting its markup."""
     path = tmp_path / "办件.xls"
     path.write_text(
-        "<html><head><meta charset='gbk'></head><body><table><tr><td>办件编号</td></tr></table></body></html>",
+        "<html><head><meta charset='gbk'></head><body><p>会话已过期，请重新登录</p></body></html>",
         encoding="utf-8",
     )
     message = refusal(path)

@@ -435,8 +435,9 @@ def test_cli_load_prints_counts_and_rows_per_second(capsys):
     code = main(["load", str(FIXTURES / "approvals_dirty.csv"), "--no-build"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "读取 15 行 = 导入 4 + 隔离 8 + 跳过 3" in out and "行/秒" in out
-    assert "隔离原因：同一文件内编号重复且内容不同 2 行" in out
+    # the two rows of one 办件编号 are two versions: the later one loads, the earlier is skipped
+    assert "读取 15 行 = 导入 5 + 隔离 6 + 跳过 4" in out and "行/秒" in out
+    assert "同一编号的旧版本 1 行" in out and "编号重复" not in out
 
 
 def test_cli_refusal_is_one_message_and_a_non_zero_exit(tmp_path, capsys):
@@ -454,9 +455,9 @@ def test_cli_status_reports_snapshot_loads_rows_and_quarantine(capsys):
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "当前快照：snapshot-" in out
-    assert "approvals_dirty.csv  [approvals] 读取 15 导入 4 隔离 8 跳过 3" in out
-    assert "办件（共 4）：2026Q1 1  2026Q3 3" in out
-    assert "[approvals] 同一文件内编号重复且内容不同：2 行" in out
+    assert "approvals_dirty.csv  [approvals] 读取 15 导入 5 隔离 6 跳过 4" in out
+    assert "办件（共 5）：2026Q1 1  2026Q3 4" in out
+    assert "编号重复" not in out
 
 
 def test_source_option_names_the_missing_columns_of_that_source(tmp_path, first_export):

@@ -3,6 +3,8 @@ its line (as a text editor shows it), the export's own column header and the Chi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from etl.load import load_files
@@ -101,7 +103,8 @@ RULES = [
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-05 09:00,2026-07-01 09:00,15,3,0",
         "办结时间",
-        "办结时间早于受理时间",
+        # both times as exported: the user sees which one is wrong
+        "办结时间早于受理时间：“2026-07-01 09:00:00，2026-07-05 09:00:00”",
     ),
     (
         APPROVALS,
@@ -115,37 +118,43 @@ RULES = [
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-01,2026-07-02,abc,3,0",
         "法定时限",
-        "数值无效：“abc”",
+        "数值无法识别：“abc”",
     ),
     (
         APPROVALS,
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-01,2026-07-02,15,-3,0",
         "承诺时限",
-        "数值无效：“-3”",
+        "数值超出范围：“-3”",
     ),
     (
         APPROVALS,
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-01,2026-07-02,15,3,十五",
         "跑动次数",
-        "数值无效：“十五”",
+        "数值无法识别：“十五”",
     ),
     (
         APPROVALS,
         APPROVAL_OK,
         "BJ2,柯城区,2026-07-01,2026-07-02,15,3,1.5",
         "跑动次数",
-        "数值无效：“1.5”",
+        "数值超出范围：“1.5”",
     ),
     (
         HOTLINE,
         HOTLINE_OK,
         "GD2,2026-07-03 09:00:00,江山市,2026-07-02 09:00:00,5",
         "办结时间",
-        "办结时间早于来电时间",
+        "办结时间早于来电时间：“2026-07-02 09:00:00，2026-07-03 09:00:00”",
     ),
-    (HOTLINE, HOTLINE_OK, "GD2,2026-07-03 09:00:00,江山市,,五天", "办理时限", "数值无效：“五天”"),
+    (
+        HOTLINE,
+        HOTLINE_OK,
+        "GD2,2026-07-03 09:00:00,江山市,,五天",
+        "办理时限",
+        "数值无法识别：“五天”",
+    ),
     (HOTLINE, HOTLINE_OK, ",2026-07-03 09:00:00,江山市,,5", "工单编号", "缺少编号"),
     (
         RATINGS,
@@ -167,7 +176,7 @@ RULES = [
         RATING_OK,
         "PJ2,2026-07-05 09:00:00,330803,不满意,2026-07-01 10:00:00",
         "整改时间",
-        "整改时间早于评价时间",
+        "整改时间早于评价时间：“2026-07-01 10:00:00，2026-07-05 09:00:00”",
     ),
     (
         REPORTS,
@@ -192,7 +201,7 @@ RULES = [
         "指标编码",
         "指标未定义：“credit_online_rate”",
     ),  # not a reports indicator
-    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,-1", "指标值", "数值无效：“-1”"),
+    (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,-1", "指标值", "数值超出范围：“-1”"),
     # a blank 指标值 of the 填报 template is 未填报, not an invalid number
     (REPORTS, REPORT_OK, "江山市,2026Q3,credit_loan_days,", "指标值", "未填报"),
     (REPORTS, REPORT_OK, "火星区,2026Q3,credit_loan_days,2", "所属区县", "区县未知：“火星区”"),
@@ -213,7 +222,10 @@ def test_each_rule_quarantines_the_row_with_line_column_and_reason(
     assert quarantine == [(3, column, reason)]
 
 
-def test_duplicates_exact_repeats_load_once_and_conflicts_are_all_quarantined(tmp_path):
+def test_repeated_keys_the_later_row_wins_and_nothing_is_quarantined(tmp_path):
+    """Two rows of one 编号 are two versions of the record: the later one is loaded, the earlier
+    one skipped and counted; an exact repeat is skipped too (issue 14, 3: both used to be
+    quarantined, so the record was lost)."""
     text = (
         "\n".join(
             [  # noqa: FLY002 — one row per line, each with its line number
@@ -229,20 +241,23 @@ def test_duplicates_exact_repeats_load_once_and_conflicts_are_all_quarantined(tm
         + "\n"
     )
     report, quarantine = load_text(tmp_path, text)
+    # read 6 = loaded 3 (BJ1 line 2, BJ2 line 5, BJ3) + skipped 3 (line 3 repeat, line 4 older, 合计)
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped) == (
         6,
-        2,
-        2,
-        2,
+        3,
+        0,
+        3,
     )
-    assert quarantine == [
-        (4, "办件编号", "同一文件内编号重复且内容不同：“BJ2”"),
-        (5, "办件编号", "同一文件内编号重复且内容不同：“BJ2”"),
-    ]
+    assert (report.rows_repeated, report.rows_superseded) == (1, 1)
+    assert "同一编号的旧版本 1 行" in report.message and "完全相同的重复行 1 行" in report.message
+    assert quarantine == []
     con = store.connect_warehouse()
-    assert con.execute("SELECT case_id, source_line FROM approvals ORDER BY 1").fetchall() == [
-        ("BJ1", 2),
-        ("BJ3", 6),
+    assert con.execute(
+        "SELECT case_id, source_line, completed_at FROM approvals ORDER BY 1"
+    ).fetchall() == [
+        ("BJ1", 2, dt.datetime(2026, 7, 3, 10)),
+        ("BJ2", 5, dt.datetime(2026, 7, 4, 10)),
+        ("BJ3", 6, None),
     ]
     con.close()
 

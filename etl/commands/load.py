@@ -71,7 +71,13 @@ class _Bar:
 
 
 def print_reports(reports: list[FileReport]) -> None:
+    from etl.load import skipped_detail
+
     for r in reports:
+        if r.status == "skipped":  # found in a folder and no export at all
+            reason = r.message.split("：", 1)[-1].split("。", 1)[0]
+            print(f"– {r.file_name}：跳过，不是导出文件（{reason}）")
+            continue
         if r.status == "refused":
             print(f"✗ {r.file_name}：已拒绝（见下方原因），未写入任何数据")
             continue
@@ -83,10 +89,26 @@ def print_reports(reports: list[FileReport]) -> None:
             f"；新增 {r.rows_inserted:,}，更新 {r.rows_updated:,}，未变 {r.rows_unchanged:,}"
             f"；{r.seconds:.1f} 秒，{r.rows_per_second:,.0f} 行/秒"
         )
+        if r.rows_repeated or r.rows_superseded:
+            print(f"    跳过的行{skipped_detail(r).removeprefix('（跳过的行中')[:-1]}")
         if r.status == "duplicate_file":
             print("    该文件与之前导入过的文件完全相同，数据未变化。")
         for reason, n in r.quarantine_by_reason.items():
             print(f"    隔离原因：{reason} {n:,} 行")
+        if r.rows_unmatched:
+            names = "、".join(f"{name}（{n:,}）" for name, n in r.unmatched_names)
+            more = (
+                f"等 {r.unmatched_kinds:,} 种" if len(r.unmatched_names) < r.unmatched_kinds else ""
+            )
+            print(
+                f"    未匹配领域：{r.rows_unmatched:,} 条记录的事项不在目录中，不计入各领域指标："
+                f"{names}{more}"
+            )
+    if any(r.rows_unmatched for r in reports):
+        print(
+            "未匹配的事项：把名称（或别名、编码）补进目录 items.csv，或在 item_rules.csv 加关键词规则，"
+            "再运行 bizenv build 即可（不必重新导入）；完整清单见看板“数据”页。"
+        )
     if any(r.rows_quarantined for r in reports):
         print("被隔离的行（文件、行号、列、原因）可在看板“数据”页或 bizenv status 中查看。")
     left = next((r.demo_left for r in reports if r.demo_left), None)
@@ -109,10 +131,21 @@ EXPORT_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
 
 def expand_paths(paths: list[str]) -> list[str]:
-    """A folder stands for the export files in it (sorted), so `bizenv load inbox/` works;
-    other files there (README, manifest.json) are not exports and are left alone.
-    Files named one by one are passed on as they are: a wrong one is refused with its reason."""
+    """The files to load (see expand)."""
+    return expand(paths)[0]
+
+
+def expand(paths: list[str]) -> tuple[list[str], set[str], list[str]]:
+    """(files, the ones found in a folder, the other files a folder had).
+
+    A folder stands for the export files in it (sorted), so `bizenv load inbox/` works; other
+    files there (README, manifest.json) are not exports: they are named as skipped, and a file
+    with an export's suffix that turns out to be none (a taxonomy sheet) is skipped with a note
+    by the loader. Files named one by one are passed on as they are: a wrong one is refused
+    with its reason."""
     out: list[str] = []
+    found_in: set[str] = set()
+    others: list[str] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -128,18 +161,28 @@ def expand_paths(paths: list[str]) -> list[str]:
                     f"文件夹 {raw} 中没有 CSV/XLSX/XLS 导出文件：请确认路径，或直接列出要导入的文件。"
                 )
             out.extend(found)
+            found_in.update(found)
+            others += sorted(
+                f.name
+                for f in path.iterdir()
+                if f.is_file() and str(f) not in found and not f.name.startswith((".", "~$"))
+            )
         else:
             out.append(raw)
-    return out
+    return out, found_in, others
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every bizenv command's start-up imports all command modules.
     from etl.load import load_files
 
+    files, in_folder, others = expand(args.files)
+    if others:
+        print(f"– 跳过文件夹中不是 CSV/Excel 的文件：{'、'.join(others)}")
     try:
         reports = load_files(
-            expand_paths(args.files),
+            files,
+            optional=in_folder,
             source=args.source,
             profile=args.profile,
             data_dir=args.data_dir,

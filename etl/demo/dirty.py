@@ -20,14 +20,17 @@ COMPLETED_BEFORE = "办结时间早于受理时间"
 CLOSED_BEFORE_CALL = "办结时间早于来电时间"  # hotline wording of the same rule
 FUTURE_TIME = "时间晚于当前时间"
 BAD_LEVEL = "评价等级超出五级"
-DUPLICATE_ID = "同一文件内编号重复且内容不同"
-BAD_NUMBER = "数值无效"
+# Two rows with one 编号 and different content: two versions of the record. The loader keeps the
+# later row and skips the earlier one (etl.versions); the manifest lists the earlier rows apart
+# (superseded_lines), they are not quarantined.
+DUPLICATE_ID = "同一编号的旧版本"
+BAD_NUMBER = "数值无法识别"
 
 GARBAGE_TIMES = np.array(
     ["2026-13-45 25:61:00", "未知", "2026-02-30 10:00:00", "待补录"], dtype=object
 )
 UNKNOWN_DISTRICTS = np.array(["某某区", "衢州市未知区", "330899"], dtype=object)
-BAD_NUMBERS = np.array(["abc", "-3", "十五"], dtype=object)
+BAD_NUMBERS = np.array(["abc", "五天", "十五"], dtype=object)
 
 Columns = dict[str, np.ndarray]
 
@@ -72,7 +75,8 @@ def inject(
 
     `rotate` shifts which defects get the remainder, so small files of different quarters show
     different kinds. A duplicate-id defect (apply None) takes two rows per case: a clean donor and
-    a victim that receives the donor's id — both rows carry the reason.
+    a victim that receives the donor's id — the earlier row of the two is the old version the
+    loader skips, and the one listed under DUPLICATE_ID (both rows are used up).
     """
     n = len(cols[id_column])
     total = int(np.rint(n * share))
@@ -92,7 +96,8 @@ def inject(
             pick = rng.choice(cand, size=2 * pairs, replace=False)
             donor, victim = pick[:pairs], pick[pairs:]
             cols[id_column][victim] = cols[id_column][donor]
-            idx = np.sort(pick)
+            used[pick] = True
+            idx = np.sort(np.minimum(donor, victim))
         else:
             if len(cand) == 0:
                 continue

@@ -200,6 +200,7 @@ def _entry(path: Path, fmt: str, encoding: str | None, sink, chunk_dirty: list) 
     for offset, found in chunk_dirty:
         for reason, idx in found.items():
             dirty_lines.setdefault(reason, []).extend((idx + first_data + offset).tolist())
+    superseded = sorted(dirty_lines.pop(DUPLICATE_ID, []))
     dirty_rows = {k: len(v) for k, v in sorted(dirty_lines.items())}
     return {
         "file": path.name,
@@ -210,8 +211,10 @@ def _entry(path: Path, fmt: str, encoding: str | None, sink, chunk_dirty: list) 
         "data_rows": sink.data_rows,
         "skipped_rows": sink.lines - sink.header_line - sink.data_rows,
         "dirty_rows": dirty_rows,
-        "clean_rows": sink.data_rows - sum(dirty_rows.values()),
-        "duplicate_ids": dirty_rows.get(DUPLICATE_ID, 0) // 2,
+        # rows the loader imports: neither quarantined nor an older version of another row
+        "clean_rows": sink.data_rows - sum(dirty_rows.values()) - len(superseded),
+        "duplicate_ids": len(superseded),
+        "superseded_lines": superseded,
         "dirty_lines": {k: sorted(v) for k, v in sorted(dirty_lines.items())},
         "sha256": _sha256(path),
     }

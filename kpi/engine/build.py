@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpi import demo, periods, settings, store
+from kpi import demo, matching, periods, settings, store
 from kpi.engine.scoring import compute_marts
 from kpi.spec.load import load_spec
 from kpi.spec.models import DEFAULT_HEADLINE
@@ -39,6 +39,9 @@ def build_marts(
     con = store.connect_warehouse(settings.DataDir.of(data_dir))
     try:
         con.execute("BEGIN TRANSACTION")
+        # 事项 → 领域 again with the current catalogue: an edit of items.csv / item_rules.csv
+        # needs a build, not a reload (kpi.matching; nothing to do when it has not changed)
+        matching.rematch(con, catalog_dir)
         try:
             facts = compute_marts(con, spec, now=now, catalog=catalog_dir, full=full)
         except duckdb.Error:

@@ -702,6 +702,26 @@ def quarantine_rows(con, load_id: str) -> pd.DataFrame:
     return frame
 
 
+def unmatched_items(con, limit: int = 500) -> pd.DataFrame:
+    """The 事项 of 办件 and 评价 that matched no domain of the catalogue (kpi.matching), most
+    records first: source, item_name, item_code, rows, share (of the source's records). Staff
+    add them to items.csv (name, alias or code) or item_rules.csv and run bizenv build."""
+    parts = [
+        f"""SELECT '{s}' AS source, item_name, item_code, count(*) AS rows,
+                   count(*) / (SELECT count(*) FROM {s}) AS share
+            FROM {s} WHERE domain_key IS NULL GROUP BY ALL"""
+        for s in ("approvals", "ratings")
+        if has_table(con, s)
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["source", "item_name", "item_code", "rows", "share"])
+    return _df(
+        con,
+        " UNION ALL ".join(parts) + " ORDER BY rows DESC, source, item_name NULLS LAST LIMIT ?",
+        [limit],
+    )
+
+
 def rows_per_source(con) -> pd.DataFrame:
     """Record counts per source and quarter (long form)."""
     parts = [
