@@ -194,9 +194,10 @@ FROM hits GROUP BY code, name"""
 
 def pair_join(match: str, code: str, name: str) -> str:
     """SQL join condition of a record (its code and name expressions) with a match_sql result."""
+    # IS NOT DISTINCT FROM (NULL matches NULL) keeps DuckDB's hash join on the plain columns;
+    # coalesce() on both sides made it hash a computed key per row.
     return (
-        f"coalesce({match}.code, '') = coalesce({code}, '') "
-        f"AND coalesce({match}.name, '') = coalesce({name}, '')"
+        f"{match}.code IS NOT DISTINCT FROM {code} AND {match}.name IS NOT DISTINCT FROM {name}"
     )
 
 
