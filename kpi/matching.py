@@ -196,9 +196,7 @@ def pair_join(match: str, code: str, name: str) -> str:
     """SQL join condition of a record (its code and name expressions) with a match_sql result."""
     # IS NOT DISTINCT FROM (NULL matches NULL) keeps DuckDB's hash join on the plain columns;
     # coalesce() on both sides made it hash a computed key per row.
-    return (
-        f"{match}.code IS NOT DISTINCT FROM {code} AND {match}.name IS NOT DISTINCT FROM {name}"
-    )
+    return f"{match}.code IS NOT DISTINCT FROM {code} AND {match}.name IS NOT DISTINCT FROM {name}"
 
 
 def rematch(con, catalog_dir: Path | str | None = None) -> dict[str, int]:
