@@ -104,7 +104,7 @@ def settings(data_dir: DataDir) -> AuthSettings:
         return hit[1]
     base = AuthSettings.defaults()
     with store.session(data_dir) as s:
-        saved = dict(s.execute(sa.select(AppSetting.key, AppSetting.value)).tuples().all())
+        saved = {k: v for k, v in s.execute(sa.select(AppSetting.key, AppSetting.value)).all()}
     values = {}
     for f in fields(AuthSettings):
         if f.name in saved:
@@ -544,10 +544,12 @@ def create_account(
     email: str | None = None,
     is_demo: bool = False,
     first_admin: bool = False,
+    must_change: bool = False,
 ) -> Account:
     """A new account (audited). `password` None: the account signs in through OIDC only (or
     after a reset-password). `first_admin`: the first-run setup form, refused once any account
-    exists (checked in the same transaction, so two visitors cannot both win)."""
+    exists (checked in the same transaction, so two visitors cannot both win). `must_change`:
+    the password is an initial one a 管理员 chose; the user sets their own at the first sign-in."""
     role = parse(role)
     name = (username or "").strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
@@ -584,7 +586,7 @@ def create_account(
             disabled=False,
             is_demo=is_demo,
             failed_logins=0,
-            must_change_password=False,
+            must_change_password=must_change and password is not None,
             created_at=now,
             updated_at=now,
         )

@@ -1,4 +1,6 @@
-"""Shared fixtures: every test gets its own data dir, so nothing touches data/warehouse/."""
+"""Shared fixtures: every test gets its own data dir, so nothing touches data/warehouse/, and
+every AppTest session starts signed in (as 营商办, or as the test's `signed_in_as` marker says;
+`signed_out` for the login itself) — through a real account and session, see tests/signin.py."""
 
 from __future__ import annotations
 
@@ -25,3 +27,29 @@ def fixture_snapshot_dir(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("fixture_snapshot") / "warehouse"
     build_fixture_snapshot(data)
     return data
+
+
+@pytest.fixture(autouse=True)
+def app_sign_in(request, monkeypatch):
+    """AppTest.from_file / from_function / from_string hand back a session signed in as a test
+    account (in the application database of the data dir in force when the AppTest is made).
+
+    @pytest.mark.signed_in_as("区县", district="330802") picks the role; @pytest.mark.signed_out
+    leaves the session anonymous."""
+    if request.node.get_closest_marker("signed_out"):
+        return
+    marker = request.node.get_closest_marker("signed_in_as")
+    role, binding = (marker.args[0], marker.kwargs) if marker else ("营商办", {})
+    from streamlit.testing.v1 import AppTest
+
+    from tests import signin
+
+    for name in ("from_file", "from_function", "from_string"):
+        made = getattr(AppTest, name)
+
+        def signed(*args, _made=made, **kwargs):
+            at = _made(*args, **kwargs)
+            signin.sign_in(at, role, **binding)
+            return at
+
+        monkeypatch.setattr(AppTest, name, signed)
