@@ -14,7 +14,6 @@ import getpass
 import json
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -168,8 +167,11 @@ def search(
     end: dt.date | None = None,
     limit: int | None = 500,
     offset: int = 0,
-) -> pd.DataFrame:
-    """Events newest first, with Chinese column names and labels, times in Beijing time."""
+):
+    """Events newest first (a DataFrame), with Chinese column names and labels, times in Beijing
+    time."""
+    import pandas as pd
+
     from office.roles import LABELS, Role
 
     with store.session(data_dir) as s:
