@@ -4,6 +4,8 @@ every AppTest session starts signed in (as 营商办, or as the test's `signed_i
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,56 @@ def isolated_data_dir(tmp_path, monkeypatch):
     data = tmp_path / "warehouse"
     monkeypatch.setenv("BIZENV_DATA_DIR", str(data))
     monkeypatch.setenv("BIZENV_DEMO_DIR", str(tmp_path / "demo"))
+    # the application database is the data dir's app.db unless a test asks for PostgreSQL (app_db)
+    monkeypatch.delenv("BIZENV_APP_DB", raising=False)
     return data
+
+
+PG_URL_ENV = "BIZENV_TEST_PG_URL"
+
+
+def pg_url_or_skip() -> str:
+    """The test PostgreSQL server (.ci/run starts one): skipped without it, but never in CI."""
+    url = os.environ.get(PG_URL_ENV, "").strip()
+    if url:
+        return url
+    message = (
+        f"{PG_URL_ENV} is not set: the PostgreSQL tests need a server "
+        "(.ci/run starts one and sets it; see README, Development)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_db(request, isolated_data_dir, monkeypatch):
+    """This test's data dir, its application database on each backend in turn: the data dir's
+    SQLite app.db, then a fresh schema of its own on the test PostgreSQL server."""
+    from kpi.settings import DataDir
+    from office import store
+
+    dd = DataDir.of(isolated_data_dir)
+    if request.param == "sqlite":
+        yield dd
+        store.dispose_all()
+        return
+    import sqlalchemy as sa
+
+    base = store.normalise(pg_url_or_skip())
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    monkeypatch.setenv(store.APP_DB_ENV, f"{base}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield dd
+    finally:
+        store.dispose_all()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
