@@ -225,7 +225,7 @@ def forbidden(title: str) -> Callable[[], None]:
 
     def page() -> None:
         principal = auth.current()
-        label = principal.scope.label if principal else ""
+        label = auth.scope().label if principal else ""
         auth.record(data.data_dir(), "page_denied", title, outcome="denied")
         st.title(title)
         st.warning(
