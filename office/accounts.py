@@ -513,7 +513,9 @@ def check_password(password: str, username: str = "") -> None:
 def _check_binding(role: Role, district_code: str | None, department: str | None) -> None:
     if role == Role.DISTRICT and not district_code:
         raise UserInputError("区县账号必须指定所属区县（6 位行政区划代码，如 330802）。")
-    if role == Role.DISTRICT and not (district_code.isdigit() and len(district_code) == 6):
+    if role == Role.DISTRICT and not (
+        district_code and district_code.isdigit() and len(district_code) == 6
+    ):
         raise UserInputError(f"区县代码应为 6 位数字（行政区划代码），而不是“{district_code}”。")
     if role == Role.DEPARTMENT and not department:
         raise UserInputError("部门账号必须指定所属部门（与 metrics.yaml 中指标的 owner 相同）。")

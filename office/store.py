@@ -252,7 +252,7 @@ def upgrade(data_dir: DataDir, revision: str = "head") -> list[str]:
     url = url_for(data_dir)
     eng = engine_for(url)
     scripts = ScriptDirectory.from_config(_alembic_config())
-    target = scripts.get_current_head() if revision == "head" else revision
+    target = (scripts.get_current_head() if revision == "head" else revision) or "head"
     try:
         with _migration_lock(url, eng):
             before = current_revision(eng)

@@ -52,7 +52,10 @@ def _binding_inputs(prefix: str, role: Role, districts: dict[str, str], departme
     district = department = None
     if role == Role.DISTRICT:
         district = st.selectbox(
-            "所属区县", list(districts), format_func=districts.get, key=f"{prefix}_district"
+            "所属区县",
+            list(districts),
+            format_func=lambda c: districts.get(c, c),
+            key=f"{prefix}_district",
         )
     if role == Role.DEPARTMENT:
         department = st.selectbox(
@@ -123,8 +126,12 @@ def edit_account(dd, districts: dict[str, str], departments: list[str]) -> None:
     if not people:
         return
     names = {a.username: f"{a.display_name}（{a.username}）" for a in people}
-    username = st.selectbox("账号", list(names), format_func=names.get, key="edit_user")
-    account = next(a for a in people if a.username == username)
+    username = st.selectbox(
+        "账号", list(names), format_func=lambda u: names.get(u, u), key="edit_user"
+    )
+    account = next((a for a in people if a.username == username), None)
+    if username is None or account is None:
+        return
     role = _role_picker("edit", Role(account.role))
     district, department = _binding_inputs("edit", role, districts, departments)
     row = st.container(horizontal=True, gap="small")
@@ -192,8 +199,10 @@ def kiosk_links(dd) -> None:
     live = {k.id: f"{k.id} · {k.label}" for k in links if k.revoked_at is None}
     if live:
         c = st.columns([3, 1], vertical_alignment="bottom")
-        pick = c[0].selectbox("撤销链接", list(live), format_func=live.get, key="kiosk_pick")
-        if c[1].button("撤销", key="kiosk_revoke"):
+        pick = c[0].selectbox(
+            "撤销链接", list(live), format_func=lambda k: live.get(k, str(k)), key="kiosk_pick"
+        )
+        if c[1].button("撤销", key="kiosk_revoke") and pick is not None:
             accounts.revoke_kiosk_link(dd, pick, auth.actor())
             st.rerun()
 

@@ -180,13 +180,14 @@ def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
 def _demo_live() -> bool:
     """The live snapshot holds the demo (kpi.demo): the 演示账号 may be used."""
     path = data.snapshot_path()
-    return bool(path) and demo.from_meta(data.Snapshot(path).meta()) is not None
+    return path is not None and demo.from_meta(data.Snapshot(path).meta()) is not None
 
 
 def _account_box(dd, principal) -> None:
     """Who is signed in, and 退出登录, at the foot of the menu."""
     bar = st.sidebar.container()
-    bar.caption(f"当前账号：{principal.display_name}（{auth.scope().label}）")
+    who = auth.scope()
+    bar.caption(f"当前账号：{principal.display_name}（{who.label if who else ''}）")
     if bar.button("退出登录", key="_bizenv_sign_out", icon=":material/logout:"):
         auth.sign_out(dd)
         st.rerun()

@@ -140,7 +140,8 @@ def write_cookie() -> None:
     (right after sign-in). The element's body is the same on every run, so Streamlit leaves it in
     place and the script runs once per page load."""
     token = st.session_state.get(TOKEN_KEY)
-    if not token or _cookie() == token or current() is None or current().kind == "kiosk":
+    who = current()
+    if not token or _cookie() == token or who is None or who.kind == "kiosk":
         return
     st.html(_cookie_script(token), unsafe_allow_javascript=True)
 

@@ -30,8 +30,9 @@ def _demo_live() -> dict | None:
 def _demo_bindings() -> tuple[tuple[str, str], str]:
     """The district the 区县 demo account is bound to (the first in the snapshot) and the
     department of the 部门 one (the one owning most indicators with records to drill into)."""
-    snap = data.Snapshot(data.snapshot_path())
-    d = snap.districts()
+    path = data.snapshot_path()
+    assert path is not None  # offered only while the live snapshot holds the demo
+    d = data.Snapshot(path).districts()
     district = (str(d["district_code"].iloc[0]), str(d["district_name"].iloc[0]))
     spec = data.spec()
     owners = record_scope.departments(spec)
@@ -224,8 +225,8 @@ def forbidden(title: str) -> Callable[[], None]:
     """The page shown at the URL of a page this account may not open."""
 
     def page() -> None:
-        principal = auth.current()
-        label = auth.scope().label if principal else ""
+        who = auth.scope()
+        label = who.label if who else ""
         auth.record(data.data_dir(), "page_denied", title, outcome="denied")
         st.title(title)
         st.warning(

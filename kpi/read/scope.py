@@ -10,6 +10,7 @@ indicator, else its domain's 牵头部门.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kpi.sql import Params
 
@@ -60,7 +61,7 @@ def departments(spec) -> list[str]:
     return seen
 
 
-def owned_indicators(spec, department: str) -> list[tuple[object, object]]:
+def owned_indicators(spec, department: str) -> list[tuple[Any, Any]]:
     """(indicator, domain) pairs the department owns."""
     return [
         (ind, dom)
