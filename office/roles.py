@@ -125,14 +125,14 @@ class Scope:
                 "如需此权限，请联系管理员调整账号角色。"
             )
 
-    def district_denied(self, code: str | None) -> str | None:
+    def district_denied(self, code: str | None, name: str | None = None) -> str | None:
         """Why this account may not read the records of district `code` (None: it may).
-        `code` None means "all districts"."""
+        `code` None means "all districts"; `name` is the district's, for the message."""
         if self.role != Role.DISTRICT:
             return None
         if code == self.district_code:
             return None
-        asked = f"区县 {code} 的" if code else "全部区县的"
+        asked = (f"{name}（{code}）的" if name else f"区县 {code} 的") if code else "全部区县的"
         return (
             f"您的账号只能查看{self.district_name or self.district_code}的明细；"
             f"网址中请求的是{asked}记录，不在您的权限范围内，因此没有显示任何记录。"

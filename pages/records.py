@@ -28,7 +28,15 @@ def refuse(reason: str, details: dict) -> None:
 # A 区县 reader sees its own district only: a URL naming another (or 全部) shows nothing and
 # says why, rather than quietly showing its own. The record queries carry the code anyway.
 asked = st.query_params.get("district")
-if who.role == roles.Role.DISTRICT and asked is not None and (why := who.district_denied(asked)):
+if (
+    who.role == roles.Role.DISTRICT
+    and asked is not None
+    and (
+        why := who.district_denied(
+            None if asked == "all" else asked, data.district_names().get(asked)
+        )
+    )
+):
     refuse(why, {"区县": asked})
 c = st.columns([1, 1, 1, 1.4])
 period, _ = state.period_picker(snap, c[0])

@@ -187,5 +187,6 @@ def test_a_district_is_told_why_another_district_shows_nothing():
     assert scope.district_denied("330803") == (
         "您的账号只能查看柯城区的明细；网址中请求的是区县 330803 的记录，不在您的权限范围内，因此没有显示任何记录。"
     )
+    assert "请求的是衢江区（330803）的记录" in scope.district_denied("330803", "衢江区")
     assert "全部区县" in scope.district_denied(None)
     assert Scope(Role.LEADER).district_denied("330803") is None

@@ -225,7 +225,7 @@ def test_a_district_account_reads_its_own_district_only(snapshot):
     # the URL of another district (a drill-down link, a bookmark): nothing, and why
     at = open_app("records", period="2026Q3", source="approvals", district="330803")
     [why] = [w.value for w in at.warning if "权限" in w.value]
-    assert why.startswith("您的账号只能查看柯城区的明细；网址中请求的是区县 330803 的记录")
+    assert why.startswith("您的账号只能查看柯城区的明细；网址中请求的是衢江区（330803）的记录")
     assert not any("办件编号" in d.value.columns for d in at.dataframe)
     [denied] = _events(snapshot, "records_denied")
     assert denied.outcome == "denied" and "330803" in denied.details
