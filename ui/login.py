@@ -29,19 +29,18 @@ def _demo_live() -> dict | None:
 
 def _demo_bindings() -> tuple[tuple[str, str], str]:
     """The district the 区县 demo account is bound to (the first in the snapshot) and the
-    department of the 部门 one (the one owning most indicators with records to drill into)."""
+    department of the 部门 one (the first domain's 牵头部门, with records to drill into)."""
     path = data.snapshot_path()
     assert path is not None  # offered only while the live snapshot holds the demo
     d = data.Snapshot(path).districts()
     district = (str(d["district_code"].iloc[0]), str(d["district_name"].iloc[0]))
     spec = data.spec()
-    owners = record_scope.departments(spec)
-    counts = {
-        o: sum(1 for ind, _ in record_scope.owned_indicators(spec, o) if ind.source != "reports")
-        for o in owners
-    }
-    department = max(owners, key=lambda o: counts[o]) if owners else "市市场监管局"
-    return district, department
+    owners = [
+        o
+        for o in record_scope.departments(spec)
+        if any(ind.source != "reports" for ind, _ in record_scope.owned_indicators(spec, o))
+    ]
+    return district, owners[0] if owners else "市市场监管局"
 
 
 def _finish(result: accounts.LoginResult) -> None:
