@@ -53,6 +53,7 @@ class App:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "BIZENV_DATA_DIR": str(data_dir), **(extra_env or {})}
         env.pop("BIZENV_TEST_PG_URL", None)
+        self.env = env  # a restart on the same port starts it with the same settings
         self.proc = subprocess.Popen(
             [
                 sys.executable,
