@@ -1,10 +1,11 @@
-"""bizenv 营商环境指标看板 — Streamlit entry: page config, first-run demo, navigation."""
+"""bizenv 营商环境指标看板 — Streamlit entry: page config, sign-in, first-run demo, navigation by role."""
 
 import streamlit as st
 
 from etl.bootstrap import ensure_demo_snapshot
 from ui import app_shell
 
+# Every page, by section; ui.app_shell shows each visitor the pages of its role (office.roles).
 pages = {
     "看板": [
         st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
@@ -15,6 +16,11 @@ pages = {
         st.Page("pages/data_status.py", title="数据", icon=":material/database:"),
     ],
     "大屏": [st.Page("pages/led.py", title="一屏通览", icon=":material/tv:", url_path="led")],
+    "管理": [
+        st.Page("pages/audit.py", title="审计日志", icon=":material/history:"),
+        st.Page("pages/accounts.py", title="账号与设置", icon=":material/manage_accounts:"),
+    ],
+    "我的": [st.Page("pages/account.py", title="我的账号", icon=":material/person:")],
 }
 
 app_shell.run(pages, bootstrap=ensure_demo_snapshot)

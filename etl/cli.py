@@ -27,7 +27,12 @@ COMMANDS = {
     "template": "etl.commands.template",
     "export": "etl.commands.export",
     "reset": "etl.commands.reset",
+    "user": "etl.commands.user",
+    "kiosk": "etl.commands.kiosk",
+    "db": "etl.commands.db",
 }
+# Commands whose own steps write the audit log in detail (office.accounts, etl.commands.db).
+SELF_AUDITED = {"user", "kiosk", "db"}
 
 
 # argparse's own words, in Chinese. Its messages are English format strings filled in before they
@@ -153,6 +158,58 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "data_dir"):
         args.data_dir = data_dir
     logs.setup(data_dir)
+    before = _pointer(data_dir)
+    code = _run(args, data_dir)
+    if args.command not in SELF_AUDITED:
+        _audit(args, argv, data_dir, code, before)
+    return code
+
+
+def _pointer(data_dir) -> str | None:
+    try:
+        return data_dir.pointer.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _audit(args, argv: list[str] | None, data_dir, code: int, before: str | None) -> None:
+    """The command into the audit log, with the operating-system user (and, when it published
+    a snapshot, a 发布快照 event). A data dir that does not exist gets no app.db: the command
+    changed nothing there, and a refused first load must leave no folder behind."""
+    import os
+
+    from office.store import APP_DB_ENV
+
+    if not data_dir.root.exists() and not os.environ.get(APP_DB_ENV):
+        return
+    try:
+        from office import audit
+
+        who = audit.Actor.cli()
+        words = argv if argv is not None else sys.argv[1:]
+        details = {"命令": "bizenv " + " ".join(words), "退出码": code}
+        action = {"load": "load", "build": "build", "reset": "reset_demo"}.get(args.command)
+        if args.command == "sample" and getattr(args, "load", False):
+            action = "load"
+        audit.record(
+            data_dir,
+            action or "command",
+            who,
+            args.command,
+            details,
+            outcome="ok" if code == 0 else "failed",
+        )
+        after = _pointer(data_dir)
+        if after and after != before:
+            audit.record(data_dir, "publish", who, after, {"命令": details["命令"]})
+    except Exception as err:  # noqa: BLE001 — the command's result stands; say the log missed it
+        logging.getLogger("etl.cli").exception("audit of bizenv %s failed", args.command)
+        print(f"警告：本次操作未能写入审计日志：{err}", file=sys.stderr)
+
+
+def _run(args, data_dir) -> int:
+    from kpi import logs
+
     log = logging.getLogger("etl.cli")
     try:
         return int(args._run(args) or 0)

@@ -44,7 +44,8 @@ class DataDir:
     passed down — so a build, its publish and its logs all land in the same folder.
 
     Layout (DESIGN.md, "snapshot pattern"): warehouse.duckdb (ETL only), snapshots/*.duckdb
-    (immutable, read-only for the app), CURRENT (the live snapshot's file name), logs/, secret.key.
+    (immutable, read-only for the app), CURRENT (the live snapshot's file name), logs/, secret.key,
+    app.db (the application database, office.store).
     """
 
     root: Path
@@ -73,6 +74,12 @@ class DataDir:
     @property
     def secret_key(self) -> Path:
         return self.root / "secret.key"
+
+    @property
+    def app_db(self) -> Path:
+        """The embedded application database (accounts, sessions, audit; office.store), used
+        unless BIZENV_APP_DB names another."""
+        return self.root / "app.db"
 
 
 def _env_number(name: str, default: float) -> float:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.schema import SOURCE_LABELS
-from ui import data, state, tables
+from ui import auth, data, state, tables
 from ui import format as fmt
 
 state.ensure_entry()
@@ -128,6 +128,9 @@ else:
     tables.quarantine_by_file(snap.path, snap.quarantine_loads())
     st.markdown("**示例行**（每个原因最多 3 行；个人信息已删除）")
     ex = snap.quarantine_examples(3)
+    if st.session_state.get("_quarantine_seen") != snap.path:  # raw rows: audited once a snapshot
+        auth.record(data.data_dir(), "records_view", "数据·隔离示例行", {"行数": len(ex)})
+        st.session_state["_quarantine_seen"] = snap.path
     ex = ex.assign(source=[SOURCE_LABELS.get(s, s) for s in ex["source"]]).rename(
         columns={
             "source": "来源",

@@ -1,22 +1,53 @@
 """明细: the records behind a score (办件, 12345 工单, 好差评) for a district, quarter and indicator
-filter — paged, searchable, exportable, without personal data."""
+filter — paged, searchable, exportable, without personal data; only the records the reader's
+scope allows (区县: its district; 部门: its indicators), every view and export audited."""
 
 import streamlit as st
 
-from kpi import store
 from kpi.read import queries
 from kpi.read.exports import csv_bytes, xlsx_bytes
 from kpi.schema import SOURCE_LABELS
-from ui import state
+from office import roles
+from ui import auth, data, state
 from ui.data import spec
 
 snap = state.require_snapshot()
+dd = data.data_dir()
+who = auth.scope()
 st.title("明细")
 st.caption(state.freshness_caption(snap) + " · 不含个人信息（来电号码等已在导入时删除或脱敏）。")
 
+
+def refuse(reason: str, details: dict) -> None:
+    """Nothing of what the URL asked for, the reason on screen, the attempt in the audit log."""
+    auth.record(dd, "records_denied", "明细", {**details, "原因": reason}, outcome="denied")
+    st.warning(reason, icon=":material/block:")
+    st.stop()
+
+
+# A 区县 reader sees its own district only: a URL naming another (or 全部) shows nothing and
+# says why, rather than quietly showing its own. The record queries carry the code anyway.
+asked = st.query_params.get("district")
+if (
+    who.role == roles.Role.DISTRICT
+    and asked is not None
+    and (
+        why := who.district_denied(
+            None if asked == "all" else asked, data.district_names().get(asked)
+        )
+    )
+):
+    refuse(why, {"区县": asked})
 c = st.columns([1, 1, 1, 1.4])
 period, _ = state.period_picker(snap, c[0])
-district = state.district_picker(snap, c[1], allow_all=True)
+if who.role == roles.Role.DISTRICT:
+    st.query_params["district"] = who.district_code
+    c[1].selectbox(
+        "区县", [who.district_name or who.district_code], disabled=True, key="district_own"
+    )
+    district = who.district_code
+else:
+    district = state.district_picker(snap, c[1], allow_all=True)
 source = state.picker(
     "source",
     "数据来源",
@@ -26,6 +57,13 @@ source = state.picker(
 )
 
 indicator = st.query_params.get("indicator")
+if why := who.indicator_denied(spec(), indicator):  # a 部门 reader: its own indicators only
+    refuse(why, {"指标": indicator})
+if who.role == roles.Role.DEPARTMENT and not indicator:
+    st.info(
+        f"您的账号（部门：{who.department}）只能看到本部门负责的指标背后的记录；"
+        "从“指标领域”或“区县画像”页点击本部门的指标可以按指标口径查看。"
+    )
 ind, _ = queries.find_indicator(spec(), indicator) if indicator else (None, None)
 filt = (
     queries.indicator_filter(spec(), indicator)
@@ -95,6 +133,19 @@ page = c2[0].number_input(
 )
 c2[3].metric("记录数", f"{total:,}")  # exact: the count behind an indicator's 样本量
 frame = snap.records(source, limit=size, offset=(int(page) - 1) * size, **args, **sorting)
+seen = {  # the audit log's words for this view
+    "来源": SOURCE_LABELS[source],
+    "季度": period,
+    "区县": district or "全部",
+    "领域": domain,
+    "指标": indicator,
+    "搜索": search,
+    "页码": int(page),
+    "记录数": total,
+}
+if st.session_state.get("_records_audited") != (view, int(page)):  # each view once, not each rerun
+    auth.record(dd, "records_view", f"明细·{SOURCE_LABELS[source]}", seen)
+    st.session_state["_records_audited"] = (view, int(page))
 if frame.empty:
     st.info("没有符合条件的记录。")
 # 诉求内容 early and wide enough to read; the rest in their usual order
@@ -127,23 +178,20 @@ if clicked:
     )
     st.rerun()
 
-path = snap.path
 limit = queries.RECORDS_DOWNLOAD_LIMIT
-
-
-def _all():  # the whole filtered set, in the order on screen (runs on click, outside the script)
-    con = store.connect_snapshot(path)
-    try:
-        return queries.records(con, source, limit=limit, **args, **sorting)
-    finally:
-        con.close()
-
-
+if not auth.may(roles.EXPORT_RECORDS):
+    st.stop()
+# the whole filtered set, in the order on screen, within the reader's scope (built on click)
+_all = data.all_records(snap.path, source, limit, **args, **sorting)
 name = f"明细_{SOURCE_LABELS[source]}_{period}"
+exported = {**seen, "行数": min(total, limit)}
+exported.pop("页码")
 d = st.container(horizontal=True, gap="small", vertical_alignment="center")
 d.download_button(
     "下载 CSV",
-    lambda: csv_bytes(_all()),
+    auth.audited(
+        dd, "records_export", name, {**exported, "格式": "CSV"}, lambda: csv_bytes(_all())
+    ),
     f"{name}.csv",
     "text/csv",
     key="rec_csv",
@@ -152,7 +200,13 @@ d.download_button(
 )
 d.download_button(
     "下载 XLSX",
-    lambda: xlsx_bytes({"明细": _all()}),
+    auth.audited(
+        dd,
+        "records_export",
+        name,
+        {**exported, "格式": "XLSX"},
+        lambda: xlsx_bytes({"明细": _all()}),
+    ),
     f"{name}.xlsx",
     key="rec_xlsx",
     on_click="ignore",

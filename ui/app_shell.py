@@ -1,4 +1,5 @@
-"""The frame around every page: page config, first-run demo bootstrap, navigation, the 演示数据 banner."""
+"""The frame around every page: page config, the login check, first-run demo bootstrap, navigation
+by role, the 演示数据 banner."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from kpi import demo, logs, store
 from kpi.errors import BizenvError
-from ui import data
+from office.roles import Role
+from ui import auth, data, login
 
 LED_URL_PATH = "led"
 _LOG = logging.getLogger(__name__)
@@ -89,29 +91,106 @@ def _led_requested() -> bool:
     return path.endswith("/" + LED_URL_PATH) or st.query_params.get("mode") == "led"
 
 
+def page_key(page) -> str:
+    """A page's name in office.roles.PAGES: its url path, also for the default page (whose
+    public url_path is ""; Streamlit keys every page by this same name)."""
+    return getattr(page, "_url_path", None) or page.url_path
+
+
+def _stand_in(page, body: Callable[[], None], visible: bool = False):
+    """A page at the same URL (and so the same Streamlit page) that runs `body` instead."""
+    return st.Page(
+        body,
+        title=page.title,
+        icon=page.icon or None,
+        url_path=page_key(page),
+        default=bool(getattr(page, "_default", False)),
+        visibility="visible" if visible else "hidden",
+    )
+
+
+def _routes(pages: dict, principal) -> dict:
+    """The navigation for this visitor. Every page stays registered at its URL, so a bookmark
+    always resolves; a page the role may not open is replaced by a hidden 无权访问 notice (not
+    merely left out of the menu), and a visitor who is not signed in gets the login at every URL."""
+    if principal is None:
+        return {"": [_stand_in(p, login.page) for s in pages.values() for p in s]}
+    if principal.must_change_password:
+        return {"": [_stand_in(p, login.change_password_page) for s in pages.values() for p in s]}
+    scope = principal.scope
+    routed: dict[str, list] = {}
+    spare: list = []
+    for section, items in pages.items():
+        shown = [p for p in items if scope.may_open(page_key(p))]
+        hidden = [_stand_in(p, login.forbidden(p.title)) for p in items if p not in shown]
+        if shown:
+            routed[section] = shown + hidden
+        else:
+            spare += hidden
+    if routed:
+        routed[next(iter(routed))] += spare
+    else:
+        routed[""] = spare
+    return routed
+
+
 def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
     st.set_page_config(page_title="营商环境指标看板", page_icon="📊", layout="wide")
-    led_pages = [p for section in pages.values() for p in section if p.url_path == LED_URL_PATH]
-    if led_pages and _led_requested():
+    dd = data.data_dir()
+    try:
+        principal = auth.check(dd)  # the login check: one indexed lookup in the app database
+    except BizenvError as err:  # the application database cannot be opened: nothing is shown
+        _LOG.error("application database: %s", err)
+        st.error(str(err), icon=":material/database:")
+        st.stop()
+    if principal is not None and principal.is_demo and not _demo_live():
+        auth.sign_out(dd)  # bizenv reset --demo ran: the 演示账号 go with the demo
+        principal = None
+    routes = _routes(pages, principal)
+    led_pages = [p for section in routes.values() for p in section if page_key(p) == LED_URL_PATH]
+    kiosk = principal is not None and principal.scope.role == Role.SCREEN
+    if principal is None or principal.must_change_password:
+        page = st.navigation(routes, position="hidden")
+    elif led_pages and (kiosk or _led_requested()):
         # Navigation hidden: no sidebar, no menu, nothing to click on a kiosk. All pages stay
         # registered (a page alone would become the default, served at "/" rather than "/led").
-        page = st.navigation(pages, position="hidden")
-        if page.url_path != LED_URL_PATH:  # ?mode=led on another page
+        page = st.navigation(routes, position="hidden")
+        if page_key(page) != LED_URL_PATH:  # ?mode=led on another page; a 大屏 anywhere but /led
             params = {k: v for k, v in st.query_params.to_dict().items() if k != "mode"}
             st.switch_page(led_pages[0], query_params=params)
     else:
-        page = st.navigation(pages)
+        page = st.navigation(routes)
     # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
     try:
         _bootstrap_demo(bootstrap)
-        if page.url_path != LED_URL_PATH:  # the lobby screen marks it in its own title bar
+        if page_key(page) != LED_URL_PATH:  # the lobby screen marks it in its own title bar
             _demo_banner()
+            if principal is not None:
+                _account_box(dd, principal)
+        auth.write_cookie()
+        auth.clear_cookie_if_asked()
         page.run()
     except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's control flow
         raise
     except Exception:  # noqa: BLE001 - a page bug: a Chinese notice on screen, the traceback in the log
         _page_failed(page.title)
+
+
+def _demo_live() -> bool:
+    """The live snapshot holds the demo (kpi.demo): the 演示账号 may be used."""
+    path = data.snapshot_path()
+    return path is not None and demo.from_meta(data.Snapshot(path).meta()) is not None
+
+
+def _account_box(dd, principal) -> None:
+    """Who is signed in, and 退出登录, at the foot of the menu."""
+    bar = st.sidebar.container()
+    who = auth.scope()
+    bar.caption(f"当前账号：{principal.display_name}（{who.label if who else ''}）")
+    if bar.button("退出登录", key="_bizenv_sign_out", icon=":material/logout:"):
+        auth.sign_out(dd)
+        st.rerun()
 
 
 def _page_failed(title: str) -> None:
@@ -123,7 +202,10 @@ def _page_failed(title: str) -> None:
     code = uuid.uuid4().hex[:6]
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     data.data_dir()  # sets up the log if the failure came before anything else did
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    # a kiosk link's token is a credential: never into the log
+    params = {
+        k: ["…"] if k == auth.KIOSK_PARAM else st.query_params.get_all(k) for k in st.query_params
+    }
     _LOG.exception("页面“%s”出错（编号 %s，网址参数 %s）", title, code, params)
     st.error(
         f"页面出错了：“{title}”未能完整显示。错误已记录到服务器的日志（数据目录下 logs/{logs.LOG_FILE}）"

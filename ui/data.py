@@ -51,8 +51,25 @@ def _run(path: str, name: str, args: tuple, kwargs: tuple):
         cur.close()
 
 
+# Queries that read record-level rows: they always run with the signed-in reader's scope.
+RECORD_QUERIES = frozenset({"records", "records_count"})
+
+
+def record_scope(source: str):
+    """The rows of `source` the signed-in reader may see (office.roles.Scope.records); none
+    when nobody is signed in."""
+    from kpi.read import scope as rs
+    from ui import auth
+
+    who = auth.scope()
+    return who.records(spec(), source) if who is not None else rs.NOTHING
+
+
 class Snapshot:
-    """`Snapshot(path).overall("2026Q3")` → the cached result of `kpi.read.queries.overall(cur, "2026Q3")`."""
+    """`Snapshot(path).overall("2026Q3")` → the cached result of `kpi.read.queries.overall(cur, "2026Q3")`.
+
+    Record queries (RECORD_QUERIES) get the signed-in reader's scope put in by force — a page
+    cannot forget it or pass a wider one."""
 
     def __init__(self, path: str):
         self.path = path
@@ -62,9 +79,36 @@ class Snapshot:
             raise AttributeError(name)
 
         def call(*args, **kwargs):
+            if name in RECORD_QUERIES:
+                source = args[0] if args else kwargs["source"]
+                kwargs["scope"] = record_scope(source)
             return _run(self.path, name, args, tuple(sorted(kwargs.items())))
 
         return call
+
+
+def all_records(path: str, source: str, limit: int, **kwargs):
+    """A callable returning every record of the filtered set (up to `limit`) for a download —
+    with the reader's scope taken now, since Streamlit runs it later, outside the page's run."""
+    scope = record_scope(source)
+
+    def run():
+        con = store.connect_snapshot(Path(path))
+        try:
+            return queries.records(con, source, limit=limit, scope=scope, **kwargs)
+        finally:
+            con.close()
+
+    return run
+
+
+def district_names() -> dict[str, str]:
+    """district_code → name in the live snapshot ({} without one)."""
+    path = snapshot_path()
+    if path is None:
+        return {}
+    d = Snapshot(path).districts()
+    return dict(zip(d["district_code"], d["district_name"], strict=True))
 
 
 def domain_short_names() -> dict[str, str]:

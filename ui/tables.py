@@ -20,7 +20,8 @@ import streamlit as st
 from kpi import store
 from kpi.read import exports, queries, review
 from kpi.schema import SOURCE_LABELS
-from ui import data
+from office import roles
+from ui import auth, data
 from ui import format as fmt
 
 
@@ -42,12 +43,20 @@ class _DomainShortNames(Mapping):
 SHORT_DOMAIN = _DomainShortNames()
 
 
+def _export(name: str, fmt: str, rows: int, build, action: str = "table_export"):
+    """A download's data callable that writes the export to the audit log when clicked."""
+    return auth.audited(data.data_dir(), action, name, {"格式": fmt, "行数": rows}, build)
+
+
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV + XLSX download buttons for a table (files are built only when clicked)."""
+    """CSV + XLSX download buttons for a table (files are built only when clicked), for roles
+    that may export tables (office.roles.EXPORT_TABLES); each download is audited."""
+    if not auth.may(roles.EXPORT_TABLES):
+        return
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "下载 CSV",
-        lambda: exports.csv_bytes(df),
+        _export(name, "CSV", len(df), lambda: exports.csv_bytes(df)),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -56,7 +65,7 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     )
     row.download_button(
         "下载 XLSX",
-        lambda: exports.xlsx_bytes({name[:31]: df}),
+        _export(name, "XLSX", len(df), lambda: exports.xlsx_bytes({name[:31]: df})),
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
@@ -513,9 +522,11 @@ def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -
         finally:
             con.close()
 
+    if not auth.may(roles.EXPORT_TABLES):
+        return
     st.download_button(
         f"下载 {period} 季度评议材料（XLSX）",
-        build,
+        _export(f"{period}季度评议材料", "XLSX", 0, build),
         file_name=f"{period}季度评议材料.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=key,
@@ -542,6 +553,8 @@ def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quar
         f"{fmt.timestamp(r.started_at)} 导入）"
         for r in loads.itertuples()
     }
+    if not auth.may(roles.EXPORT_RECORDS):
+        return
     load_id = st.selectbox("文件", list(labels), format_func=labels.__getitem__, key=key)
     if load_id is None:
         return
@@ -553,7 +566,13 @@ def quarantine_by_file(snapshot_path: str, loads: pd.DataFrame, key: str = "quar
     ):
         row.download_button(
             f"下载全部隔离行 {kind.upper()}",
-            functools.partial(quarantine_file_bytes, snapshot_path, load_id, kind),
+            _export(
+                f"{stem}_隔离行",
+                kind.upper(),
+                int(loads.set_index("load_id").at[load_id, "rows"]),
+                functools.partial(quarantine_file_bytes, snapshot_path, load_id, kind),
+                "records_export",
+            ),
             file_name=f"{stem}_隔离行.{kind}",
             mime=mime,
             key=f"{key}_{kind}",

@@ -7,7 +7,8 @@ import argparse
 from kpi.errors import UserInputError
 
 HELP = (
-    "删除数据仓库中的演示数据（首次运行或 bizenv sample 生成的记录），真实数据保留，并发布新快照。"
+    "删除数据仓库中的演示数据（首次运行或 bizenv sample 生成的记录），真实数据保留，并发布新快照；"
+    "登录页的演示账号一并删除。"
 )
 EXAMPLE = (
     "  bizenv reset --demo\n"
@@ -38,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from kpi.schema import SOURCE_LABELS
 
     removed = remove_demo(args.data_dir)
+    gone = _remove_demo_accounts(args.data_dir)
     if removed is None:
-        print("数据仓库中没有演示数据，未做任何改动。")
+        print(
+            "数据仓库中没有演示数据，未做任何改动。" if not gone else f"已删除 {gone} 个演示账号。"
+        )
         return 0
     counts = "、".join(f"{SOURCE_LABELS[s]} {n:,} 条" for s, n in removed.records.items() if n)
     print(
@@ -49,4 +53,18 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"保留其他数据 {removed.kept:,} 条。已发布新快照 {removed.snapshot.name}，看板不再显示“演示数据”。"
     )
+    if gone:
+        print(f"已删除 {gone} 个演示账号（登录页不再提供演示账号）。")
     return 0
+
+
+def _remove_demo_accounts(data_dir) -> int:
+    """The 演示账号 go with the demo (office.accounts); none when the app database was never made."""
+    import os
+
+    from office import accounts, store
+    from office.audit import Actor
+
+    if not data_dir.app_db.exists() and not os.environ.get(store.APP_DB_ENV):
+        return 0
+    return accounts.remove_demo_accounts(data_dir, Actor.cli())

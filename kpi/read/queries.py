@@ -13,6 +13,7 @@ import pandas as pd
 from kpi import periods as quarters
 from kpi import schema
 from kpi.read import coverage
+from kpi.read.scope import RecordScope, owned_indicators
 from kpi.spec import describe
 from kpi.sql import Params, ident
 
@@ -515,8 +516,11 @@ def _records_where(
     search: str | None,
     filter_sql: str | None = None,
     filter_params: dict | None = None,
+    scope: RecordScope | None = None,
 ) -> tuple[str, Params]:
     where, params = [], Params("rec")
+    if scope is not None:  # the reader's row-level scope (office.roles): 区县 → its code, …
+        where += scope.where(params)
     if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), its own named params
         where.append(f"({filter_sql})")
     if period:
@@ -570,15 +574,18 @@ def records(
     filter_params: dict | None = None,
     order_by: str | None = None,
     descending: bool = True,
+    scope: RecordScope | None = None,
 ) -> pd.DataFrame:
     """One page of records behind a score, Chinese column names, no personal data.
 
     Sorted in DuckDB over the whole filtered set (so page 2 continues page 1): by `order_by`, a
-    column of RECORD_COLUMNS[source] (default: the record's time, newest first).
+    column of RECORD_COLUMNS[source] (default: the record's time, newest first). `scope`: the
+    rows the reader may see (kpi.read.scope; the app always passes one, None is the whole
+    warehouse for the server's own tools).
     """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params
+        source, period, district, domain_key, search, filter_sql, filter_params, scope
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
     order = records_order(source, order_by, descending)
@@ -598,9 +605,11 @@ def records_count(
     search: str | None = None,
     filter_sql: str | None = None,
     filter_params: dict | None = None,
+    scope: RecordScope | None = None,
 ) -> int:
+    """How many records `records` would page through (the same filters and scope)."""
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params
+        source, period, district, domain_key, search, filter_sql, filter_params, scope
     )
     sql = f"SELECT count(*) FROM {_q(source)} {where}"
     return int(con.execute(sql, params.values).fetchone()[0])
@@ -808,16 +817,17 @@ def _counted_condition(agg) -> str | None:
     return agg.expr if agg.agg == "count_if" else f"({agg.expr}) IS NOT NULL"
 
 
-def indicator_filter(spec, indicator_key: str) -> tuple[str, dict, str] | None:
+def indicator_filter(spec, indicator_key: str, prefix: str = "ind") -> tuple[str, dict, str] | None:
     """The records behind an indicator's value, from metrics.yaml: its filters AND the condition
     that puts a record in the denominator (ratio) or the measure; compiled by kpi.engine.compile to
-    (sql, named params), plus a Chinese description (kpi.spec.describe)."""
+    (sql, named params), plus a Chinese description (kpi.spec.describe). `prefix` names the
+    parameters, so that several indicators' filters can share one statement."""
     ind, _ = find_indicator(spec, indicator_key)
     if ind is None or ind.source not in RECORD_COLUMNS:
         return None
     from kpi.engine.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
-    params = Params("ind")
+    params = Params(prefix)
     sql = compile_filters(ind.filters, ind.source, params)
     text = "范围：" + describe.filters_text(ind.filters, ind.source, spec)
     base = ind.ratio.denominator if ind.ratio else ind.measure
@@ -829,3 +839,18 @@ def indicator_filter(spec, indicator_key: str) -> tuple[str, dict, str] | None:
     if counted:  # "the key is filled in" says nothing and is left out
         text += f"；计入{'分母' if ind.ratio else '计算'}：{counted}的{describe.RECORD_NOUN[ind.source]}"
     return sql, params.values, text
+
+
+def owner_filters(spec, department: str, source: str) -> tuple[tuple[str, tuple], ...]:
+    """The filters of every `source` indicator the department owns (metrics.yaml `owner`, else
+    the domain's 牵头部门), each with parameters of its own: a 部门 reader's records are the rows
+    behind at least one of them (kpi.read.scope.RecordScope.any_of)."""
+    out = []
+    for i, (ind, _) in enumerate(owned_indicators(spec, department)):
+        if ind.source != source:
+            continue
+        compiled = indicator_filter(spec, ind.key, prefix=f"own{i}")
+        if compiled:
+            sql, values, _ = compiled
+            out.append((sql, tuple(values.items())))
+    return tuple(out)

@@ -15,6 +15,7 @@ import xlsxwriter
 
 from kpi import catalog, periods
 from kpi.errors import UserInputError
+from kpi.read.scope import owner_of
 from kpi.spec.models import MetricsSpec
 
 COLUMNS = ["所属区县", "统计期", "指标编码", "指标名称", "单位", "指标值", "填报单位", "备注"]
@@ -104,7 +105,7 @@ def write_template(
             for _, name in units:
                 ws.write_row(r, 0, [name, period, ind.id, ind.label_zh, ind.unit], cell)
                 ws.write_blank(r, 5, None, todo)
-                ws.write_row(r, 6, [dom.owner or "", ""], cell)
+                ws.write_row(r, 6, [owner_of(ind, dom) or "", ""], cell)
                 r += 1
         value_col = COLUMNS.index("指标值")
         ws.data_validation(
@@ -144,7 +145,7 @@ def write_template(
                     ind.dtf.worst,
                     "" if ind.warn is None else ind.warn,
                     "" if ind.advanced is None else ind.advanced,
-                    dom.owner or "",
+                    owner_of(ind, dom) or "",
                 ],
                 wrap,
             )

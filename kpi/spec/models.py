@@ -77,6 +77,7 @@ class Indicator(_Model):
     warn: float | None = None  # 预警值: worse than this → red
     advanced: float | None = None  # 先进值: at or better than this → green
     min_sample: int | None = None  # default: defaults.min_sample (1 for reports)
+    owner: str | None = None  # 责任部门 that files / answers for it; default: the domain's 牵头部门
     neutral_band: float | None = (
         None  # in the indicator's unit; default derived from defaults.neutral_band
     )

@@ -70,9 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data_dir or Path(tmp.name) / "warehouse"
     if args.data_dir is None:
         build_led_snapshot(data)
+    from kpi.settings import DataDir
+    from office import accounts
+    from office.audit import Actor
+
+    # the lobby screen's way in: a kiosk link (revocable, never idles out)
+    _, kiosk = accounts.create_kiosk_link(DataDir.of(data), "LED 浸泡测试", Actor.cli())
     app = App(data)
     server = psutil.Process(app.proc.pid)
-    url = f"{app.url}/led?dwell={args.dwell:g}&refresh={args.refresh:g}&reload_at="
+    url = f"{app.url}/led?kiosk={kiosk}&dwell={args.dwell:g}&refresh={args.refresh:g}&reload_at="
     publish = (
         "no republishing (--data-dir)" if args.data_dir else f"republish every {args.publish:g} min"
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -353,7 +352,7 @@ def test_new_snapshot_appears_in_place_and_broken_one_keeps_last_good(
 
 def _restart_on_same_port(app) -> None:
     """Start the server again where the screen expects it (the session teardown stops it)."""
-    env = {**os.environ, "BIZENV_DATA_DIR": str(app.data_dir)}
+    env = app.env  # the same data dir and application database (the screen stays signed in)
     app.proc = subprocess.Popen(
         [
             sys.executable,

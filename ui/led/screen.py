@@ -17,7 +17,7 @@ import streamlit as st
 
 from kpi.led import board as led_board
 from kpi.led import rotation as led
-from ui import data
+from ui import auth, data
 from ui.led import style, widgets
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,14 @@ def run() -> None:
 
     @st.fragment(run_every=options.tick)
     def screen() -> None:
+        # The fragment redraws without the entry's login check: a revoked kiosk link or account
+        # must still go dark, so the sign-in is re-checked about once a minute (ui.auth).
+        if not auth.still_signed_in(data.data_dir()):
+            if not st.session_state.get("_led_signed_out"):
+                st.session_state["_led_signed_out"] = True
+                st.rerun(scope="app")  # the entry then shows the login instead of the screen
+            st.html(_frame(widgets.message("大屏链接已失效", "请联系管理员重新生成大屏链接")))
+            return
         try:
             top, body = _render(options)
         except Exception as exc:  # noqa: BLE001 — never an error page on the lobby screen
