@@ -891,7 +891,11 @@ def test_hotline_tickets_are_signed_around_the_clock_within_hours(city, entries)
     signed = pd.to_datetime(h["签收时间"], format=fmt)
     signed_yet = signed.notna()  # a call on the cut-off's last evening is not signed yet
     assert (~signed_yet).sum() < 5
-    recv, signed, urgent = recv[signed_yet], signed[signed_yet], h.loc[signed_yet, "紧急程度"] == "紧急"
+    recv, signed, urgent = (
+        recv[signed_yet],
+        signed[signed_yet],
+        h.loc[signed_yet, "紧急程度"] == "紧急",
+    )
     hours = (signed - recv).dt.total_seconds() / 3600
     assert (hours >= 0).all()
     off = ~recv.dt.date.map(chinese_calendar.is_workday)
