@@ -177,7 +177,9 @@ def test_a_changed_spec_rescans_the_sources_whose_scan_changed(
     spec.write_text(text.replace(old, new, 1), encoding="utf-8")
     meta = build_marts(data, spec, now=NOW)
     assert {s for s, done in meta["scans"].items() if done == "full"} == rescanned
-    assert {s for s, done in meta["scans"].items() if done != "full"} == set(meta["scans"]) - rescanned
+    assert {s for s, done in meta["scans"].items() if done != "full"} == set(
+        meta["scans"]
+    ) - rescanned
     incremental = marts(data)
     build_marts(data, spec, now=NOW, full=True)
     assert marts(data) == incremental

@@ -349,7 +349,9 @@ def test_counts_on_domain_rows(marts):
 
 
 def test_grid_shows_unscored_indicators(marts):
-    got = ind(marts, "2025Q4", "d4", "a2", "value, n, scored, data_state, suppressed_reason, score, rank")
+    got = ind(
+        marts, "2025Q4", "d4", "a2", "value, n, scored, data_state, suppressed_reason, score, rank"
+    )
     # not filed, and not yet due (the deadline is 500 days after the quarter): shown, unscored
     assert got == (None, 0, False, "not_due", "未到报送期限（2027-05-15）", None, None)
 
