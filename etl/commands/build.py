@@ -71,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if meta["scans"]:
         print(
             "记录扫描："
-            + "；".join(
-                f"{plan_label(s)} {_scan_text(done)}" for s, done in meta["scans"].items()
-            )
+            + "；".join(f"{plan_label(s)} {_scan_text(done)}" for s, done in meta["scans"].items())
             + "。"
         )
     return 0
