@@ -876,15 +876,15 @@ def data_quality_table(dq: pd.DataFrame) -> pd.DataFrame:
             "区县": [
                 "全市" if c else n for c, n in zip(dq["is_city"], dq["district_name"], strict=True)
             ],
-            "应报": dq["reports_due"].astype("Int64").to_numpy(),
-            "已报": dq["reports_filed"].astype("Int64").to_numpy(),
-            "按时报送": dq["reports_on_time"].astype("Int64").to_numpy(),
+            "应报": pd.array(dq["reports_due"], dtype="Int64"),
+            "已报": pd.array(dq["reports_filed"], dtype="Int64"),
+            "按时报送": pd.array(dq["reports_on_time"], dtype="Int64"),
             "填报及时率（%）": dq["filing_timely_rate"].to_numpy(),
-            "适用指标": dq["indicators_applicable"].astype("Int64").to_numpy(),
-            "有数据的指标": dq["indicators_with_data"].astype("Int64").to_numpy(),
+            "适用指标": pd.array(dq["indicators_applicable"], dtype="Int64"),
+            "有数据的指标": pd.array(dq["indicators_with_data"], dtype="Int64"),
             "有数据指标占比（%）": dq["data_share"].to_numpy(),
-            "导入记录": dq["records_loaded"].astype("Int64").to_numpy(),
-            "隔离记录": dq["records_quarantined"].astype("Int64").to_numpy(),
+            "导入记录": pd.array(dq["records_loaded"], dtype="Int64"),
+            "隔离记录": pd.array(dq["records_quarantined"], dtype="Int64"),
             "隔离占比（%）": dq["quarantine_share"].to_numpy(),
         }
     )
@@ -934,11 +934,11 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
     labels = units.drop_duplicates("indicator_key").sort_values("indicator_id")
     out = pd.DataFrame(
         {
-            "排名": base["unit_rank"].astype("Int64").to_numpy(),
+            "排名": pd.array(base["unit_rank"], dtype="Int64"),
             "单位": base["unit_name"].to_numpy(),
             "区县": base["district_name"].fillna(base["district_code"]).to_numpy(),
             "综合得分": base["unit_score"].to_numpy(),
-            "评分指标数": base["n_scored"].astype("Int64").to_numpy(),
+            "评分指标数": pd.array(base["n_scored"], dtype="Int64"),
         }
     )
     for key, label, unit in zip(
@@ -951,9 +951,12 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
             mine.at[i, "value"] if i in mine.index and bool(mine.at[i, "scored"]) else None
             for i in idx
         ]
-        out[f"{label} 样本量"] = [
-            int(mine.at[i, "n"]) if i in mine.index and pd.notna(mine.at[i, "n"]) else None
-            for i in idx
-        ]
+        out[f"{label} 样本量"] = pd.array(
+            [
+                int(mine.at[i, "n"]) if i in mine.index and pd.notna(mine.at[i, "n"]) else None
+                for i in idx
+            ],
+            dtype="Int64",
+        )
     out["说明"] = [c if isinstance(c, str) else "" for c in base["coverage_note"]]
     return out
