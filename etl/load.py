@@ -161,6 +161,10 @@ class Staged:
     profile: Profile
     records: str  # SELECT of the canonical rows (from `checked`)
     params: dict[str, object]  # its bound values
+    fields: list[str] = field(default_factory=list)  # canonical columns the export fills
+    # SELECT district_code, period FROM checked s: where each quarantined row belongs (and values)
+    quarantine_keys: str = "CAST(NULL AS VARCHAR) AS district_code, CAST(NULL AS VARCHAR) AS period"
+    quarantine_params: dict[str, object] = field(default_factory=dict)
 
 
 def release_checked(mem) -> None:
@@ -283,13 +287,22 @@ def stage_file(
             raise FileRefused(all_quarantined(mem, path.name, report, catalog_root))
         match_items(mem, profile, plan.active, report)
         p = validate.Params()
-        canonical = derive.canonical_sql(profile, plan.active, p)
+        canonical = derive.canonical_sql(profile, plan.active, p, now)
+        keys = derive.quarantine_keys(profile, plan.active, p, now)
+        fields = derive.present_columns(profile, plan.active, _ddl_columns(profile.source))
     except BaseException:
         release_checked(mem)
         raise
     finally:
         raw.release(mem)
-    return Staged(report, profile, canonical, p.used_in(canonical))
+    return Staged(report, profile, canonical, p.used_in(canonical), fields, keys, p.used_in(keys))
+
+
+def _ddl_columns(source: str) -> list[str]:
+    """The canonical columns of `source`, in table order (from the DDL, without opening anything)."""
+    from kpi.engine.compile import canonical_columns
+
+    return list(canonical_columns()[source])
 
 
 def all_quarantined(mem, file_name: str, report: FileReport, catalog_root: Path | None) -> str:
@@ -346,10 +359,23 @@ def _without_primary_key(source: str) -> str | None:
     return bare if "PRIMARY KEY" not in bare else None
 
 
+# Sources whose records also count in the quarter they fall due (timeliness): a change there is a
+# change in that quarter too.
+DUE_PERIOD_SOURCES = ("approvals", "hotline")
+
+
 def _mark_changed(con, source: str, periods_sql: str, inserted: int) -> None:
     """Tell the next build which quarters of a transaction table changed (kpi.engine.partials)."""
     if source in TRANSACTION_SOURCES:
         partials.mark_changed(con, source, periods_sql, inserted=inserted)
+
+
+def _periods_of(source: str, relation: str, where: str = "TRUE") -> str:
+    """SQL: the quarters the rows of `relation` count in (their own, and when they fall due)."""
+    sql = f"SELECT period FROM {relation} WHERE {where}"
+    if source in DUE_PERIOD_SOURCES:
+        sql += f" UNION ALL SELECT due_period FROM {relation} WHERE {where}"
+    return sql
 
 
 def upsert(
@@ -385,7 +411,7 @@ def upsert(
             con.execute(
                 f"ALTER TABLE {q(source)} ADD PRIMARY KEY ({', '.join(q(k) for k in keys)})"
             )
-        _mark_changed(con, source, f"SELECT period FROM {q(source)}", inserted)
+        _mark_changed(con, source, _periods_of(source, q(source)), inserted)
         return inserted, 0, 0
     on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
     diff = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in content) or "FALSE"
@@ -393,6 +419,7 @@ def upsert(
         f"""
         CREATE OR REPLACE TEMP TABLE upsert_plan AS
         SELECT s.*, t.load_id AS _prev_load, t.period AS _prev_period,
+               {"t.due_period" if source in DUE_PERIOD_SOURCES else "NULL"} AS _prev_due_period,
                CASE WHEN t.{q(keys[0])} IS NULL THEN 'insert' WHEN {diff} THEN 'update' ELSE 'unchanged' END AS _action
         FROM ({staged.records}) s LEFT JOIN {q(source)} t ON {on}""",
         staged.params,
@@ -423,8 +450,9 @@ def upsert(
         _mark_changed(
             con,
             source,
-            "SELECT period FROM temp.upsert_plan WHERE _action <> 'unchanged' "
-            "UNION ALL SELECT _prev_period FROM temp.upsert_plan WHERE _action = 'update'",
+            _periods_of(source, "temp.upsert_plan", "_action <> 'unchanged'")
+            + " UNION ALL SELECT _prev_period FROM temp.upsert_plan WHERE _action = 'update'"
+            " UNION ALL SELECT _prev_due_period FROM temp.upsert_plan WHERE _action = 'update'",
             counts.get("insert", 0),
         )
     finally:
@@ -456,15 +484,30 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
         [r.sha256],
     )
     if r.rows_quarantined:
+        # Where the bad rows belong, for the data-quality table: their own district and quarter
+        # when those can be read, else the quarter most of the file's good rows are in.
+        [(usual,)] = con.execute(
+            f"SELECT mode(period) FROM ({staged.records})", staged.params
+        ).fetchall()
         con.execute(
-            f"""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw)
-                        SELECT $load, $source, $file, line_no, column_name, reason, raw
-                        FROM ({validate.QUARANTINE_SQL.replace("FROM checked", "FROM temp.checked")})""",
-            {"load": r.load_id, "source": r.source, "file": r.file_name},
+            f"""INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw,
+                                        district_code, period)
+                        SELECT $load, $source, $file, q.line_no, q.column_name, q.reason, q.raw,
+                               k.district_code, coalesce(k.period, $usual)
+                        FROM ({validate.QUARANTINE_SQL.replace("FROM checked", "FROM temp.checked")}) q
+                        LEFT JOIN (SELECT s.line_no, {staged.quarantine_keys} FROM temp.checked s
+                                   WHERE s.reason IS NOT NULL) k ON k.line_no = q.line_no""",
+            {
+                "load": r.load_id,
+                "source": r.source,
+                "file": r.file_name,
+                "usual": usual,
+                **staged.quarantine_params,
+            },
         )
     r.message = summary(r)
     con.execute(
-        "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO etl_runs ({ETL_RUN_COLUMNS}) VALUES ({', '.join(['?'] * 19)})",
         [
             r.load_id,
             r.file_name,
@@ -484,8 +527,13 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
             started,
             local_now(),
             r.is_demo,
+            staged.fields,
         ],
     )
+
+
+# Named, not positional: a warehouse that gained columns over the versions has them in another order.
+ETL_RUN_COLUMNS = "load_id, file_name, file_path, sha256, source, profile, rows_read, rows_loaded, rows_quarantined, rows_skipped, rows_inserted, rows_updated, rows_unchanged, status, message, started_at, finished_at, is_demo, fields"
 
 
 def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Exception) -> None:
@@ -499,7 +547,7 @@ def _record_failure(con, r: FileReport, sha256, started: dt.datetime, err: Excep
     with contextlib.suppress(Exception):
         digest = sha256.result() if sha256.done() else None
         con.execute(
-            "INSERT INTO etl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO etl_runs ({ETL_RUN_COLUMNS}) VALUES ({', '.join(['?'] * 18)}, NULL)",
             [
                 r.load_id,
                 r.file_name,

@@ -59,7 +59,12 @@ def _remove_demo(dd: settings.DataDir) -> Removed | None:
                 where = f'FROM "{source}" WHERE load_id IN ({demo.DEMO_LOADS})'
                 [(n,)] = con.execute(f"SELECT count(*) {where}").fetchall()
                 if n and source in TRANSACTION_SOURCES:
-                    partials.mark_changed(con, source, f"SELECT period {where}", removed=n)
+                    due = (
+                        f" UNION ALL SELECT due_period {where}"
+                        if source in ("approvals", "hotline")
+                        else ""
+                    )
+                    partials.mark_changed(con, source, f"SELECT period {where}{due}", removed=n)
                 con.execute(f"DELETE {where}")
                 records[source] = n
             [(quarantined,)] = con.execute(

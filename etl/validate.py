@@ -96,7 +96,7 @@ FIXES = {
         "（见 etl/profiles/ratings.yaml 开头的说明），再用 --profile 导入。"
     ),
     DUPLICATE_CONFLICT: "请确认导出没有把不同的记录写成同一个编号。",
-    NOT_FILLED: "请在模板的“指标值”列填好数值后再导入（用 bizenv template 生成的模板）。",
+    NOT_FILLED: "请在模板的“指标值”列（要求填分子、分母的指标填“分子”“分母”两列）填好数值后再导入（用 bizenv template 生成的模板）。",
     EMPTY_NUMBER: "请在该列填写数值。",
     BAD_NUMBER: "请填写阿拉伯数字（如 15），不要写汉字或单位以外的文字。",
     NUMBER_OUT_OF_RANGE: "请填写不小于 0 的数字（次数、时限为整数）。",
@@ -506,6 +506,13 @@ def build_plan(
                 label,
             )
         )
+        # 指标值, or 分子 and 分母 both (metrics.yaml `reported` parts): a row with neither is 未填报
+        value = q("f_value") if "value" in active else "NULL"
+        pair = " AND ".join(
+            f"{q('f_' + n)} IS NOT NULL" for n in ("numerator", "denominator") if n in active
+        )
+        both = pair if pair.count("IS NOT NULL") == 2 else "FALSE"
+        checks.append((f"{value} IS NULL AND NOT ({both})", NOT_FILLED, "value", None))
     num_re = p(
         r"^[\s\x{3000}]*(-?\d+(\.\d+)?)\s*(个工作日|工作日|天|日|次|小时|%|％)?[\s\x{3000}]*$"
     )

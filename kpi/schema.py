@@ -6,7 +6,9 @@ there is exactly one definition of every column.
 
 Conventions:
 - periods are calendar quarters in Asia/Shanghai time written '2026Q3'; a record belongs to the
-  quarter of its completion / close / rating time (`period` column, set at load);
+  quarter of its completion / close / rating time (`period` column, set at load); timeliness
+  indicators count 办件 and tickets in the quarter they fall due instead (`due_period`, the
+  quarter of `due_at`), open or closed;
 - districts are 6-digit 行政区划代码; the city-wide rows of the marts carry the city's code
   (districts.csv row with level = 'city') and `is_city = true`, and no rank;
 - timestamps are naive local time (Asia/Shanghai), as the exports give them.
@@ -51,14 +53,21 @@ CREATE TABLE IF NOT EXISTS approvals (
     department          VARCHAR,               -- 办理部门 / 受理单位
     applicant_type      VARCHAR,               -- 企业 | 个人
     channel             VARCHAR,               -- 全程网办 | 窗口 | 自助终端 | 移动端 | 其他
+    case_type           VARCHAR,               -- 办件类型 (GB/T 39046 A.6): 即办件 | 承诺件 | 其他 (承诺时限 0 → 即办件 when not exported)
     accepted_at         TIMESTAMP NOT NULL,    -- 受理时间
     completed_at        TIMESTAMP,             -- 办结时间 (NULL while in progress)
     status              VARCHAR,               -- 已办结 | 办理中 | 不予受理 | 退件 ...
     legal_limit_days    INTEGER,               -- 法定时限 (working days)
     promised_limit_days INTEGER,               -- 承诺时限 (working days)
     visits              INTEGER,               -- 跑动次数
+    extension_days      INTEGER,               -- approved 延期 (working days) the export carries
+    special_days        INTEGER,               -- 特别程序 time (working days; 行政许可法 §45: not counted in the limit)
+    due_at              TIMESTAMP,             -- 办结期限: the export's 承诺办结时间, else 受理 + limit (promised, else legal, else the
+                                               -- catalogue's) + extension + 特别程序 in working days, at the end of that day; NULL: no limit
+    due_period          VARCHAR,               -- quarter of due_at: the quarter timeliness indicators count the case in (应办结)
     workdays_used       INTEGER,               -- working days from the day after 受理 to 办结 (inclusive)
-    on_time             BOOLEAN,               -- workdays_used <= promised_limit_days (falls back to legal)
+    on_time             BOOLEAN,               -- true: 办结 on or before the due day; false: 办结 later, or still open after it
+                                               -- when loaded; NULL: no due time, or open and not yet due
     calendar_known      BOOLEAN,               -- false: a date outside the known holiday calendars (weekday-only count)
 {LINEAGE_COLUMNS})""",
     "hotline": f"""
@@ -68,6 +77,7 @@ CREATE TABLE IF NOT EXISTS hotline (
     channel             VARCHAR,               -- 电话 | 网站 | 微信 | APP | ...
     caller_type         VARCHAR,               -- 企业 | 个人
     is_enterprise       BOOLEAN,               -- 涉企 (caller_type = 企业 or 是否涉企 = 是)
+    urgency             VARCHAR,               -- 紧急程度: 紧急 | 一般 (NULL: the export does not say; read as 一般)
     category            VARCHAR,               -- 咨询 | 求助 | 投诉 | 举报 | 建议 | 其他 (normalised)
     category_raw        VARCHAR,               -- 诉求类型 as exported
     topic               VARCHAR,               -- 诉求分类
@@ -77,20 +87,25 @@ CREATE TABLE IF NOT EXISTS hotline (
     responded_at        TIMESTAMP,             -- 签收时间 / 首次响应时间
     closed_at           TIMESTAMP,             -- 办结时间
     limit_days          INTEGER,               -- 办理时限 (working days)
-    resolved            BOOLEAN,               -- 是否解决 (NULL: not asked)
-    satisfaction        VARCHAR,               -- 满意 | 基本满意 | 不满意 (NULL: not rated)
+    extension_days      INTEGER,               -- approved 延期 (working days)
+    due_at              TIMESTAMP,             -- 办结期限: the export's, else received + limit_days + extension working days (end of that day)
+    due_period          VARCHAR,               -- quarter of due_at (应办结: what timeliness indicators count in)
+    followed_up         BOOLEAN,               -- 回访: the caller was reached (是否回访; else an answer to 是否解决 / 满意度 recorded)
+    resolved            BOOLEAN,               -- 是否解决 / 回访结果 (NULL: not asked)
+    satisfaction        VARCHAR,               -- 非常满意 | 满意 | 基本满意 | 不满意 | 非常不满意 (NULL: not rated)
     is_repeat           BOOLEAN,               -- 是否重复
     caller_hash         VARCHAR,               -- keyed hash of 来电号码 (never the number itself)
     content             VARCHAR,               -- 诉求内容 with phone and ID numbers masked
     response_hours      DOUBLE,                -- hours from received_at to responded_at
+    open_hours          DOUBLE,                -- not yet signed and not closed: hours it had waited when loaded
     workdays_used       INTEGER,               -- working days from the day after receipt to close
-    on_time             BOOLEAN,               -- closed within limit_days
+    on_time             BOOLEAN,               -- true: closed on or before the due day; false: later, or open after it when loaded
     calendar_known      BOOLEAN,
 {LINEAGE_COLUMNS})""",
     "ratings": f"""
 CREATE TABLE IF NOT EXISTS ratings (
     rating_id           VARCHAR PRIMARY KEY,   -- 评价编号 (no such column, as in GB/T 39046: 办件编号-评价次数)
-    rating_seq          INTEGER,               -- 评价次数 (1 when absent)
+    rating_seq          INTEGER,               -- 评价次数 (GB/T 39046 表9): 1 = the first rating of the 办件; 1 when absent
     rated_at            TIMESTAMP NOT NULL,    -- 评价时间
     channel             VARCHAR,               -- 评价渠道 (PC端 | 移动端 | 二维码 | 政务大厅平板电脑 | ...)
     district_code       VARCHAR NOT NULL,
@@ -101,17 +116,23 @@ CREATE TABLE IF NOT EXISTS ratings (
     case_id             VARCHAR,               -- 办件编号 (optional)
     level               INTEGER NOT NULL,      -- 1 非常满意 · 2 满意 · 3 基本满意 · 4 不满意 · 5 非常不满意 (GB/T 39046 A.8)
     level_label         VARCHAR,               -- the label of `level`
-    is_bad              BOOLEAN,               -- 差评: level in (4, 5)
+    appeal_voided       BOOLEAN,               -- 申诉复核 found the 差评 invalid (mistaken or malicious); NULL: not said
+    is_bad              BOOLEAN,               -- 差评: level in (4, 5) and not voided on 申诉复核
     rectified           BOOLEAN,               -- 是否整改
     rectified_at        TIMESTAMP,             -- 整改时间
+    rectify_workdays    INTEGER,               -- working days from the day after the rating to 整改
+    followed_up         BOOLEAN,               -- 差评回访: the rater was called back
 {LINEAGE_COLUMNS})""",
     "reports": f"""
 CREATE TABLE IF NOT EXISTS reports (
     district_code       VARCHAR NOT NULL,
     report_period       VARCHAR NOT NULL,      -- 统计期 '2026Q3'
     indicator_key       VARCHAR NOT NULL,      -- metrics.yaml indicator key (or mapped from 指标名称)
-    value               DOUBLE NOT NULL,       -- 指标值
+    value               DOUBLE,                -- 指标值 (may be blank when 分子 and 分母 are filed)
+    numerator           DOUBLE,                -- 分子 (e.g. 审结案件数), for indicators metrics.yaml gives `reported` parts
+    denominator         DOUBLE,                -- 分母 (e.g. 应结案件数)
     reported_by         VARCHAR,               -- 填报单位
+    reported_at         TIMESTAMP,             -- 填报时间 (NULL: the export does not say; the first load's time counts)
     note                VARCHAR,               -- 备注
 {LINEAGE_COLUMNS},
     PRIMARY KEY (district_code, report_period, indicator_key))""",
@@ -137,12 +158,17 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "department": "办理部门",
         "applicant_type": "申请人类型",
         "channel": "办理渠道",
+        "case_type": "办件类型",
         "accepted_at": "受理时间",
         "completed_at": "办结时间",
         "status": "办件状态",
         "legal_limit_days": "法定时限（工作日）",
         "promised_limit_days": "承诺时限（工作日）",
         "visits": "跑动次数",
+        "extension_days": "延期（工作日）",
+        "special_days": "特别程序（工作日）",
+        "due_at": "办结期限",
+        "due_period": "应办结季度",
         "workdays_used": "办理用时（工作日）",
         "on_time": "按时办结",
         "calendar_known": "日历已知",
@@ -154,6 +180,7 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "channel": "渠道",
         "caller_type": "来电人类型",
         "is_enterprise": "涉企",
+        "urgency": "紧急程度",
         "category": "诉求类型",
         "category_raw": "诉求类型（原始）",
         "topic": "诉求分类",
@@ -163,12 +190,17 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "responded_at": "响应时间",
         "closed_at": "办结时间",
         "limit_days": "办理时限（工作日）",
+        "extension_days": "延期（工作日）",
+        "due_at": "办结期限",
+        "due_period": "应办结季度",
+        "followed_up": "已回访",
         "resolved": "是否解决",
         "satisfaction": "满意度",
         "is_repeat": "重复诉求",
         "caller_hash": "来电号码（密文）",
         "content": "诉求内容（已脱敏）",
         "response_hours": "响应用时（小时）",
+        "open_hours": "待响应时长（小时）",
         "workdays_used": "办理用时（工作日）",
         "on_time": "按时办结",
         "calendar_known": "日历已知",
@@ -187,9 +219,12 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "case_id": "办件编号",
         "level": "评价等级（1–5）",
         "level_label": "评价等级",
+        "appeal_voided": "申诉复核认定无效",
         "is_bad": "差评",
         "rectified": "是否整改",
         "rectified_at": "整改时间",
+        "rectify_workdays": "整改用时（工作日）",
+        "followed_up": "差评已回访",
         **_LINEAGE_LABELS,
     },
     "reports": {
@@ -197,10 +232,26 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "report_period": "统计期",
         "indicator_key": "指标",
         "value": "指标值",
+        "numerator": "分子",
+        "denominator": "分母",
         "reported_by": "填报单位",
+        "reported_at": "填报时间",
         "note": "备注",
         **_LINEAGE_LABELS,
     },
+}
+
+# Columns an indicator may read that no table holds: worked out by the build's scan (kpi.engine.compile).
+VIRTUAL_COLUMNS: dict[str, dict[str, str]] = {
+    # the 办件 has a first 好差评 rating (ratings.case_id, rating_seq = 1): 主动评价率
+    "approvals": {"is_rated": "已评价"},
+}
+
+# The unit behind a record, for the unit scorecards (承办单位 / 办理部门 / 评价部门).
+UNIT_COLUMNS: dict[str, str] = {
+    "hotline": "handling_unit",
+    "approvals": "department",
+    "ratings": "department",
 }
 
 # The rule a quarantine reason names, without the offending value after it: what summaries group by.
@@ -241,7 +292,9 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     message            VARCHAR,
     started_at         TIMESTAMP,
     finished_at        TIMESTAMP,
-    is_demo            BOOLEAN DEFAULT FALSE) -- the file is one the demo generator wrote (listed in its manifest.json with this sha256)""",
+    is_demo            BOOLEAN DEFAULT FALSE, -- the file is one the demo generator wrote (listed in its manifest.json with this sha256)
+    fields             VARCHAR[])       -- canonical columns the export filled (a column it had, an extraction or a constant);
+                                        -- an indicator that needs a column none of a cell's exports had is "no such column", never 0 %""",
     "quarantine": """
 CREATE TABLE IF NOT EXISTS quarantine (
     load_id            VARCHAR,
@@ -250,7 +303,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     line_no            INTEGER,         -- physical line (CSV) or row (XLSX), 1-based, as a user sees it
     column_name        VARCHAR,         -- the export's own header of the offending column
     reason             VARCHAR,         -- Chinese reason, e.g. 办结时间早于受理时间, 时间为空; for a value that cannot be used followed by ：“value” (时间无法识别：“待补录”)
-    raw                VARCHAR)         -- the row as JSON, personal data removed/masked""",
+    raw                VARCHAR,         -- the row as JSON, personal data removed/masked
+    district_code      VARCHAR,         -- the row's district when it could be read (NULL: unknown or empty)
+    period             VARCHAR)         -- the row's quarter when its time could be read, else the quarter most of the file's rows are in""",
     "lineage": """
 CREATE TABLE IF NOT EXISTS lineage (
     source             VARCHAR,
@@ -298,15 +353,19 @@ CREATE TABLE IF NOT EXISTS items (
     # transaction scan kept between builds, and what changed since.
     "partials": """
 CREATE TABLE IF NOT EXISTS partials (
-    source             VARCHAR NOT NULL,  -- approvals | hotline | ratings
-    period             VARCHAR NOT NULL,
-    k                  INTEGER NOT NULL,  -- indicator's position in metrics.yaml
+    source             VARCHAR NOT NULL,  -- the scan (kpi.engine.compile plan key): approvals, approvals@due, hotline@unit …
+    period             VARCHAR NOT NULL,  -- the record's quarter, or for a @due scan the quarter it falls due
+    k                  INTEGER NOT NULL,  -- indicator's position in metrics.yaml; -1: every record of the scan
     district_code      VARCHAR NOT NULL,  -- the city's code on the city-wide row
     city               BOOLEAN NOT NULL,
     as_of              TIMESTAMP,         -- latest event time in the row group
     num                DOUBLE,
     den                DOUBLE,
-    n                  BIGINT)""",
+    n                  BIGINT,
+    unit               VARCHAR,           -- @unit scans: the 承办单位 / 办理部门 / 评价部门 (NULL otherwise)
+    scope_n            BIGINT,            -- records within the indicator's filters (whatever the columns its exports had)
+    missing_n          BIGINT,            -- of those, records from exports without a column the indicator needs
+    base               DOUBLE)            -- the coverage base (e.g. closed 诉求 tickets behind a 回访率 floor)""",
     "partials_state": """
 CREATE TABLE IF NOT EXISTS partials_state (
     source             VARCHAR PRIMARY KEY,
@@ -359,13 +418,19 @@ CREATE OR REPLACE TABLE indicator_scores (
     unit               VARCHAR,
     direction          VARCHAR,          -- higher_is_better | lower_is_better
     source             VARCHAR,          -- approvals | hotline | ratings | reports
+    applies_to         VARCHAR,          -- district | city (city: never ranked among districts nor in a district's domain score)
+    update_cycle       VARCHAR,          -- quarterly | annual (annual: compared year on year only; QoQ columns NULL)
     value              DOUBLE,           -- the indicator value (ratios as percentages when unit = '%')
     numerator          DOUBLE,
     denominator        DOUBLE,
-    n                  BIGINT,           -- sample size (records behind the value)
-    scored             BOOLEAN NOT NULL, -- false: below min_sample, no data, or partial-only
-    suppressed_reason  VARCHAR,          -- why it is not scored (Chinese)
-    score              DOUBLE,           -- distance-to-frontier 0–100
+    n                  BIGINT,           -- sample size (records behind the value; a filing's 分母)
+    scored             BOOLEAN NOT NULL, -- true: ok, or a report due and not filed (scores 0)
+    data_state         VARCHAR,          -- ok | small (样本量不足) | low_coverage (e.g. 回访率 below its floor) |
+                                         -- not_applicable (市级指标 on a district row, or no such records) |
+                                         -- no_column (the exports lacked a column it needs: never 0 %) |
+                                         -- not_filed (应报未报: scores 0, red) | not_due (报送期限未到) | no_data
+    suppressed_reason  VARCHAR,          -- the state in words (Chinese), e.g. 应报未报（报送期限 2026-10-15）
+    score              DOUBLE,           -- distance-to-frontier 0–100 (0 for 应报未报)
     weight             DOUBLE,
     value_prev         DOUBLE,           -- value in the previous quarter
     value_qoq          DOUBLE,           -- value − value_prev (NULL when one quarter is partial and the other is not)
@@ -386,10 +451,11 @@ CREATE OR REPLACE TABLE domain_scores (
     score              DOUBLE,           -- weighted mean of scored indicator scores (renormalised)
     scored_weight      DOUBLE,           -- share of the domain's indicator weight that was scorable
     suppressed_reason  VARCHAR,          -- set when score is NULL (e.g. 可评分指标权重不足一半)
-    n_indicators       INTEGER,
+    n_indicators       INTEGER,          -- indicators that apply (a district row: those with applies_to = district)
     n_scored           INTEGER,
     n_red              INTEGER,
     n_green            INTEGER,
+    coverage_note      VARCHAR,          -- set on a ranked district whose score rests on fewer indicators than another's
 {_CHANGE},
     rag                VARCHAR)""",
     "overall_scores": f"""
@@ -398,8 +464,55 @@ CREATE OR REPLACE TABLE overall_scores (
     score              DOUBLE,           -- 综合指数: weighted mean of domain scores
     n_domains_scored   INTEGER,
     n_red              INTEGER,          -- red indicators in the period
+    coverage_note      VARCHAR,          -- set on a ranked district whose index rests on fewer domains than another's
 {_CHANGE},
     rag                VARCHAR)""",
+    "data_quality": f"""
+CREATE OR REPLACE TABLE data_quality (
+{_KEY},
+    reports_due        INTEGER,          -- 填报 due from the unit this quarter (the round has begun and its deadline passed)
+    reports_filed      INTEGER,
+    reports_on_time    INTEGER,          -- filed (first loaded) by the deadline
+    filing_timely_rate DOUBLE,           -- 填报及时率 = reports_on_time ÷ reports_due × 100
+    indicators_applicable INTEGER,       -- indicators that apply to the unit this quarter
+    indicators_with_data  INTEGER,       -- … that have a value (scored or not)
+    data_share         DOUBLE,           -- indicators_with_data ÷ indicators_applicable × 100
+    records_loaded     BIGINT,           -- records of the quarter (办件, 工单, 评价, 填报)
+    records_quarantined BIGINT,          -- rows of the quarter left in quarantine (by the district the row names)
+    quarantine_share   DOUBLE,           -- records_quarantined ÷ (loaded + quarantined) × 100
+    quarantined_unknown_district BIGINT) -- city row: quarantined rows whose district could not be read""",
+    "unit_scores": """
+CREATE OR REPLACE TABLE unit_scores (
+    period             VARCHAR NOT NULL,
+    is_partial         BOOLEAN NOT NULL,
+    district_code      VARCHAR NOT NULL, -- the district the unit's records are filed under (the city's code: 市本级)
+    district_name      VARCHAR,
+    unit_name          VARCHAR NOT NULL, -- 12345 承办单位 / 办件 办理部门 / 好差评 评价部门
+    indicator_id       VARCHAR NOT NULL,
+    indicator_key      VARCHAR NOT NULL,
+    label_zh           VARCHAR,
+    unit               VARCHAR,          -- of the value (%, 工作日 …)
+    source             VARCHAR,
+    direction          VARCHAR,
+    value              DOUBLE,
+    n                  BIGINT,
+    scored             BOOLEAN,          -- n ≥ units.min_sample
+    score              DOUBLE,           -- distance-to-frontier with the indicator's own bounds
+    rank               INTEGER,          -- among the scored units of the quarter
+    suppressed_reason  VARCHAR)""",
+    "unit_overall": """
+CREATE OR REPLACE TABLE unit_overall (
+    period             VARCHAR NOT NULL,
+    is_partial         BOOLEAN NOT NULL,
+    district_code      VARCHAR NOT NULL,
+    district_name      VARCHAR,
+    unit_name          VARCHAR NOT NULL,
+    score              DOUBLE,           -- mean of the unit's scored indicator scores (equal weights)
+    n_indicators       INTEGER,          -- indicators with a value
+    n_scored           INTEGER,
+    n_records          BIGINT,
+    rank               INTEGER,          -- among the units with a score
+    coverage_note      VARCHAR)          -- set when the score rests on fewer indicators than another unit's""",
 }
 
 
@@ -408,9 +521,37 @@ CREATE OR REPLACE TABLE overall_scores (
 # `bizenv reset --demo` works it out from the files' manifests (etl.demo.mark_earlier_loads).
 ADDED_COLUMNS = (
     ("etl_runs", "is_demo", "BOOLEAN"),
+    # issue 13 (due dates, the 12345 / 好差评 / 政务服务 set, missing vs small). Records loaded before
+    # these columns existed have them NULL: their timeliness counts only after they are loaded again.
+    ("etl_runs", "fields", "VARCHAR[]"),
+    ("quarantine", "district_code", "VARCHAR"),
+    ("quarantine", "period", "VARCHAR"),
+    ("approvals", "case_type", "VARCHAR"),
+    ("approvals", "extension_days", "INTEGER"),
+    ("approvals", "special_days", "INTEGER"),
+    ("approvals", "due_at", "TIMESTAMP"),
+    ("approvals", "due_period", "VARCHAR"),
+    ("hotline", "urgency", "VARCHAR"),
+    ("hotline", "extension_days", "INTEGER"),
+    ("hotline", "due_at", "TIMESTAMP"),
+    ("hotline", "due_period", "VARCHAR"),
+    ("hotline", "followed_up", "BOOLEAN"),
+    ("hotline", "open_hours", "DOUBLE"),
     ("ratings", "rating_seq", "INTEGER"),
     ("ratings", "item_name", "VARCHAR"),
+    ("ratings", "appeal_voided", "BOOLEAN"),
+    ("ratings", "rectify_workdays", "INTEGER"),
+    ("ratings", "followed_up", "BOOLEAN"),
+    ("reports", "numerator", "DOUBLE"),
+    ("reports", "denominator", "DOUBLE"),
+    ("reports", "reported_at", "TIMESTAMP"),
+    ("partials", "unit", "VARCHAR"),
+    ("partials", "scope_n", "BIGINT"),
+    ("partials", "missing_n", "BIGINT"),
+    ("partials", "base", "DOUBLE"),
 )
+# Constraints dropped since: (table, column) whose NOT NULL an older warehouse still has.
+DROPPED_NOT_NULL = (("reports", "value"),)
 
 
 def create_canonical(con) -> None:
@@ -425,6 +566,12 @@ def create_canonical(con) -> None:
     for table, ddl in (*CANONICAL_DDL.items(), *SUPPORT_DDL.items()):
         if table not in columns:
             con.execute(ddl)
+    added = False
     for table, column, kind in ADDED_COLUMNS:
         if table in columns and column not in columns[table]:
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+            added = True
+    if added:
+        for table, column in DROPPED_NOT_NULL:
+            if table in columns:
+                con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL')

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from kpi.read import queries
 from kpi.schema import SOURCE_LABELS
 from ui import auth, data, state, tables
 from ui import format as fmt
@@ -103,6 +104,24 @@ else:
         ),
         "unmatched_items",
         "未匹配到领域的事项",
+    )
+
+st.subheader("数据质量（各区县）")
+st.caption(
+    "填报及时率 = 在报送期限内报送的填报 ÷ 应报的填报（报送期限为季度结束后若干天，见 metrics.yaml 的 "
+    "report_deadline_days，默认 15 天；应报未报的指标计 0 分）；有数据指标占比 = 有数值的指标 ÷ "
+    "适用的指标（市级指标、没有此类记录的不算适用）；隔离记录按行中写明的区县和时间归属。"
+)
+if snap.has_table("data_quality"):
+    dq_period, _ = state.period_picker(snap, st.container(), key="dq_period")
+    dq = queries.data_quality_table(snap.data_quality(dq_period)) if dq_period else None
+    if dq is None or dq.empty:
+        st.info("这个季度没有数据质量记录。")
+    else:
+        tables.show(dq, "data_quality", f"数据质量_{dq_period}")
+else:
+    st.info(
+        "当前快照是旧版本计算的，没有数据质量表；运行 `uv run bizenv build` 重新计算后即可查看。"
     )
 
 st.subheader("导入记录")

@@ -1,5 +1,6 @@
 """区县画像: domain scores against the city and the best district, rank history, strengths and
-短板, and the 对标提升清单 (best district's value, the gap, the distance to 先进值)."""
+短板, the 对标提升清单 (best district's value, the gap, the distance to 先进值), and the scorecards of
+the district's units (12345 承办单位, 办理部门, 评价部门)."""
 
 import streamlit as st
 
@@ -135,3 +136,20 @@ else:
         styler=bm_styler,
         download=tables.benchmark_table(bm),  # 等级 as 红/黄/绿 text, not dots
     )
+
+st.subheader("单位记分卡")
+st.caption(
+    "本区县的 12345 承办单位、办件办理部门和好差评评价部门，按各自记录计算的指标（定义同指标领域页，"
+    "样本量不足的不评分，显示为“—”）；综合得分为已评分指标得分的平均，排名在全市所有单位中。"
+    "“说明”标出依据的指标比其他单位少的。"
+)
+units = snap.unit_scorecards(period, district)
+if units.empty:
+    st.info(
+        "本季度没有可计算的单位记录（导出中没有承办单位或办理部门，或当前快照是旧版本计算的）。"
+    )
+else:
+    n_ranked = int(units["n_ranked"].iloc[0])
+    table = queries.unit_table(units)
+    st.caption(f"全市共 {n_ranked} 个单位有综合得分。")
+    tables.show(table, "unit_scores", f"{name}_单位记分卡_{period}")

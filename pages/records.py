@@ -98,6 +98,7 @@ args = {
     "search": search or None,
     "filter_sql": filter_sql,
     "filter_params": filter_params,
+    "period_column": queries.indicator_period_column(spec(), indicator) if filt else "period",
 }
 total = snap.records_count(source, **args)
 columns = queries.RECORD_COLUMNS[source]

@@ -49,7 +49,7 @@ def test_every_indicator_of_metrics_yaml_reads_as_chinese(spec):
             assert not ASCII_WORD.search(text), (ind.id, text)
             assert describe.CUSTOM not in text and "自定义" not in text, (ind.id, text)
         seen += 1
-    assert seen == len(spec.indicators()) == 73
+    assert seen == len(spec.indicators()) == 83
     for dom in spec.domains:
         for row in queries.indicator_specs(spec, dom.key).to_dict("records"):
             for column in ("说明", "计算方法", "方向", "数据来源"):
@@ -102,7 +102,7 @@ def test_each_filter_op_as_a_phrase(spec, source, f, expected):
         (
             "approvals",
             Aggregate(agg="count_if", expr="on_time IS NOT NULL"),
-            "可判定是否按时的办件数",
+            "应办结（已办结或已过办结期限）的办件数",
         ),
         ("approvals", Aggregate(agg="count_if", expr="item_name IS NULL"), "事项名称为空的办件数"),
         (
@@ -160,22 +160,97 @@ def test_each_aggregate_as_a_phrase(spec, source, agg, expected):
 
 
 def test_sentences_of_a_ratio_a_mean_and_a_filing(spec):
+    # counted in the quarter it falls due, open or closed (issue 13)
     assert describe.indicator_sentence(spec.indicator("sb_on_time_rate"), spec) == (
-        "在领域为“开办企业”、办件状态为“已办结”的办件中，"
-        "按时办结的办件数 ÷ 可判定是否按时的办件数 × 100%。"
+        "按办结期限所在季度统计（应办结；到期仍未办结的算超期）："
+        "在领域为“开办企业”、办件状态不为“不予受理”或“退件”的办件中，"
+        "按时办结的办件数 ÷ 应办结（已办结或已过办结期限）的办件数 × 100%。"
     )
     assert describe.indicator_sentence(spec.indicator("sb_avg_workdays"), spec) == (
         "在领域为“开办企业”、办件状态为“已办结”的办件中，取办理用时（工作日）的平均值。"
     )
     assert describe.indicator_sentence(spec.indicator("ratings_good_rate"), spec).startswith(
-        "在全部评价中，"
+        "在首次评价（评价次数为 1）的评价中，"  # a re-rating after rectification does not count
     )
-    reports = next(i for _, i in spec.indicators() if i.source == "reports")
-    assert describe.indicator_sentence(reports, spec).startswith("取各区县部门填报的数值")
+    plain = spec.indicator("cr_sme_loan_rate")  # filed as a value, by each district and the city
+    assert describe.indicator_sentence(plain, spec) == (
+        "取各区县部门填报的数值，全市取全市填报的数值（指标填报），单位：%。"
+    )
 
 
 def test_records_banner_names_scope_and_denominator(spec):
     _, _, text = queries.indicator_filter(spec, "hotline_resolution_rate")
-    assert text == "范围：涉企；计入分母：回访了是否解决的工单"
+    assert text == (
+        "范围：涉企，诉求类型不为“咨询”（设置“解决率、满意率不计咨询”为是时）；"
+        "计入分母：回访了是否解决的工单"
+    )
     _, _, text = queries.indicator_filter(spec, "sb_online_rate")
     assert text == "范围：领域为“开办企业”，办件状态为“已办结”"  # every record in scope counts
+
+
+@pytest.mark.parametrize(
+    ("source", "agg", "expected"),
+    [
+        (
+            "approvals",
+            Aggregate(agg="count_if", expr="channel IN ('全程网办', '移动端')"),
+            "办理渠道为“全程网办”或“移动端”的办件数",
+        ),
+        (
+            "hotline",
+            Aggregate(agg="count_if", expr="category NOT IN ('咨询', '建议')"),
+            "诉求类型不为“咨询”或“建议”的工单数",
+        ),
+        ("approvals", Aggregate(agg="count_if", expr="is_rated"), "有首次好差评的办件数"),
+        ("hotline", Aggregate(agg="count_if", expr="followed_up"), "已回访的工单数"),
+        (
+            "hotline",
+            Aggregate(
+                agg="count_if",
+                expr="response_hours <= CASE WHEN urgency = '紧急' THEN $hotline_sign_limit_hours_urgent "
+                "ELSE $hotline_sign_limit_hours END",
+            ),
+            "在签收时限内签收（紧急工单按设置“紧急工单签收时限（小时）”，其余按设置“签收时限（小时）”）的工单数",
+        ),
+        (
+            "ratings",
+            Aggregate(
+                agg="count_if",
+                expr="is_bad AND rectified AND rectify_workdays <= $rectify_limit_days",
+            ),
+            "差评在设置“差评整改时限（工作日）”内整改完成的评价数",
+        ),
+    ],
+)
+def test_issue13_expressions_as_phrases(spec, source, agg, expected):
+    assert describe.aggregate_text(agg, source, spec) == expected
+
+
+def test_issue13_sentences(spec):
+    """Filters that depend on a setting, the first rating only, per-mille, 事项, a coverage floor,
+    a city-level indicator and a filing in parts, each said in words."""
+    f = Filter(
+        column="category", op="not_in", value=("咨询",), when="hotline_rates_exclude_consultation"
+    )
+    assert describe.filter_text(f, "hotline", spec) == (
+        "诉求类型不为“咨询”（设置“解决率、满意率不计咨询”为是时）"
+    )
+    assert describe.indicator_sentence(spec.indicator("ratings_bad_per_mille"), spec) == (
+        "在首次评价（评价次数为 1）的评价中，差评的评价数 ÷ 评价数 × 1000。"
+    )
+    assert "每个事项只计一次" in describe.indicator_sentence(
+        spec.indicator("approval_limit_compression_rate"), spec
+    )
+    assert describe.indicator_sentence(spec.indicator("hotline_resolution_rate"), spec).endswith(
+        "（回访率低于设置“回访率下限”时不评分）。"
+    )
+    assert describe.indicator_sentence(spec.indicator("cbt_import_hours"), spec) == (
+        "取全市填报的数值（指标填报），单位：小时（市级指标：只算全市，不分区县）。"
+    )
+    assert describe.indicator_sentence(spec.indicator("lm_arbitration_closing_rate"), spec) == (
+        "取部门填报的分子（审结案件数）÷ 分母（应结案件数） × 100%。"
+        "全市值为各区县分子合计 ÷ 分母合计（全市另行填报时取全市的）。"
+    )
+    assert describe.indicator_sentence(
+        spec.indicator("ratings_bad_rectified_rate"), spec
+    ).startswith("按整改期限所在季度统计（到期未整改的算未按期）：")

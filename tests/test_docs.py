@@ -125,3 +125,15 @@ def test_argument_errors_read_in_chinese(argv, expected, capsys):
     assert err.startswith("用法：bizenv")
     assert expected in err
     assert not ARGPARSE_ENGLISH.search(err), err
+
+
+def test_docs_metrics_describes_every_indicator():
+    """docs/metrics.md lists every indicator of metrics.yaml with its definition and the basis of
+    its bounds (issue 13)."""
+    from kpi.spec.load import load_spec
+
+    text = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for _, ind in load_spec(check_sql=False).indicators():
+        row = next((line for line in text.splitlines() if f"`{ind.key}`" in line), None)
+        assert row is not None, ind.key
+        assert ind.dtf.basis and ind.dtf.basis in row, ind.key

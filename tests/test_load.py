@@ -356,6 +356,8 @@ def test_hotline_derived_columns(tmp_path):
             True,
             "2026Q3",
         ),
+        # still open, loaded long after its due day (07-08, five working days on): late, not
+        # absent (issue 13) — it counts against the district in its due quarter
         (
             "GD3",
             "其他",
@@ -365,7 +367,7 @@ def test_hotline_derived_columns(tmp_path):
             "330881",
             None,
             None,
-            None,
+            False,
             None,
             None,
             None,

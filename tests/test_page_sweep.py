@@ -234,3 +234,59 @@ def test_domain_short_names_come_from_the_catalogue(demo_snapshot, monkeypatch):
 
     board, _ = led_board.BoardCache().get(led.now_local())
     assert board.view("overview").grid_columns == in_order
+
+
+# ── issue 13: the data-quality table, unit scorecards, coverage flags, on real-engine marts ──
+
+
+def _frame(at: AppTest, columns: set[str]):
+    """The table with these columns (tables that are not clickable carry no key in AppTest)."""
+    return next(df.value for df in at.dataframe if columns <= set(df.value.columns))
+
+
+def test_data_page_shows_the_data_quality_of_every_district(demo_snapshot, monkeypatch):
+    monkeypatch.setenv("BIZENV_DATA_DIR", str(demo_snapshot))
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data_status.py")
+    at.run()
+    assert not at.exception
+    dq = _frame(at, {"填报及时率（%）", "隔离记录"})
+    assert list(dq.columns[:5]) == ["区县", "应报", "已报", "按时报送", "填报及时率（%）"]
+    assert len(dq) == 7 and dq["区县"].iloc[-1] == "全市"
+    assert (dq["导入记录"] > 0).all() and dq["隔离记录"].sum() > 0
+    assert dq["填报及时率（%）"].between(0, 100).all()
+
+
+def test_district_page_shows_its_units(demo_snapshot, monkeypatch):
+    monkeypatch.setenv("BIZENV_DATA_DIR", str(demo_snapshot))
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.query_params["district"] = "330802"
+    at.run()
+    at.switch_page("pages/district.py")
+    at.run()
+    assert not at.exception
+    units = _frame(at, {"单位", "综合得分"})
+    assert {"排名", "单位", "综合得分"} <= set(units.columns)
+    assert units["单位"].str.startswith("柯城区").all()  # the district's own units
+    assert any("企业诉求按时签收率" in c for c in units.columns)
+
+
+def test_rankings_and_the_workbook_carry_the_new_tables(demo_snapshot):
+    import io
+
+    import openpyxl
+
+    from kpi.read import queries, review
+
+    con = store.connect_snapshot(store.current_snapshot_path(settings.DataDir.of(demo_snapshot)))
+    try:
+        period = queries.meta(con)["latest_complete_period"]
+        assert "coverage_note" in queries.overall(con, period).columns
+        assert "coverage_note" in queries.domain_ranking(con, period, "government_services").columns
+        wb = openpyxl.load_workbook(io.BytesIO(review.review_bytes(con, period)))
+    finally:
+        con.close()
+    assert {"数据质量", "单位记分卡"} <= set(wb.sheetnames)
+    head = [c.value for c in wb["单位记分卡"][2]]
+    assert head[:4] == ["排名", "单位", "区县", "综合得分"]

@@ -60,7 +60,8 @@ def more_bad_rows(load_id: str, file_name: str, n: int, start: int = 20):
     """n more approvals rows of one load, all with the same reason (more than 3 examples)."""
     return [
         (
-            "INSERT INTO quarantine VALUES (?, 'approvals', ?, ?, '办结时间', '办结时间早于受理时间', ?)",
+            "INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw) "
+            "VALUES (?, 'approvals', ?, ?, '办结时间', '办结时间早于受理时间', ?)",
             [
                 load_id,
                 file_name,
@@ -153,11 +154,13 @@ def test_odd_raw_cells_headers_and_formula_text(snapshot, isolated_data_dir):
         isolated_data_dir,
         [
             (
-                "INSERT INTO quarantine VALUES ('L-X', 'reports', '填报.xlsx', 4, '金额/元~', '数值无效', ?)",
+                "INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw) "
+                "VALUES ('L-X', 'reports', '填报.xlsx', 4, '金额/元~', '数值无效', ?)",
                 [json.dumps(raw, ensure_ascii=False)],
             ),
             (
-                "INSERT INTO quarantine VALUES ('L-X', 'reports', '填报.xlsx', 9, NULL, '文件格式', ?)",
+                "INSERT INTO quarantine (load_id, source, file_name, line_no, column_name, reason, raw) "
+                "VALUES ('L-X', 'reports', '填报.xlsx', 9, NULL, '文件格式', ?)",
                 ["not json, 第9行原文"],
             ),
         ],

@@ -15,8 +15,11 @@ band of a1 is 0.5·100/100 = 0.5 and of b1 0.5·10/100 = 0.05.
         d3: a1 120 (→100) a2 12 (→0) a3 — b1 0 → A = (50+0)/0.8 = 62.5; B = 0; overall 37.5
         d4: a1 30 only → scorable weight 0.5 (not < half) → A = 30; b1 10 → 100; overall 18+40 = 58
         d5: a3 90 only → scorable 0.2 < 0.5 → A NULL; b1 10 → B 100; overall renormalised = 100
-        city: no own filing for a1 → mean of districts (80+80+120+30)/4 = 77.5, n 4;
-              own filing b1 = 7 → 7 (not the district mean)
+        city: no own filing for a1 → no value (never the mean of the districts' rates; a1 is not
+              filed in 分子/分母 parts, so there is nothing to add up); own filing b1 = 7 → 7
+The filings here are never due (report_deadline_days 500): a missing one is unscored and its
+weight renormalised away, which is what these rules are about (应报未报 scoring 0 is tested in
+tests/test_issue13_states.py)
 2026Q3  d1: a1 95 (YoY vs 2025Q3 90: +5, improved)
 2026Q4  d1: a1 70 — partial quarter (now = 2026-11-24): QoQ vs 2026Q3 and YoY vs 2025Q4 are NULL
 """
@@ -37,6 +40,7 @@ defaults:
   neutral_band: 0.5
   min_scored_weight: 0.5
   score_bands: {red_below: 60, green_from: 85}
+  report_deadline_days: 500
 domains:
   - id: A
     key: dom_a
@@ -190,12 +194,14 @@ def test_overall_index(marts, period, d, score, n_domains):
 
 
 def test_city_rows_from_all_filings_and_unranked(marts):
-    # a1: no city filing → mean of the four districts that filed; b1: the city's own filing wins.
-    assert ind(marts, "2025Q4", "city", "a1", "value, n, rank, is_city") == (
-        pytest.approx(77.5),
-        4,
+    # a1: no city filing → no city value (not the mean of the districts' rates: issue 13);
+    # b1: the city's own filing.
+    assert ind(marts, "2025Q4", "city", "a1", "value, n, rank, is_city, data_state") == (
+        None,
+        0,
         None,
         True,
+        "not_due",
     )
     assert ind(marts, "2025Q4", "city", "b1", "value, n, rank") == (pytest.approx(7.0), 1, None)
     assert one(marts, "SELECT rank FROM overall_scores WHERE is_city AND period = '2025Q4'") == (
@@ -343,8 +349,11 @@ def test_counts_on_domain_rows(marts):
 
 
 def test_grid_shows_unscored_indicators(marts):
-    got = ind(marts, "2025Q4", "d4", "a2", "value, n, scored, suppressed_reason, score, rank")
-    assert got == (None, 0, False, "无数据", None, None)
+    got = ind(
+        marts, "2025Q4", "d4", "a2", "value, n, scored, data_state, suppressed_reason, score, rank"
+    )
+    # not filed, and not yet due (the deadline is 500 days after the quarter): shown, unscored
+    assert got == (None, 0, False, "not_due", "未到报送期限（2027-05-15）", None, None)
 
 
 def test_snapshot_meta(marts):

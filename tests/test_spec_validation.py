@@ -264,6 +264,68 @@ RULES = [
         'weight: "0.4"',
         0,
     ),
+    # issue 13: how an indicator counts
+    (
+        "some indicator weights left out",
+        "        weight: 0.4\n",
+        "",
+        ["领域 D1（dom_one）", "有的指标写了 weight，有的没写", "都不写（等权"],
+        "indicators:",
+        0,
+    ),
+    (
+        "when names no true/false setting",
+        "          - {column: status, value: 已办结}",
+        "          - {column: status, value: 已办结, when: nosuch}",
+        ["指标 I1（avg_days）", "when 应是 settings 中取值为 true/false 的设置名", "不存在"],
+        "when: nosuch",
+        0,
+    ),
+    (
+        "due dates for a filing",
+        "        source: reports\n",
+        "        source: reports\n        period_by: due\n",
+        ["指标 I2（loan_rate）", "period_by: due 只用于", "删除 period_by"],
+        "period_by: due",
+        0,
+    ),
+    (
+        "items read a case column",
+        "        measure: {agg: avg, expr: workdays_used}",
+        "        over: items\n        measure: {agg: avg, expr: workdays_used}",
+        ["指标 I1（avg_days）", "按事项目录计时只能用事项本身的列", "workdays_used"],
+        "over: items",
+        0,
+    ),
+    (
+        "requires a column that is always there",
+        "        measure: {agg: avg, expr: workdays_used}",
+        "        requires: [case_id]\n        measure: {agg: avg, expr: workdays_used}",
+        ["指标 I1（avg_days）", "requires 中的 case_id", "导出可能缺少的列"],
+        "requires: [case_id]",
+        0,
+    ),
+    (
+        "coverage floor names no setting",
+        "        measure: {agg: avg, expr: workdays_used}",
+        "        coverage: {label: 回访率, base: {agg: count, expr: case_id}, min: $nosuch}\n"
+        "        measure: {agg: avg, expr: workdays_used}",
+        ["指标 I1（avg_days）", "coverage.min 应是百分数", "$设置名"],
+        "coverage:",
+        0,
+    ),
+    (
+        "parts for a transaction indicator",
+        "        measure: {agg: avg, expr: workdays_used}",
+        "        reported: {numerator: 甲, denominator: 乙}\n        measure: {agg: avg, expr: workdays_used}",
+        [
+            "指标 I1（avg_days）",
+            "reported（填报的分子、分母）只用于 source: reports",
+            "删除 reported",
+        ],
+        "reported:",
+        0,
+    ),
 ]
 
 
@@ -406,3 +468,41 @@ def test_duplicate_field_in_an_entry(tmp_path):
         f"（第 {line_of(text, 'weight: 0.4')} 行已写过）。改法：删除其中一个。"
     )
     assert found == [expected]
+
+
+def test_leaving_out_every_weight_means_equal_weights(tmp_path):
+    text = (
+        BASE.replace("    weight: 1.0\n", "")
+        .replace("        weight: 0.6\n", "")
+        .replace("        weight: 0.4\n", "")
+    )
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    spec = load_spec(tmp_path / "m.yaml")
+    dom = spec.domains[0]
+    assert spec.domain_weight(dom) == 1.0
+    assert [spec.indicator_weight(dom, i) for i in dom.indicators] == [0.5, 0.5]
+    assert spec.weight_basis(dom, dom.indicators[0]).startswith("等权")
+
+
+def test_units_name_existing_record_indicators(tmp_path):
+    text = BASE.replace(
+        "headline: [avg_days]", "headline: [avg_days]\nunits: {indicators: [loan_rate, nosuch]}"
+    )
+    found = problems(tmp_path, text)
+    assert any("units.indicators" in p and "“nosuch”不存在" in p for p in found), found
+    assert any("units.indicators" in p and "“loan_rate”不是" in p for p in found), found
+
+
+def test_the_shipped_spec_gives_a_basis_for_every_bound_and_weight():
+    """Every DTF pair states where its bounds come from; weights are equal unless a basis says
+    otherwise (issue 13): no domain outweighs another without a reason written down."""
+    spec = load_spec()
+    missing = [i.key for _, i in spec.indicators() if not (i.dtf.basis and i.dtf.basis.strip())]
+    assert missing == []
+    for dom in spec.domains:
+        assert spec.weight_basis(dom)
+        for ind in dom.indicators:
+            if ind.weight is not None:
+                assert ind.weight_basis, ind.key
+    weights = [spec.domain_weight(d) for d in spec.domains]
+    assert weights == pytest.approx([1 / 18] * 18) or all(d.weight_basis for d in spec.domains)

@@ -38,15 +38,16 @@ def test_compiled_scans_bind_by_name_only():
     plans = compile_spec(load_spec(check_sql=False))
     con = store.connect_memory()
     try:
-        for ddl in schema.CANONICAL_DDL.values():
-            con.execute(ddl)
+        for ddl in (*schema.CANONICAL_DDL.values(), *schema.SUPPORT_DDL.values()):
+            con.execute(ddl)  # the scans read etl_runs (columns exports had) and the calendar
         for source, plan in plans.items():
             for periods in (None, ("2026Q2", "2026Q3")):
                 sql, params = plan.long_query("330800", periods)
                 assert "?" not in sql.replace("'?'", "")
                 assert isinstance(params, dict)
                 assert set(re.findall(r"\$([A-Za-z_]\w*)", sql)) == set(params), source
-                assert all(name.startswith(source + "_") for name in params)
+                # every scan names its values after itself (approvals@due → $approvals_due_…)
+                assert all(name.startswith(source.replace("@", "_") + "_") for name in params)
                 con.execute(sql, params).fetchall()
     finally:
         con.close()

@@ -97,8 +97,9 @@ def headline_row(
 
 
 def movers(ov: pd.DataFrame, partial: bool) -> None:
-    """This quarter's 进步榜 (most improved, and the best) and 退步榜 (fell back most, red
-    indicators) — district movers by kpi.read.movers' rule, not the 骏马奖/蜗牛奖 for units."""
+    """This quarter's 进步榜 (improved most) and 退步榜 (fell back most) — exactly the districts
+    kpi.read.movers' one rule picks, as in the workbook and on the LED (not the 骏马奖/蜗牛奖 for
+    units, and no other district added to fill a list)."""
     d = ov[~ov["is_city"].astype(bool)].copy()
     up, down = district_movers.select(d)
     # Nothing to compare: an in-progress quarter is never set against a complete one; the oldest
@@ -109,7 +110,7 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
         else "没有可比的上一季度（快照中最早的季度，或上一季度没有数据），本季度不评选。"
     )
     with st.container(border=True):
-        st.markdown("**:material/trending_up: 进步榜** · 进步最快、成绩最好")
+        st.markdown("**:material/trending_up: 进步榜** · 较上季进步最多")
         if partial or d["score_qoq"].isna().all():
             st.caption(no_compare)
         else:
@@ -119,15 +120,10 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
                     f"{fmt.num(r['score'])}，环比 {fmt.signed(r['score_qoq'])}，名次 {fmt.rank_change_text(r['rank_change'])}",
                     unsafe_allow_html=True,
                 )
-            top = d.sort_values("rank").head(1)
-            for _, r in top.iterrows():
-                st.markdown(
-                    f":material/emoji_events: **{r['district_name']}** 综合第 1 名（{fmt.num(r['score'])} 分）"
-                )
             if up.empty:
                 st.caption("本季度没有区县明显进步。")
     with st.container(border=True):
-        st.markdown("**:material/trending_down: 退步榜** · 退步最多、红色指标")
+        st.markdown("**:material/trending_down: 退步榜** · 较上季退步最多")
         if partial or d["score_qoq"].isna().all():
             st.caption(no_compare)
         else:
@@ -138,12 +134,6 @@ def movers(ov: pd.DataFrame, partial: bool) -> None:
                     f"红色指标 {fmt.whole(r['n_red'])} 项",
                     unsafe_allow_html=True,
                 )
-            reds = d[(d["n_red"].fillna(0) > 0) & ~d["district_code"].isin(down["district_code"])]
-            for _, r in reds.sort_values("n_red", ascending=False).head(3).iterrows():
-                st.markdown(
-                    f"<span style='color:{fmt.RED}'>●</span> **{r['district_name']}** 红色指标 {int(r['n_red'])} 项",
-                    unsafe_allow_html=True,
-                )
-            if down.empty and reds.empty:
-                st.caption("本季度没有区县退步或亮红灯。")
+            if down.empty:
+                st.caption("本季度没有区县明显退步。")
     st.caption(district_movers.RULE)

@@ -15,7 +15,7 @@ def quarter_in_progress(period: str, as_of, latest_complete: str | None) -> None
     back = f"完整季度的排名与比较请选 {latest_complete}。" if latest_complete else ""
     st.info(
         f"{period} 是进行中的季度（数据截至 {fmt.timestamp(as_of)}）：数值会随后续导入变化；"
-        f"不计算环比、同比和名次变化，不评骏马榜、蜗牛榜。{back}",
+        f"不计算环比、同比和名次变化，不评进步榜、退步榜。{back}",
         icon=":material/hourglass_top:",
     )
 

@@ -170,9 +170,21 @@ def _rag_plain(rags) -> list[str | None]:
     return [fmt.RAG_LABEL.get(r) if isinstance(r, str) else None for r in rags]
 
 
+def _coverage(notes) -> list[str]:
+    """A ranking's 覆盖 column: ⚠ and the note where a district rests on less than the others."""
+    return [f"⚠ {n}" if isinstance(n, str) and n else "" for n in notes]
+
+
 def ranking_download(scores: pd.DataFrame, score_label: str, names) -> pd.DataFrame:
     """An overall or domain ranking for download: 名次变化 and 环比 as numbers, 环比趋势 and 等级
-    as words (进步/退步/持平, 红/黄/绿)."""
+    as words (进步/退步/持平, 红/黄/绿), 覆盖 where a district is ranked on less than the others."""
+    out = _ranking_download(scores, score_label, names)
+    if "coverage_note" in scores.columns:
+        out["覆盖"] = [n if isinstance(n, str) else "" for n in scores["coverage_note"]]
+    return out
+
+
+def _ranking_download(scores: pd.DataFrame, score_label: str, names) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "排名": scores["rank"].astype("Int64").to_numpy(),
@@ -206,6 +218,8 @@ def _ranking(
             "等级": [fmt.rag_text(v) for v in scores["rag"]],
         }
     )
+    if "coverage_note" in scores.columns:  # ranked on fewer indicators/domains than others
+        table["覆盖"] = _coverage(scores["coverage_note"])
     colours = {
         "名次变化": [fmt.rank_change_colour(v) for v in scores["rank_change"]],
         "环比": [

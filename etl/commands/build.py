@@ -6,7 +6,6 @@ import argparse
 import time
 
 from kpi import settings
-from kpi.schema import SOURCE_LABELS
 
 HELP = "按 metrics.yaml 重新计算指标得分、领域得分、综合指数和排名，并发布新的数据快照。"
 EXAMPLE = (
@@ -42,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from etl import locks
     from kpi import store
     from kpi.engine.build import build_marts
+    from kpi.engine.compile import plan_label
     from kpi.errors import MachineProblem, machine_problem
 
     started = time.perf_counter()
@@ -71,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if meta["scans"]:
         print(
             "记录扫描："
-            + "；".join(
-                f"{SOURCE_LABELS.get(s, s)} {_scan_text(done)}" for s, done in meta["scans"].items()
-            )
+            + "；".join(f"{plan_label(s)} {_scan_text(done)}" for s, done in meta["scans"].items())
             + "。"
         )
     return 0

@@ -2,7 +2,11 @@
 
 A case is accepted (受理) in office hours on a working day and completed a number of working days
 later; better districts finish sooner, more of them online (全程网办) and with fewer trips.
-Cases still open at the cut-off are 办理中 with an empty 办结时间.
+Cases still open at the cut-off are 办理中 with an empty 办结时间 — and a tail of cases is stuck
+(more in weaker districts): still 办理中 at the cut-off long after they fell due, as real 办件库
+exports show (without them a denominator of closed cases hides the overdue ones). Simple items are
+often 即办件 (办件类型, 承诺时限 0, done the same day); a few cases carry an approved 延期 or
+特别程序 time (行政许可法 §45) that moves their due day.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ COLUMNS = [
     "受理时间",
     "办结时间",
     "办件状态",
+    "办件类型",
     "法定时限",
     "承诺时限",
+    "延期时限",
+    "特别程序时限",
     "跑动次数",
 ]
 PER_QUARTER = 8000  # cases per quarter for the whole city at --scale 1
@@ -54,6 +61,26 @@ def quarter_count(ctx: Context, qi: int) -> int:
 def case_ids(q, seq: np.ndarray) -> np.ndarray:
     """办件编号 of the quarter's cases with these running numbers (1-based)."""
     return cx.numbered(f"BJ{q.year}{q.q}", seq)
+
+
+def case_districts(ctx: Context, qi: int) -> np.ndarray:
+    """The district (index) of each case of quarter qi, by running number − 1: the same first draw
+    `_rows` makes per chunk (so 好差评 can rate the cases of its own district)."""
+    n = len(
+        cx.timeline.sample_days(
+            ctx.rng("approvals", qi),
+            quarter_count(ctx, qi),
+            day_weights(ctx),
+            *ctx.day_range(ctx.quarters[qi]),
+        )
+    )
+    parts = [
+        ctx.rng("approvals", qi, c + 1).choice(
+            len(ctx.districts), min(cx.CHUNK_ROWS, n - start), p=ctx.shares()
+        )
+        for c, start in enumerate(range(0, n, cx.CHUNK_ROWS))
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def chunks(ctx: Context, qi: int) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
@@ -99,8 +126,24 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     applicant = np.where(rng.random(n) < np.where(enterprise_item, 0.92, 0.12), "企业", "个人")
 
     refused = rng.random(n) < 0.02
+    # 即办件: a district lists some simple items as 即办 (承诺时限 0, done on the spot) — the better
+    # the district, the more; the choice is the district's, per item (its 实施清单), not per case
+    listing = np.random.default_rng([ctx.seed, 47]).random((2, len(ctx.districts), len(weight)))
+    instant = (promised <= 1) & (listing[0, d, it] < 0.25 + 0.35 * p)
+    # … and promises other items in fewer days than the catalogue's (承诺时限压缩), the better more
+    cut = 1 - 0.5 * p * listing[1, d, it]
+    promised = np.where(promised > 1, np.maximum(1, np.ceil(promised * cut)), promised).astype(
+        np.int64
+    )
+    promised = np.where(instant, 0, promised)
+    # an approved 延期 (a few working days) or 特别程序 time (检测、鉴定、专家评审: construction)
+    extended = ~instant & (rng.random(n) < 0.02)
+    extension = np.where(extended, rng.integers(3, 11, n), 0)
+    special_item = items["domain_key"][it] == "construction_permits"
+    special = np.where(special_item & (rng.random(n) < 0.15), rng.integers(5, 21, n), 0)
     festival = cal.near_festival(day)
     k = cx.workdays_taken(rng, promised, p, 0.80 + 0.18 * p - 0.06 * festival, festival)
+    k = k + extension + special
     k = np.where(refused, rng.integers(0, 2, n), k)
     done_day = cal.add_workdays(day, k)
     # 即办: done within the same afternoon/morning, before the hall closes at 17:50
@@ -108,7 +151,9 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     same_day = accept_s + (300 + rng.random(n) * (np.minimum(room, 9000) - 300)).astype(np.int64)
     done_s = np.where(k == 0, same_day, cx.timeline.office_seconds(rng, n))
     completed = cal.to_datetime(done_day, done_s)
-    open_case = completed >= ctx.cutoff
+    # stuck: never closed by the cut-off however long ago it fell due (weaker districts more)
+    stuck = ~refused & (rng.random(n) < 0.004 + 0.03 * (1 - p))
+    open_case = (completed >= ctx.cutoff) | stuck
     completed = np.where(open_case, np.datetime64("NaT"), completed)
     status = np.where(open_case, "办理中", np.where(refused, "不予受理", "已办结"))
 
@@ -124,8 +169,11 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
         "受理时间": cx.fmt_iso(accepted),
         "办结时间": cx.fmt_iso(completed),
         "办件状态": status.astype(object),
+        "办件类型": np.where(instant, "即办件", "承诺件").astype(object),
         "法定时限": cx.int_str(legal),
         "承诺时限": cx.int_str(promised),
+        "延期时限": np.where(extended, cx.int_str(extension), None).astype(object),
+        "特别程序时限": np.where(special > 0, cx.int_str(special), None).astype(object),
         "跑动次数": cx.int_str(visits),
         # kept for dirty-row eligibility only; never written
         "_completed": ~open_case,

@@ -304,11 +304,11 @@ def _write_reports(ctx, qi, out: Path, *, inds, city_name, **_) -> dict:
         path,
         "指标填报",
         reports.COLUMNS,
-        set(),
+        {"填报时间"},
         title=reports.title(city_name, q),
-        widths={"指标名称": 36, "填报单位": 24, "备注": 24},
+        widths={"指标名称": 36, "填报单位": 24, "填报时间": 18, "备注": 24},
     )
-    cols, bad = reports.rows(ctx, qi, inds)
+    cols, bad = reports.rows(ctx, qi, inds, city_name)
     sink.write_rows(zip(*(cols[c] for c in reports.COLUMNS), strict=False))
     sink.close()
     return _entry(path, "xlsx", None, sink, [(0, bad)])

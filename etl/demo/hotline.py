@@ -1,9 +1,13 @@
 """12345工单明细: hotline tickets, one GBK CSV per quarter with a title row and a 合计 row.
 
-Calls come 7×24 (fewer at weekends and at night); each ticket is signed (签收) within hours and
-closed a number of working days later against a limit that depends on the 诉求类型. Better
-districts close on time, solve the problem and leave callers satisfied more often. Repeat callers
-keep their number; some 诉求内容 mention a phone or ID number (the loader must mask them).
+Calls come 7×24 (fewer at weekends and at night); the handling unit's duty desk signs (签收) a
+ticket within hours — 紧急 ones within the hour — with a tail of late signings in weaker districts,
+and closes it a number of working days later against a limit that depends on the 诉求类型 (a few
+get an approved 延期). Better districts close on time, solve the problem and leave callers
+satisfied more often (five levels, 非常满意 … 非常不满意, asked on the 回访 of a closed ticket when
+the caller is reached). A tail of tickets is stuck: still open at the cut-off long after its due
+day. Repeat callers keep their number; some 诉求内容 mention a phone or ID number (the loader must
+mask them).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ COLUMNS = [
     "来电时间",
     "受理渠道",
     "诉求人类型",
+    "紧急程度",
     "诉求类型",
     "诉求分类",
     "所属区县",
@@ -30,6 +35,8 @@ COLUMNS = [
     "签收时间",
     "办结时间",
     "办理时限",
+    "延期天数",
+    "是否回访",
     "是否解决",
     "满意度",
     "是否重复",
@@ -124,18 +131,21 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     caller_type = np.where(rng.random(n) < np.where(enterprise_topic, 0.7, 0.15), "企业", "个人")
     cat = rng.choice(len(_CATEGORIES), n, p=_CATEGORY_P)
     limit = _LIMIT_DAYS[cat]
+    urgent_topic = np.isin(topic, ["停电报修", "供水问题", "燃气问题"])
+    urgent = rng.random(n) < np.where(urgent_topic, 0.35, 0.04)
 
-    # the handling unit signs (签收) in its office hours, within hours (slower in weaker
-    # districts): a call at night or on a holiday waits for the next working morning
-    opens, closes = 8 * 3600 + 1800, 17 * 3600 + 1800
-    in_office = cal.is_work[day] & (recv_s >= opens) & (recv_s < closes)
-    early = cal.is_work[day] & (recv_s < opens)
-    next_day = np.where(early, day, cal.add_workdays(day, np.ones(n, dtype=np.int64)))
-    start = np.where(in_office, received, cal.to_datetime(next_day, np.full(n, opens)))
-    sign_gap = np.maximum(300, rng.exponential(3600 * (2.5 - 2.0 * p))).astype(np.int64)
-    signed = start + sign_gap.astype("timedelta64[s]")
+    # the unit's duty desk signs (签收) around the clock, within hours (紧急 within the hour;
+    # slower in weaker districts), with a tail of tickets left a day or more before signing
+    mean = np.where(urgent, 900 + 1200 * (1 - p), 3600 * (2.5 - 2.0 * p))
+    sign_gap = np.maximum(120, rng.exponential(mean)).astype(np.int64)
+    slow = rng.random(n) < 0.005 + 0.05 * (1 - p)
+    sign_gap = np.where(slow, rng.integers(26 * 3600, 72 * 3600, n), sign_gap)
+    signed = received + sign_gap.astype("timedelta64[s]")
     festival = cal.near_festival(day)
     k = cx.workdays_taken(rng, limit, p, 0.85 + 0.13 * p - 0.06 * festival, festival)
+    extended = (cat >= 2) & (rng.random(n) < 0.03)  # 投诉 / 举报 / 建议 that needed longer
+    extension = np.where(extended, 5, 0)
+    k = k + extension
     close_day = cal.add_workdays(day, k)
     close_s = cx.timeline.office_seconds(rng, n)
     closed = cal.to_datetime(close_day, close_s)
@@ -143,23 +153,34 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
     closed = np.where(
         closed <= signed, signed + rng.integers(1800, 4 * 3600, n).astype("timedelta64[s]"), closed
     )
-    is_open = closed >= ctx.cutoff
+    # stuck: still open at the cut-off, however long ago it fell due (weaker districts more)
+    stuck = rng.random(n) < 0.005 + 0.035 * (1 - p)
+    is_open = (closed >= ctx.cutoff) | stuck
     closed = np.where(is_open, np.datetime64("NaT"), closed)
     # a call on the last evening before the cut-off is not signed yet
     signed = np.where(signed >= ctx.cutoff, np.datetime64("NaT"), signed)
 
+    # 回访 after closing: the caller is reached (or not), then asked whether the problem was
+    # solved and how satisfied they are
     solved = rng.random(n) < 0.75 + 0.20 * p
-    asked = (rng.random(n) >= 0.04) & ~is_open
+    reached = (rng.random(n) < 0.93 + 0.06 * p) & ~is_open
+    asked = reached & (rng.random(n) >= 0.02)
     resolved = np.where(asked, np.where(solved, "是", "否"), None)
-    rated = (rng.random(n) < 0.78) & ~is_open
+    rated = reached & (rng.random(n) < 0.85)
     unhappy_p = np.where(solved, 0.03 + 0.05 * (1 - p), 0.55)
     r = rng.random(n)
+    r2 = rng.random(n)
     sat = np.where(
         r < unhappy_p,
-        "不满意",
-        np.where(r < unhappy_p + (1 - unhappy_p) * 0.25, "基本满意", "满意"),
+        np.where(r2 < 0.3, "非常不满意", "不满意"),
+        np.where(
+            r < unhappy_p + (1 - unhappy_p) * 0.2,
+            "基本满意",
+            np.where(r2 < 0.55 + 0.2 * p, "非常满意", "满意"),
+        ),
     )
     satisfaction = np.where(rated, sat, None)
+    followed = np.where(is_open, None, np.where(reached, "是", "否"))
 
     # most callers ring once; one call in six comes from a small set of frequent callers, the
     # same people quarter after quarter (caller index → the same phone number)
@@ -182,6 +203,7 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
         "来电时间": cx.fmt_slash(received),
         "受理渠道": _CHANNELS[rng.choice(len(_CHANNELS), n, p=_CHANNEL_P)],
         "诉求人类型": caller_type.astype(object),
+        "紧急程度": np.where(urgent, "紧急", "一般").astype(object),
         "诉求类型": _CATEGORIES[cat],
         "诉求分类": topic,
         "所属区县": ctx.district_labels(rng, d),
@@ -189,6 +211,8 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
         "签收时间": cx.fmt_slash(signed),
         "办结时间": cx.fmt_slash(closed),
         "办理时限": cx.int_str(limit),
+        "延期天数": np.where(extended, cx.int_str(extension), None).astype(object),
+        "是否回访": followed.astype(object),
         "是否解决": resolved.astype(object),
         "满意度": satisfaction.astype(object),
         "是否重复": repeat.astype(object),

@@ -1,8 +1,10 @@
 """好差评明细: 政务服务 ratings, one XLSX per quarter with real Excel date-time cells.
 
-Five levels (非常满意 … 非常不满意); 差评 (不满意/非常不满意) are rarer in better districts and more
-often rectified (整改) there, within 1–15 days; a 差评 whose rectification would fall after the
-cut-off is still 未整改.
+Five levels (非常满意 … 非常不满意) at published rates (好评率 around 98–99.6 %); 差评 (不满意/非常不满意)
+are rarer in better districts and more often rectified (整改) there, mostly within the 15 working
+days the rules allow, some later; a 差评 whose rectification would fall after the cut-off is still
+未整改. Most 差评 are called back (是否回访); a few are found invalid on 申诉复核. A 办件 rated again
+after its 差评 was rectified gets a second row with 评价次数 2 — a re-rating, not a new rating.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ COLUMNS = [
     "评价部门",
     "事项编码",
     "办件编号",
+    "评价次数",
     "评价等级",
     "是否整改",
     "整改时间",
+    "是否回访",
+    "申诉复核结果",
 ]
 DATE_COLUMNS = {"评价时间", "整改时间"}
 PER_QUARTER = 5000
@@ -84,8 +89,8 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
 
     weight = items["weight"].astype(float)
     it = rng.choice(len(weight), n, p=weight / weight.sum())
-    bad = 0.01 + 0.09 * (1 - p)
-    basic = 0.04 + 0.06 * (1 - p)
+    bad = 0.004 + 0.02 * (1 - p)
+    basic = 0.01 + 0.03 * (1 - p)
     r = rng.random(n)
     level = np.where(
         r < bad,
@@ -93,20 +98,26 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
         np.where(r < bad + basic, 2, np.where(rng.random(n) < 0.75, 0, 1)),
     )
     is_bad = level >= 3
-    fix_at = rated + (rng.integers(1, 16, n) * 86400 + rng.integers(-3 * 3600, 3 * 3600, n)).astype(
-        "timedelta64[s]"
-    )
+    # rectified within 1–30 days (most within the 15 working days the rules give, some later)
+    days = np.minimum(1 + rng.exponential(6 + 10 * (1 - p), n), 45).astype(np.int64)
+    fix_at = rated + (days * 86400 + rng.integers(-3 * 3600, 3 * 3600, n)).astype("timedelta64[s]")
     fixed = is_bad & (rng.random(n) < 0.6 + 0.35 * p) & (fix_at < ctx.cutoff)
     rectified = np.where(is_bad, np.where(fixed, "是", "否"), None)
     fix_at = np.where(fixed, fix_at, np.datetime64("NaT"))
+    called = np.where(is_bad, np.where(rng.random(n) < 0.75 + 0.24 * p, "是", "否"), None)
+    r = rng.random(n)
+    appeal = np.where(
+        is_bad & (r < 0.06), "认定无效", np.where(is_bad & (r < 0.15), "维持差评", None)
+    )
 
-    # 3 in 4 ratings name the case they rate (a case of the same quarter)
-    n_cases = max(approvals.quarter_count(ctx, qi), 1)
-    case = approvals.case_ids(q, rng.integers(1, n_cases + 1, n))
-    case = np.where(rng.random(n) < 0.75, case, None)
+    # most ratings name the case they rate: a case of the same quarter and district (better
+    # districts invite more of their applicants to rate)
+    seq = _cases_of(ctx, qi, d, rng)
+    case = approvals.case_ids(q, np.maximum(seq, 1))
+    case = np.where((seq > 0) & (rng.random(n) < 0.55 + 0.4 * p), case, None)
 
     names = ctx.district_names()
-    return {
+    cols = {
         "评价编号": cx.ids(f"PJ{q.year}{q.q}", seq0 + 1, n),
         "评价时间": cx.excel_serial(rated),
         "评价渠道": _CHANNELS[rng.choice(len(_CHANNELS), n, p=_CHANNEL_P)],
@@ -114,11 +125,52 @@ def _rows(ctx: Context, qi: int, day: np.ndarray, seq0: int, rng: np.random.Gene
         "评价部门": cx.join(names[d], items["department"][it]),
         "事项编码": items["item_code"][it],
         "办件编号": case.astype(object),
+        "评价次数": np.full(n, "1", dtype=object),
         "评价等级": LEVELS[level],
         "是否整改": rectified.astype(object),
         "整改时间": cx.excel_serial(fix_at),
+        "是否回访": called.astype(object),
+        "申诉复核结果": appeal.astype(object),
         "_unfixed": ~fixed,
     }
+    # A rectified 差评 of a named case is often rated again a day or two later: 评价次数 2. The
+    # re-rating takes the place of another (good) rating of the chunk, so chunks keep their size.
+    again = np.flatnonzero(fixed & (case != None) & (rng.random(n) < 0.4))  # noqa: E711
+    rerated = fix_at[again] + rng.integers(3600, 2 * 86400, len(again)).astype("timedelta64[s]")
+    keep = rerated < ctx.cutoff
+    again, rerated = again[keep], rerated[keep]
+    spare = np.flatnonzero(~is_bad)
+    if len(again) and len(spare) > len(again):
+        slot = rng.choice(spare, len(again), replace=False)
+        for col in ("评价渠道", "所属区县", "评价部门", "事项编码", "办件编号"):
+            cols[col][slot] = cols[col][again]
+        cols["评价时间"][slot] = cx.excel_serial(rerated)
+        cols["评价次数"][slot] = "2"
+        cols["评价等级"][slot] = LEVELS[rng.choice(3, len(again), p=[0.5, 0.35, 0.15])]
+    return cols
+
+
+def _cases_of(ctx: Context, qi: int, d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A running number of a case of district d[i] in quarter qi for each rating (0: none)."""
+    owner = _case_owners(ctx, qi)
+    out = np.zeros(len(d), dtype=np.int64)
+    for k in np.unique(d):
+        mine = np.flatnonzero(owner == k) + 1
+        at = np.flatnonzero(d == k)
+        if len(mine):
+            out[at] = mine[rng.integers(0, len(mine), len(at))]
+    return out
+
+
+_OWNERS: dict[tuple, np.ndarray] = {}
+
+
+def _case_owners(ctx: Context, qi: int) -> np.ndarray:
+    key = (ctx.seed, ctx.scale, len(ctx.districts), ctx.quarters[qi], ctx.cutoff_day)
+    if key not in _OWNERS:
+        _OWNERS.clear()  # one quarter at a time: the generator goes through them in order
+        _OWNERS[key] = approvals.case_districts(ctx, qi)
+    return _OWNERS[key]
 
 
 def _future_rating(cutoff: np.datetime64):

@@ -24,7 +24,9 @@ import base64
 import hashlib
 import json
 
+from kpi import periods
 from kpi.engine.compile import SourcePlan
+from kpi.spec.models import RECTIFY_LIMIT_SETTING
 from kpi.sql import Params, ident
 
 
@@ -58,20 +60,42 @@ def mark_changed(
         {**(params or {}), "source": source},
     )
     if inserted or removed:
+        # Every scan of the table keeps the count (approvals, approvals@due …); a linked scan
+        # (主动评价率) counts the ratings it reads too.
         con.execute(
-            "UPDATE partials_state SET row_count = row_count + $n WHERE source = $source",
+            "UPDATE partials_state SET row_count = row_count + $n WHERE source = $source "
+            "OR starts_with(source, $source || '@') "
+            "OR ($source = 'ratings' AND contains(source, '@linked'))",
             {"n": inserted - removed, "source": source},
         )
+
+
+def _rescan_quarters(plan: SourcePlan, changed: dict[str, list[str]]) -> list[str]:
+    """The quarters of `plan` to rescan for the record quarters `bizenv load` marked.
+
+    A 好差评 scan by due date puts a 差评 in the quarter its rectification deadline falls in: up
+    to a quarter or two after the rating's own (so those are rescanned too). 办件 and 工单 carry
+    their due quarter, which the load marks itself."""
+    quarters = set(changed.get(plan.source, ()))
+    if plan.kind.due and plan.source == "ratings":
+        days = int(plan.settings.get(RECTIFY_LIMIT_SETTING, 15))
+        ahead = 1 + days // 40
+        quarters |= {
+            periods.from_index(periods.index(q) + i)
+            for q in list(quarters)
+            for i in range(1, ahead + 1)
+        }
+    return sorted(quarters)
 
 
 def refresh(
     con, plans: dict[str, SourcePlan], city: str, *, full: bool = False, run=None
 ) -> dict[str, str]:
-    """Bring `partials` up to date for every source in `plans`; returns source → what was done
-    ('full' | 'quarters: 2026Q3, …' | 'unchanged').
+    """Bring `partials` up to date for every scan in `plans` (name → plan); returns name → what was
+    done ('full' | 'quarters: 2026Q3, …' | 'unchanged').
 
     `run(con, sql, params)` executes the scans (kpi.engine.scoring.run_scans sets their optimizer options).
-    A handful of statements whatever the number of sources: on a build with little to rescan,
+    A handful of statements whatever the number of scans: on a build with little to rescan,
     the statements' own cost is most of the time.
     """
     run = run or (lambda c, sql, params: c.execute(sql, params))
@@ -82,12 +106,17 @@ def refresh(
             "SELECT source, plan_hash, row_count FROM partials_state"
         ).fetchall()
     }
-    counts = (
-        con.execute(
-            "SELECT " + ", ".join(f"(SELECT count(*) FROM {ident(s)})" for s in names)
-        ).fetchone()
-        if names
-        else ()
+    tables = sorted({p.source for p in plans.values()} | ({"ratings"} if plans else set()))
+    counts = dict(
+        zip(
+            tables,
+            con.execute(
+                "SELECT " + ", ".join(f"(SELECT count(*) FROM {ident(t)})" for t in tables)
+            ).fetchone()
+            if tables
+            else (),
+            strict=True,
+        )
     )
     changed = dict(
         con.execute(
@@ -97,39 +126,50 @@ def refresh(
     )
     done: dict[str, str] = {}
     scans, redo, state = [], [], []
-    # Each plan's values are named after its source ($approvals_0 …), so the scans of several
-    # sources join into one statement without their parameters colliding.
+    # Each plan's values are named after its scan ($approvals_0, $approvals_due_0 …), so the scans
+    # join into one statement without their parameters colliding.
     labels = Params("scan")
     params: dict = {}
-    for (source, plan), rows in zip(plans.items(), counts, strict=True):
+    for name, plan in plans.items():
         sql, p = plan.long_query(city)
         digest = plan_hash(sql, p)
-        if full or kept.get(source) != (digest, rows):
-            done[source] = "full"
-            redo.append(source)
-        elif changed.get(source):
-            quarters = tuple(changed[source])
-            done[source] = "quarters: " + ", ".join(quarters)
-            redo += [f"{source}|{q}" for q in quarters]
-            sql, p = plan.long_query(city, quarters)
+        # A linked scan (主动评价率) reads ratings too: any change there, and it is redone whole.
+        rows = counts[plan.source] + (counts["ratings"] if plan.kind.linked else 0)
+        quarters = _rescan_quarters(plan, changed)
+        if (
+            full
+            or kept.get(name) != (digest, rows)
+            or (plan.kind.linked and changed.get("ratings"))
+        ):
+            done[name] = "full"
+            redo.append(name)
+        elif quarters:
+            done[name] = "quarters: " + ", ".join(quarters)
+            redo += [f"{name}|{q}" for q in quarters]
+            sql, p = plan.long_query(city, tuple(quarters))
         else:
-            done[source] = "unchanged"
+            done[name] = "unchanged"
             continue
         scans.append(
-            f"SELECT {labels.add(source)}, period, k, district_code, city, as_of, num, den, n "
-            f"FROM ({sql})"
+            f"SELECT {labels.add(name)}, period, k, district_code, city, as_of, num, den, n, unit, "
+            f"scope_n, missing_n, base FROM ({sql})"
         )
         params.update(p)
-        state.append((source, digest, rows))
-    # Out go the parts about to be rescanned, and those of a source the spec no longer reads
-    # (they would go stale unseen), with its state.
+        state.append((name, digest, rows))
+    # Out go the parts about to be rescanned, and those of a scan the spec no longer has (they
+    # would go stale unseen), with its state.
     con.execute(
         "DELETE FROM partials WHERE NOT list_contains($names, source) OR list_contains($redo, source) "
         "OR list_contains($redo, source || '|' || period)",
         {"names": names, "redo": redo},
     )
     if scans:
-        run(con, "INSERT INTO partials " + " UNION ALL ".join(scans), {**params, **labels.values})
+        run(
+            con,
+            "INSERT INTO partials (source, period, k, district_code, city, as_of, num, den, n, unit, "
+            "scope_n, missing_n, base) " + " UNION ALL ".join(scans),
+            {**params, **labels.values},
+        )
     con.execute(
         "DELETE FROM partials_state WHERE NOT list_contains($names, source) OR list_contains($new, source)",
         {"names": names, "new": [s for s, _, _ in state]},

@@ -29,6 +29,7 @@ _RECORD_COLUMN_ORDER: dict[str, tuple[str, ...]] = {
         "channel",
         "accepted_at",
         "completed_at",
+        "due_at",
         "status",
         "promised_limit_days",
         "workdays_used",
@@ -46,6 +47,7 @@ _RECORD_COLUMN_ORDER: dict[str, tuple[str, ...]] = {
         "topic",
         "handling_unit",
         "closed_at",
+        "due_at",
         "workdays_used",
         "on_time",
         "resolved",
@@ -61,6 +63,8 @@ _RECORD_COLUMN_ORDER: dict[str, tuple[str, ...]] = {
         "channel",
         "department",
         "item_code",
+        "case_id",
+        "rating_seq",
         "level_label",
         "is_bad",
         "rectified",
@@ -101,6 +105,15 @@ def has_table(con, name: str) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchone()
     return bool(row and row[0])
+
+
+def _col(con, table: str, column: str) -> str:
+    """`column`, or NULL under its name in a snapshot built before the column existed."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    return _q(column) if row and row[0] else f"NULL AS {_q(column)}"
 
 
 def has_marts(con) -> bool:
@@ -195,9 +208,10 @@ def overall(con, period: str) -> pd.DataFrame:
     """Overall index rows of a period: the city row first, then districts by rank."""
     return _df(
         con,
-        """
+        f"""
         SELECT district_code, district_name, is_city, is_partial, score, rank, rank_change,
-               score_prev, score_qoq, score_yoy, trend_qoq, n_red, n_domains_scored, rag
+               score_prev, score_qoq, score_yoy, trend_qoq, n_red, n_domains_scored, rag,
+               {_col(con, "overall_scores", "coverage_note")}
         FROM overall_scores WHERE period = ?
         ORDER BY is_city DESC, rank NULLS LAST, district_code""",
         [period],
@@ -302,9 +316,10 @@ def domain_ranking(con, period: str, domain_key: str) -> pd.DataFrame:
     """Districts ranked on one domain (city row first)."""
     return _df(
         con,
-        """
+        f"""
         SELECT district_code, district_name, is_city, score, rank, rank_change, score_qoq,
-               trend_qoq, rag, n_scored, n_indicators, n_red, suppressed_reason
+               trend_qoq, rag, n_scored, n_indicators, n_red, suppressed_reason,
+               {_col(con, "domain_scores", "coverage_note")}
         FROM domain_scores WHERE period = ? AND domain_key = ?
         ORDER BY is_city DESC, rank NULLS LAST, district_code""",
         [period, domain_key],
@@ -517,6 +532,7 @@ def _records_where(
     filter_sql: str | None = None,
     filter_params: dict | None = None,
     scope: RecordScope | None = None,
+    period_column: str = "period",
 ) -> tuple[str, Params]:
     where, params = [], Params("rec")
     if scope is not None:  # the reader's row-level scope (office.roles): 区县 → its code, …
@@ -524,7 +540,8 @@ def _records_where(
     if filter_sql:  # an indicator's compiled filters (kpi.engine.compile), its own named params
         where.append(f"({filter_sql})")
     if period:
-        where.append(f"period = {params.add(period)}")
+        column = period_column if period_column in ("period", "due_period") else "period"
+        where.append(f"{_q(column)} = {params.add(period)}")
     if district:
         where.append(f"district_code = {params.add(district)}")
     if domain_key:
@@ -575,17 +592,19 @@ def records(
     order_by: str | None = None,
     descending: bool = True,
     scope: RecordScope | None = None,
+    period_column: str = "period",
 ) -> pd.DataFrame:
     """One page of records behind a score, Chinese column names, no personal data.
 
     Sorted in DuckDB over the whole filtered set (so page 2 continues page 1): by `order_by`, a
     column of RECORD_COLUMNS[source] (default: the record's time, newest first). `scope`: the
     rows the reader may see (kpi.read.scope; the app always passes one, None is the whole
-    warehouse for the server's own tools).
+    warehouse for the server's own tools). `period_column`: due_period for an indicator counted
+    in the quarter its items fall due.
     """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params, scope
+        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
     order = records_order(source, order_by, descending)
@@ -606,10 +625,11 @@ def records_count(
     filter_sql: str | None = None,
     filter_params: dict | None = None,
     scope: RecordScope | None = None,
+    period_column: str = "period",
 ) -> int:
     """How many records `records` would page through (the same filters and scope)."""
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params, scope
+        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
     )
     sql = f"SELECT count(*) FROM {_q(source)} {where}"
     return int(con.execute(sql, params.values).fetchone()[0])
@@ -799,11 +819,15 @@ def indicator_specs(spec, domain_key: str, keys: list[str] | None = None) -> pd.
                 ),
                 "数据来源": schema.SOURCE_LABELS.get(ind.source, ind.source),
                 "计算方法": describe.indicator_sentence(ind, spec),
+                "适用范围": "全市（不分区县）" if ind.applies_to == "city" else "各区县",
+                "更新周期": "年度（只做同比）" if ind.update_cycle == "annual" else "季度",
                 "最优值": ind.dtf.best,
                 "最差值": ind.dtf.worst,
+                "上下界依据": ind.dtf.basis or "",
                 "预警值": ind.warn,
                 "先进值": ind.advanced,
-                "权重": ind.weight,
+                "权重": spec.indicator_weight(dom, ind),
+                "权重依据": spec.weight_basis(dom, ind),
                 "最小样本": spec.min_sample(ind),
             }
         )
@@ -828,8 +852,14 @@ def indicator_filter(spec, indicator_key: str, prefix: str = "ind") -> tuple[str
     from kpi.engine.compile import compile_expr, compile_filters  # late: only when a spec is in use
 
     params = Params(prefix)
-    sql = compile_filters(ind.filters, ind.source, params)
+    sql = compile_filters(ind.filters, ind.source, params, dict(spec.settings))
     text = "范围：" + describe.filters_text(ind.filters, ind.source, spec)
+    if ind.period_by == "due":
+        text = (
+            "按办结期限所在季度（应办结）列出；"
+            if ind.source in ("approvals", "hotline")
+            else "按评价时间所在季度列出（指标按整改期限所在季度统计）；"
+        ) + text
     base = ind.ratio.denominator if ind.ratio else ind.measure
     cond = _counted_condition(base)
     if cond:
@@ -854,3 +884,124 @@ def owner_filters(spec, department: str, source: str) -> tuple[tuple[str, tuple]
             sql, values, _ = compiled
             out.append((sql, tuple(values.items())))
     return tuple(out)
+
+
+def indicator_period_column(spec, indicator_key: str) -> str:
+    """The column that puts an indicator's records in its quarters: due_period for 办件 and 工单
+    counted when they fall due, else period."""
+    ind, _ = find_indicator(spec, indicator_key)
+    if ind is not None and ind.period_by == "due" and ind.source in ("approvals", "hotline"):
+        return "due_period"
+    return "period"
+
+
+# ── data quality, units (issue 13) ───────────────────────────────────────────────────────────
+
+
+def data_quality(con, period: str) -> pd.DataFrame:
+    """data_quality rows of a period: each district, then the city."""
+    if not has_table(con, "data_quality"):
+        return pd.DataFrame()
+    return _df(
+        con,
+        """
+        SELECT q.* FROM data_quality q LEFT JOIN districts d USING (district_code)
+        WHERE q.period = ? ORDER BY q.is_city, coalesce(d.sort_order, 999), q.district_code""",
+        [period],
+    )
+
+
+def data_quality_table(dq: pd.DataFrame) -> pd.DataFrame:
+    """The data-quality table as the 数据 page and the workbook show it (Chinese headers, numbers
+    as numbers): 填报及时率, share of indicators with data, records quarantined."""
+    if dq.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "区县": [
+                "全市" if c else n for c, n in zip(dq["is_city"], dq["district_name"], strict=True)
+            ],
+            "应报": pd.array(dq["reports_due"], dtype="Int64"),
+            "已报": pd.array(dq["reports_filed"], dtype="Int64"),
+            "按时报送": pd.array(dq["reports_on_time"], dtype="Int64"),
+            "填报及时率（%）": dq["filing_timely_rate"].to_numpy(),
+            "适用指标": pd.array(dq["indicators_applicable"], dtype="Int64"),
+            "有数据的指标": pd.array(dq["indicators_with_data"], dtype="Int64"),
+            "有数据指标占比（%）": dq["data_share"].to_numpy(),
+            "导入记录": pd.array(dq["records_loaded"], dtype="Int64"),
+            "隔离记录": pd.array(dq["records_quarantined"], dtype="Int64"),
+            "隔离占比（%）": dq["quarantine_share"].to_numpy(),
+        }
+    )
+
+
+def unit_scorecards(con, period: str, district: str | None = None) -> pd.DataFrame:
+    """Units (承办单位 / 办理部门 / 评价部门) of a period — of one district, or all — with their
+    score, rank and each indicator's value, n and score (long form)."""
+    if not has_table(con, "unit_overall"):
+        return pd.DataFrame()
+    where, params = "o.period = ?", [period]
+    if district:
+        where += " AND o.district_code = ?"
+        params.append(district)
+    return _df(
+        con,
+        f"""
+        SELECT o.district_code, o.district_name, o.unit_name, o.score AS unit_score, o.rank AS unit_rank,
+               o.n_indicators, o.n_scored, o.n_records, o.coverage_note,
+               s.indicator_key, s.indicator_id, s.label_zh, s.unit, s.source, s.value, s.n, s.scored,
+               s.score, s.rank, s.suppressed_reason,
+               (SELECT count(*) FROM unit_overall u WHERE u.period = o.period AND u.score IS NOT NULL) AS n_ranked
+        FROM unit_overall o JOIN unit_scores s
+          ON s.period = o.period AND s.district_code = o.district_code AND s.unit_name = o.unit_name
+        WHERE {where}
+        ORDER BY o.rank NULLS LAST, o.district_code, o.unit_name, s.indicator_id""",
+        params,
+    )
+
+
+def unit_table(units: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit: 排名, 单位, 区县, 综合得分, then each indicator's value (— below min_sample
+    shown as the value with its n) — for the page section and the workbook sheet."""
+    if units.empty:
+        return pd.DataFrame()
+    base = units.drop_duplicates(["district_code", "unit_name"])[
+        [
+            "district_code",
+            "district_name",
+            "unit_name",
+            "unit_score",
+            "unit_rank",
+            "n_scored",
+            "coverage_note",
+        ]
+    ]
+    labels = units.drop_duplicates("indicator_key").sort_values("indicator_id")
+    out = pd.DataFrame(
+        {
+            "排名": pd.array(base["unit_rank"], dtype="Int64"),
+            "单位": base["unit_name"].to_numpy(),
+            "区县": base["district_name"].fillna(base["district_code"]).to_numpy(),
+            "综合得分": base["unit_score"].to_numpy(),
+            "评分指标数": pd.array(base["n_scored"], dtype="Int64"),
+        }
+    )
+    for key, label, unit in zip(
+        labels["indicator_key"], labels["label_zh"], labels["unit"], strict=True
+    ):
+        mine = units[units["indicator_key"] == key].set_index(["district_code", "unit_name"])
+        idx = list(zip(base["district_code"], base["unit_name"], strict=True))
+        head = f"{label}（{unit}）" if isinstance(unit, str) and unit else label
+        out[head] = [
+            mine.at[i, "value"] if i in mine.index and bool(mine.at[i, "scored"]) else None
+            for i in idx
+        ]
+        out[f"{label} 样本量"] = pd.array(
+            [
+                int(mine.at[i, "n"]) if i in mine.index and pd.notna(mine.at[i, "n"]) else None
+                for i in idx
+            ],
+            dtype="Int64",
+        )
+    out["说明"] = [c if isinstance(c, str) else "" for c in base["coverage_note"]]
+    return out

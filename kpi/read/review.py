@@ -3,7 +3,9 @@
 Sheets: 总览 (overall ranking, with a note where a district's index rests on fewer domains than
 the spec has), one sheet per domain (indicators down the rows — 值/得分/排名/环比 under each — and
 the districts across, with RAG as cell colours and a 说明 list of every score left blank and why),
-红黄绿预警 (the warning list), 进步退步榜 (kpi.read.movers), 对标提升清单 (every district's). Every
+红黄绿预警 (the warning list), 进步退步榜 (kpi.read.movers), 对标提升清单 (every district's),
+数据质量 (填报及时率, indicators with data, records quarantined, per district) and 单位记分卡 (the
+12345 承办单位, 办理部门 and 评价部门 ranked on their own records). Every
 sheet has a title with the period (marked 进行中 for the quarter in progress) and the data
 timestamp, a frozen header, fitted column widths, numbers stored as numbers with display formats,
 and a page setup for printing: A4 landscape, one page wide, title and header repeated on every
@@ -32,6 +34,7 @@ SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH = (
     "进步退步榜",
     "对标提升清单",
 )
+SHEET_QUALITY, SHEET_UNITS = "数据质量", "单位记分卡"
 
 
 def _value_format(unit: str | None) -> str:
@@ -137,7 +140,16 @@ def overview_frame(con, period: str) -> tuple[pd.DataFrame, list, list[str]]:
                 .astype("Int64")
                 .to_numpy(dtype=object, na_value=None),
                 "等级": [RAG_TEXT.get(r, "") if isinstance(r, str) else "" for r in rows["rag"]],
-                "说明": [notes.get(code, "") for code in rows["district_code"]],
+                "说明": [
+                    "；".join(
+                        x for x in (notes.get(code, ""), cov if isinstance(cov, str) else "") if x
+                    )
+                    for code, cov in zip(
+                        rows["district_code"],
+                        rows["coverage_note"] if "coverage_note" in rows else [None] * len(rows),
+                        strict=True,
+                    )
+                ],
             }
         ),
         list(rows["rag"]),
@@ -369,7 +381,7 @@ def review_bytes(con, period: str) -> bytes:
     pack = Pack(queries.meta(con), period, partial)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, exports.WORKBOOK_OPTIONS)
-    used = {SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH}
+    used = {SHEET_OVERVIEW, SHEET_WARN, SHEET_MOVERS, SHEET_BENCH, SHEET_QUALITY, SHEET_UNITS}
 
     ov, ov_rag, ov_notes = overview_frame(con, period)
     exports.write_sheet(
@@ -433,6 +445,41 @@ def review_bytes(con, period: str) -> bytes:
         freeze_cols=3,
         footer=pack.footer,
     )
+    quality = queries.data_quality_table(queries.data_quality(con, period))
+    if not quality.empty:
+        exports.write_sheet(
+            wb,
+            SHEET_QUALITY,
+            quality,
+            pack.title("数据质量（填报及时率、有数据的指标、隔离记录）"),
+            formats={c: "0.0" for c in quality.columns if c.endswith("（%）")},
+            freeze_cols=1,
+            footer=pack.footer,
+            notes=[
+                "填报及时率 = 在报送期限内报送的填报 ÷ 应报的填报；应报未报的指标计 0 分并标红。",
+                "有数据指标占比 = 有数值的指标 ÷ 适用的指标（市级指标、没有此类记录的不算适用）。",
+                "隔离记录按行中写明的区县和时间归属；全市行含区县不明的行。",
+            ],
+        )
+    units = queries.unit_table(queries.unit_scorecards(con, period))
+    if not units.empty:
+        exports.write_sheet(
+            wb,
+            SHEET_UNITS,
+            units,
+            pack.title("单位记分卡（12345 承办单位、办件办理部门、好差评评价部门）"),
+            formats={
+                c: "0.0"
+                for c in units.columns
+                if c not in ("排名", "评分指标数", "单位", "区县", "说明") and "样本量" not in c
+            },
+            freeze_cols=3,
+            footer=pack.footer,
+            notes=[
+                "每个单位按自己的记录计算各指标（定义同指标体系）；样本量不足的为空、不评分；"
+                "综合得分为已评分指标得分的平均，排名在全市所有单位中。",
+            ],
+        )
     wb.close()
     return buf.getvalue()
 

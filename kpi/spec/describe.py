@@ -22,6 +22,11 @@ SETTING_LABELS = {
     "good_rating_includes_basic": "好评含基本满意",
     "hotline_satisfaction_includes_basic": "满意含基本满意",
     "zero_visit_max": "零跑动的跑动次数上限",
+    "hotline_sign_limit_hours": "签收时限（小时）",
+    "hotline_sign_limit_hours_urgent": "紧急工单签收时限（小时）",
+    "hotline_rates_exclude_consultation": "解决率、满意率不计咨询",
+    "hotline_min_followup_rate": "回访率下限",
+    "rectify_limit_days": "差评整改时限（工作日）",
 }
 
 # A true/false column as a condition: (true, false).
@@ -33,11 +38,14 @@ BOOL_PHRASES = {
     "is_enterprise": ("涉企", "不涉企"),
     "is_repeat": ("为重复诉求", "不是重复诉求"),
     "calendar_known": ("节假日日历已知", "节假日日历未知"),
+    "followed_up": ("已回访", "未回访"),
+    "appeal_voided": ("申诉复核认定无效", "申诉复核未认定无效"),
+    "is_rated": ("有首次好差评", "没有好差评"),
 }
 
 # `column IS NOT NULL` / `IS NULL` said the way the office says it.
 KNOWN_VALUE_PHRASES = {
-    "on_time": ("可判定是否按时", "无法判定是否按时"),
+    "on_time": ("应办结（已办结或已过办结期限）", "未到办结期限"),
     "resolved": ("回访了是否解决", "未回访是否解决"),
     "satisfaction": ("作了满意度评价", "未作满意度评价"),
     "visits": ("填报了跑动次数", "未填报跑动次数"),
@@ -46,6 +54,11 @@ KNOWN_VALUE_PHRASES = {
     "completed_at": ("已办结", "未办结"),
     "closed_at": ("已办结", "未办结"),
     "workdays_used": ("算出了办理用时", "算不出办理用时"),
+    "response_hours": ("已签收", "未签收"),
+    "due_at": ("有办结期限", "没有办结期限"),
+    "rectified_at": ("有整改时间", "没有整改时间"),
+    "is_repeat": ("标记了是否重复", "未标记是否重复"),
+    "workdays_used * 100.0 / promised_limit_days": ("算出了办理用时", "算不出办理用时"),
 }
 
 # Whole expressions whose word-by-word reading would be clumsy (whitespace and case ignored):
@@ -61,6 +74,25 @@ KNOWN_PHRASES = {
     ),
     "legal_limit_days - promised_limit_days": ("承诺时限比法定时限减少的工作日数", "value"),
     "is_bad and rectified": ("差评已整改", "bool"),
+    "satisfaction in ('非常满意', '满意') or ($hotline_satisfaction_includes_basic and satisfaction = '基本满意')": (
+        "回访满意度为非常满意或满意（设置“满意含基本满意”为是时也含基本满意）",
+        "bool",
+    ),
+    "response_hours <= case when urgency = '紧急' then $hotline_sign_limit_hours_urgent else $hotline_sign_limit_hours end": (
+        "在签收时限内签收（紧急工单按设置“紧急工单签收时限（小时）”，其余按设置“签收时限（小时）”）",
+        "bool",
+    ),
+    "response_hours is not null or open_hours > case when urgency = '紧急' then $hotline_sign_limit_hours_urgent else $hotline_sign_limit_hours end": (
+        "已签收或超过签收时限仍未签收",
+        "bool",
+    ),
+    "on_time is not null and closed_at is not null": ("应办结且已办结", "bool"),
+    "is_bad and rectified and rectify_workdays <= $rectify_limit_days": (
+        "差评在设置“差评整改时限（工作日）”内整改完成",
+        "bool",
+    ),
+    "is_bad and followed_up": ("差评已回访", "bool"),
+    "workdays_used * 100.0 / promised_limit_days": ("实际办理用时占承诺时限的百分比", "value"),
 }
 
 _OP_WORDS = {
@@ -82,7 +114,8 @@ class _Unreadable(ValueError):
 
 
 def column_label(source: str, column: str) -> str:
-    return schema.COLUMN_LABELS.get(source, {}).get(column, column)
+    labels = schema.COLUMN_LABELS.get(source, {})
+    return labels.get(column) or schema.VIRTUAL_COLUMNS.get(source, {}).get(column, column)
 
 
 def _domain_labels(spec: MetricsSpec | None) -> dict[str, str]:
@@ -99,7 +132,17 @@ def value_text(column: str, value, spec: MetricsSpec | None = None) -> str:
 
 
 def filter_text(f: Filter, source: str, spec: MetricsSpec | None = None) -> str:
-    """One filter as a phrase: 办件状态为“已办结”, 诉求类型为“投诉”或“举报”, 有法定时限, 涉企."""
+    """One filter as a phrase: 办件状态为“已办结”, 诉求类型为“投诉”或“举报”, 有法定时限, 涉企;
+    a filter with `when` says the setting it depends on: 诉求类型不为“咨询”（设置“…”为是时）."""
+    text = _filter_text(f, source, spec)
+    if f.when:
+        text += f"（设置“{SETTING_LABELS.get(f.when, '本地设置')}”为是时）"
+    return text
+
+
+def _filter_text(f: Filter, source: str, spec: MetricsSpec | None = None) -> str:
+    if f.column == "rating_seq" and f.op == "=" and f.value == 1:
+        return "首次评价（评价次数为 1）"
     label = column_label(source, f.column)
     if f.op in ("is_null", "not_null"):
         known = KNOWN_VALUE_PHRASES.get(f.column)
@@ -206,6 +249,23 @@ class _Reader:
             if known:
                 return (known[1] if not negated else known[0]), "bool"
             return f"{left}{'已填写' if negated else '为空'}", "bool"
+        negated = False
+        if (
+            self.peek("not")
+            and self.i + 1 < len(self.toks)
+            and self.toks[self.i + 1][1].lower() == "in"
+        ):
+            self.take()
+            negated = True
+        if self.peek("in"):  # channel IN ('全程网办', '移动端') → 办理渠道为“全程网办”或“移动端”
+            self.take()
+            self.take("(")
+            values = [self.arith()[0]]
+            while self.peek(","):
+                self.take()
+                values.append(self.arith()[0])
+            self.take(")")
+            return f"{left}{'不为' if negated else '为'}{'或'.join(values)}", "bool"
         if self.i < len(self.toks) and self.toks[self.i][1] in _OP_WORDS:
             op = self.take()
             right, _ = self.arith()
@@ -226,7 +286,10 @@ class _Reader:
         """(text, the column when the primary is a bare column)."""
         kind, tok = self.toks[self.i] if self.i < len(self.toks) else ("end", "")
         low = tok.lower()
-        if kind == "ident" and low in schema.COLUMN_LABELS.get(self.source, {}):
+        if kind == "ident" and (
+            low in schema.COLUMN_LABELS.get(self.source, {})
+            or low in schema.VIRTUAL_COLUMNS.get(self.source, {})
+        ):
             self.take()
             return column_label(self.source, low), low
         if kind == "str":
@@ -341,17 +404,56 @@ def measure_parts(ind: Indicator, spec: MetricsSpec | None = None) -> tuple[str,
     return "", ""
 
 
+def _times(ind: Indicator) -> str:
+    return {100.0: " × 100%", 1000.0: " × 1000"}.get(ind.scale, "")
+
+
 def indicator_sentence(ind: Indicator, spec: MetricsSpec | None = None) -> str:
     """The whole definition in one sentence, e.g. '在领域为“开办企业”、办件状态为“已办结”的办件中，
-    按时办结的办件数 ÷ 可判定是否按时的办件数 × 100%。'"""
+    按时办结的办件数 ÷ 可判定是否按时的办件数 × 100%。' — with how records are put in quarters
+    when it is not their own time (按办结期限), how items count (每个事项一次), a coverage floor,
+    and where the city's value comes from when that is not the districts' records."""
+    where = "（市级指标：只算全市，不分区县）" if ind.applies_to == "city" else ""
     if ind.source == "reports":
-        return f"取各区县部门填报的数值（{schema.SOURCE_LABELS['reports']}），单位：{ind.unit}。"
+        if ind.reported is not None:
+            city = (
+                ""
+                if ind.applies_to == "city"
+                else "全市值为各区县分子合计 ÷ 分母合计（全市另行填报时取全市的）。"
+            )
+            return (
+                f"取部门填报的分子（{ind.reported.numerator}）÷ 分母（{ind.reported.denominator}）"
+                f"{_times(ind)}{where}。{city}"
+            )
+        who = (
+            "全市填报的数值"
+            if ind.applies_to == "city"
+            else "各区县部门填报的数值，全市取全市填报的数值"
+        )
+        return f"取{who}（{schema.SOURCE_LABELS['reports']}），单位：{ind.unit}{where}。"
     num, den = measure_parts(ind, spec)
-    scope = f"在{scope_text(ind, spec)}中，"
+    timing = ""
+    if ind.period_by == "due":
+        timing = (
+            "按整改期限所在季度统计（到期未整改的算未按期）："
+            if ind.source == "ratings"
+            else "按办结期限所在季度统计（应办结；到期仍未办结的算超期）："
+        )
+    each = "每个事项只计一次，" if ind.over == "items" else ""
+    scope = f"{timing}在{scope_text(ind, spec)}中，{each}"
+    tail = ""
+    if ind.coverage is not None:
+        floor = ind.coverage.min
+        if isinstance(floor, str) and floor.startswith("$"):
+            floor_text = f"设置“{SETTING_LABELS.get(floor[1:], '本地设置')}”"
+        else:
+            floor_text = f"{floor}%"
+        tail = f"{ind.coverage.label}低于{floor_text}时不评分"
+    tail = "；".join(x for x in (tail, where.strip("（）")) if x)
+    tail = f"（{tail}）" if tail else ""
     if den:
-        times = " × 100%" if ind.scale == 100.0 else ""
-        return f"{scope}{num} ÷ {den}{times}。"
-    return f"{scope}取{num}。"
+        return f"{scope}{num} ÷ {den}{_times(ind)}{tail}。"
+    return f"{scope}取{num}{tail}。"
 
 
 def counted_text(ind: Indicator, spec: MetricsSpec | None = None) -> str | None:

@@ -12,6 +12,7 @@ canonical tables (only for indicators that passed the earlier layers, to avoid e
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,13 +21,16 @@ from pydantic import BaseModel, ValidationError
 from kpi import catalog as kpi_catalog
 from kpi import schema, settings, store
 from kpi.engine.compile import (
+    ITEM_COLUMNS,
     TRANSACTION_SOURCES,
     ExprError,
     canonical_columns,
     compile_expr,
+    expression_columns,
     indicator_plan,
+    optional_columns,
 )
-from kpi.spec.models import Defaults, Indicator
+from kpi.spec.models import RECTIFY_LIMIT_SETTING, Defaults, Indicator
 from kpi.spec.source import SourceMap
 
 WEIGHT_TOLERANCE = 1e-6
@@ -85,6 +89,7 @@ def validate(
             if not found and ind.source in TRANSACTION_SOURCES:
                 sql_ready.append((path, ind))
     problems += _top_level(raw, src)
+    problems += _units(raw, src)
     if check_sql and sql_ready:
         problems += _explain(spec_settings, sql_ready, src)
     return problems
@@ -120,15 +125,28 @@ def _unique(src: SourceMap) -> list[str]:
     return problems
 
 
+def _mixed(items: list[tuple[int, dict]], where: str, what: str) -> list[str]:
+    """Either every entry writes a weight or none does (none: equal weights)."""
+    given = ["weight" in x for _, x in items]
+    if any(given) and not all(given):
+        return [
+            f"{where}：有的{what}写了 weight，有的没写。改法：都不写（等权，依据见 defaults.weight_basis），"
+            f"或给每一项写上 weight（合计为 1）并在 weight_basis 写明依据。"
+        ]
+    return []
+
+
 def _weights(src: SourceMap) -> list[str]:
     """Weights sum to 1 (domains; indicators within a domain) and none is negative. A sum is only
-    checked when every weight in it is a number (a missing or quoted one is a structure problem)."""
+    checked when every weight in it is a number (a missing or quoted one is a structure problem).
+    Leaving out every weight of a level means equal weights; leaving out only some is an error."""
     problems: list[str] = []
     domains = _dicts(src.raw.get("domains")) if isinstance(src.raw, dict) else []
     if not domains:
         return problems
+    problems += _mixed(domains, f"{src.file} 第 {src.line(('domains',))} 行，domains", "领域")
     weights = [_number(d.get("weight")) for _, d in domains]
-    total = _total(weights)
+    total = _total(weights) if all("weight" in d for _, d in domains) else None
     if total is not None and abs(total - 1) > WEIGHT_TOLERANCE:
         problems.append(
             f"{src.file} 第 {src.line(('domains',))} 行，domains：各领域 weight 合计为 {_fmt(total)}，应为 1。"
@@ -140,8 +158,9 @@ def _weights(src: SourceMap) -> list[str]:
                 f"{src.where(('domains', i, 'weight'))}：weight 为负数 {_fmt(weight)}。改法：改为 0 到 1 之间的数。"
             )
         inds = _dicts(dom.get("indicators"))
+        problems += _mixed(inds, src.where(("domains", i, "indicators")), "指标")
         ind_weights = [_number(ind.get("weight")) for _, ind in inds]
-        ind_total = _total(ind_weights)
+        ind_total = _total(ind_weights) if all("weight" in x for _, x in inds) else None
         if inds and ind_total is not None and abs(ind_total - 1) > WEIGHT_TOLERANCE:
             problems.append(
                 f"{src.where(('domains', i, 'indicators'))}：领域内各指标 weight 合计为 {_fmt(ind_total)}，应为 1。"
@@ -212,10 +231,111 @@ def _indicator(
                 f"{at((*path, 'advanced'))}：方向为越{better}越好，先进值 advanced={_fmt(ind.advanced)} "
                 f"应不比预警值 warn={_fmt(ind.warn)} 差。改法：交换两者，或改正 direction。"
             )
+    p += _issue13_rules(spec_settings, ind, path, src)
     if ind.min_sample is not None and ind.min_sample < 1:
         p.append(f"{at((*path, 'min_sample'))}：min_sample 应至少为 1。改法：改为 1 或更大的整数。")
     if ind.neutral_band is not None and ind.neutral_band < 0:
         p.append(f"{at((*path, 'neutral_band'))}：neutral_band 不能为负数。改法：改为 0 或正数。")
+    return p
+
+
+def _issue13_rules(spec_settings: dict, ind: Indicator, path: tuple, src: SourceMap) -> list[str]:
+    """The fields that say how an indicator counts: period_by, over, requires, coverage,
+    reported, filters' when, multiplier."""
+    p: list[str] = []
+    at = src.where
+    transaction = ind.source in TRANSACTION_SOURCES
+    if ind.period_by == "due":
+        if not transaction:
+            p.append(
+                f"{at((*path, 'period_by'))}：period_by: due 只用于办件、12345 工单、好差评的指标。"
+                "改法：删除 period_by。"
+            )
+        elif ind.source == "ratings" and RECTIFY_LIMIT_SETTING not in spec_settings:
+            p.append(
+                f"{at((*path, 'period_by'))}：好差评按期限归季度要用设置 {RECTIFY_LIMIT_SETTING}（差评整改时限，"
+                "工作日）。改法：在 settings 中加上，例如 rectify_limit_days: 15。"
+            )
+    if ind.over == "items":
+        if ind.source != "approvals":
+            p.append(
+                f"{at((*path, 'over'))}：over: items（按事项目录计）只用于办件指标。改法：删除 over。"
+            )
+        else:
+            reads = {f.column for f in ind.filters}
+            parts = [ind.ratio.numerator, ind.ratio.denominator] if ind.ratio else []
+            for a in [x for x in (ind.measure, *parts) if x is not None]:
+                with contextlib.suppress(ExprError):
+                    reads |= set(compile_expr(a.expr, ind.source, spec_settings)[1])
+            other = sorted(reads - ITEM_COLUMNS)
+            if other:
+                p.append(
+                    f"{at((*path, 'over'))}：按事项目录计时只能用事项本身的列（{'、'.join(sorted(ITEM_COLUMNS))}），"
+                    f"不能用办件的列 {'、'.join(other)}。改法：去掉这些条件，或删除 over: items。"
+                )
+    if ind.requires is not None and transaction:
+        optional = optional_columns(ind.source)
+        bad = [c for c in ind.requires if c not in optional]
+        if bad:
+            p.append(
+                f"{at((*path, 'requires'))}：requires 中的 {'、'.join(bad)} 不是 {ind.source} 表中导出可能缺少的列。"
+                f"改法：改成 {ind.source} 的列之一（{', '.join(sorted(optional))}），或删除 requires。"
+            )
+    if ind.coverage is not None:
+        if not transaction:
+            p.append(
+                f"{at((*path, 'coverage'))}：coverage 只用于办件、12345 工单、好差评的指标。改法：删除 coverage。"
+            )
+        else:
+            try:
+                compile_expr(ind.coverage.base.expr, ind.source, spec_settings)
+            except ExprError as err:
+                p.append(
+                    f"{at((*path, 'coverage', 'base', 'expr'))}：{err}。改法：只使用 {ind.source} 表的列。"
+                )
+            low = ind.coverage.min
+            if isinstance(low, str) and (not low.startswith("$") or low[1:] not in spec_settings):
+                p.append(
+                    f"{at((*path, 'coverage', 'min'))}：coverage.min 应是百分数，或 settings 中已有的 $设置名。"
+                    "改法：例如 min: 50 或 min: $hotline_min_followup_rate。"
+                )
+    if ind.reported is not None and ind.source != "reports":
+        p.append(
+            f"{at((*path, 'reported'))}：reported（填报的分子、分母）只用于 source: reports 的指标。改法：删除 reported。"
+        )
+    for f_i, f in enumerate(ind.filters):
+        if f.when is not None and not isinstance(spec_settings.get(f.when), bool):
+            p.append(
+                f"{at((*path, 'filters', f_i, 'when'))}：when 应是 settings 中取值为 true/false 的设置名，"
+                f"“{f.when}”{'不存在' if f.when not in spec_settings else '不是 true/false'}。"
+                "改法：改成这样的设置名，或删除 when。"
+            )
+    if ind.multiplier is not None and ind.multiplier <= 0:
+        p.append(f"{at((*path, 'multiplier'))}：multiplier 应大于 0。改法：例如 100 或 1000。")
+    return p
+
+
+def _units(raw: dict, src: SourceMap) -> list[str]:
+    """units.indicators: existing keys of transaction indicators, not counted over items."""
+    units = raw.get("units")
+    if not isinstance(units, dict):
+        return []
+    by_key = {
+        ind.get("key"): ind
+        for _, d in _dicts(raw.get("domains"))
+        for _, ind in _dicts(d.get("indicators"))
+    }
+    p = []
+    for n, key in enumerate(_list(units.get("indicators"))):
+        ind = by_key.get(key)
+        where = f"{src.file} 第 {src.line(('units', 'indicators', n))} 行，units.indicators"
+        if ind is None:
+            p.append(f"{where}：指标 key“{key}”不存在。改法：改成某个指标的 key，或删除这一项。")
+        elif ind.get("source") not in TRANSACTION_SOURCES or ind.get("over") == "items":
+            p.append(
+                f"{where}：单位记分卡只能用办件、12345 工单、好差评的逐条记录指标，“{key}”不是。"
+                "改法：删除这一项。"
+            )
     return p
 
 
@@ -258,7 +378,7 @@ def _columns_and_exprs(
     for f_i, f in enumerate(ind.filters):
         fpath = (*path, "filters", f_i)
         p += _catalog_values(f, fpath, src, catalog)
-        if f.column not in columns:
+        if f.column not in columns and f.column not in expression_columns(ind.source):
             p.append(
                 f"{src.where((*fpath, 'column'))}：筛选列“{f.column}”不是 {ind.source} 表的列。"
                 f"改法：改成 {ind.source} 的列之一（{', '.join(columns)}）。"
@@ -340,7 +460,7 @@ def _explain(
     p: list[str] = []
     con = store.connect_memory()
     try:
-        for ddl in schema.CANONICAL_DDL.values():
+        for ddl in (*schema.CANONICAL_DDL.values(), *schema.SUPPORT_DDL.values()):
             con.execute(ddl)
         for path, ind in ready:
             try:
