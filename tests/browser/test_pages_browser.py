@@ -101,7 +101,7 @@ def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
     data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "排名,区县,综合指数,名次变化,环比,环比趋势,红色指标,等级"
+    assert text.splitlines()[0] == "排名,区县,综合指数,名次变化,环比,环比趋势,红色指标,等级,覆盖"
     assert "1,柯城区,88.1,0,2.44,进步,0,绿" in text  # numbers and words, no ▲/● display text
 
     with page.expect_download(timeout=60_000) as info:
