@@ -109,7 +109,7 @@ class Scope:
     @property
     def label(self) -> str:
         bound = self.district_name or self.district_code or self.department
-        return LABELS[self.role] + (f"（{bound}）" if bound else "")
+        return LABELS[self.role] + (f" · {bound}" if bound else "")
 
     def may(self, action: str) -> bool:
         return action in PERMISSIONS[self.role]

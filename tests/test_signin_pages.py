@@ -199,7 +199,7 @@ def test_the_demo_offers_one_account_per_role_until_reset(demo_snapshot):
     _button(at, "以区县身份进入").click().run()
     assert not at.exception
     caption = [c.value for c in at.sidebar.caption]
-    assert "当前账号：演示区县（柯城区）（区县（柯城区））" in caption
+    assert "当前账号：演示区县（柯城区）（区县 · 柯城区）" in caption
     token = at.session_state["_bizenv_token"]
     assert main(["reset", "--demo"]) == 0
     assert accounts.resolve(demo_snapshot, token).principal is None
@@ -295,7 +295,7 @@ def test_a_district_account_is_offered_no_table_downloads(snapshot):
 def test_a_district_account_gets_no_other_page(snapshot, url_path):
     at = open_app(url_path)
     [notice] = [w.value for w in at.warning if "权限" in w.value]
-    assert "没有打开" in notice and "区县（柯城区）" in notice
+    assert "没有打开" in notice and "区县 · 柯城区" in notice
     assert not at.dataframe
     assert _events(snapshot, "page_denied")[-1].outcome == "denied"
 
