@@ -227,8 +227,7 @@ def match(data: Any, rows: list[dict[str, Any]], source: Path | str = "") -> Map
             problems.append(f"{label}不在区县目录 districts.csv 中")
     if missing:
         problems.append(
-            "边界文件中没有"
-            + "、".join(f"{by_code[c]['district_name']}（{c}）" for c in missing)
+            "边界文件中没有" + "、".join(f"{by_code[c]['district_name']}（{c}）" for c in missing)
         )
     if problems:
         return MapLoad(
@@ -253,7 +252,7 @@ def _polygons(geometry: Any) -> list[Polygon]:
         raise ValueError(f"类型是 {kind}，应为 Polygon 或 MultiPolygon")
     out: list[Polygon] = []
     try:
-        for poly in coords:
+        for poly in coords or ():
             rings = [np.asarray(ring, dtype=float)[:, :2] for ring in poly]
             if rings and len(rings[0]) >= 3 and np.isfinite(rings[0]).all():
                 out.append(rings)
@@ -319,6 +318,13 @@ class Projected:
     height: float
     paths: dict[str, str]  # district_code → SVG path data
     labels: dict[str, tuple[float, float]]  # district_code → x, y
+    transform: tuple[float, float, float, float, float, float] = (0, 0, 1, 1, 0, 0)
+    # lon0, lat1, k, scale, off_x, off_y: x = off_x + (lon - lon0)·k·scale, y = off_y + (lat1 - lat)·scale
+
+    def unproject(self, x: float, y: float) -> tuple[float, float]:
+        """lon, lat of a point of the box (a label moved apart, back on a lon/lat map)."""
+        lon0, lat1, k, scale, off_x, off_y = self.transform
+        return lon0 + (x - off_x) / (k * scale), lat1 - (y - off_y) / scale
 
 
 def project(b: Boundaries, width: float, height: float, pad: float = 10.0) -> Projected:
@@ -347,4 +353,40 @@ def project(b: Boundaries, width: float, height: float, pad: float = 10.0) -> Pr
     for code, (lon, lat) in b.centroids.items():
         lx, ly = xy(np.array([lon]), np.array([lat]))
         labels[code] = (float(lx[0]), float(ly[0]))
-    return Projected(width, height, paths, labels)
+    return Projected(width, height, paths, labels, (lon0, lat1, k, scale, off_x, off_y))
+
+
+def spread_labels(
+    points: dict[str, tuple[float, float]],
+    box: tuple[float, float],
+    width: float,
+    height: float,
+    rounds: int = 200,
+) -> dict[str, tuple[float, float]]:
+    """Label centres moved apart until no two `box` (w, h) rectangles overlap (a few districts
+    are small and close, 柯城 beside 衢江); kept inside width × height. Deterministic."""
+    codes = list(points)
+    xy = np.array([points[c] for c in codes], dtype=float).reshape(-1, 2)
+    w, h = box
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(codes)):
+            for j in range(i + 1, len(codes)):
+                dx, dy = xy[j] - xy[i]
+                ox, oy = w - abs(dx), h - abs(dy)
+                if ox <= 0 or oy <= 0:
+                    continue
+                moved = True
+                if ox / w < oy / h:  # the smaller relative push
+                    s = (ox / 2 + 0.5) * (1 if dx >= 0 else -1)
+                    xy[i, 0] -= s
+                    xy[j, 0] += s
+                else:
+                    s = (oy / 2 + 0.5) * (1 if dy >= 0 else -1)
+                    xy[i, 1] -= s
+                    xy[j, 1] += s
+        xy[:, 0] = xy[:, 0].clip(w / 2, width - w / 2)
+        xy[:, 1] = xy[:, 1].clip(h / 2, height - h / 2)
+        if not moved:
+            break
+    return {c: (float(x), float(y)) for c, (x, y) in zip(codes, xy, strict=True)}
