@@ -494,7 +494,13 @@ def thin_board(isolated_data_dir) -> led_board.Board:
 def test_views_without_data_are_skipped(thin_board):
     keys = thin_board.view_keys()
     assert "domain:credit" not in keys and "domain:cross_border_trade" not in keys
-    assert len(keys) == 5 + 16 and keys[:5] == ["overview", "map", "hotline", "ratings", "approvals"]
+    assert len(keys) == 5 + 16 and keys[:5] == [
+        "overview",
+        "map",
+        "hotline",
+        "ratings",
+        "approvals",
+    ]
     assert thin_board.view_keys(("credit", "hotline")) == ["hotline"]
     assert thin_board.view_keys(("credit",)) == []  # nothing to show: the screen says so
     assert not thin_board.view("domain:credit").has_data
