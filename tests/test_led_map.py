@@ -8,6 +8,7 @@ import base64
 import datetime as dt
 import re
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -23,7 +24,18 @@ NOW = dt.datetime(2026, 10, 20, 9, 0)
 
 @pytest.fixture
 def snapshot(isolated_data_dir):
-    return build_led_snapshot(isolated_data_dir)
+    """The LED fixture, its 综合指数 given 红黄绿 (the fixture leaves them empty) so that every
+    colour occurs: ≥ 80 green, ≥ 70 amber, else red."""
+    path = build_led_snapshot(isolated_data_dir)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "UPDATE overall_scores SET rag = CASE WHEN score >= 80 THEN 'green' "
+            "WHEN score >= 70 THEN 'amber' ELSE 'red' END WHERE NOT is_city"
+        )
+    finally:
+        con.close()
+    return path
 
 
 def _expected(snapshot) -> pd.DataFrame:
@@ -51,6 +63,7 @@ def test_each_district_under_its_score_and_colour(snapshot):
     v = board.view("map")
     assert v.title == "挂图作战 · 区县综合指数" and v.map is not None
     want = _expected(snapshot)
+    assert set(want["rag"]) == {"green", "amber", "red"}
     got = [(d.code, d.name, d.score, d.rank, d.rag, d.n_red) for d in v.map.districts]
     assert got == [tuple(r) for r in want.itertuples(index=False)]
     svg = _svg(widgets.view_body(v, 0.0))
