@@ -213,6 +213,12 @@ def match(data: Any, rows: list[dict[str, Any]], source: Path | str = "") -> Map
             found[target] = _polygons(feature.get("geometry"))
         except ValueError as err:
             problems.append(f"{by_code[target]['district_name']}（{target}）的边界{err}")
+    if not found and not problems:  # another city's file (or the wrong one): say so briefly
+        return MapLoad(
+            None,
+            f"区县边界文件 {file} 中没有一个区县与区县目录 districts.csv 相符（代码和名称都对不上，"
+            f"可能是别的城市的边界文件），不显示区县地图。{HOW_TO}。",
+        )
     missing = [c for c in by_code if c not in found and not any(c in p for p in problems)]
     for code, name in extra:
         wanted = by_name.get(name) if name else None

@@ -39,7 +39,6 @@ with right:
     cards.movers(ov, partial)
 with left:
     st.subheader("区县地图")
-    st.caption("底色深浅为综合指数，圆点为红黄绿等级。点击一个区县查看该区县画像。")
     clicked = maps.district_map(snap, ov, key="district_map")
     if clicked:
         state.go("district", period=period, district=clicked)

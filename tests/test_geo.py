@@ -195,5 +195,6 @@ def test_projection_keeps_the_shape_and_the_box():
 def test_a_city_with_other_codes_gets_a_message_not_a_map():
     nyc = [{"district_code": "NY01", "district_name": "Manhattan"}]
     m = geo.load(nyc, catalog_dir=CATALOG, city_code="330800")
-    assert m.boundaries is None and "Manhattan（NY01）" in m.problem
+    assert m.boundaries is None and "330800_full.json 中没有一个区县与区县目录" in m.problem
+    assert "别的城市" in m.problem
     assert copy.deepcopy(m) == m

@@ -22,6 +22,7 @@ from ui.charts import CONFIG, FONT
 from ui.data import Snapshot
 
 HEIGHT = 440
+CAPTION = "底色深浅为综合指数，圆点为红黄绿等级（灰色为未评分）。点击一个区县查看该区县画像。"
 UNSCORED = "#d0d7de"
 SCALE = [[0.0, "#deebf7"], [0.5, "#6baed6"], [1.0, "#08306b"]]  # 综合指数, light → dark
 LABEL_BOX = (56.0, 38.0)  # px of one label box (name over score) at HEIGHT, for the spreading
@@ -222,6 +223,7 @@ def district_map(snap: Snapshot, ov: pd.DataFrame, key: str = "district_map") ->
     if loaded.boundaries is None:
         st.info(loaded.problem or "没有区县边界文件，不显示区县地图。", icon=":material/map:")
         return None
+    st.caption(CAPTION)
     event = st.plotly_chart(
         figure(loaded.boundaries, ov),
         key=key,
