@@ -126,6 +126,8 @@ def load(
     except OSError as err:
         return MapLoad(None, f"无法读取区县边界文件 {path}（{err}），不显示区县地图。")
     if key not in _CACHE:
+        if len(_CACHE) > 32:  # a few catalogues × district lists per server; never grows unbounded
+            _CACHE.clear()
         try:
             _CACHE[key] = _load(path, rows)
         except Exception as err:  # noqa: BLE001 — a bad file leaves the map out, never the page

@@ -17,6 +17,8 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 
+import duckdb
+
 from kpi import schema
 from kpi.sql import Params
 
@@ -93,7 +95,7 @@ def compute(con, spec, keys: tuple[str, ...] = KEYS, days: int = WINDOW_DAYS) ->
         sql, params = compiled
         try:
             row = con.execute(sql, params).fetchone()
-        except Exception:  # noqa: BLE001 — a source table missing (nothing loaded): no figure
+        except duckdb.CatalogException:  # a warehouse without the source table: no figure
             row = None
         as_of, start, num, den, base = row if row else (None, None, None, None, None)
         value, reason = None, None
