@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cards, notices, state, tables
+from ui import cards, maps, notices, state, tables
 
 snap = state.require_snapshot()
 meta = snap.meta()
@@ -37,6 +37,11 @@ with left:
 with right:
     st.subheader("进步榜 · 退步榜")
     cards.movers(ov, partial)
+with left:
+    st.subheader("区县地图")
+    clicked = maps.district_map(snap, ov, key="district_map")
+    if clicked:
+        state.go("district", period=period, district=clicked)
 
 st.subheader("指标领域 × 区县 得分热力图")
 st.caption(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from etl.cli import main
 from kpi import store
@@ -32,8 +33,14 @@ def test_build_on_empty_warehouse_publishes_empty_marts(isolated_data_dir, capsy
         "demo",
         "demo_records",
         "other_records",
+        "recent_30d",  # the LED's 近30天 figures (kpi.led.live)
     }
     assert (meta["city_code"], meta["city_name"]) == ("330800", "衢州市")
+    recent = json.loads(meta["recent_30d"])  # nothing loaded: both figures, 无数据
+    assert [(r["key"], r["value"], r["reason"]) for r in recent] == [
+        ("hotline_resolution_rate", None, "无数据"),
+        ("hotline_satisfaction_rate", None, "无数据"),
+    ]
     assert (meta["demo"], meta["other_records"]) == ("false", "0")
 
 

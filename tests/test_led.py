@@ -56,6 +56,7 @@ def test_view_keys_order_and_selection():
     domains = ["starting_business", "credit", "taxes"]
     assert led.view_keys(domains) == [
         "overview",
+        "map",
         "hotline",
         "ratings",
         "approvals",
@@ -175,7 +176,7 @@ def test_board_meta(board):
     assert board.data_as_of == dt.datetime(2026, 9, 30, 17, 45)
     assert len(board.domain_keys) == 18 and board.domain_keys[0] == "starting_business"
     keys = led.view_keys(board.domain_keys)
-    assert len(keys) == 4 + 18
+    assert len(keys) == 5 + 18
 
 
 def test_overview_counters(board):
@@ -493,7 +494,13 @@ def thin_board(isolated_data_dir) -> led_board.Board:
 def test_views_without_data_are_skipped(thin_board):
     keys = thin_board.view_keys()
     assert "domain:credit" not in keys and "domain:cross_border_trade" not in keys
-    assert len(keys) == 4 + 16 and keys[:4] == ["overview", "hotline", "ratings", "approvals"]
+    assert len(keys) == 5 + 16 and keys[:5] == [
+        "overview",
+        "map",
+        "hotline",
+        "ratings",
+        "approvals",
+    ]
     assert thin_board.view_keys(("credit", "hotline")) == ["hotline"]
     assert thin_board.view_keys(("credit",)) == []  # nothing to show: the screen says so
     assert not thin_board.view("domain:credit").has_data

@@ -189,7 +189,7 @@ def test_led_every_view_renders(snapshot):
     board, problem = led_board.BoardCache().get(led.now_local())
     assert board is not None, problem
     keys = led.view_keys(board.domain_keys)
-    assert len(keys) == 4 + 18
+    assert len(keys) == 5 + 18
     shown = set(board.view_keys())  # views with data this period (empty ones leave the rotation)
     for key in keys:
         top, body = screen._render(led.LedOptions(views=(key,)))

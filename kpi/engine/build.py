@@ -16,6 +16,7 @@ import duckdb
 
 from kpi import demo, matching, periods, settings, store
 from kpi.engine.scoring import compute_marts
+from kpi.led import live
 from kpi.spec.load import load_spec
 from kpi.spec.models import DEFAULT_HEADLINE
 
@@ -62,6 +63,9 @@ def build_marts(
             "headline": json.dumps(list(spec.headline or DEFAULT_HEADLINE), ensure_ascii=False),
             "domain_order": json.dumps([d.key for d in spec.domains], ensure_ascii=False),
             **demo.meta_entries(con),  # 演示数据 left in the warehouse (kpi.demo)
+            **live.meta_entries(
+                con, spec
+            ),  # the LED's 近30天 strip, same definitions (kpi.led.live)
         }
         # One statement (executemany is a round trip per row: ~7 ms for these ten).
         con.execute(

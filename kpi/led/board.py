@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import settings, store
+from kpi import geo, settings, store
+from kpi.led import live
 from kpi.led.rotation import (
     TZ,
     display_period,
@@ -49,6 +50,11 @@ class Board:
     headline: tuple[str, ...]
     period_partial: bool = False  # the period shown is still in progress (no complete one yet)
     demo: bool = False  # the snapshot holds 演示数据 (snapshot_meta `demo`, kpi.demo)
+    # 挂图作战 (kpi.led.mapview): the catalogue's district boundaries, or why there are none
+    boundaries: geo.MapLoad = field(default_factory=lambda: geo.MapLoad(None, None))
+    # per-district open 清障 problems / 督办 tasks (kpi.led.mapview.COUNT_COLUMNS); None: not shown
+    map_counts: pd.DataFrame | None = None
+    recent: list[live.Recent] = field(default_factory=list)  # 近30天 strip (kpi.led.live)
     loaded_at: dt.datetime = field(default_factory=now_local)
     _views: dict = field(default_factory=dict, repr=False)
 
@@ -153,6 +159,11 @@ def load_board(snapshot: Path, now: dt.datetime) -> Board:
         headline=headline,
         period_partial=bool(partial.get(period, False)),
         demo=meta.get("demo") == "true",
+        boundaries=geo.load(
+            districts[districts["level"] != "city"].to_dict("records"),
+            city_code=meta.get("city_code"),
+        ),
+        recent=live.from_meta(meta),
     )
 
 

@@ -34,7 +34,8 @@ SOURCE_VIEWS: dict[str, tuple[str, str, str]] = {
     "ratings": ("政务服务好差评", "ratings", "ratings_good_rate"),
     "approvals": ("审批效率", "approvals", "approval_avg_workdays"),
 }
-BASE_VIEWS = ("overview", *SOURCE_VIEWS)
+MAP_VIEW = "map"  # 挂图作战 (kpi.led.mapview)
+BASE_VIEWS = ("overview", MAP_VIEW, *SOURCE_VIEWS)
 DOMAIN_PREFIX = "domain:"
 
 
@@ -131,7 +132,8 @@ def seconds_left(epoch_seconds: float, dwell: float) -> float:
 
 
 def view_keys(domain_keys: list[str], selected: tuple[str, ...] = ()) -> list[str]:
-    """The rotation: 总览 → 12345 → 好差评 → 审批效率 → each domain; `selected` filters, in its order."""
+    """The rotation: 总览 → 挂图作战 → 12345 → 好差评 → 审批效率 → each domain; `selected`
+    filters, in its order."""
     every = [*BASE_VIEWS, *(DOMAIN_PREFIX + k for k in domain_keys)]
     if not selected:
         return every

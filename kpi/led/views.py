@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from kpi.led import live, mapview
+from kpi.led.mapview import MapData
 from kpi.led.rotation import (
     DOMAIN_PREFIX,
+    MAP_VIEW,
     MAX_COUNTERS,
     MAX_GRID_INDICATORS,
     N_TREND_QUARTERS,
@@ -34,6 +37,7 @@ class Counter:
     decimals: int = 1
     delta: float | None = None
     good: bool | None = None  # True improvement, False worse, None unchanged/unknown
+    recent: live.Recent | None = None  # the same indicator over the last 30 days (kpi.led.live)
 
 
 @dataclass
@@ -81,6 +85,7 @@ class ViewData:
     n_rated: int = 0  # district indicator rows with a 红黄绿 this period (0: no all-clear to give)
     has_data: bool = True  # anything to show for the period; views without are left out
     partial: bool = False  # the period is in progress: nothing is compared (no 骏马/蜗牛)
+    map: MapData | None = None  # 挂图作战 (kpi.led.mapview): the district map instead of the grid
 
 
 # ── views ─────────────────────────────────────────────────────────────────────────────────────
@@ -107,6 +112,8 @@ def _decimals(unit: str | None, values=()) -> int:
 def view_title(board: Board, key: str) -> str:
     if key == "overview":
         return "营商环境总览"
+    if key == MAP_VIEW:
+        return mapview.TITLE
     if key in SOURCE_VIEWS:
         return SOURCE_VIEWS[key][0]
     dk = key.removeprefix(DOMAIN_PREFIX)
@@ -118,6 +125,10 @@ def view_data(board: Board, key: str) -> ViewData:
     """The content of one view for the board's period."""
     if key == "overview":
         view, ind = _overview(board), board.indicators
+    elif key == MAP_VIEW:  # the overview's figures, the map in place of the grid
+        view, ind = _overview(board), board.indicators
+        view.key, view.title = key, mapview.TITLE
+        view.map = mapview.map_data(board, board.map_counts)
     elif key in SOURCE_VIEWS:
         title, source, rank_key = SOURCE_VIEWS[key]
         ind = board.indicators[board.indicators["source"] == source]
@@ -131,6 +142,14 @@ def view_data(board: Board, key: str) -> ViewData:
     view.partial = board.period_partial
     if view.partial:  # never awarded on an in-progress quarter, whatever a snapshot holds
         view.horses, view.snails = [], []
+    recent = {r.label: r for r in board.recent}  # 近30天 beside the quarter's 翻牌器
+    for c in view.counters:
+        c.recent = recent.get(c.label)
+    if view.map is not None:  # no boundary file, or no score to colour: left out of the rotation
+        view.has_data = view.map.projected is not None and any(
+            d.score is not None for d in view.map.districts
+        )
+        return view
     view.has_data = (
         any(c.value is not None for c in view.counters)
         or any(r.value is not None for r in view.ranking)

@@ -110,7 +110,7 @@ def _assert_clean(page) -> None:
 
 
 # every view's HTML is rendered in tests/test_led.py; here one of each kind on a real screen
-VIEWS_1920 = ["overview", "hotline", "approvals", "domain:credit"]
+VIEWS_1920 = ["overview", "map", "hotline", "approvals", "domain:credit"]
 
 
 @pytest.mark.parametrize("view", VIEWS_1920)

@@ -18,7 +18,7 @@ import streamlit as st
 from kpi.led import board as led_board
 from kpi.led import rotation as led
 from ui import auth, data
-from ui.led import style, widgets
+from ui.led import maps, style, widgets
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _frame(inner: str, **data: str) -> str:
 def run() -> None:
     """Draw the LED screen (call from pages/led.py)."""
     options = led.LedOptions.from_params(st.query_params)
-    st.html(style.style_tag())
+    st.html(style.style_tag() + maps.style_tag())
     delay = led.reload_delay_seconds(led.now_local(), options) or 0
     script = _KIOSK_JS.replace("DELAY_MS", str(int(delay * 1000))).replace(
         "WATCH_MS", str(int(options.watchdog * 1000))

@@ -130,11 +130,18 @@ def flip_counter(c: views.Counter) -> str:
     # One rule with the desk: within the neutral band, or too small to show → 持平, never red or green.
     good = None if shows_flat(c.delta, c.decimals, c.good) else c.good
     size = (" long" if len(c.label) > 8 else "") + (" wide" if len(text) >= 6 else "")
+    recent = ""
+    if c.recent is not None:  # 近30天 (issue 17): the dynamic figure under the quarter's
+        from ui.led import maps
+
+        size += " live"
+        recent = maps.recent_line(c.recent)
     return (
         f'<div class="led-kpi{size}" data-label="{escape(c.label)}" data-value="{escape(text)}">'
         f'<div class="lab">{escape(c.label)}</div>'
         f'<div class="num">{digits}{unit}</div>'
-        f'<div class="delta">较上季 <span class="{tone(good)}">{escape(delta)}</span></div></div>'
+        f'<div class="delta">较上季 <span class="{tone(good)}">{escape(delta)}</span></div>'
+        f"{recent}</div>"
     )
 
 
@@ -357,6 +364,10 @@ def alerts(items: list[views.Alert], epoch: float, rated: int = 1) -> str:
 
 
 def view_body(v: views.ViewData, epoch: float) -> str:
+    if v.map is not None:  # 挂图作战 (issue 17): the map in place of the grid
+        from ui.led import maps
+
+        return maps.map_body(v)
     return (
         counters(v.counters)
         + '<div class="led-main">'
