@@ -33,12 +33,22 @@ def page(browser):
 
 
 def settle(page, text: str) -> None:
-    """Wait until `text` is on screen and Streamlit has finished running the script."""
+    """Wait until `text` is on screen and Streamlit has finished running the script (no status
+    widget, no element left stale by a rerun — the map's selection can start one)."""
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(800)
+    for _ in range(2):
+        page.wait_for_function(
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]')",
+            timeout=60_000,
+        )
+        page.wait_for_timeout(800)
+
+
+def settle_overview(page) -> None:
+    """The overview with its six headline cards drawn."""
+    settle(page, "综合排名")
+    page.locator('[data-testid="stMetric"]').nth(5).wait_for(timeout=30_000)
 
 
 def shoot(page, artifacts, name: str) -> None:
@@ -82,7 +92,7 @@ def test_deep_link_goes_through_the_entry_point(app, page):
 
 def test_overview_loads_with_cards_ranking_and_heatmap(app, page, artifacts):
     page.goto(app.url)
-    settle(page, "综合排名")
+    settle_overview(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     body = page.inner_text("body")
     assert "衢州市营商环境指标看板" in body
@@ -114,7 +124,7 @@ def test_desk_shows_no_streamlit_menu_and_no_second_csv_download(app, page):
     """.streamlit/config.toml: toolbarMode minimal (no ⋮ menu, no "Made with Streamlit") and
     disableDataExport (the table toolbar has no CSV download beside our own 下载 CSV)."""
     page.goto(app.url)
-    settle(page, "综合排名")
+    settle_overview(page)
     assert page.locator('[data-testid="stMainMenu"]').count() == 0
     assert "Made with Streamlit" not in page.inner_text("body")
     grid = page.locator('[data-testid="stDataFrame"]').first
@@ -132,7 +142,7 @@ def test_desk_shows_no_streamlit_menu_and_no_second_csv_download(app, page):
 
 def test_ranking_click_opens_district_then_records(app, page, artifacts):
     page.goto(app.url)
-    settle(page, "综合排名")
+    settle_overview(page)
     click_row(page, 0, 2)  # 常山县, rank 3
     page.wait_for_url(re.compile(r"/district\?.*district=330822"), timeout=30_000)
     settle(page, "对标提升清单")
@@ -198,7 +208,7 @@ def test_kpi_cards_hold_the_longest_delta(app, page):
     """Every card's change fits: its pill holds "▲ +0.01 个百分点" (a change below 0.05 gets a
     second decimal) without "…" — at 145 px wide the demo's 好评率 read "▲ +0.01 个百分…"."""
     page.goto(app.url)
-    settle(page, "综合排名")
+    settle_overview(page)
     overflow = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stMetricDelta"]')].map(d => {
              const leaf = [...d.querySelectorAll('*')].find(e => e.children.length === 0 &&
