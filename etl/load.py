@@ -105,6 +105,8 @@ class FileReport:
     # (period, other file, its rows there)
     other_files: list[tuple[str, str, int]] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)  # the quarters its loaded rows count in
+    # a dry run's examples of quarantined rows: (reason, line, column, raw row)
+    examples: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
 def _file_progress(progress: Progress, base: float, share: float, f: float, text: str) -> None:
@@ -523,6 +525,16 @@ def write_file(
                 **staged.quarantine_params,
             },
         )
+    if preview and r.rows_quarantined:  # a dry run shows a few rows of each reason
+        r.examples = [
+            (str(reason), int(line), str(col or ""), str(raw or ""))
+            for reason, line, col, raw in con.execute(
+                """SELECT reason, line_no, column_name, raw FROM quarantine WHERE load_id = $l
+                   QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line_no) <= 3
+                   ORDER BY reason, line_no""",
+                {"l": r.load_id},
+            ).fetchall()
+        ]
     r.message = summary(r)
     con.execute(
         f"INSERT INTO etl_runs ({ETL_RUN_COLUMNS}) VALUES ({', '.join(['?'] * 19)})",
