@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from kpi.errors import UserInputError
 import office.jobs  # noqa: F401 - its tables are in Base.metadata (compared below)
+from kpi.errors import UserInputError
 from office import store
 from office.models import Account, AuditEvent, Base
 
