@@ -233,9 +233,15 @@ def stage_file(
         "SET preserve_insertion_order = true"
     )  # the reader numbers rows by rowid = file order
     known = known_headers(profiles + builtin_profiles())
+    if user is None and source is None:  # profiles saved from the 数据 page's 列对应
+        from etl import mapping
+
+        known |= mapping.saved_headers(data_dir)
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
     report.notes = list(raw.notes)
     try:
+        if user is None and source is None:
+            user = mapping.saved_match(data_dir, raw.headers)
         profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
         report.source, report.profile = profile.source, profile.name
         ambiguous = ambiguous_headers(profile, raw.headers)
