@@ -90,9 +90,9 @@ def test_upload_dry_run_load_and_undo(app, browser, artifacts, tmp_path):
     assert "尚未写入任何数据" in body
     shoot(page, artifacts, "intake-2-dry-run")
     page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("运行中", exact=False).or_(page.get_by_text("成功", exact=False)).first.wait_for(
-        timeout=60_000
-    )
+    page.get_by_text("运行中", exact=False).or_(
+        page.get_by_text("成功", exact=False)
+    ).first.wait_for(timeout=60_000)
     shoot(page, artifacts, "intake-3-progress")
     settle(page, "已导入 1 个文件")
     shoot(page, artifacts, "intake-4-result")
