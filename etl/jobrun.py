@@ -198,9 +198,9 @@ def _load(data_dir: DataDir, job: jobs.JobView) -> int:
             confirm=confirm,
         )
     except FileRefused as err:
-        reports = getattr(err, "reports", None)
-        if reports is None:
+        if getattr(err, "reports", None) is None:
             raise
+        reports = list(err.reports)
         refusal = str(err)
     summary = {"files": [report_dict(r) for r in reports]}
     ids = [r.load_id for r in reports if r.status in ("ok", "duplicate_file") and r.load_id]

@@ -343,7 +343,7 @@ def decide(data_dir: DataDir, job_id: int, decision: str) -> bool:
             .where(Job.id == job_id, Job.status.in_((QUEUED, RUNNING, AWAITING)))
             .values(decision=decision)
         )
-        return bool(result.rowcount)
+        return bool(getattr(result, "rowcount", 0))
 
 
 # ── the scheduler's state ─────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ the LOAD permission (checked again by etl.intake on every action)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,8 @@ from ui import auth, tables
 
 ACTIVE_KEY = "_intake_job"
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-SOURCE_CHOICES = {None: "自动识别", **{k: v for k, v in SOURCE_LABELS.items()}}
+SOURCE_CHOICES: dict[str | None, str] = {None: "自动识别"}
+SOURCE_CHOICES.update(SOURCE_LABELS)
 
 
 def when(t: dt.datetime | None) -> str:
@@ -104,7 +106,7 @@ def upload_form(dd: DataDir) -> None:
         st.rerun()
 
 
-def intake_profiles(dd: DataDir) -> dict[str, object]:
+def intake_profiles(dd: DataDir) -> dict[str, Path]:
     return intake.saved_profiles(dd)
 
 

@@ -7,6 +7,8 @@ warehouse write — every write still goes through a job)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -23,7 +25,7 @@ NONE = "（不读取）"
 def _inspect(path: str, source: str | None):
     from etl import mapping
 
-    return mapping.inspect(path, source)
+    return mapping.inspect(Path(path), source)
 
 
 def form(dd: DataDir, path: str) -> None:
@@ -104,7 +106,7 @@ def form(dd: DataDir, path: str) -> None:
         st.error(str(err))
         return
     st.markdown("**按这个对应读取的前几行**")
-    pv = mapping.preview(path, doc)
+    pv = mapping.preview(Path(path), doc)
     if pv.refusal:
         st.error(pv.refusal)
     else:
