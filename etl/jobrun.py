@@ -156,13 +156,21 @@ def _load(data_dir: DataDir, job: jobs.JobView) -> int:
     if job.kind == "pull":
         from etl import sources
 
-        files = sources.pull_to_inbox(data_dir, p["source_name"], _Progress(data_dir, job.id))
+        db = sources.database(data_dir, p["source_name"])
+        files, pending = sources.pull_to_inbox(data_dir, db.name, _Progress(data_dir, job.id))
         if not files:
             _finish(
                 data_dir, job.id, jobs.SUCCEEDED, "没有新的或变化的记录。", summary={"files": []}
             )
             return 0
-        p = {**p, "files": [str(f) for f, _ in files]}
+        p = {
+            **p,
+            "files": [str(f) for f, _ in files],
+            "source": db.source,
+            "profile": profile_path(data_dir, db.profile),
+            "pending_mark": pending,
+            "rows_pulled": sum(n for _, n in files),
+        }
         jobs.update(data_dir, job.id, params=p)
     progress = _Progress(data_dir, job.id)
     confirm = None
@@ -206,10 +214,6 @@ def _load(data_dir: DataDir, job: jobs.JobView) -> int:
     ids = [r.load_id for r in reports if r.status in ("ok", "duplicate_file") and r.load_id]
     for r in reports:
         jobs.append_log(data_dir, job.id, f"{r.file_name}：{r.message}")
-    if job.kind == "pull":
-        from etl import sources
-
-        sources.commit_mark(data_dir, p["source_name"], p.get("mark"))
     if any(r.status == "dry_run" for r in reports):
         _finish(
             data_dir,
@@ -228,6 +232,10 @@ def _load(data_dir: DataDir, job: jobs.JobView) -> int:
     _finish(
         data_dir, job.id, status, message or "没有可导入的文件。", summary=summary, load_ids=ids
     )
+    if job.kind == "pull" and status == jobs.SUCCEEDED and not refusal:
+        from etl import sources
+
+        sources.commit_mark(data_dir, p["source_name"], p.get("pending_mark"), p["rows_pulled"])
     audit.record(
         data_dir,
         "load",
@@ -237,6 +245,17 @@ def _load(data_dir: DataDir, job: jobs.JobView) -> int:
         outcome="ok" if status == jobs.SUCCEEDED else "failed",
     )
     return 0 if status == jobs.SUCCEEDED else 1
+
+
+def profile_path(data_dir: DataDir, profile: str | None) -> str | None:
+    """A profile named in sources.yaml: a saved one (the data dir's profiles/) or a file."""
+    if not profile:
+        return None
+    saved = data_dir.root / "profiles" / f"{profile}.yaml"
+    if saved.exists():
+        return str(saved)
+    path = Path(profile)
+    return str(path if path.is_absolute() else data_dir.root / path)
 
 
 def _undo(data_dir: DataDir, job: jobs.JobView) -> int:

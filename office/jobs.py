@@ -107,7 +107,7 @@ class SourceMark(Base):
 
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     column: Mapped[str] = mapped_column(sa.String(100))
-    mark: Mapped[str | None] = mapped_column(sa.String(64))  # JSON: {"t": "datetime", "v": …}
+    mark: Mapped[str | None] = mapped_column(sa.Text)  # JSON: the value and the keys at it
     rows_pulled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 

@@ -61,7 +61,7 @@ def upgrade() -> None:
         "source_marks",
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("column", sa.String(100), nullable=False),
-        sa.Column("mark", sa.String(64)),
+        sa.Column("mark", sa.Text),
         sa.Column("rows_pulled", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_source_marks"),
