@@ -25,7 +25,7 @@ from kpi.settings import DataDir
 from office import audit, jobs
 
 log = logging.getLogger(__name__)
-POLL = 0.5
+POLL = 0.2
 CONFIRM_WAIT_ENV = "BIZENV_CONFIRM_WAIT_SECONDS"
 
 

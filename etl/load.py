@@ -491,11 +491,11 @@ def write_file(
     run — also note the quarters other files already fill (FileReport.other_files).
     """
     r = staged.report
-    if preview:
-        overlap(con, staged)
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
         con, r.source or staged.profile.source, staged, r.load_id, r.file_name, now
     )
+    if preview:
+        overlap(con, staged)
     r.sha256 = sha256.result()
     r.is_demo = is_demo_export(Path(r.path), r.sha256)
     seen_before = con.execute(
@@ -569,27 +569,20 @@ def write_file(
 
 
 def overlap(con, staged: Staged) -> None:
-    """The quarters of the staged rows, and the rows other files already loaded there."""
+    """After the upsert: the quarters of the rows this file wrote, and the rows other files
+    already have there (read from the table, not by deriving the file's rows a second time)."""
     r = staged.report
-    source = r.source or staged.profile.source
-    r.periods = [
-        str(p)
-        for (p,) in con.execute(
-            f"SELECT DISTINCT period FROM ({staged.records}) WHERE period IS NOT NULL ORDER BY 1",
-            staged.params,
-        ).fetchall()
-    ]
-    if not r.periods:
-        return
-    r.other_files = [
-        (str(p), str(f), int(n))
-        for p, f, n in con.execute(
-            f"""SELECT period, source_file, count(*) FROM {validate.q(source)}
-                WHERE list_contains($periods, period) AND source_file IS DISTINCT FROM $file
-                GROUP BY ALL ORDER BY 1, 3 DESC""",
-            {"periods": r.periods, "file": r.file_name},
-        ).fetchall()
-    ]
+    source = validate.q(r.source or staged.profile.source)
+    rows = con.execute(
+        f"""WITH mine AS (SELECT DISTINCT period FROM {source} WHERE load_id = $load)
+            SELECT m.period, t.source_file, count(t.period) FROM mine m
+            LEFT JOIN {source} t ON t.period = m.period AND t.load_id <> $load
+                 AND t.source_file IS DISTINCT FROM $file
+            GROUP BY ALL ORDER BY 1, 3 DESC""",
+        {"load": r.load_id, "file": r.file_name},
+    ).fetchall()
+    r.periods = sorted({str(p) for p, _, _ in rows if p is not None})
+    r.other_files = [(str(p), str(f), int(n)) for p, f, n in rows if p is not None and n]
 
 
 # Named, not positional: a warehouse that gained columns over the versions has them in another order.

@@ -82,9 +82,10 @@ def test_a_dry_run_reports_the_load_and_writes_nothing(file_a, file_b):
     # by hand: BJ2 changed, BJ3 as before, BJ4 new, BJ8 in no known district
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (4, 3, 1)
     assert (r.rows_inserted, r.rows_updated, r.rows_unchanged) == (1, 1, 1)
-    # the quarters of the file and what file A already loaded there (BJ1–BJ3 in 2026Q3)
+    # the quarters of the file, and what file A keeps there beside it: BJ1 and BJ3 (identical in
+    # both files, so still A's); BJ2 would become B's
     assert r.periods == ["2026Q3"]
-    assert r.other_files == [("2026Q3", "办件_A.csv", 3)]
+    assert r.other_files == [("2026Q3", "办件_A.csv", 2)]
     assert everything() == before
     assert DataDir.of(None).pointer.read_text() == current
 
