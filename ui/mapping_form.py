@@ -106,6 +106,9 @@ def form(dd: DataDir, path: str) -> None:
         st.error(str(err))
         return
     st.markdown("**按这个对应读取的前几行**")
+    if missing:
+        st.caption("选好必需字段后，这里显示按这个对应读取的前 10 行。")
+        return
     pv = mapping.preview(Path(path), doc)
     if pv.refusal:
         st.error(pv.refusal)
