@@ -5,7 +5,8 @@ its whole run. Progress goes to the job row (a few times a second at most) for t
 A load with `dry_run` set is the load itself in one transaction (etl.load.load_files(confirm=…)):
 the reports are written to the row with status 待确认, and the process waits for the person's
 answer (office.jobs.decide) — confirm commits and publishes, cancel (or no answer within
-BIZENV_CONFIRM_WAIT_SECONDS) rolls everything back.
+BIZENV_CONFIRM_WAIT_SECONDS, default 15 minutes) rolls everything back. While it waits it holds
+the writer lock: the jobs behind it wait (the page says so), so the wait is bounded.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ CONFIRM_WAIT_ENV = "BIZENV_CONFIRM_WAIT_SECONDS"
 def confirm_wait() -> float:
     raw = os.environ.get(CONFIRM_WAIT_ENV, "").strip()
     try:
-        return float(raw) if raw else 1800.0
+        return float(raw) if raw else 900.0
     except ValueError:
-        return 1800.0
+        return 900.0
 
 
 def report_dict(r) -> dict:

@@ -823,9 +823,9 @@ def _load_files(
                         r.demo_left = left
             if confirm is not None:
                 progress(0.9 * len(reports) / len(paths), "试运行完成，等待确认")
-                go = bool(confirm(reports)) and any(
-                    r.status not in ("refused", "skipped") for r in reports
-                )
+                # nothing loadable (every file refused): nothing to ask, nothing held open
+                good = any(r.status not in ("refused", "skipped") for r in reports)
+                go = good and bool(confirm(reports))
                 if one_transaction:
                     mem.execute("COMMIT" if go else "ROLLBACK")
                 if not go:

@@ -151,3 +151,12 @@ def test_bizenv_load_from_the_command_line_is_a_job(tmp_path, dd, first):
     _, runs, _ = warehouse_rows()
     assert len(j.load_ids) == 1 and (j.load_ids[0], "ok") in runs
     assert j.summary["files"][0]["rows_inserted"] == 1
+
+
+def test_a_dry_run_of_only_refused_files_ends_without_waiting(tmp_path, dd, first):
+    f = write(tmp_path / "不认识的导出.csv", ["流水号,区域", "LS1,柯城区"])
+    job_id = jobs.create(dd, "load", "tester", {"files": [str(f)], "dry_run": True})
+    jobs.spawn(dd, job_id)
+    j = wait_for(dd, job_id, (jobs.FAILED, jobs.SUCCEEDED, jobs.AWAITING), timeout=60)
+    assert j.status == jobs.FAILED and "无法判断是哪种导出" in j.message
+    assert j.summary["files"][0]["status"] == "refused"

@@ -121,7 +121,7 @@ def live_job(dd: DataDir, job_id: int) -> None:
         st.info(
             f"任务 {job_id}（{job.kind_label}）排队中，前面还有 {ahead} 个任务。"
             "可以关闭本页，任务会继续执行。",
-            icon="⏳",
+            icon=":material/hourglass_top:",
         )
         jobs.reap(dd)
         return
@@ -165,7 +165,6 @@ def file_details(f: dict, dry: bool) -> None:
         st.error(f["message"])
         if "无法判断是哪种导出" in f["message"] or "缺少必需的列" in f["message"]:
             st.caption("这个文件的表头本系统不认识：可以在下方“列对应”中为它建一个画像。")
-            st.session_state["_mapping_candidate"] = f.get("file_name")
         return
     for note in f.get("notes") or []:
         st.caption(f"{name}：{note}")
@@ -226,9 +225,9 @@ def show_job(dd: DataDir, job: jobs.JobView) -> None:
         mapping_hint(dd, job)
         return
     label = {jobs.SUCCEEDED: st.success, jobs.FAILED: st.error, jobs.CANCELLED: st.info}
-    label.get(job.status, st.info)(
-        f"任务 {job.id}（{job.kind_label}）{job.status_label}。{job.message}"
-    )
+    refused_only = bool(files) and all(f["status"] in ("refused", "skipped") for f in files)
+    text = "没有可导入的文件，原因见下。" if refused_only else job.message
+    label.get(job.status, st.info)(f"任务 {job.id}（{job.kind_label}）{job.status_label}。{text}")
     if files:
         tables.show(_file_table(files, False), f"intake_result_{job.id}", "导入结果")
         for f in files:

@@ -121,7 +121,11 @@ def form(dd: DataDir, path: str) -> None:
                 else ""
             )
         )
-        st.dataframe(pd.DataFrame(pv.rows, columns=pv.columns), hide_index=True)
+        from kpi.schema import COLUMN_LABELS
+
+        names = COLUMN_LABELS.get(source, {})
+        frame = pd.DataFrame(pv.rows, columns=pv.columns)
+        st.dataframe(frame.rename(columns=lambda c: names.get(c, c)), hide_index=True)
     if st.button("保存画像", disabled=bool(missing), key=f"{key}_save", type="primary"):
         try:
             saved = mapping.save(dd, doc)
