@@ -355,12 +355,12 @@ def scheduler_status(dd: DataDir) -> None:
             "任务": [t.name for t in tasks],
             "类型": [kinds.get(t.kind, t.kind) for t in tasks],
             "计划": [t.schedule for t in tasks],
+            "下次运行": [when(t.next_run_at) for t in tasks],
             "上次运行": [when(t.last_run_at) for t in tasks],
             "结果": [
                 jobs.STATUS_LABELS.get(t.last_status or "", t.last_status or "—") for t in tasks
             ],
             "说明": [(t.last_message or "")[:120] for t in tasks],
-            "下次运行": [when(t.next_run_at) for t in tasks],
         }
     )
     tables.show(df, "scheduler_tasks", "定时采集")

@@ -195,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
         timezone="Asia/Shanghai", job_defaults={"coalesce": True, "max_instances": 1}
     )
     for name, kind, text, trigger, body in found:
+        if trigger["trigger"] == "interval":  # watches and pulls run once at start, then on time
+            trigger = {**trigger, "next_run_time": dt.datetime.now(dt.UTC)}
         sched.add_job(body, id=name, name=name, **trigger)
         jobs.save_task(dd, name, kind=kind, schedule=text)
 
