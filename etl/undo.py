@@ -64,6 +64,10 @@ def ensure_history(con, source: str) -> str:
     return name
 
 
+def has_history(con, source: str) -> bool:
+    return source + HISTORY_SUFFIX in _tables(con)
+
+
 def _tables(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 

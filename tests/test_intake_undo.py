@@ -139,3 +139,22 @@ def test_a_load_whose_rows_a_later_load_changed_is_not_undone(file_a, file_b):
     with pytest.raises(UserInputError, match="办件_B.csv"):
         undo.undo_loads(DataDir.of(None), [a.load_id])
     assert everything() == before
+
+
+def test_undo_after_reset_demo_does_not_bring_a_demo_record_back(file_a, file_b):
+    from etl.reset import remove_demo
+
+    [a] = load_files([file_a])
+    con = store.connect_warehouse()
+    try:  # as if file A had been the demo generator's (etl.demo.is_demo_export)
+        con.execute("UPDATE etl_runs SET is_demo = true WHERE load_id = ?", [a.load_id])
+    finally:
+        con.close()
+    [b] = load_files([file_b])  # a real export: updates BJ2 (a demo record), adds BJ4
+    remove_demo(DataDir.of(None))
+    # kept: BJ2 (its current version is real), BJ4; gone: BJ1, BJ3 (demo)
+    assert table("SELECT case_id FROM approvals ORDER BY 1") == [("BJ2",), ("BJ4",)]
+    undo.undo_loads(DataDir.of(None), [b.load_id])
+    # the real load undone: nothing of it stays, and the demo version of BJ2 does not return
+    assert table("SELECT case_id FROM approvals ORDER BY 1") == []
+    assert table("SELECT count(*) FROM approvals_history") == [(0,)]
