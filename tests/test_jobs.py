@@ -104,8 +104,9 @@ def test_a_dry_run_waits_for_confirmation_and_a_second_job_waits_in_the_queue(tm
     assert (r["rows_inserted"], r["rows_updated"], r["rows_unchanged"]) == (1, 0, 0)
     second = jobs.create(dd, "build", "tester")
     jobs.spawn(dd, second)
-    time.sleep(2.0)
-    waiting = jobs.get(dd, second)
+    deadline = time.monotonic() + 60  # its process starts (slowly on a busy machine), then waits
+    while not (waiting := jobs.get(dd, second)).progress_text and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert waiting.status == jobs.QUEUED
     assert waiting.progress_text == "排队中，前面还有 1 个任务"
     assert jobs.decide(dd, dry, "cancel")
