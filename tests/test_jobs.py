@@ -3,6 +3,7 @@ for the person's answer, killing it mid-way changes nothing, `bizenv load` is a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -55,8 +56,14 @@ def wait_for(dd: DataDir, job_id: int, statuses: tuple[str, ...], timeout: float
 
 
 @pytest.fixture
-def dd(isolated_data_dir) -> DataDir:
-    return DataDir.of(isolated_data_dir)
+def dd(isolated_data_dir):
+    """The data dir; a job process a failing test left behind is stopped afterwards."""
+    found = DataDir.of(isolated_data_dir)
+    yield found
+    for j in jobs.recent(found, 100):
+        if j.pid and not j.done and j.pid != os.getpid():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(j.pid, signal.SIGKILL)
 
 
 @pytest.fixture
