@@ -30,9 +30,11 @@ COMMANDS = {
     "user": "etl.commands.user",
     "kiosk": "etl.commands.kiosk",
     "db": "etl.commands.db",
+    "job": "etl.commands.job",
+    "scheduler": "etl.commands.scheduler",
 }
 # Commands whose own steps write the audit log in detail (office.accounts, etl.commands.db).
-SELF_AUDITED = {"user", "kiosk", "db"}
+SELF_AUDITED = {"user", "kiosk", "db", "job", "scheduler"}
 
 
 # argparse's own words, in Chinese. Its messages are English format strings filled in before they

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from etl import catalog as catalog_mod
-from etl import derive, locks, pii, readers, validate, versions
+from etl import derive, locks, pii, readers, undo, validate, versions
 from etl.demo import is_demo_export, mark_earlier_loads
 from etl.profiles import (
     SOURCES,
@@ -64,6 +64,7 @@ from kpi.schema import CANONICAL_DDL, NATURAL_KEYS, SOURCE_LABELS, create_canoni
 from kpi.settings import Limits
 
 Progress = Callable[[float, str], None]
+Confirm = Callable[[list["FileReport"]], bool]
 log = logging.getLogger(__name__)
 LINEAGE_ONLY = ("period", "source_file", "source_line", "load_id", "first_load_id", "version")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -100,6 +101,12 @@ class FileReport:
     is_demo: bool = False  # a file the demo generator wrote (etl.demo.is_demo_export)
     # set on a real (not demo) file's report when demo records remain beside it: per source
     demo_left: dict[str, int] = field(default_factory=dict)
+    # a dry run's warning: quarters of this file that rows of other files already fill
+    # (period, other file, its rows there)
+    other_files: list[tuple[str, str, int]] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)  # the quarters its loaded rows count in
+    # a dry run's examples of quarantined rows: (reason, line, column, raw row)
+    examples: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
 def _file_progress(progress: Progress, base: float, share: float, f: float, text: str) -> None:
@@ -226,9 +233,15 @@ def stage_file(
         "SET preserve_insertion_order = true"
     )  # the reader numbers rows by rowid = file order
     known = known_headers(profiles + builtin_profiles())
+    if user is None and source is None:  # profiles saved from the 数据 page's 列对应
+        from etl import mapping
+
+        known |= mapping.saved_headers(data_dir)
     raw = readers.read_export(mem, path, known, f"raw{n}", tmp)
     report.notes = list(raw.notes)
     try:
+        if user is None and source is None:
+            user = mapping.saved_match(data_dir, raw.headers)
         profile = choose_profile(raw.headers, path.name, raw.header_line, source, user)
         report.source, report.profile = profile.source, profile.name
         ambiguous = ambiguous_headers(profile, raw.headers)
@@ -425,6 +438,14 @@ def upsert(
         staged.params,
     )
     try:
+        # the versions an update replaces, kept for an undo of this load (etl.undo)
+        history = undo.ensure_history(con, source)
+        con.execute(
+            f"""INSERT INTO {q(history)} BY NAME
+                SELECT t.*, $load AS replaced_by FROM {q(source)} t
+                JOIN temp.upsert_plan s ON {on} WHERE s._action = 'update'""",
+            {"load": load_id},
+        )
         con.execute(
             f"{insert} FROM temp.upsert_plan WHERE _action = 'insert'",
             {k: params[k] for k in ("file", "load")},
@@ -460,16 +481,21 @@ def upsert(
     return counts.get("insert", 0), counts.get("update", 0), counts.get("unchanged", 0)
 
 
-def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha256) -> None:
+def write_file(
+    con, staged: Staged, started: dt.datetime, now: dt.datetime, sha256, preview: bool = False
+) -> None:
     """Everything one file changes in the warehouse (inside the caller's transaction).
 
     `con` is the staging connection with the warehouse attached and in use; `sha256` is a
-    future: the file's digest, computed on another thread during the upsert.
+    future: the file's digest, computed on another thread during the upsert. `preview`: a dry
+    run — also note the quarters other files already fill (FileReport.other_files).
     """
     r = staged.report
     r.rows_inserted, r.rows_updated, r.rows_unchanged = upsert(
         con, r.source or staged.profile.source, staged, r.load_id, r.file_name, now
     )
+    if preview:
+        overlap(con, staged)
     r.sha256 = sha256.result()
     r.is_demo = is_demo_export(Path(r.path), r.sha256)
     seen_before = con.execute(
@@ -505,6 +531,16 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
                 **staged.quarantine_params,
             },
         )
+    if preview and r.rows_quarantined:  # a dry run shows a few rows of each reason
+        r.examples = [
+            (str(reason), int(line), str(col or ""), str(raw or ""))
+            for reason, line, col, raw in con.execute(
+                """SELECT reason, line_no, column_name, raw FROM quarantine WHERE load_id = $l
+                   QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line_no) <= 3
+                   ORDER BY reason, line_no""",
+                {"l": r.load_id},
+            ).fetchall()
+        ]
     r.message = summary(r)
     con.execute(
         f"INSERT INTO etl_runs ({ETL_RUN_COLUMNS}) VALUES ({', '.join(['?'] * 19)})",
@@ -530,6 +566,23 @@ def write_file(con, staged: Staged, started: dt.datetime, now: dt.datetime, sha2
             staged.fields,
         ],
     )
+
+
+def overlap(con, staged: Staged) -> None:
+    """After the upsert: the quarters of the rows this file wrote, and the rows other files
+    already have there (read from the table, not by deriving the file's rows a second time)."""
+    r = staged.report
+    source = validate.q(r.source or staged.profile.source)
+    rows = con.execute(
+        f"""WITH mine AS (SELECT DISTINCT period FROM {source} WHERE load_id = $load)
+            SELECT m.period, t.source_file, count(t.period) FROM mine m
+            LEFT JOIN {source} t ON t.period = m.period AND t.load_id <> $load
+                 AND t.source_file IS DISTINCT FROM $file
+            GROUP BY ALL ORDER BY 1, 3 DESC""",
+        {"load": r.load_id, "file": r.file_name},
+    ).fetchall()
+    r.periods = sorted({str(p) for p, _, _ in rows if p is not None})
+    r.other_files = [(str(p), str(f), int(n)) for p, f, n in rows if p is not None and n]
 
 
 # Named, not positional: a warehouse that gained columns over the versions has them in another order.
@@ -618,8 +671,16 @@ def load_files(
     progress: Progress | None = None,
     build: bool = True,
     optional: set[str] | frozenset[str] = frozenset(),
+    confirm: Confirm | None = None,
 ) -> list[FileReport]:
     """Load export files into the warehouse and publish a snapshot (see module docstring).
+
+    `confirm`: a dry run first. Every file is written inside ONE warehouse transaction, nothing
+    committed; then `confirm(reports)` is asked (the reports say what would be inserted,
+    updated, quarantined …). True: commit and publish, as a load. False: roll back — the
+    warehouse is byte for byte what it was — and return the reports (no build). So the dry
+    run is the load itself, not a second implementation of its checks, and a confirmed upload
+    costs one load, not two.
 
     `optional`: paths found in a folder (etl.commands.load.expand): one that is no export at all
     (a README, a taxonomy sheet) is skipped with a note (status "skipped") instead of refused.
@@ -628,7 +689,9 @@ def load_files(
     (a second `bizenv load` waits, then says another load is running)."""
     root = settings.DataDir.of(data_dir)
     with locks.writer(root):
-        return _load_files(paths, source, profile, root, catalog_dir, progress, build, optional)
+        return _load_files(
+            paths, source, profile, root, catalog_dir, progress, build, optional, confirm
+        )
 
 
 def _load_files(
@@ -640,8 +703,10 @@ def _load_files(
     progress: Progress | None,
     build: bool,
     optional: set[str] | frozenset[str] = frozenset(),
+    confirm: Confirm | None = None,
 ) -> list[FileReport]:
     progress = progress or (lambda fraction, text: None)
+    one_transaction = False  # a dry run: all files in one transaction, committed on confirm
     paths = [Path(p) for p in paths]
     if not paths:
         raise UserInputError("没有指定要导入的文件。用法：bizenv load 文件1.csv [文件2.xlsx …]")
@@ -729,17 +794,20 @@ def _load_files(
                     # Rows are found by key, never by position: letting DuckDB append in any
                     # order makes the bulk insert (and its checkpoint) about a third cheaper.
                     mem.execute("SET preserve_insertion_order = false")
-                    mem.execute("BEGIN TRANSACTION")
+                    if not one_transaction:
+                        mem.execute("BEGIN TRANSACTION")
+                        one_transaction = confirm is not None
                     try:
                         if not refreshed:  # once per run, inside the first file's transaction
                             catalog_mod.refresh_warehouse(mem, catalog)
-                        write_file(mem, staged, started, now, digest)
-                        progress(base + share * 0.95, f"提交 {path.name}")
-                        mem.execute("COMMIT")
+                        write_file(mem, staged, started, now, digest, preview=confirm is not None)
+                        if confirm is None:
+                            progress(base + share * 0.95, f"提交 {path.name}")
+                            mem.execute("COMMIT")
                         refreshed = True
                     except BaseException as err:
                         mem.execute("ROLLBACK")
-                        if isinstance(err, Exception):
+                        if isinstance(err, Exception) and confirm is None:
                             _record_failure(mem, r, digest, started, err)
                         raise
                 finally:
@@ -753,6 +821,18 @@ def _load_files(
                 if any(left.values()):
                     for r in real:
                         r.demo_left = left
+            if confirm is not None:
+                progress(0.9 * len(reports) / len(paths), "试运行完成，等待确认")
+                # nothing loadable (every file refused): nothing to ask, nothing held open
+                good = any(r.status not in ("refused", "skipped") for r in reports)
+                go = good and bool(confirm(reports))
+                if one_transaction:
+                    mem.execute("COMMIT" if go else "ROLLBACK")
+                if not go:
+                    build = False
+                    for r in reports:
+                        if r.status not in ("refused", "skipped"):
+                            r.status = "dry_run"
     finally:
         try:
             if attached:
@@ -760,7 +840,7 @@ def _load_files(
                 mem.execute("DETACH wh")  # checkpoints the warehouse and closes its file
         finally:
             mem.close()
-    loaded = [r for r in reports if r.status not in ("refused", "skipped")]
+    loaded = [r for r in reports if r.status not in ("refused", "skipped", "dry_run")]
     if loaded and build:
         progress(0.9, "计算评分并发布快照")
         from kpi.engine.build import build_and_publish

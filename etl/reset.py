@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import locks
+from etl import locks, undo
 from etl.demo import mark_earlier_loads
 from kpi import demo, settings, store
 from kpi.engine import partials
@@ -67,6 +67,11 @@ def _remove_demo(dd: settings.DataDir) -> Removed | None:
                     partials.mark_changed(con, source, f"SELECT period {where}{due}", removed=n)
                 con.execute(f"DELETE {where}")
                 records[source] = n
+                if undo.has_history(con, source):  # the undo history forgets the demo too
+                    con.execute(
+                        f'DELETE FROM "{source}{undo.HISTORY_SUFFIX}" WHERE load_id IN '
+                        f"({demo.DEMO_LOADS}) OR replaced_by IN ({demo.DEMO_LOADS})"
+                    )
             [(quarantined,)] = con.execute(
                 f"SELECT count(*) FROM quarantine WHERE load_id IN ({demo.DEMO_LOADS})"
             ).fetchall()

@@ -288,7 +288,7 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     rows_inserted      BIGINT,
     rows_updated       BIGINT,
     rows_unchanged     BIGINT,
-    status             VARCHAR,         -- ok | refused | failed | duplicate_file
+    status             VARCHAR,         -- ok | refused | failed | duplicate_file | undone (etl.undo)
     message            VARCHAR,
     started_at         TIMESTAMP,
     finished_at        TIMESTAMP,

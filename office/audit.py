@@ -33,6 +33,8 @@ ACTIONS: dict[str, str] = {
     "build": "计算评分",
     "publish": "发布快照",
     "reset_demo": "删除演示数据",
+    "undo_load": "撤销导入",
+    "upload": "上传文件",
     "command": "命令行操作",
     "table_export": "导出表格",
     "records_view": "查看明细",

@@ -8,11 +8,12 @@ import streamlit as st
 
 from kpi.read import queries
 from kpi.schema import SOURCE_LABELS
-from ui import auth, data, state, tables
+from ui import auth, data, intake, state, tables
 from ui import format as fmt
 
 state.ensure_entry()
 st.title("数据")
+intake.section(data.data_dir())  # 营商办 and 管理员: upload, dry run, load, undo, the scheduler
 live = data.live_snapshot()
 if live.problem:
     st.warning(live.problem, icon="⚠️")

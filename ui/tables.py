@@ -503,7 +503,13 @@ def definitions_from_marts(defs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-LOAD_STATUS = {"ok": "成功", "refused": "拒收", "failed": "失败", "duplicate_file": "重复文件"}
+LOAD_STATUS = {
+    "ok": "成功",
+    "refused": "拒收",
+    "failed": "失败",
+    "duplicate_file": "重复文件",
+    "undone": "已撤销",
+}
 
 
 def loads_table(loads: pd.DataFrame) -> pd.DataFrame:

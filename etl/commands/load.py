@@ -174,25 +174,30 @@ def expand(paths: list[str]) -> tuple[list[str], set[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every bizenv command's start-up imports all command modules.
+    from etl.jobrun import cli_job
     from etl.load import load_files
+    from kpi.settings import DataDir
 
     files, in_folder, others = expand(args.files)
     if others:
         print(f"– 跳过文件夹中不是 CSV/Excel 的文件：{'、'.join(others)}")
-    try:
-        reports = load_files(
-            files,
-            optional=in_folder,
-            source=args.source,
-            profile=args.profile,
-            data_dir=args.data_dir,
-            catalog_dir=args.catalog,
-            progress=_Bar(),
-            build=not args.no_build,
-        )
-    except FileRefused as err:
-        print_reports(getattr(err, "reports", []))
-        raise
+    params = {"files": files, "source": args.source, "profile": args.profile}
+    with cli_job(DataDir.of(args.data_dir), "load", params) as job:  # the job history lists it
+        try:
+            reports = load_files(
+                files,
+                optional=in_folder,
+                source=args.source,
+                profile=args.profile,
+                data_dir=args.data_dir,
+                catalog_dir=args.catalog,
+                progress=_Bar(),
+                build=not args.no_build,
+            )
+        except FileRefused as err:
+            print_reports(getattr(err, "reports", []))
+            raise
+        job.reports = reports
     print_reports(reports)
     if args.no_build:
         print("已写入数据仓库（--no-build：未发布新快照，运行 bizenv build 后看板才会更新）。")

@@ -120,7 +120,9 @@ def _runs(con, limit: int) -> None:
         [limit],
     ).fetchall():
         at, name, source, status, read, loaded, quarantined, skipped, inserted, updated = row
-        flag = {"ok": "", "duplicate_file": "（重复文件，未变化）"}.get(status, f"（{status}）")
+        flag = {"ok": "", "duplicate_file": "（重复文件，未变化）", "undone": "（已撤销）"}.get(
+            status, f"（{status}）"
+        )
         print(
             f"  {at:%Y-%m-%d %H:%M}  {name}  [{source}] 读取 {read:,} 导入 {loaded:,} 隔离 {quarantined:,} "
             f"跳过 {skipped:,}；新增 {inserted:,} 更新 {updated:,}{flag}"

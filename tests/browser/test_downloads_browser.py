@@ -59,7 +59,7 @@ def test_data_page_downloads_every_quarantined_row_of_a_file(app, page, artifact
     ]
 
     # pick the approvals file: both of its rows, as XLSX
-    page.get_by_label("文件").click()
+    page.get_by_label("文件", exact=True).click()  # not the 上传导出文件 uploader above
     page.get_by_role("option", name="办件_2026Q3.csv（办件，2 行，2026-11-19 18:00 导入）").click()
     settle(page, "按文件下载全部隔离行")
     with page.expect_download(timeout=30_000) as info:
