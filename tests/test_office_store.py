@@ -24,7 +24,7 @@ def _tables(eng) -> set[str]:
 def test_first_use_creates_every_table_at_the_newest_revision(app_db):
     eng = store.engine(app_db)
     assert TABLES <= _tables(eng)
-    assert store.current_revision(eng) == store.head_revision() == "0002"
+    assert store.current_revision(eng) == store.head_revision() == "0004"
     assert store.upgrade(app_db) == []  # nothing left to do
 
 
