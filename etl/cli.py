@@ -30,9 +30,10 @@ COMMANDS = {
     "user": "etl.commands.user",
     "kiosk": "etl.commands.kiosk",
     "db": "etl.commands.db",
+    "filing": "etl.commands.filing",
 }
 # Commands whose own steps write the audit log in detail (office.accounts, etl.commands.db).
-SELF_AUDITED = {"user", "kiosk", "db"}
+SELF_AUDITED = {"user", "kiosk", "db", "filing"}
 
 
 # argparse's own words, in Chinese. Its messages are English format strings filled in before they
