@@ -604,7 +604,15 @@ def records(
     """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
+        source,
+        period,
+        district,
+        domain_key,
+        search,
+        filter_sql,
+        filter_params,
+        scope,
+        period_column,
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
     order = records_order(source, order_by, descending)
@@ -629,7 +637,15 @@ def records_count(
 ) -> int:
     """How many records `records` would page through (the same filters and scope)."""
     where, params = _records_where(
-        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
+        source,
+        period,
+        district,
+        domain_key,
+        search,
+        filter_sql,
+        filter_params,
+        scope,
+        period_column,
     )
     sql = f"SELECT count(*) FROM {_q(source)} {where}"
     return int(con.execute(sql, params.values).fetchone()[0])
@@ -1005,3 +1021,21 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
         )
     out["说明"] = [c if isinstance(c, str) else "" for c in base["coverage_note"]]
     return out
+
+
+# ── 在线填报 ──────────────────────────────────────────────────────────────────────────────────
+
+
+def filed_values(con, period: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The scored value (and 分子, 分母) of each filed indicator per district and the city in
+    `period` — "上季度值" on the filing page. Empty without marts."""
+    columns = ["indicator_key", "district_code", "value", "numerator", "denominator"]
+    if not keys or not has_table(con, "indicator_scores"):
+        return pd.DataFrame(columns=columns)
+    params = Params()
+    sql = (
+        "SELECT indicator_key, district_code, value, numerator, denominator FROM indicator_scores "
+        f"WHERE period = {params.add(period)} AND indicator_key IN "
+        f"({', '.join(params.add(k) for k in keys)})"
+    )
+    return _df(con, sql, params.values)
