@@ -417,7 +417,7 @@ def check(slot: Slot, ind, entry: Entry) -> Checked:
         note = None
     if note and len(note) > 1000:
         problems.append(f"{where}：备注太长（{len(note)} 字），请不超过 1000 字。")
-    rate_top = {"%": 100.0, "‰": 1000.0}.get(slot.unit)
+    rate_top = _rate_top(ind)
     if slot.parts:
         num = _number(entry.numerator, f"分子（{slot.numerator_label}）", where, problems)
         den = _number(entry.denominator, f"分母（{slot.denominator_label}）", where, problems)
@@ -434,7 +434,7 @@ def check(slot: Slot, ind, entry: Entry) -> Checked:
                 f"{where}：分母（{slot.denominator_label}）必须大于 0"
                 "（本季度没有发生时请在备注中说明，并与营商办联系）。"
             )
-        if rate_top and num is not None and den is not None and den > 0 and num > den:
+        if rate_top is not None and num is not None and den is not None and den > 0 and num > den:
             problems.append(
                 f"{where}：分子（{slot.numerator_label}）{num:g} 大于分母（{slot.denominator_label}）"
                 f"{den:g}，比率会超过 100%，请核对。"
@@ -454,6 +454,15 @@ def check(slot: Slot, ind, entry: Entry) -> Checked:
         elif value < 0 and min(ind.dtf.best, ind.dtf.worst) >= 0:
             problems.append(f"{where}：指标值不能为负数（单位：{slot.unit}）。")
     return Checked(value, None, None, note, value is not None, problems)
+
+
+def _rate_top(ind) -> float | None:
+    """100 for a share or rate in % (1000 in ‰): a value that cannot leave 0–100. Not for a
+    growth rate (增长率, 增速: negative or above 100 % happen) or bounds below 0."""
+    top = {"%": 100.0, "‰": 1000.0}.get(ind.unit)
+    if top is None or any(w in ind.label_zh for w in ("增长", "增速", "增幅", "变化")):
+        return None
+    return top if min(ind.dtf.best, ind.dtf.worst) >= 0 else None
 
 
 def _indicators(spec) -> dict[str, object]:

@@ -38,6 +38,9 @@ with st.expander("开启新的填报轮次", expanded=not found):
     rule = filings.default_deadline(spec, period)
     deadline = c[1].date_input("截止日期（含当天）", rule, key=f"open_deadline_{period}")
     note = c[2].text_input("给部门的填报说明（可不填）", key="open_note")
+    today = dt.datetime.now(ui.filings.BEIJING).date()
+    if isinstance(deadline, dt.date) and deadline < today:
+        st.caption(f"注意：截止日期 {deadline} 已过，部门现在提交的都会记为逾期。")
     if isinstance(deadline, dt.date) and deadline != rule:
         st.caption(
             f"注意：数据质量中的“填报及时率”按 metrics.yaml 的期限（季度结束后 "
@@ -112,6 +115,7 @@ with review:
             table,
             hide_index=True,
             num_rows="fixed",
+            placeholder="",
             disabled=[c for c in table.columns if c != "选择"],
             column_config={
                 "选择": st.column_config.CheckboxColumn("选择"),

@@ -120,13 +120,18 @@ def entry_table(frame: pd.DataFrame, key: str, editable: bool) -> pd.DataFrame:
         "退回意见": st.column_config.TextColumn("退回意见", width="medium"),
         "材料": st.column_config.NumberColumn("材料", format="%d 份"),
     }
+    height = min(36 * (len(view) + 1) + 3, 900)  # every row visible up to ~24 rows
     if not editable:
-        st.dataframe(view, hide_index=True, column_config=config, key=key)
+        st.dataframe(
+            view, hide_index=True, column_config=config, key=key, placeholder="", height=height
+        )
         return view
     return st.data_editor(
         view,
         hide_index=True,
         num_rows="fixed",
+        placeholder="",
+        height=height,
         column_config=config,
         disabled=[c for c in view.columns if c not in EDITABLE_COLUMNS],
         key=key,
