@@ -451,7 +451,7 @@ def check(slot: Slot, ind, entry: Entry) -> Checked:
                 f"{where}：指标值 {value:g}{slot.unit} 超出 0–{rate_top:g}{slot.unit} 的范围，请核对"
                 "（百分比填 95.5，不填 0.955）。"
             )
-        elif value < 0 and min(ind.dtf.best, ind.dtf.worst) >= 0:
+        elif value < 0 and not _may_be_negative(ind):
             problems.append(f"{where}：指标值不能为负数（单位：{slot.unit}）。")
     return Checked(value, None, None, note, value is not None, problems)
 
@@ -460,9 +460,15 @@ def _rate_top(ind) -> float | None:
     """100 for a share or rate in % (1000 in ‰): a value that cannot leave 0–100. Not for a
     growth rate (增长率, 增速: negative or above 100 % happen) or bounds below 0."""
     top = {"%": 100.0, "‰": 1000.0}.get(ind.unit)
-    if top is None or any(w in ind.label_zh for w in ("增长", "增速", "增幅", "变化")):
-        return None
-    return top if min(ind.dtf.best, ind.dtf.worst) >= 0 else None
+    return None if top is None or _may_be_negative(ind) else top
+
+
+GROWTH_WORDS = ("增长", "增速", "增幅", "变化", "变动")
+
+
+def _may_be_negative(ind) -> bool:
+    """A change (增长率, 增速 …) or an indicator whose bounds go below 0."""
+    return any(w in ind.label_zh for w in GROWTH_WORDS) or min(ind.dtf.best, ind.dtf.worst) < 0
 
 
 def _indicators(spec) -> dict[str, object]:
@@ -896,9 +902,11 @@ def history(data_dir: DataDir, line_id: int, scope: Scope, actor: Actor):
 
     with store.session(data_dir) as s:
         line = s.get(FilingLine, int(line_id))
-        if line is None:
-            raise FilingError(f"没有编号为 {line_id} 的填报行。")
-        _readable_department(data_dir, scope, actor, line.department, f"填报行 {line_id}")
+    if line is None:
+        raise FilingError(f"没有编号为 {line_id} 的填报行。")
+    # outside the transaction: a refusal is audited in one of its own (SQLite has one writer)
+    _readable_department(data_dir, scope, actor, line.department, f"填报行 {line_id}")
+    with store.session(data_dir) as s:
         events = s.scalars(
             sa.select(FilingLineEvent)
             .where(FilingLineEvent.line_id == line.id)
@@ -957,6 +965,10 @@ def attachment_limit_mb() -> float:
     return settings.Limits.from_env().attachment_max_mb
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
 _UNSAFE = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
 
 
@@ -992,7 +1004,7 @@ def attach(
     limit = attachment_limit_mb()
     if len(data) > limit * 1024 * 1024:
         raise FilingError(
-            f"“{base}”有 {len(data) / 1024 / 1024:.1f} MB，超过佐证材料的上限 {limit:g} MB。"
+            f"“{base}”有 {_size(len(data))}，超过佐证材料的上限 {limit:g} MB。"
             f"请压缩后再上传；{settings.Limits().hint('attachment_max_mb')}。"
         )
     if not data:
@@ -1124,12 +1136,16 @@ def remove_attachment(data_dir: DataDir, attachment_id: int, scope: Scope, actor
     with store.session(data_dir) as s:
         a = s.get(FilingAttachment, int(attachment_id))
         line = s.get(FilingLine, a.line_id) if a is not None else None
-        if a is None or line is None or a.removed_at is not None:
-            raise FilingError(f"没有编号为 {attachment_id} 的佐证材料（可能已删除）。")
-        if line.department != department:
-            raise _deny(
-                data_dir, actor, a.name, f"佐证材料“{a.name}”不是{department}上传的，不能删除。"
-            )
+    if a is None or line is None or a.removed_at is not None:
+        raise FilingError(f"没有编号为 {attachment_id} 的佐证材料（可能已删除）。")
+    if line.department != department:
+        raise _deny(
+            data_dir, actor, a.name, f"佐证材料“{a.name}”不是{department}上传的，不能删除。"
+        )
+    with store.session(data_dir) as s:
+        a = s.get(FilingAttachment, a.id)
+        line = s.get(FilingLine, line.id)
+        assert a is not None and line is not None
         if line.status not in EDITABLE:
             raise FilingError(f"该行已{LINE[line.status]}，不能删除材料。")
         a.removed_at, a.removed_by = utcnow(), actor.name
