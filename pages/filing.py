@@ -69,25 +69,30 @@ st.subheader("待填报")
 if editable.empty:
     st.success("本部门的指标已全部提交。")
 else:
-    edited = ui.entry_table(editable, f"filing_editor_{rnd.id}", editable=open_round)
-    if open_round:
-        st.caption(
-            "按“填报方式”填写：分子、分母两列，或指标值一列；百分比填 95.5 而不是 95.5%。"
-            "保存草稿后可随时修改；提交后由营商办审核，审核期间不能修改。"
-        )
-        b = st.container(horizontal=True)
-        save = b.button("保存草稿", key="filing_save", icon=":material/save:")
-        send = b.button("提交审核", type="primary", key="filing_submit", icon=":material/send:")
-        if save or send:
+    # In a form: typing in the table reruns nothing (no lost keystrokes while the page reruns);
+    # the figures go to the server when 保存草稿 or 提交审核 is pressed.
+    with st.form(f"filing_form_{rnd.id}", border=False, enter_to_submit=False):
+        edited = ui.entry_table(editable, f"filing_editor_{rnd.id}", editable=open_round)
+        save = send = False
+        if open_round:
+            st.caption(
+                "按“填报方式”填写：分子、分母两列，或指标值一列；百分比填 95.5 而不是 95.5%。"
+                "保存草稿后可随时修改；提交后由营商办审核，审核期间不能修改。"
+            )
+            b = st.container(horizontal=True)
+            save = b.form_submit_button("保存草稿", key="filing_save", icon=":material/save:")
+            send = b.form_submit_button(
+                "提交审核", type="primary", key="filing_submit", icon=":material/send:"
+            )
+    if save or send:
+        try:
+            res = filings.save(dd, spec, rnd.id, ui.entries(editable, edited), who, auth.actor())
+        except BizenvError as err:
+            res = filings.SaveResult(problems=[str(err)])
+        if res.problems:  # the table keeps what was typed, to be corrected
+            st.error("有以下问题，未保存任何数据：\n" + "\n".join(f"- {p}" for p in res.problems))
+        else:
             try:
-                res = filings.save(
-                    dd, spec, rnd.id, ui.entries(editable, edited), who, auth.actor()
-                )
-                if res.problems:
-                    st.error(
-                        "有以下问题，未保存任何数据：\n" + "\n".join(f"- {p}" for p in res.problems)
-                    )
-                    st.stop()
                 if send:
                     sub = filings.submit(dd, spec, rnd.id, who, auth.actor())
                     text = f"已提交 {sub.submitted} 行，等待营商办审核。"

@@ -118,7 +118,9 @@ with review:
             placeholder="",
             disabled=[c for c in table.columns if c != "选择"],
             column_config={
-                "选择": st.column_config.CheckboxColumn("选择"),
+                "选择": st.column_config.CheckboxColumn("选择", width=50),
+                "区县": st.column_config.TextColumn(width=80),
+                "指标": st.column_config.TextColumn(width=190),
                 "提交时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                 "材料": st.column_config.NumberColumn(format="%d 份"),
             },

@@ -110,15 +110,21 @@ def entry_table(frame: pd.DataFrame, key: str, editable: bool) -> pd.DataFrame:
         view[col] = pd.to_numeric(view[col], errors="coerce").astype("float64")
     view["备注"] = view["备注"].fillna("")
     view["退回意见"] = view["退回意见"].fillna("")
+    # Fixed pixel widths: the figure columns sit at the same place on every screen (and the
+    # browser test can find them); long texts wrap in their cells' tooltips.
     config = {
-        "上季度值": st.column_config.NumberColumn("上季度值", format="%.2f", disabled=True),
-        "指标值": st.column_config.NumberColumn("指标值", format="%.2f"),
-        "分子": st.column_config.NumberColumn("分子", format="%.2f"),
-        "分母": st.column_config.NumberColumn("分母", format="%.2f"),
-        "备注": st.column_config.TextColumn("备注", max_chars=1000),
-        "填报方式": st.column_config.TextColumn("填报方式", width="medium"),
-        "退回意见": st.column_config.TextColumn("退回意见", width="medium"),
-        "材料": st.column_config.NumberColumn("材料", format="%d 份"),
+        "区县": st.column_config.TextColumn("区县", width=80),
+        "指标": st.column_config.TextColumn("指标", width=190),
+        "单位": st.column_config.TextColumn("单位", width=50),
+        "填报方式": st.column_config.TextColumn("填报方式", width=220),
+        "上季度值": st.column_config.NumberColumn("上季度值", format="%.2f", width=80),
+        "指标值": st.column_config.NumberColumn("指标值", format="%.2f", width=80),
+        "分子": st.column_config.NumberColumn("分子", format="%.2f", width=80),
+        "分母": st.column_config.NumberColumn("分母", format="%.2f", width=80),
+        "备注": st.column_config.TextColumn("备注", max_chars=1000, width=150),
+        "状态": st.column_config.TextColumn("状态", width=70),
+        "退回意见": st.column_config.TextColumn("退回意见", width=200),
+        "材料": st.column_config.NumberColumn("材料", format="%d 份", width=60),
     }
     height = min(36 * (len(view) + 1) + 3, 900)  # every row visible up to ~24 rows
     if not editable:
