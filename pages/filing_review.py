@@ -160,12 +160,19 @@ with review:
 with status_tab:
     board = filings.board(dd, spec, rnd.id, who, auth.actor())
     st.markdown("**按部门**")
-    st.dataframe(ui.department_summary(board), hide_index=True, key="rv_by_dept")
+    st.dataframe(
+        ui.department_summary(board, rnd.deadline),
+        hide_index=True,
+        height="content",
+        placeholder="截止后计算",
+        key="rv_by_dept",
+    )
     st.markdown("**按指标**")
-    shown = ui.board_table(board)
-    st.dataframe(shown, hide_index=True, key="rv_board")
+    shown = ui.board_table(board, rnd.deadline)
+    st.dataframe(shown, hide_index=True, height="content", placeholder="截止后计算", key="rv_board")
     st.caption(
-        "未报：还没有提交（含草稿）；逾期：首次提交晚于截止日期；填报及时率 = 按时报送 ÷ 应报 × 100%。"
+        "未报：还没有提交（含草稿）；逾期：首次提交晚于截止日期；填报及时率 = 按时报送 ÷ 应报 × 100%"
+        "（截止日期过后才计算）。"
         "审核通过的数据入库时，填报时间取首次提交的时间，与数据质量中的填报及时率一致。"
     )
     detail = {"轮次": rnd.period, "行数": len(shown)}
@@ -176,7 +183,9 @@ with status_tab:
             "filing_export",
             f"填报情况 {rnd.period}",
             detail,
-            lambda: xlsx_bytes({"按部门": ui.department_summary(board), "按指标": shown}),
+            lambda: xlsx_bytes(
+                {"按部门": ui.department_summary(board, rnd.deadline), "按指标": shown}
+            ),
         ),
         f"填报情况_{rnd.period}.xlsx",
         key="rv_board_xlsx",
@@ -189,7 +198,7 @@ with remind_tab:
     if remind.empty:
         st.success("各部门都已提交，没有需要催报的部门。")
     else:
-        st.dataframe(remind, hide_index=True, key="rv_remind")
+        st.dataframe(remind, hide_index=True, height="content", key="rv_remind")
         st.download_button(
             "下载催报名单（CSV）",
             auth.audited(

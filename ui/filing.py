@@ -273,16 +273,24 @@ def publish_approved(dd, round_id: int) -> None:
 BOARD_HEADS = filings.BOARD_COLUMNS
 
 
-def board_table(board: pd.DataFrame) -> pd.DataFrame:
-    """The status board with Chinese headers and 及时率 per row."""
+def _timely(frame: pd.DataFrame, deadline: dt.date) -> pd.Series:
+    """填报及时率 per row — only once the deadline has passed (before it, a line not filed yet is
+    not late, and 0 % would say it is)."""
+    if dt.datetime.now(filings.BEIJING).date() <= deadline:
+        return pd.Series([None] * len(frame), index=frame.index, dtype="float64")
+    return (frame["按时报送"] / frame["应报"] * 100).round(1)
+
+
+def board_table(board: pd.DataFrame, deadline: dt.date) -> pd.DataFrame:
+    """The status board with Chinese headers and 填报及时率 per row."""
     out = board.rename(columns=BOARD_HEADS)
-    out["填报及时率"] = (out["按时报送"] / out["应报"] * 100).round(1)
+    out["填报及时率"] = _timely(out, deadline)
     return out
 
 
-def department_summary(board: pd.DataFrame) -> pd.DataFrame:
+def department_summary(board: pd.DataFrame, deadline: dt.date) -> pd.DataFrame:
     numbers = ["due", "submitted", "approved", "returned", "not_filed", "late", "on_time"]
     g = board.groupby("department", sort=False)[numbers].sum().reset_index()
     g = g.rename(columns=BOARD_HEADS)
-    g["填报及时率"] = (g["按时报送"] / g["应报"] * 100).round(1)
+    g["填报及时率"] = _timely(g, deadline)
     return g
