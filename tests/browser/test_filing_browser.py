@@ -157,6 +157,13 @@ def test_sparse_states(browser, app, app_db_url, data_dir, artifacts):
     settle(page, "没有需要在线填报的指标")
     shoot(page, artifacts, "0_department_nothing_owned")
     ctx.close()
+    # 管理员 reviews like 营商办
+    ctx = _context(browser, app_db_url, data_dir, "管理员")
+    page = ctx.new_page()
+    page.goto(app.url + "/filing_review")
+    settle(page, "开启新的填报轮次")
+    shoot(page, artifacts, "0_admin_review_page")
+    ctx.close()
     # 领导 and 区县 have neither page
     for role, binding in (("领导", {}), ("区县", {"district": "330802"})):
         ctx = _context(browser, app_db_url, data_dir, role, **binding)
@@ -203,6 +210,16 @@ def test_a_round_from_opening_to_the_scores(browser, app, app_db_url, data_dir, 
         fill(dept, grid, NUM_X, 6, row, num)
         fill(dept, grid, DEN_X, 7, row, den)
     shoot(dept, artifacts, "2_department_typed")
+    # 佐证材料 for 柯城区's row (the first in the row picker); the typed figures are kept as a draft first
+    dept.get_by_role("button", name="保存草稿").click()
+    settle(dept, "已保存草稿（6 行有改动）")
+    evidence = data_dir.parent / "柯城区仲裁结案统计表.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% bizenv evidence\n")
+    dept.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evidence))
+    idle(dept)
+    dept.get_by_role("button", name="上传", exact=True).click()
+    settle(dept, "已上传“柯城区仲裁结案统计表.pdf”")
+    shoot(dept, artifacts, "2_department_attached")
     dept.get_by_role("button", name="提交审核").click()
     settle(dept, "已提交 6 行")
     shoot(dept, artifacts, "2_department_submitted")
@@ -220,6 +237,7 @@ def test_a_round_from_opening_to_the_scores(browser, app, app_db_url, data_dir, 
             break
     assert _cell_text(table, 0, 0) == "true"
     idle(office)
+    assert office.get_by_text("柯城区仲裁结案统计表.pdf").first.is_visible()  # the evidence
     office.get_by_label("退回意见（退回时必填，部门会看到）").fill("应结案件数应为 55，请核对")
     office.get_by_role("button", name="退回所选").click()
     settle(office, "已退回 1 行")
