@@ -965,8 +965,11 @@ def attachment_limit_mb() -> float:
     return settings.Limits.from_env().attachment_max_mb
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+def size_text(n: int) -> str:
+    """1.5 MB, 12 KB, 27 字节."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    return f"{round(n / 1024)} KB" if n >= 1024 else f"{n} 字节"
 
 
 _UNSAFE = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
@@ -1004,7 +1007,7 @@ def attach(
     limit = attachment_limit_mb()
     if len(data) > limit * 1024 * 1024:
         raise FilingError(
-            f"“{base}”有 {_size(len(data))}，超过佐证材料的上限 {limit:g} MB。"
+            f"“{base}”有 {size_text(len(data))}，超过佐证材料的上限 {limit:g} MB。"
             f"请压缩后再上传；{settings.Limits().hint('attachment_max_mb')}。"
         )
     if not data:

@@ -80,13 +80,9 @@ with review:
         st.info("没有待审核的填报。部门提交后会出现在这里。")
     else:
         depts = list(dict.fromkeys(waiting["department"]))
-        dept = st.selectbox(
-            "部门",
-            depts,
-            format_func=lambda d: f"{d}（待审核 {int((waiting['department'] == d).sum())} 行）",
-            key="rv_dept",
-        )
+        dept = st.selectbox("部门", depts, key="rv_dept")
         mine = waiting[waiting["department"] == dept].reset_index(drop=True)
+        st.caption(f"{dept}待审核 {len(mine)} 行。勾选要处理的行，或整份通过、整份退回。")
         scale = {i.key: i.scale for _, i in spec.indicators()}
         ratio = [
             r["numerator"] / r["denominator"] * scale.get(r["indicator_key"], 1.0)
@@ -127,7 +123,8 @@ with review:
             key=f"rv_table_{rnd.id}_{dept}",
         )
         ids = [int(mine.loc[i, "line_id"]) for i in picked.index[picked["选择"]]]
-        comment = st.text_area("退回意见（退回时必填，部门会看到）", key="rv_comment")
+        n = st.session_state.get("rv_done", 0)  # a new box after each action: no stale comment
+        comment = st.text_area("退回意见（退回时必填，部门会看到）", key=f"rv_comment_{n}")
         b = st.container(horizontal=True)
         actions = {
             "approve_some": b.button("通过所选", type="primary", disabled=not ids, key="rv_ok"),
@@ -149,7 +146,7 @@ with review:
                         dd, rnd.id, comment, who, auth.actor(), lines, department
                     )
                     ui.flash("success", f"已退回 {n} 行（{dept}），部门会看到退回意见。")
-                    st.session_state.pop("rv_comment", None)
+                    st.session_state["rv_done"] = n + 1
             except BizenvError as err:
                 ui.flash("error", str(err))
             st.rerun()

@@ -191,7 +191,7 @@ def attachment_list(dd, round_id: int, department: str | None, removable: set[in
     for _, a in found.iterrows():
         c = st.columns([4, 1, 1])
         c[0].markdown(
-            f"{a['name']}（{a['size'] / 1024:.0f} KB · {a['department']} · "
+            f"{a['name']}（{filings.size_text(int(a['size']))} · {a['department']} · "
             f"{a['uploaded_at']:%Y-%m-%d %H:%M}）"
         )
         aid = int(a["attachment_id"])

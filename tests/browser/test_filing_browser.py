@@ -217,7 +217,7 @@ def test_a_round_from_opening_to_the_scores(browser, app, app_db_url, data_dir, 
     evidence.write_bytes(b"%PDF-1.4\n% bizenv evidence\n")
     dept.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evidence))
     idle(dept)
-    dept.get_by_role("button", name="上传", exact=True).click()
+    dept.get_by_role("button", name="上传", exact=True, disabled=False).first.click()
     settle(dept, "已上传“柯城区仲裁结案统计表.pdf”")
     shoot(dept, artifacts, "2_department_attached")
     dept.get_by_role("button", name="提交审核").click()
@@ -227,7 +227,8 @@ def test_a_round_from_opening_to_the_scores(browser, app, app_db_url, data_dir, 
     # 3. 营商办 returns 柯城区's row with a comment
     office.goto(app.url + "/filing_review")
     settle(office, "退回意见")
-    assert f"{RS}（待审核 6 行）" in chosen(office)
+    assert RS in chosen(office)
+    assert office.get_by_text(f"{RS}待审核 6 行").first.is_visible()
     table = office.locator('[data-testid="stDataFrame"]').first
     box = table.bounding_box()
     for _ in range(3):
@@ -258,7 +259,8 @@ def test_a_round_from_opening_to_the_scores(browser, app, app_db_url, data_dir, 
     before = kstore.current_snapshot_path(DataDir.of(data_dir))
     office.goto(app.url + "/filing_review")
     settle(office, "退回意见")
-    assert f"{RS}（待审核 6 行）" in chosen(office)
+    assert RS in chosen(office)
+    assert office.get_by_text(f"{RS}待审核 6 行").first.is_visible()
     office.get_by_role("button", name="整份通过").click()
     settle(office, "已入库：6 行审核通过的数据")
     shoot(office, artifacts, "5_office_approved_and_published")
