@@ -150,5 +150,5 @@ if open_round and not editable.empty:
             ui.flash("error", str(err))
         st.session_state["filing_att_n"] = st.session_state.get("filing_att_n", 0) + 1
         st.rerun()
-ui.attachment_list(dd, rnd.id, who.department, editable_ids)
+ui.attachment_list(dd, rnd.id, who.department, editable_ids, ui.line_labels(frame))
 ui.history(dd, frame, "filing_history")

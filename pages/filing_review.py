@@ -151,7 +151,7 @@ with review:
                 ui.flash("error", str(err))
             st.rerun()
         st.markdown("**佐证材料**")
-        ui.attachment_list(dd, rnd.id, dept, set())
+        ui.attachment_list(dd, rnd.id, dept, set(), ui.line_labels(frame))
     ui.history(dd, frame, "review_history")
 
 with status_tab:

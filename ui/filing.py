@@ -179,7 +179,18 @@ def definitions(frame: pd.DataFrame) -> None:
             )
 
 
-def attachment_list(dd, round_id: int, department: str | None, removable: set[int]) -> None:
+def line_labels(frame: pd.DataFrame) -> dict[int, str]:
+    """line id → '柯城区 · 指标名' for the lines that exist."""
+    filed = frame[frame["line_id"].notna()]
+    return {
+        int(i): f"{d} · {lb}"
+        for i, d, lb in zip(filed["line_id"], filed["district_name"], filed["label"], strict=True)
+    }
+
+
+def attachment_list(
+    dd, round_id: int, department: str | None, removable: set[int], labels: dict[int, str]
+) -> None:
     """The round's 佐证材料 with download buttons (each download audited) and 删除 for lines the
     department may still change."""
     who = auth.scope()
@@ -191,7 +202,8 @@ def attachment_list(dd, round_id: int, department: str | None, removable: set[in
     for _, a in found.iterrows():
         c = st.columns([4, 1, 1])
         c[0].markdown(
-            f"{a['name']}（{filings.size_text(int(a['size']))} · {a['department']} · "
+            f"{labels.get(int(a['line_id']), '')}：{a['name']}（{filings.size_text(int(a['size']))} · "
+            f"{a['department']} · "
             f"{a['uploaded_at']:%Y-%m-%d %H:%M}）"
         )
         aid = int(a["attachment_id"])
