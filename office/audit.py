@@ -61,7 +61,6 @@ ACTIONS: dict[str, str] = {
     "filing_attach_view": "下载佐证材料",
     "filing_attach_remove": "删除佐证材料",
     "filing_publish": "填报数据入库",
-    "filing_view": "查看填报",
     "filing_export": "导出填报情况",
     "filing_denied": "越权填报",
 }

@@ -64,7 +64,13 @@ chosen = st.selectbox(
 rnd = found[chosen]
 ui.round_caption(rnd)
 toggle = "结束填报" if rnd.status == "open" else "重新开启"
-if st.button(toggle, key="rv_toggle"):
+c = st.columns([1, 1, 3], vertical_alignment="bottom")
+moved = c[0].date_input("截止日期", rnd.deadline, key=f"rv_deadline_{rnd.id}", format="YYYY-MM-DD")
+if c[1].button("修改截止日期", key="rv_move", disabled=moved == rnd.deadline):
+    filings.set_round(dd, rnd.id, who, auth.actor(), deadline=moved)
+    ui.flash("success", f"截止日期已改为 {moved}。")
+    st.rerun()
+if c[2].button(toggle, key="rv_toggle"):
     filings.set_round(
         dd, rnd.id, who, auth.actor(), status="closed" if rnd.status == "open" else "open"
     )

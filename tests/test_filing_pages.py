@@ -5,6 +5,8 @@ review runs in real Chromium (tests/browser/test_filing_browser.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from office import filings
@@ -59,6 +61,14 @@ def test_the_office_opens_a_round_and_sees_the_board(snapshot):  # noqa: F811
     assert any("没有待审核的填报" in i.value for i in at.info)
     assert [t.label for t in at.tabs] == ["审核", "填报情况", "催报名单"]
     assert not any("页面出错了" in e.value for e in at.error)
+    # 延期: the deadline moves, audited
+    rnd = filings.rounds(snapshot)[0]
+    at.date_input(key=f"rv_deadline_{rnd.id}").set_value(dt.date(2027, 1, 25))
+    at.run()
+    next(b for b in at.button if b.label == "修改截止日期").click()
+    at.run()
+    assert filings.rounds(snapshot)[0].deadline == dt.date(2027, 1, 25)
+    assert any("截止日期已改为 2027-01-25" in s.value for s in at.success)
 
 
 @pytest.mark.signed_in_as("领导")
