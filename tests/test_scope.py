@@ -51,7 +51,12 @@ EXPECTED_ACTIONS = {
         "file_reports",
     },  # fmt: skip
     Role.OFFICE: {
-        "load", "export_tables", "view_records", "export_records", "view_audit", "review_filings",
+        "load",
+        "export_tables",
+        "view_records",
+        "export_records",
+        "view_audit",
+        "review_filings",
     },  # fmt: skip
     Role.DEPARTMENT: {"view_records", "export_records", "file_reports"},
     Role.DISTRICT: {"view_records", "export_records"},
