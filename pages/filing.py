@@ -112,7 +112,7 @@ else:
             st.session_state.pop(f"filing_editor_{rnd.id}", None)
             st.rerun()
 if not locked.empty:
-    st.subheader("已提交")
+    st.subheader("已提交（待审核、已通过）")
     ui.entry_table(locked, f"filing_locked_{rnd.id}", editable=False)
 ui.definitions(frame)
 
