@@ -15,6 +15,10 @@ pages = {
         st.Page("pages/records.py", title="明细", icon=":material/manage_search:"),
         st.Page("pages/data_status.py", title="数据", icon=":material/database:"),
     ],
+    "填报": [
+        st.Page("pages/filing.py", title="指标填报", icon=":material/edit_note:"),
+        st.Page("pages/filing_review.py", title="填报审核", icon=":material/fact_check:"),
+    ],
     "大屏": [st.Page("pages/led.py", title="一屏通览", icon=":material/tv:", url_path="led")],
     "管理": [
         st.Page("pages/audit.py", title="审计日志", icon=":material/history:"),

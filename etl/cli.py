@@ -32,9 +32,10 @@ COMMANDS = {
     "db": "etl.commands.db",
     "job": "etl.commands.job",
     "scheduler": "etl.commands.scheduler",
+    "filing": "etl.commands.filing",
 }
 # Commands whose own steps write the audit log in detail (office.accounts, etl.commands.db).
-SELF_AUDITED = {"user", "kiosk", "db", "job", "scheduler"}
+SELF_AUDITED = {"user", "kiosk", "db", "job", "scheduler", "filing"}
 
 
 # argparse's own words, in Chinese. Its messages are English format strings filled in before they

@@ -147,7 +147,25 @@ def _run(data_dir: DataDir, job: jobs.JobView) -> int:
         audit.record(data_dir, "build", _actor(job), path.name, {"任务": job.id})
         audit.record(data_dir, "publish", _actor(job), path.name, {"任务": job.id})
         return 0
+    if job.kind == "filing":
+        return _publish_filing(data_dir, job)
     raise BizenvError(f"未知的任务类型：{job.kind}")
+
+
+def _publish_filing(data_dir: DataDir, job: jobs.JobView) -> int:
+    """An approval's write: the round's approved lines loaded as reports, then the rebuild."""
+    from etl.filing_publish import publish
+
+    _Progress(data_dir, job.id)(0.1, "审核通过的在线填报入库并重新计算")
+    summary = publish(data_dir, int(job.params["round_id"]), _actor(job))
+    message = (
+        f"已入库 {summary['lines']} 行审核通过的数据（新增 {summary['rows_inserted']}，"
+        f"更新 {summary['rows_updated']}，未变 {summary['rows_unchanged']}），并发布了新快照。"
+        if summary["lines"]
+        else "这个轮次没有审核通过的数据，未写入。"
+    )
+    _finish(data_dir, job.id, jobs.SUCCEEDED, message, summary=summary)
+    return 0
 
 
 def _load(data_dir: DataDir, job: jobs.JobView) -> int:

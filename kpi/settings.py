@@ -103,6 +103,7 @@ class Limits:
     max_quarantine_rows: int = 200_000  # BIZENV_MAX_QUARANTINE_ROWS: bad rows one file may have
     lock_wait_seconds: float = 120  # BIZENV_LOCK_WAIT_SECONDS: a second writer's patience
     earliest_year: int = 2000  # BIZENV_EARLIEST_YEAR: dates before it are implausible
+    attachment_max_mb: float = 20.0  # BIZENV_ATTACHMENT_MAX_MB: one 佐证材料 of an online filing
 
     ENV = {
         "max_file_mb": "BIZENV_MAX_FILE_MB",
@@ -113,6 +114,7 @@ class Limits:
         "max_quarantine_rows": "BIZENV_MAX_QUARANTINE_ROWS",
         "lock_wait_seconds": "BIZENV_LOCK_WAIT_SECONDS",
         "earliest_year": "BIZENV_EARLIEST_YEAR",
+        "attachment_max_mb": "BIZENV_ATTACHMENT_MAX_MB",
     }
 
     @classmethod

@@ -51,6 +51,20 @@ ACTIONS: dict[str, str] = {
     "settings_change": "修改设置",
     "audit_export": "导出审计日志",
     "db_upgrade": "升级应用数据库",
+    # 在线指标填报 (office.filings, etl.filing_publish)
+    "filing_open": "开启填报轮次",
+    "filing_change": "修改填报轮次",
+    "filing_close": "结束填报轮次",
+    "filing_save": "保存填报",
+    "filing_submit": "提交填报",
+    "filing_approve": "审核通过填报",
+    "filing_return": "退回填报",
+    "filing_attach": "上传佐证材料",
+    "filing_attach_view": "下载佐证材料",
+    "filing_attach_remove": "删除佐证材料",
+    "filing_publish": "填报数据入库",
+    "filing_export": "导出填报情况",
+    "filing_denied": "越权填报",
 }
 OUTCOMES = {"ok": "成功", "denied": "拒绝", "failed": "失败"}
 VIA = {"web": "网页", "cli": "命令行", "kiosk": "大屏链接", "oidc": "统一身份认证"}

@@ -54,6 +54,7 @@ KIND_LABELS = {
     "build": "重新计算",
     "pull": "数据库采集",
     "watch": "文件夹导入",
+    "filing": "在线填报入库",
 }
 LOG_LIMIT = 200_000  # characters of log kept per job
 

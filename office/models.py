@@ -107,3 +107,8 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(sa.String(255))
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+# Tables of other office modules, on the same Base (imported here so that the metadata Alembic
+# and the tests compare is always complete).
+from office import filing_models  # noqa: E402, F401

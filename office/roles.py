@@ -31,8 +31,8 @@ LABELS: dict[Role, str] = {
 }
 DESCRIPTIONS: dict[Role, str] = {
     Role.ADMIN: "全部页面；管理账号和设置、查看审计日志",
-    Role.OFFICE: "全部页面；导入和发布数据、导出、查看审计日志",
-    Role.DEPARTMENT: "各看板；只看本部门负责指标的明细，导出本部门的明细",
+    Role.OFFICE: "全部页面；导入和发布数据、导出、查看审计日志、开启和审核指标填报",
+    Role.DEPARTMENT: "各看板；只看本部门负责指标的明细，导出本部门的明细；在线填报本部门负责的指标",
     Role.DISTRICT: "各看板；只看本区县的明细，导出本区县的明细",
     Role.LEADER: "全部看板和数据页，只读；导出表格",
     Role.SCREEN: "只有大厅 LED 屏（/led），没有明细、没有导出",
@@ -42,9 +42,11 @@ DESCRIPTIONS: dict[Role, str] = {
 # and shows a page that is not in the visitor's set as "无权访问".
 DASHBOARDS = frozenset({"overview", "domains", "district", "trends"})
 PAGES: dict[Role, frozenset[str]] = {
-    Role.ADMIN: DASHBOARDS | {"records", "data_status", "led", "audit", "accounts", "account"},
-    Role.OFFICE: DASHBOARDS | {"records", "data_status", "led", "audit", "account"},
-    Role.DEPARTMENT: DASHBOARDS | {"records", "account"},
+    Role.ADMIN: DASHBOARDS
+    | {"records", "data_status", "led", "audit", "accounts", "account", "filing_review"},
+    Role.OFFICE: DASHBOARDS
+    | {"records", "data_status", "led", "audit", "account", "filing_review"},
+    Role.DEPARTMENT: DASHBOARDS | {"records", "account", "filing"},
     Role.DISTRICT: DASHBOARDS | {"records", "account"},
     Role.LEADER: DASHBOARDS | {"records", "data_status", "led", "account"},
     Role.SCREEN: frozenset({"led"}),
@@ -58,6 +60,8 @@ EXPORT_RECORDS = "export_records"  # 下载明细
 MANAGE_ACCOUNTS = "manage_accounts"
 MANAGE_SETTINGS = "manage_settings"
 VIEW_AUDIT = "view_audit"
+REVIEW_FILINGS = "review_filings"  # 开启填报轮次、审核部门填报（office.filings）
+FILE_REPORTS = "file_reports"  # 在线填报本部门负责的指标
 ACTION_LABELS = {
     LOAD: "导入和发布数据",
     EXPORT_TABLES: "导出表格",
@@ -66,11 +70,15 @@ ACTION_LABELS = {
     MANAGE_ACCOUNTS: "管理账号",
     MANAGE_SETTINGS: "修改设置",
     VIEW_AUDIT: "查看审计日志",
+    REVIEW_FILINGS: "开启和审核指标填报",
+    FILE_REPORTS: "在线填报指标",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(ACTION_LABELS),
-    Role.OFFICE: frozenset({LOAD, EXPORT_TABLES, VIEW_RECORDS, EXPORT_RECORDS, VIEW_AUDIT}),
-    Role.DEPARTMENT: frozenset({VIEW_RECORDS, EXPORT_RECORDS}),
+    Role.OFFICE: frozenset(
+        {LOAD, EXPORT_TABLES, VIEW_RECORDS, EXPORT_RECORDS, VIEW_AUDIT, REVIEW_FILINGS}
+    ),
+    Role.DEPARTMENT: frozenset({VIEW_RECORDS, EXPORT_RECORDS, FILE_REPORTS}),
     Role.DISTRICT: frozenset({VIEW_RECORDS, EXPORT_RECORDS}),
     Role.LEADER: frozenset({EXPORT_TABLES, VIEW_RECORDS, EXPORT_RECORDS}),
     Role.SCREEN: frozenset(),

@@ -24,14 +24,16 @@ ALL_PAGES = {
     "audit",
     "accounts",
     "account",
+    "filing",  # issue 16: 部门 fill in their figures
+    "filing_review",  # issue 16: 营商办 opens rounds and reviews
 }
 BOARDS = {"overview", "domains", "district", "trends"}
 
 # Written from the issue's table, not from office.roles.
 EXPECTED_PAGES = {
-    Role.ADMIN: ALL_PAGES,
-    Role.OFFICE: ALL_PAGES - {"accounts"},
-    Role.DEPARTMENT: BOARDS | {"records", "account"},
+    Role.ADMIN: ALL_PAGES - {"filing"},  # an account bound to no department files nothing
+    Role.OFFICE: ALL_PAGES - {"accounts", "filing"},
+    Role.DEPARTMENT: BOARDS | {"records", "account", "filing"},
     Role.DISTRICT: BOARDS | {"records", "account"},
     Role.LEADER: BOARDS | {"records", "data_status", "led", "account"},
     Role.SCREEN: {"led"},
@@ -45,9 +47,18 @@ EXPECTED_ACTIONS = {
         "manage_accounts",
         "manage_settings",
         "view_audit",
+        "review_filings",
+        "file_reports",
     },  # fmt: skip
-    Role.OFFICE: {"load", "export_tables", "view_records", "export_records", "view_audit"},
-    Role.DEPARTMENT: {"view_records", "export_records"},
+    Role.OFFICE: {
+        "load",
+        "export_tables",
+        "view_records",
+        "export_records",
+        "view_audit",
+        "review_filings",
+    },  # fmt: skip
+    Role.DEPARTMENT: {"view_records", "export_records", "file_reports"},
     Role.DISTRICT: {"view_records", "export_records"},
     Role.LEADER: {"export_tables", "view_records", "export_records"},
     Role.SCREEN: set(),

@@ -1021,3 +1021,21 @@ def unit_table(units: pd.DataFrame) -> pd.DataFrame:
         )
     out["说明"] = [c if isinstance(c, str) else "" for c in base["coverage_note"]]
     return out
+
+
+# ── 在线填报 ──────────────────────────────────────────────────────────────────────────────────
+
+
+def filed_values(con, period: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The scored value (and 分子, 分母) of each filed indicator per district and the city in
+    `period` — "上季度值" on the filing page. Empty without marts."""
+    columns = ["indicator_key", "district_code", "value", "numerator", "denominator"]
+    if not keys or not has_table(con, "indicator_scores"):
+        return pd.DataFrame(columns=columns)
+    params = Params()
+    sql = (
+        "SELECT indicator_key, district_code, value, numerator, denominator FROM indicator_scores "
+        f"WHERE period = {params.add(period)} AND indicator_key IN "
+        f"({', '.join(params.add(k) for k in keys)})"
+    )
+    return _df(con, sql, params.values)

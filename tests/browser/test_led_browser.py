@@ -228,7 +228,7 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
           }, 50); }""")
         first = a.get_attribute("[data-view]", "data-view")
         a.wait_for_function(
-            "v => document.querySelector('[data-view]').dataset.view !== v",
+            "v => { const e = document.querySelector('[data-view]'); return !!e && e.dataset.view !== v }",
             arg=first,
             timeout=15_000,
         )
@@ -241,7 +241,7 @@ def test_view_changes_after_dwell_and_two_screens_agree(browser, led_app):
         # behind at the sample: give both until the middle of the window (still the same view).
         for screen in (a, b):
             screen.wait_for_function(
-                "v => document.querySelector('[data-view]').dataset.view === v",
+                "v => document.querySelector('[data-view]')?.dataset.view === v",
                 arg=expected,
                 timeout=1_200,
             )
@@ -414,7 +414,7 @@ def test_server_restart_shows_a_chinese_note_then_recovers(
         page.wait_for_selector(".led-offline-note", state="hidden", timeout=30_000)
         view = page.get_attribute("[data-view]", "data-view")
         page.wait_for_function(  # the rotation runs again: the fragment timer is back
-            "v => document.querySelector('[data-view]').dataset.view !== v",
+            "v => { const e = document.querySelector('[data-view]'); return !!e && e.dataset.view !== v }",
             arg=view,
             timeout=30_000,
         )
