@@ -134,8 +134,22 @@ def _routes(pages: dict, principal) -> dict:
     return routed
 
 
+# Streamlit's file uploader has English words of its own ("Upload", "200MB per file"; no setting
+# translates them, and the size contradicts our own limits): they are replaced in Chinese, and
+# each uploader's label states its limit.
+_CHINESE_WIDGETS_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "选择文件"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "或把文件拖到这里"; font-size: 0.875rem; }
+</style>"""
+
+
 def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
     st.set_page_config(page_title="营商环境指标看板", page_icon="📊", layout="wide")
+    st.html(_CHINESE_WIDGETS_CSS)
     dd = data.data_dir()
     try:
         principal = auth.check(dd)  # the login check: one indexed lookup in the app database
