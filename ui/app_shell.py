@@ -173,7 +173,7 @@ def run(pages: dict, bootstrap: Bootstrap | None = None) -> None:
             params = {k: v for k, v in st.query_params.to_dict().items() if k != "mode"}
             st.switch_page(led_pages[0], query_params=params)
     else:
-        page = st.navigation(routes)
+        page = st.navigation(routes, expanded=True)  # all pages: no English "View N more"
     # After st.navigation: until it runs, Streamlit lists the files of pages/ by their English
     # names in the sidebar, and the first run's bootstrap takes ~25 s.
     try:
