@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from kpi.errors import UserInputError
 from office import store
 from office.models import Account, AuditEvent, Base
+from office.tracking import models as _tracking_models  # noqa: F401 — its tables in Base.metadata
 
 TABLES = {"accounts", "sessions", "audit_log", "app_settings", "alembic_version"}
 
@@ -24,7 +25,7 @@ def _tables(eng) -> set[str]:
 def test_first_use_creates_every_table_at_the_newest_revision(app_db):
     eng = store.engine(app_db)
     assert TABLES <= _tables(eng)
-    assert store.current_revision(eng) == store.head_revision() == "0002"
+    assert store.current_revision(eng) == store.head_revision() == "0005"
     assert store.upgrade(app_db) == []  # nothing left to do
 
 
@@ -67,7 +68,7 @@ def test_an_upgrade_from_the_first_revision_keeps_every_row(app_db):
             ),
             {"t": now},
         )
-    assert store.upgrade(app_db) == ["0002"]
+    assert store.upgrade(app_db)[:1] == ["0002"]  # then the later revisions
     with eng.connect() as conn:
         account = conn.execute(
             sa.text(
