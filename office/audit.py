@@ -49,6 +49,10 @@ ACTIONS: dict[str, str] = {
     "settings_change": "修改设置",
     "audit_export": "导出审计日志",
     "db_upgrade": "升级应用数据库",
+    "tracking_create": "新建督办事项",
+    "tracking_change": "修改督办事项",
+    "tracking_import": "导入台账",
+    "tasks_proposed": "生成督办任务",
 }
 OUTCOMES = {"ok": "成功", "denied": "拒绝", "failed": "失败"}
 VIA = {"web": "网页", "cli": "命令行", "kiosk": "大屏链接", "oidc": "统一身份认证"}

@@ -59,7 +59,11 @@ PROBLEM_CATEGORIES = (
     "其他",
 )
 # The order a problem moves in; 解释说明 may follow any open status; 营商办 may also move it back.
-NEXT_STATUS = {"待交办": ("整改中", "解释说明"), "整改中": ("已解决", "解释说明"), "已解决": ("已销号",)}
+NEXT_STATUS = {
+    "待交办": ("整改中", "解释说明"),
+    "整改中": ("已解决", "解释说明"),
+    "已解决": ("已销号",),
+}
 
 
 def is_overdue(deadline: dt.date | None, done: bool, today: dt.date) -> bool:
@@ -123,7 +127,11 @@ class ProjectColours:
 
     amber_lag: float = 10.0
     red_lag: float = 25.0
-    meaning: tuple[tuple[str, str], ...] = (("green", "进展顺利"), ("amber", "相对迟缓"), ("red", "受阻"))
+    meaning: tuple[tuple[str, str], ...] = (
+        ("green", "进展顺利"),
+        ("amber", "相对迟缓"),
+        ("red", "受阻"),
+    )
 
     @classmethod
     def from_env(cls) -> ProjectColours:
@@ -142,7 +150,9 @@ class ProjectColours:
             order = ("进展顺利", "相对迟缓", "受阻")
             if all(by_word.get(w) for w in order):
                 meaning = tuple((by_word[w] or "", w) for w in order)
-        return cls(num("BIZENV_PROJECT_AMBER_LAG", 10.0), num("BIZENV_PROJECT_RED_LAG", 25.0), meaning)
+        return cls(
+            num("BIZENV_PROJECT_AMBER_LAG", 10.0), num("BIZENV_PROJECT_RED_LAG", 25.0), meaning
+        )
 
     def colour_of(self, state: str) -> str:
         """green | amber | red for 进展顺利 / 相对迟缓 / 受阻."""
@@ -174,8 +184,10 @@ def project_state(
     rules = colours or ProjectColours()
     total = len([d for d in planned if d is not None and not pd.isna(d)])
     done = sum(1 for d in actual if d is not None and not pd.isna(d))
-    reported = float(progress) if progress is not None and not pd.isna(progress) else (
-        100.0 * done / total if total else 0.0
+    reported = (
+        float(progress)
+        if progress is not None and not pd.isna(progress)
+        else (100.0 * done / total if total else 0.0)
     )
     lag = max(0.0, planned_progress(planned, today) - reported)
     if total and done >= total:
