@@ -22,7 +22,7 @@ from kpi import store
 from kpi.read import tracking as reads
 from kpi.settings import DataDir
 from office import audit
-from office.tracking import ledgers, leads, rules, tasks
+from office.tracking import leads, ledgers, rules, tasks
 
 DEMO_ACTOR = audit.Actor(name="演示数据", via="cli")
 N_PROBLEMS, N_SOLVED = 584, 573

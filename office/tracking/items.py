@@ -171,29 +171,45 @@ def update(
             raise UserInputError(f"没有编号为 {item_id} 的{KIND_LABELS[kind]}（可能已被删除）。")
         why = denied_reason(scope, kind, item, set(changes))
         if why:
+            # the refusal is audited in the same transaction (nothing else is written)
             audit.record(
-                data_dir, "tracking_change", actor, _ident(kind, item), {"拒绝": why}, "denied"
+                data_dir,
+                "tracking_change",
+                actor,
+                _ident(kind, item),
+                {"拒绝": why},
+                "denied",
+                session=s,
             )
-            raise Denied(why)
-        diff = {k: (getattr(item, k), v) for k, v in changes.items() if getattr(item, k) != v}
-        if not diff:
-            return {}
-        for k, (_, v) in diff.items():
-            setattr(item, k, v)
-        item.updated_at = utcnow()
-        item.updated_by = actor.name
-        if kind == "task":
-            note = "；".join(f"{k}：{v}" for k, (_, v) in diff.items())
-            s.add(TaskEvent(task_id=item.id, actor=actor.name, action="progress", note=note))
-        audit.record(
-            data_dir,
-            "tracking_change",
-            actor,
-            _ident(kind, item),
-            {k: [_plain(a), _plain(b)] for k, (a, b) in diff.items()},
-            session=s,
-        )
-        return diff
+            denied, diff = why, {}
+        else:
+            denied = None
+            diff = {k: (getattr(item, k), v) for k, v in changes.items() if getattr(item, k) != v}
+            _apply(data_dir, s, kind, item, diff, actor)
+    if denied:
+        raise Denied(denied)
+    return diff
+
+
+def _apply(data_dir, s, kind: str, item, diff: dict, actor) -> None:
+    """Write `diff` ({field: (before, after)}) onto `item`, with its audit event (and history)."""
+    if not diff:
+        return
+    for k, (_, v) in diff.items():
+        setattr(item, k, v)
+    item.updated_at = utcnow()
+    item.updated_by = actor.name
+    if kind == "task":
+        note = "；".join(f"{k}：{v}" for k, (_, v) in diff.items())
+        s.add(TaskEvent(task_id=item.id, actor=actor.name, action="progress", note=note))
+    audit.record(
+        data_dir,
+        "tracking_change",
+        actor,
+        _ident(kind, item),
+        {k: [_plain(a), _plain(b)] for k, (a, b) in diff.items()},
+        session=s,
+    )
 
 
 def set_milestone(

@@ -484,4 +484,4 @@ def frame_bytes(df: pd.DataFrame, kind: str) -> bytes:
 
 def read_back(data: bytes) -> pd.DataFrame:
     """An exported 台账 as a frame (tests compare round trips with it)."""
-    return pd.read_excel(io.BytesIO(data), dtype=object)
+    return pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")

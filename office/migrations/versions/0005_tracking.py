@@ -75,7 +75,9 @@ def upgrade() -> None:
     op.create_table(
         "track_milestones",
         sa.Column("id", BigId, nullable=False),
-        sa.Column("project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("planned_on", sa.Date),
