@@ -72,6 +72,7 @@ def items_join(active: set[str]) -> str:
     )
 
 
+
 def _due(
     active: set[str], start: str, end: str, limit: str, extra: str, today: str
 ) -> tuple[str, str, str]:

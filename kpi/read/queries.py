@@ -604,15 +604,7 @@ def records(
     """
     cols = RECORD_COLUMNS[source]
     where, params = _records_where(
-        source,
-        period,
-        district,
-        domain_key,
-        search,
-        filter_sql,
-        filter_params,
-        scope,
-        period_column,
+        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
     )
     select = ", ".join(f"{_q(c)} AS {_q(label)}" for c, label in cols.items())
     order = records_order(source, order_by, descending)
@@ -637,15 +629,7 @@ def records_count(
 ) -> int:
     """How many records `records` would page through (the same filters and scope)."""
     where, params = _records_where(
-        source,
-        period,
-        district,
-        domain_key,
-        search,
-        filter_sql,
-        filter_params,
-        scope,
-        period_column,
+        source, period, district, domain_key, search, filter_sql, filter_params, scope, period_column
     )
     sql = f"SELECT count(*) FROM {_q(source)} {where}"
     return int(con.execute(sql, params.values).fetchone()[0])
