@@ -83,11 +83,13 @@ def problems_frame(
     solved = set(rng.choice(N_PROBLEMS, N_SOLVED, replace=False).tolist())
     for i in range(N_PROBLEMS):
         raised = start + dt.timedelta(days=int(rng.integers(0, 300)))
-        deadline = raised + dt.timedelta(days=int(rng.choice([15, 30, 60, 90])))
+        days = int(rng.choice([15, 30, 60, 90]))
+        deadline = raised + dt.timedelta(days=days)
         cat = cats[int(rng.integers(0, len(cats)))]
         status, batch, closed = "整改中", None, None
         if i in solved:
-            closed = raised + dt.timedelta(days=int(rng.integers(5, 100)))
+            # most within the 整改时限, some later (按期销号率 about 85 %)
+            closed = raised + dt.timedelta(days=int(days * rng.uniform(0.3, 1.2)))
             if closed > today:
                 closed = today
             if rng.random() < 0.8:

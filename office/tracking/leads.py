@@ -93,4 +93,7 @@ def leads(con, data_dir: DataDir, period: str, today: dt.date, n: int = 5) -> pd
     keep = results[["kind", "unit", "awarded", "decided_on", "note"]]
     merged = out.merge(keep, on=["kind", "unit"], how="outer")
     merged["evidence"] = merged["evidence"].fillna("")
-    return merged
+    # the quarter's awarded units first, then the other results, then the 候选 in lead order
+    merged["_order"] = merged["awarded"].map({True: 0, False: 1}).fillna(2)
+    merged = merged.sort_values(["kind", "_order"], kind="stable", ascending=[False, True])
+    return merged.drop(columns="_order").reset_index(drop=True)
