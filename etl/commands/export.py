@@ -90,7 +90,14 @@ def run(args: argparse.Namespace) -> int:
                 raise UserInputError(
                     "季度评议材料只能导出为 XLSX。改法：去掉 --format csv，或加上 --table。"
                 )
-            review.write_review(con, period, out)
+            import datetime as dt
+
+            from office.tracking import views as tracking
+
+            today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+            review.write_review(
+                con, period, out, tracking.review_sheets(con, data_dir, period, today)
+            )
             print(f"已导出 {period} 季度评议材料到 {out}")
     finally:
         con.close()

@@ -314,6 +314,13 @@ def review_sheets(
     con, data_dir: DataDir, period: str, today: dt.date, names: dict | None = None
 ) -> dict[str, pd.DataFrame]:
     """The workbook's 督办 sheets: 清障汇总, 为企办实事, 督办任务（未办结）, 对标清单, 蜗牛骏马."""
+    if names is None:
+        from kpi.read import queries
+
+        ds = queries.districts(con)
+        names = (
+            dict(zip(ds["district_code"], ds["district_name"], strict=True)) if not ds.empty else {}
+        )
     problems = problem_list(data_dir, today, names=names)
     summary = problem_figures(problems, ["区县"], today) if not problems.empty else pd.DataFrame()
     if not summary.empty:
