@@ -10,7 +10,6 @@ colour-blind readers.
 from __future__ import annotations
 
 import datetime as dt
-
 import functools
 from collections.abc import Mapping
 from pathlib import Path

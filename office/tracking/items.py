@@ -127,7 +127,7 @@ def _check_fields(kind: str, values: Mapping[str, Any]) -> None:
             raise UserInputError("进度应在 0 到 100 之间（百分比）。")
 
 
-def create(data_dir: DataDir, scope: Scope, actor: audit.Actor, kind: str, **values) -> int:
+def create(data_dir: DataDir, scope: Scope, actor: audit.Actor, kind: str, /, **values) -> int:
     """A new item (营商办 only); returns its id."""
     if not is_office(scope):
         raise Denied(f"当前账号（{scope.label}）不能新建{KIND_LABELS[kind]}；请联系营商办。")
@@ -156,7 +156,7 @@ def create(data_dir: DataDir, scope: Scope, actor: audit.Actor, kind: str, **val
 
 
 def update(
-    data_dir: DataDir, scope: Scope, actor: audit.Actor, kind: str, item_id: int, **changes
+    data_dir: DataDir, scope: Scope, actor: audit.Actor, kind: str, item_id: int, /, **changes
 ) -> dict[str, tuple[Any, Any]]:
     """Change fields of an item, scope-checked; returns {field: (before, after)} of what changed.
     Raises Denied (nothing written, the refusal audited) when the account may not."""
