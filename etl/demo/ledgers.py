@@ -277,7 +277,8 @@ def generate(
         tf.loc[pick < 0.4, "整改进展"] = "已制定整改方案，正在落实"
         late = pick < 0.15  # overdue by 3–40 days
         tf.loc[late, "整改时限"] = [
-            pd.Timestamp(today - dt.timedelta(days=int(d))) for d in rng.integers(3, 41, int(late.sum()))
+            pd.Timestamp(today - dt.timedelta(days=int(d)))
+            for d in rng.integers(3, 41, int(late.sum()))
         ]
         files.append(_write(out, "tasks", tf))
         ledgers.import_file(data_dir, files[-1], DEMO_ACTOR)

@@ -130,7 +130,12 @@ def build(
         out.cards = [
             Card(str(n), str(u), None if pd.isna(p) else float(p), str(c), str(w))
             for n, u, p, c, w in zip(
-                b["项目名称"], b["牵头单位"], b["进度（%）"], b["colour"], b["进展评价"], strict=True
+                b["项目名称"],
+                b["牵头单位"],
+                b["进度（%）"],
+                b["colour"],
+                b["进展评价"],
+                strict=True,
             )
         ]
         counts = board["colour"].value_counts()

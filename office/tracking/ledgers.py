@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -207,12 +208,13 @@ def _rows(s, kind: str) -> list[dict]:
         return out
     if kind == "tasks":
         out = []
-        order = (Task.period, Task.district_code, Task.indicator_key, Task.kind)
-        for t in s.scalars(sa.select(Task).order_by(*order)):
+        by = (Task.period, Task.district_code, Task.indicator_key, Task.kind)
+        for t in s.scalars(sa.select(Task).order_by(*by)):
             row = _obj(t, TEMPLATES[kind][1])
             row["kind"], row["state"] = rules.TASK_KINDS[t.kind], rules.TASK_STATES[t.state]
             out.append(row)
         return out
+    model: Any
     model, order = {
         "benchmarks": (Benchmark, (Benchmark.indicator_key, Benchmark.level)),
         "measures": (Measure, (Measure.indicator_key, Measure.district_code, Measure.name)),
@@ -402,7 +404,7 @@ def import_rows(
             for r in recs:
                 item, fields = _find(s, kind, r)
                 if item is None:
-                    model = {
+                    model: Any = {
                         "problems": Problem,
                         "tasks": Task,
                         "benchmarks": Benchmark,
@@ -458,23 +460,23 @@ def _find(s, kind: str, r: dict):
         )
         return s.scalars(q).one_or_none(), f
     if kind == "benchmarks":
-        q = sa.select(Benchmark).where(
+        qbenchmark = sa.select(Benchmark).where(
             Benchmark.indicator_key == r["indicator_key"], Benchmark.level == r["level"]
         )
-        return s.scalars(q).one_or_none(), r
+        return s.scalars(qbenchmark).one_or_none(), r
     if kind == "measures":
-        q = sa.select(Measure).where(
+        qmeasure = sa.select(Measure).where(
             Measure.indicator_key == r["indicator_key"],
             Measure.district_code.is_(None)
             if r["district_code"] is None
             else Measure.district_code == r["district_code"],
             Measure.name == r["name"],
         )
-        return s.scalars(q).one_or_none(), r
-    q = sa.select(Award).where(
+        return s.scalars(qmeasure).one_or_none(), r
+    qaward = sa.select(Award).where(
         Award.period == r["period"], Award.kind == r["kind"], Award.unit == r["unit"]
     )
-    return s.scalars(q).one_or_none(), r
+    return s.scalars(qaward).one_or_none(), r
 
 
 def frame_bytes(df: pd.DataFrame, kind: str) -> bytes:

@@ -125,9 +125,10 @@ def task_list(data_dir: DataDir, today: dt.date, scope: Scope | None = None) -> 
             "状态": t["state"].map(STATE_ZH),
             "整改时限": pd.to_datetime(t["deadline"]),
             "逾期": ["逾期" if x else "" for x in late],
-            "逾期天数": [
-                (today - d).days if x else None for d, x in zip(t["deadline"], late, strict=True)
-            ],
+            "逾期天数": pd.array(
+                [(today - d).days if x else None for d, x in zip(t["deadline"], late, strict=True)],
+                dtype="Int64",
+            ),
             "整改进展": t["progress"],
             "佐证": t["evidence"],
             "销号方式": t["closed_how"].map({"self": "指标转好自动销号", "writeoff": "营商办销号"}),

@@ -68,6 +68,7 @@ def load(data_dir: DataDir, today: dt.date, refresh: float) -> loop.LoopData | N
     hit = _CACHE.get(key)
     if hit and now - hit[0] < refresh:
         return hit[1]
+    value: loop.LoopData | None
     try:
         value = _read(data_dir, today)
     except Exception:  # noqa: BLE001 — the lobby screen never shows an error; the log has it
