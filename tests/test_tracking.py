@@ -522,3 +522,15 @@ def test_demo_ledgers_are_consistent_with_its_scores(demo_dir):
     assert (t["state"] == "confirmed").sum() > len(t) / 2
     a = items.awards(demo_dir)
     assert set(a[a["awarded"]]["kind"]) == {"蜗牛", "骏马"}
+    # bizenv reset --demo: the demo 台账 go, an item someone entered stays
+    from office.tracking.models import Milestone
+
+    _problem(demo_dir, number="MINE-1")  # entered by a person, not the demo
+    expected = 584 + 24 + len(t) + len(items.benchmarks(demo_dir))
+    expected += len(items.measures(demo_dir)) + len(a)
+    assert items.remove_demo(demo_dir, ME) == expected
+    assert items.problems(demo_dir)["number"].tolist() == ["MINE-1"]
+    assert items.tasks(demo_dir).empty and items.projects(demo_dir).empty
+    with store.session(demo_dir) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Milestone)) == 0
+        assert s.scalar(sa.select(sa.func.count()).select_from(TaskEvent)) == 0

@@ -266,8 +266,9 @@ def generate(
             _write(out, "measures", measures_frame(cells[cells["kind"] == "red"], owner, today)),
         ]
         for f in files:
-            ledgers.import_file(data_dir, f, DEMO_ACTOR)
+            ledgers.import_file(data_dir, f, DEMO_ACTOR, demo=True)
         tasks.propose(data_dir, snap, today=today, actor=DEMO_ACTOR)
+        tasks.mark_demo(data_dir)  # proposed from the demo's red cells: they go with the demo
         # 营商办 confirmed most proposed tasks; some units reported progress
         tf = ledgers.export_frame(data_dir, "tasks")
         rng = np.random.default_rng(seed + 2)
@@ -281,7 +282,7 @@ def generate(
             for d in rng.integers(3, 41, int(late.sum()))
         ]
         files.append(_write(out, "tasks", tf))
-        ledgers.import_file(data_dir, files[-1], DEMO_ACTOR)
+        ledgers.import_file(data_dir, files[-1], DEMO_ACTOR, demo=True)
         lead = leads.leads(con, data_dir, period, today)
     finally:
         con.close()
@@ -302,5 +303,5 @@ def generate(
                 }
             )
     files.append(_write(out, "awards", pd.DataFrame(awards)))
-    ledgers.import_file(data_dir, files[-1], DEMO_ACTOR)
+    ledgers.import_file(data_dir, files[-1], DEMO_ACTOR, demo=True)
     return files

@@ -374,3 +374,22 @@ def project_board(
         ],
     )
     return proj.merge(extra, on="id", how="left")
+
+
+def remove_demo(data_dir: DataDir, actor: audit.Actor) -> int:
+    """Delete the demo's 台账 items (is_demo; `bizenv reset --demo`), their milestones and task
+    history with them; returns how many items went. Items anyone added stay."""
+    gone = 0
+    with store.session(data_dir) as s:
+        demo_projects = sa.select(Project.id).where(Project.is_demo)
+        s.execute(sa.delete(Milestone).where(Milestone.project_id.in_(demo_projects)))
+        demo_tasks = sa.select(Task.id).where(Task.is_demo)
+        s.execute(sa.delete(TaskEvent).where(TaskEvent.task_id.in_(demo_tasks)))
+        counts = {}
+        for kind, model in KINDS.items():
+            result = s.execute(sa.delete(model).where(model.is_demo))
+            counts[KIND_LABELS[kind]] = result.rowcount or 0
+            gone += result.rowcount or 0
+        if gone:
+            audit.record(data_dir, "reset_demo", actor, "演示台账", counts, session=s)
+    return gone

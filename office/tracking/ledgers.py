@@ -343,17 +343,24 @@ def parse(path: Path, kind: str, header_row: int) -> list[dict]:
     return out
 
 
-def import_file(data_dir: DataDir, path: Path, actor: audit.Actor, sniffed=None) -> Imported:
+def import_file(
+    data_dir: DataDir, path: Path, actor: audit.Actor, sniffed=None, demo: bool = False
+) -> Imported:
     """Import a 台账 file (营商办's action: from the CLI or the 督办 pages). One transaction."""
     found = sniffed or sniff(path)
     if not found:
         raise UserInputError(f"{path.name} 不是可识别的台账（表头与模板不符）。")
     kind, header_row = found
-    return import_rows(data_dir, kind, parse(path, kind, header_row), actor, path.name)
+    return import_rows(data_dir, kind, parse(path, kind, header_row), actor, path.name, demo)
 
 
 def import_rows(
-    data_dir: DataDir, kind: str, recs: list[dict], actor: audit.Actor, name: str
+    data_dir: DataDir,
+    kind: str,
+    recs: list[dict],
+    actor: audit.Actor,
+    name: str,
+    demo: bool = False,
 ) -> Imported:
     inserted = updated = 0
     now = utcnow()
@@ -378,7 +385,7 @@ def import_rows(
                     )
                 }
                 if p is None:
-                    p = Project(name=r["name"], **fields, updated_by=actor.name)
+                    p = Project(name=r["name"], **fields, updated_by=actor.name, is_demo=demo)
                     s.add(p)
                     s.flush()
                     inserted += 1
@@ -411,7 +418,7 @@ def import_rows(
                         "measures": Measure,
                         "awards": Award,
                     }[kind]
-                    item = model(**fields, updated_by=actor.name)
+                    item = model(**fields, updated_by=actor.name, is_demo=demo)
                     s.add(item)
                     s.flush()
                     if kind == "tasks":

@@ -17,6 +17,8 @@ class _Stamped:
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+    # written by the demo generator (etl/demo/ledgers.py); bizenv reset --demo removes these
+    is_demo: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Problem(_Stamped, Base):

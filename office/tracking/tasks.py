@@ -170,3 +170,10 @@ def overdue(tasks, today: dt.date):
     return [
         rules.is_overdue(d, bool(x), today) for d, x in zip(tasks["deadline"], done, strict=True)
     ]
+
+
+def mark_demo(data_dir: DataDir) -> None:
+    """Every task there is now belongs to the demo (called by the demo generator right after the
+    first-run build proposed them), so `bizenv reset --demo` takes them away with it."""
+    with store.session(data_dir) as s:
+        s.execute(sa.update(Task).values(is_demo=True))

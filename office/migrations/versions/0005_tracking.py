@@ -26,6 +26,7 @@ def _stamps() -> list[sa.Column]:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.Column("updated_by", sa.String(64)),
+        sa.Column("is_demo", sa.Boolean, nullable=False, server_default=sa.false()),
     ]
 
 
