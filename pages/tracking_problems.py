@@ -1,6 +1,7 @@
 """清障: the 全量问题清单, the 分类整改清单 (by category and unit), the 逐批销号清单 and the figures
 (total, solved, 解决率, 按期销号率, overdue) by district, unit and category, quarter by quarter."""
 
+import pandas as pd
 import streamlit as st
 
 from office.tracking import items, rules, views
@@ -107,7 +108,11 @@ with st.form("problem_edit"):
         if office and status_new == "已销号":
             changes.update(
                 batch=batch or None,
-                closed_on=today if p["状态"] != "已销号" else p["销号日期"].date(),
+                closed_on=(
+                    p["销号日期"].date()
+                    if p["状态"] == "已销号" and not pd.isna(p["销号日期"])
+                    else today
+                ),
             )
         if tr.act(items.update, dd, scope, actor, "problem", pid, **changes):
             st.rerun()

@@ -331,7 +331,7 @@ def review_sheets(
     open_tasks = task_list(data_dir, today)
     open_tasks = open_tasks[open_tasks["状态"].isin([STATE_ZH[s] for s in rules.OPEN_TASK_STATES])]
     open_tasks = open_tasks.drop(
-        columns=["id", "区县代码", "销号方式", "销号日期"], errors="ignore"
+        columns=["id", "区县代码", "销号方式", "销号日期", "更新人", "更新时间"], errors="ignore"
     )
     return {
         "清障汇总": summary,
