@@ -96,10 +96,10 @@ with st.form("problem_edit"):
         index=allowed.index(p["状态"]) if p["状态"] in allowed else 0,
         key="problem_status",
     )
-    measures = st.text_area("整改措施", value=p["整改措施"] or "", key="problem_measures")
-    evidence = st.text_input("佐证", value=p["佐证"] or "", key="problem_evidence")
+    measures = st.text_area("整改措施", value=tr.text(p["整改措施"]), key="problem_measures")
+    evidence = st.text_input("佐证", value=tr.text(p["佐证"]), key="problem_evidence")
     batch = st.text_input(
-        "销号批次", value=p["销号批次"] or "", key="problem_batch", disabled=not office
+        "销号批次", value=tr.text(p["销号批次"]), key="problem_batch", disabled=not office
     )
     if st.form_submit_button("保存"):
         changes: dict = {"measures": measures or None, "evidence": evidence or None}

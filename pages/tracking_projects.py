@@ -63,7 +63,7 @@ with st.form("project_edit"):
     progress = st.number_input(
         "进度（%）", 0.0, 100.0, float(p["进度（%）"] or 0), key="project_progress"
     )
-    note = st.text_area("进展情况", value=p["进展情况"] or "", key="project_note")
+    note = st.text_area("进展情况", value=tr.text(p["进展情况"]), key="project_note")
     open_steps = steps[steps["actual_on"].isna()]
     step = st.selectbox(
         "本次完成的节点",

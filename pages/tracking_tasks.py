@@ -88,8 +88,8 @@ if tr.is_office(scope) and task["状态"] in ("待确认", "督办中"):
             st.rerun()
 with st.form("tasks_progress"):
     st.caption("整改进展和佐证（牵头部门、所在区县和营商办可以填写）")
-    progress = st.text_area("整改进展", value=task["整改进展"] or "", key="tasks_progress_text")
-    evidence = st.text_input("佐证", value=task["佐证"] or "", key="tasks_progress_evidence")
+    progress = st.text_area("整改进展", value=tr.text(task["整改进展"]), key="tasks_progress_text")
+    evidence = st.text_input("佐证", value=tr.text(task["佐证"]), key="tasks_progress_evidence")
     if st.form_submit_button("保存进展") and tr.act(
         items.update,
         dd,

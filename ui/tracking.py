@@ -142,3 +142,8 @@ __all__ = ["STATE_ZH"]
 def snapshot_cursor(path: str):
     """A cursor on the live snapshot (the pages' shared read-only connection)."""
     return data._connection(path).cursor()
+
+
+def text(value) -> str:
+    """A cell as a form's starting text: '' for an empty cell (None or NaN), never 'nan'."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)

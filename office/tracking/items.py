@@ -387,9 +387,9 @@ def remove_demo(data_dir: DataDir, actor: audit.Actor) -> int:
         s.execute(sa.delete(TaskEvent).where(TaskEvent.task_id.in_(demo_tasks)))
         counts = {}
         for kind, model in KINDS.items():
-            result = s.execute(sa.delete(model).where(model.is_demo))
-            counts[KIND_LABELS[kind]] = result.rowcount or 0
-            gone += result.rowcount or 0
+            n = getattr(s.execute(sa.delete(model).where(model.is_demo)), "rowcount", 0) or 0
+            counts[KIND_LABELS[kind]] = n
+            gone += n
         if gone:
             audit.record(data_dir, "reset_demo", actor, "演示台账", counts, session=s)
     return gone

@@ -53,9 +53,7 @@ def loop_app(start_app, tmp_path_factory):
 def _page(browser, app, token, width, height):
     ctx = browser.anonymous_context(viewport={"width": width, "height": height})
     ctx.add_cookies([{"name": "bizenv_session", "value": token, "url": "http://127.0.0.1"}])
-    page = ctx.new_page()
-    page.on("close", lambda _: ctx.close())
-    return page
+    return ctx.new_page()
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
@@ -86,7 +84,7 @@ def test_loop_views_on_the_led(browser, loop_app, artifacts, view, width, height
             assert "逾期 12 天" in text and "测试指标" in text
             assert "常山县市场监管局" in text and "柯城区人力社保局" in text
     finally:
-        page.close()
+        page.context.close()
 
 
 PAGES = [
@@ -116,4 +114,55 @@ def test_tracking_pages_per_role(browser, loop_app, artifacts, who):
             page.wait_for_timeout(1500)
             assert "T-1" not in page.inner_text("body")
     finally:
-        page.close()
+        page.context.close()
+
+
+def test_a_department_reports_evidence_on_its_own_problem(browser, loop_app, artifacts):
+    """部门 市人力社保局 picks its problem T-2 in the table, writes 佐证, saves: stored, audited with
+    its name; the status choices it gets are 整改中 and 已解决 only."""
+    import os
+
+    import sqlalchemy as sa
+
+    from office import store
+    from office.models import AuditEvent
+    from office.tracking import items
+
+    app, tokens = loop_app
+    page = _page(browser, app, tokens["dept"], 1600, 1100)
+    try:
+        page.goto(f"{app.url}/tracking_problems")
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        box = grid.bounding_box()
+        assert box is not None
+        row_h = 35  # Glide data grid: header and rows 35 px
+        page.mouse.click(box["x"] + 18, box["y"] + row_h + row_h * 1 + row_h / 2)  # second row: T-2
+        page.get_by_text("T-2 · 衢州测试有限公司").wait_for(timeout=15_000)
+        page.get_by_label("佐证").fill("整改报告（浏览器）")
+        page.get_by_role("button", name="保存").click()
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(artifacts / "tracking_dept_problem_saved.png"), full_page=True)
+    finally:
+        page.context.close()
+    before = os.environ.get("BIZENV_APP_DB")
+    os.environ["BIZENV_APP_DB"] = app.env["BIZENV_APP_DB"]
+    try:
+        dd = settings.DataDir.of(app.data_dir)
+        p = items.problems(dd)
+        assert p.loc[p["number"] == "T-2", "evidence"].tolist() == ["整改报告（浏览器）"]
+        with store.session(dd) as s:
+            ev = s.scalars(
+                sa.select(AuditEvent).where(AuditEvent.action == "tracking_change")
+            ).all()
+        assert [(e.actor, e.outcome) for e in ev][-1][1] == "ok"
+        assert "整改报告（浏览器）" in (ev[-1].details or "") and ev[-1].actor.startswith(
+            "test-department"
+        )
+    finally:
+        if before is None:
+            os.environ.pop("BIZENV_APP_DB", None)
+        else:
+            os.environ["BIZENV_APP_DB"] = before
+        store.dispose_all()
