@@ -31,7 +31,7 @@ _CSS = style._compile("""
 .led-bars .bar .fl.bad { background: BAD; }
 .led-bars .bar .tx { text-align: right; font-size: 24U; }
 .led-bars.wide-text .bar { grid-template-columns: 130U 1fr 230U; }
-.led-cards { flex: 1; display: grid; grid-template-columns: repeat(6, 1fr); grid-auto-rows: 1fr;
+.led-cards { flex: 1; display: grid; grid-template-columns: repeat(6, 1fr); grid-template-rows: repeat(4, 1fr);
   gap: 10U; min-height: 0; }
 .led-card { border-radius: 8U; padding: 8U 12U; display: flex; flex-direction: column;
   justify-content: space-between; min-width: 0; overflow: hidden; border-left: 10U solid; }
