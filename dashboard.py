@@ -19,6 +19,13 @@ pages = {
         st.Page("pages/filing.py", title="指标填报", icon=":material/edit_note:"),
         st.Page("pages/filing_review.py", title="填报审核", icon=":material/fact_check:"),
     ],
+    "督办": [
+        st.Page("pages/tracking_tasks.py", title="督办任务", icon=":material/assignment_late:"),
+        st.Page("pages/tracking_problems.py", title="清障问题", icon=":material/construction:"),
+        st.Page("pages/tracking_projects.py", title="为企办实事", icon=":material/flag:"),
+        st.Page("pages/tracking_benchmarks.py", title="双对标", icon=":material/compare_arrows:"),
+        st.Page("pages/tracking_awards.py", title="蜗牛·骏马", icon=":material/emoji_events:"),
+    ],
     "大屏": [st.Page("pages/led.py", title="一屏通览", icon=":material/tv:", url_path="led")],
     "管理": [
         st.Page("pages/audit.py", title="审计日志", icon=":material/history:"),

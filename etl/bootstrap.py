@@ -67,6 +67,7 @@ def ensure_demo_snapshot(
             # when nothing at all could be published
             if store.current_snapshot_path(dd) is None:
                 raise
+        _demo_ledgers(dd, report)
     path = store.current_snapshot_path(dd)
     if path is None:
         raise BizenvError(
@@ -75,3 +76,17 @@ def ensure_demo_snapshot(
         )
     report(1.0, "演示数据已就绪")
     return path
+
+
+def _demo_ledgers(dd: settings.DataDir, report: Progress) -> None:
+    """The demo's 督办 台账 (清障, 为企办实事, 督办任务, 对标, 评议) — consistent with its scores; a
+    failure leaves the dashboard working without them (logged)."""
+    import logging
+
+    from etl.demo import ledgers
+
+    report(0.97, "生成演示台账（清障、为企办实事、督办任务）…")
+    try:
+        ledgers.generate(dd, settings.demo_dir() / "台账")
+    except Exception:  # noqa: BLE001 — the scores are published; the 台账 are extras
+        logging.getLogger(__name__).exception("demo 台账 failed")

@@ -848,6 +848,11 @@ def _load_files(
         # with the load's catalogue: a load with --catalog is another city's data
         try:
             build_and_publish(root, catalog_dir=catalog_dir)
+            from office.tracking.tasks import after_build
+
+            line = after_build(root)  # 督办 tasks from the new snapshot's red cells
+            if line:
+                progress(0.95, line)
         except (OSError, duckdb.Error) as err:
             # The rows are committed: say so, and what to run once the machine is fixed —
             # never that the load was rolled back.

@@ -65,6 +65,11 @@ ACTIONS: dict[str, str] = {
     "filing_publish": "填报数据入库",
     "filing_export": "导出填报情况",
     "filing_denied": "越权填报",
+    # 督办 items (office.tracking)
+    "tracking_create": "新建督办事项",
+    "tracking_change": "修改督办事项",
+    "tracking_import": "导入台账",
+    "tasks_proposed": "生成督办任务",
 }
 OUTCOMES = {"ok": "成功", "denied": "拒绝", "failed": "失败"}
 VIA = {"web": "网页", "cli": "命令行", "kiosk": "大屏链接", "oidc": "统一身份认证"}

@@ -41,14 +41,27 @@ DESCRIPTIONS: dict[Role, str] = {
 # Pages by their url path (pages/<name>.py); the entry registers all of them for every visitor
 # and shows a page that is not in the visitor's set as "无权访问".
 DASHBOARDS = frozenset({"overview", "domains", "district", "trends"})
+# 督办 (office.tracking): every role but the screen sees them; office.tracking.items decides who
+# may change what (营商办 everything; 部门 / 区县 their own items' progress and evidence).
+TRACKING = frozenset(
+    {
+        "tracking_tasks",
+        "tracking_problems",
+        "tracking_projects",
+        "tracking_benchmarks",
+        "tracking_awards",
+    }
+)
 PAGES: dict[Role, frozenset[str]] = {
     Role.ADMIN: DASHBOARDS
+    | TRACKING
     | {"records", "data_status", "led", "audit", "accounts", "account", "filing_review"},
     Role.OFFICE: DASHBOARDS
+    | TRACKING
     | {"records", "data_status", "led", "audit", "account", "filing_review"},
-    Role.DEPARTMENT: DASHBOARDS | {"records", "account", "filing"},
-    Role.DISTRICT: DASHBOARDS | {"records", "account"},
-    Role.LEADER: DASHBOARDS | {"records", "data_status", "led", "account"},
+    Role.DEPARTMENT: DASHBOARDS | TRACKING | {"records", "account", "filing"},
+    Role.DISTRICT: DASHBOARDS | TRACKING | {"records", "account"},
+    Role.LEADER: DASHBOARDS | TRACKING | {"records", "data_status", "led", "account"},
     Role.SCREEN: frozenset({"led"}),
 }
 

@@ -144,9 +144,9 @@ def test_kiosk_add_list_revoke(app_db, capsys):
 def test_db_upgrade_says_what_it_did(app_db, capsys):
     assert main(["db", "upgrade"]) == 0
     first = capsys.readouterr().out
-    assert "已升级到版本 0004（执行了 0001、0002、0003、0004）" in first
+    assert "已升级到版本 0005（执行了 0001、0002、0003、0004、0005）" in first
     assert main(["db", "upgrade"]) == 0
-    assert "已是最新结构（版本 0004）" in capsys.readouterr().out
+    assert "已是最新结构（版本 0005）" in capsys.readouterr().out
     assert [e.action for e in _events(app_db)] == ["db_upgrade"]
 
 

@@ -136,6 +136,12 @@ def test_cli_review_workbook(snapshot, isolated_data_dir, tmp_path):
         "红黄绿预警",
         "进步退步榜",
         "对标提升清单",
+        # the 督办 sheets (office.tracking.views.review_sheets; empty here: no 台账)
+        "清障汇总",
+        "为企办实事",
+        "督办任务（未办结）",
+        "对标清单",
+        "蜗牛骏马",
     ]
     for ws in wb:
         assert "2026Q3" in ws["A1"].value and "数据截至 2026-11-19 17:45" in ws["A1"].value

@@ -14,6 +14,7 @@ import office.jobs  # noqa: F401 - its tables are in Base.metadata (compared bel
 from kpi.errors import UserInputError
 from office import store
 from office.models import Account, AuditEvent, Base
+from office.tracking import models as _tracking_models  # noqa: F401 — its tables in Base.metadata
 
 TABLES = {"accounts", "sessions", "audit_log", "app_settings", "alembic_version"}
 
@@ -25,7 +26,7 @@ def _tables(eng) -> set[str]:
 def test_first_use_creates_every_table_at_the_newest_revision(app_db):
     eng = store.engine(app_db)
     assert TABLES <= _tables(eng)
-    assert store.current_revision(eng) == store.head_revision() == "0004"
+    assert store.current_revision(eng) == store.head_revision() == "0005"
     assert store.upgrade(app_db) == []  # nothing left to do
 
 
@@ -68,7 +69,7 @@ def test_an_upgrade_from_the_first_revision_keeps_every_row(app_db):
             ),
             {"t": now},
         )
-    assert store.upgrade(app_db) == ["0002", "0003", "0004"]
+    assert store.upgrade(app_db) == ["0002", "0003", "0004", "0005"]
     with eng.connect() as conn:
         account = conn.execute(
             sa.text(

@@ -9,6 +9,7 @@ colour-blind readers.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping
 from pathlib import Path
@@ -536,9 +537,14 @@ def review_download(snapshot_path: str, period: str, key: str = "review_xlsx") -
     """One click: the 季度评议材料 workbook of this quarter (built when clicked)."""
 
     def build() -> bytes:
+        from office.tracking import views as tracking
+
         con = store.connect_snapshot(Path(snapshot_path))
         try:
-            return review.review_bytes(con, period)
+            today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+            return review.review_bytes(
+                con, period, tracking.review_sheets(con, data.data_dir(), period, today)
+            )
         finally:
             con.close()
 

@@ -63,11 +63,16 @@ def run(args: argparse.Namespace) -> int:
                 f"评分已算好并保存在数据仓库，但快照未发布：{problem}。"
                 "看板仍显示上一个快照；释放空间（或改正权限）后再运行 bizenv build。"
             ) from None
+    from office.tracking.tasks import after_build
+
+    line = after_build(data_dir)  # 督办 tasks from the new snapshot's red cells
     took = time.perf_counter() - started
     print(
         f"已发布快照 {snap.name}（{meta['city_name']}，当前季度 {meta['current_period']}，"
         f"数据截至 {meta['data_as_of'] or '无数据'}，用时 {took:.1f} 秒）。"
     )
+    if line:
+        print(line)
     if meta["scans"]:
         print(
             "记录扫描："

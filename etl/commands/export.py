@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("csv", "xlsx"),
         help="--table / --quarantine 的文件格式（默认按 --out 的扩展名，否则 csv）",
     )
+    parser.add_argument(
+        "--ledger",
+        choices=("problems", "projects", "tasks", "benchmarks", "measures", "awards"),
+        help="导出一种督办台账（XLSX，与模板同样的表头，可改后再 bizenv load）",
+    )
     parser.add_argument("--data-dir", metavar="目录", help="数据目录（默认 data/warehouse/）")
 
 
@@ -51,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from kpi.read import exports, queries, review
 
     data_dir = args.data_dir
+    if args.ledger:
+        from office.tracking import ledgers
+
+        Path(args.out).write_bytes(ledgers.export_bytes(data_dir, args.ledger))
+        print(f"已导出{ledgers.KIND_NAMES[args.ledger]}到 {args.out}")
+        return 0
     try:
         con = store.connect_snapshot(data_dir=data_dir)
     except store.SnapshotMissing as err:
@@ -79,7 +90,14 @@ def run(args: argparse.Namespace) -> int:
                 raise UserInputError(
                     "季度评议材料只能导出为 XLSX。改法：去掉 --format csv，或加上 --table。"
                 )
-            review.write_review(con, period, out)
+            import datetime as dt
+
+            from office.tracking import views as tracking
+
+            today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+            review.write_review(
+                con, period, out, tracking.review_sheets(con, data_dir, period, today)
+            )
             print(f"已导出 {period} 季度评议材料到 {out}")
     finally:
         con.close()

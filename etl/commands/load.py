@@ -181,6 +181,11 @@ def run(args: argparse.Namespace) -> int:
     files, in_folder, others = expand(args.files)
     if others:
         print(f"– 跳过文件夹中不是 CSV/Excel 的文件：{'、'.join(others)}")
+    files, ledger_problems = load_ledgers(files, args.data_dir)
+    if not files:
+        if ledger_problems:
+            raise UserInputError("\n".join(ledger_problems))
+        return 0
     params = {"files": files, "source": args.source, "profile": args.profile}
     with cli_job(DataDir.of(args.data_dir), "load", params) as job:  # the job history lists it
         try:
@@ -199,6 +204,35 @@ def run(args: argparse.Namespace) -> int:
             raise
         job.reports = reports
     print_reports(reports)
+    if ledger_problems:
+        raise UserInputError("\n".join(ledger_problems))
     if args.no_build:
         print("已写入数据仓库（--no-build：未发布新快照，运行 bizenv build 后看板才会更新）。")
     return 0
+
+
+def load_ledgers(files: list[str], data_dir) -> tuple[list[str], list[str]]:
+    """督办 台账 (清障问题、为企办实事、督办任务、对标、评议 — recognised by their headers) go into the
+    application database, not the warehouse; returns the other files (for the export loader)
+    and the refusals. A 台账 with errors is refused with every problem listed, nothing written."""
+    from office.audit import Actor
+    from office.tracking import ledgers
+
+    rest, refused = [], []
+    for name in files:
+        path = Path(name)
+        found = ledgers.sniff(path)
+        if not found:
+            rest.append(name)
+            continue
+        try:
+            done = ledgers.import_file(data_dir, path, Actor.cli(), found)
+        except UserInputError as err:
+            print(f"✗ {path.name}：已拒绝（台账），未写入任何数据")
+            refused.append(str(err))
+            continue
+        print(
+            f"✓ {path.name}（台账：{ledgers.KIND_NAMES[done.kind]}）"
+            f"读取 {done.rows:,} 行；新增 {done.inserted:,}，更新 {done.updated:,}；已写入应用数据库"
+        )
+    return rest, refused

@@ -40,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
     removed = remove_demo(args.data_dir)
     gone = _remove_demo_accounts(args.data_dir)
+    ledgers = _remove_demo_ledgers(args.data_dir)
+    if ledgers:
+        print(
+            f"已删除 {ledgers} 条演示台账（清障问题、为企办实事、督办任务、对标、评议；自己录入的保留）。"
+        )
     if removed is None:
         print(
             "数据仓库中没有演示数据，未做任何改动。" if not gone else f"已删除 {gone} 个演示账号。"
@@ -68,3 +73,16 @@ def _remove_demo_accounts(data_dir) -> int:
     if not data_dir.app_db.exists() and not os.environ.get(store.APP_DB_ENV):
         return 0
     return accounts.remove_demo_accounts(data_dir, Actor.cli())
+
+
+def _remove_demo_ledgers(data_dir) -> int:
+    """The demo's 督办 台账 go with it (office.tracking.items.remove_demo)."""
+    import os
+
+    from office import store
+    from office.audit import Actor
+    from office.tracking import items
+
+    if not data_dir.app_db.exists() and not os.environ.get(store.APP_DB_ENV):
+        return 0
+    return items.remove_demo(data_dir, Actor.cli())

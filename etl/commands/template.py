@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="每个指标另加一行全市数（不填时全市值取各区县填报值的平均）",
     )
+    parser.add_argument(
+        "--ledger",
+        choices=("problems", "projects", "tasks", "benchmarks", "measures", "awards"),
+        help="改为生成督办台账的空白模板：problems 清障问题 | projects 为企办实事 | tasks 督办任务 | "
+        "benchmarks 对标标杆 | measures 提升举措 | awards 蜗牛骏马评议",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +40,16 @@ def run(args: argparse.Namespace) -> int:
     from kpi.read.template import write_template
     from kpi.spec.load import load_spec
 
+    if args.ledger:
+        from office.tracking import ledgers
+
+        name = ledgers.KIND_NAMES[args.ledger]
+        path = Path(args.out or f"{name}.xlsx")
+        path.write_bytes(ledgers.template_bytes(args.ledger))
+        print(
+            f"已生成 {path}：{name}空白模板。填好后运行 bizenv load {path.name}（写入应用数据库）。"
+        )
+        return 0
     period = args.period or periods.latest_complete_period()
     periods.parse(period)
     out = Path(args.out or f"指标填报_{period}.xlsx")

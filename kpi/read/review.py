@@ -374,8 +374,10 @@ def benchmark_frame(con, period: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
-def review_bytes(con, period: str) -> bytes:
-    """The whole 季度评议材料 workbook for `period` as XLSX bytes."""
+def review_bytes(con, period: str, extra: dict[str, pd.DataFrame] | None = None) -> bytes:
+    """The whole 季度评议材料 workbook for `period` as XLSX bytes. `extra`: sheets the caller adds
+    after the score sheets, by name (the 督办 sheets: office.tracking.views.review_sheets — the
+    application database's items, which this module does not read)."""
     quarters = queries.periods(con)
     partial = bool(quarters.loc[quarters["period"] == period, "is_partial"].any())
     pack = Pack(queries.meta(con), period, partial)
@@ -480,12 +482,25 @@ def review_bytes(con, period: str) -> bytes:
                 "综合得分为已评分指标得分的平均，排名在全市所有单位中。",
             ],
         )
+    for name, frame in (extra or {}).items():
+        ws = exports.write_sheet(
+            wb,
+            _sheet_name(name, used),
+            frame,
+            pack.title(name),
+            formats={c: "0.0" for c in frame.columns if c.endswith(("率", "（%）", "差距"))},
+            footer=pack.footer,
+        )
+        if frame.empty:
+            ws.write_string(3, 0, f"暂无{name}。")
     wb.close()
     return buf.getvalue()
 
 
-def write_review(con, period: str, path: Path) -> Path:
+def write_review(
+    con, period: str, path: Path, extra: dict[str, pd.DataFrame] | None = None
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(review_bytes(con, period))
+    path.write_bytes(review_bytes(con, period, extra))
     return path

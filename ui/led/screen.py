@@ -8,6 +8,7 @@ view, same minute, same data) leaves the DOM untouched: no flash, no animation r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -16,8 +17,11 @@ import time
 import streamlit as st
 
 from kpi.led import board as led_board
+from kpi.led import loop as loop_views
+from kpi.led import mapview
 from kpi.led import rotation as led
 from ui import auth, data
+from ui.led import loop as led_loop
 from ui.led import maps, style, widgets
 
 log = logging.getLogger(__name__)
@@ -137,7 +141,9 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
             board.demo,
         )
     )
-    keys = board.view_keys(options.views)  # views with nothing for the period are left out
+    # views with nothing for the period are left out; the 督办 views (ui.led.loop) follow
+    tracking = led_loop.load(data.data_dir(), now.date(), options.refresh)
+    keys = loop_views.rotation(board.view_keys, options.views, tracking)
     if not keys:
         period = led.quarter_label(board.period) if board.period else "本期"
         body = _frame(
@@ -149,8 +155,28 @@ def _render(options: led.LedOptions) -> tuple[str, str]:
         )
         return top, body
     index = led.view_index(epoch, options.dwell, len(keys))
-    view = board.view(keys[index])
     notice = f"{problem}，继续显示 {board.loaded_at:%m-%d %H:%M} 读取的数据" if problem else None
+    if keys[index] in loop_views.LOOP_VIEWS and tracking is not None:
+        key = keys[index]
+        body = _frame(
+            widgets.view_strip(loop_views.LOOP_VIEWS[key], None, index, len(keys), notice)
+            + led_loop.body(key, tracking),
+            view=key,
+            view_index=str(index),
+            snapshot=board.snapshot,
+            counters=json.dumps(
+                {
+                    label: widgets.fmt_number(v, d)
+                    for label, v, _, d in tracking.counters.get(key, [])
+                },
+                ensure_ascii=False,
+            ),
+        )
+        return top, body
+    view = board.view(keys[index])
+    if view.key == mapview.MAP_VIEW and tracking is not None and tracking.map_counts is not None:
+        # the board's views are cached per snapshot; the 督办 counts are re-read each refresh
+        view = dataclasses.replace(view, map=mapview.map_data(board, tracking.map_counts))
     view_start = math.floor(epoch / options.dwell) * options.dwell
     body = _frame(
         widgets.view_strip(
