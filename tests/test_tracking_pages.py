@@ -175,3 +175,21 @@ def test_led_loop_html_shows_the_figures(seeded):
     assert "逾期 12 天" in html and "常山县市场监管局" in html and "2026Q3 评议" in html
     assert 'data-value="50.0"' in led_loop.body("problems", d)
     assert "红项目" in led_loop.body("projects", d)
+
+
+def test_tracking_tables_show_one_decimal_not_six():
+    """The 为企办实事 board read 99.000000: a second Styler.format over every column."""
+    import pandas as pd
+
+    from ui.tracking import colour_rows
+
+    df = pd.DataFrame(
+        {
+            "进度（%）": [99.0, 83.25],
+            "计划完成": pd.to_datetime(["2026-01-02", None]),
+            "红黄绿": ["绿", "红"],
+        }
+    )
+    html = colour_rows(df).to_html()
+    assert ">99.0<" in html and ">83.2<" in html and ">2026-01-02<" in html
+    assert "99.000000" not in html

@@ -82,7 +82,9 @@ def colour_rows(df: pd.DataFrame, column: str = "红黄绿"):
         for c in df.columns
         if pd.api.types.is_datetime64_any_dtype(df[c]) and c != "更新时间"
     }
-    return styler.format(precision=1, na_rep="—").format(dates)
+    styler = styler.format(precision=1, na_rep="—")
+    # subset: without it the second format() re-formats every column (pandas' 6 decimals)
+    return styler.format(dates, subset=list(dates), na_rep="—") if dates else styler
 
 
 def ledger_bar(kind: str, scope: roles.Scope, key: str) -> None:
