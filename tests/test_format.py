@@ -110,3 +110,14 @@ def test_whole_counts_missing_as_zero(v, n):
 
     assert fmt.whole(v) == n
     assert fmt.whole(pd.NA) == 0
+
+
+def test_a_column_of_days_is_shown_without_a_time():
+    """评议日期 and 完成时限 read "2026-11-11 00:00": midnight everywhere means a day."""
+    import pandas as pd
+
+    from ui.tables import _dates_only
+
+    assert _dates_only(pd.Series(pd.to_datetime(["2026-11-11", None])))
+    assert not _dates_only(pd.Series(pd.to_datetime(["2026-11-11", "2026-11-12 09:10"])))
+    assert not _dates_only(pd.Series(pd.to_datetime([None, None])))

@@ -128,7 +128,9 @@ def show(
             if pd.api.types.is_float_dtype(df[c])
         }
         times = {
-            c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm")
+            c: st.column_config.DatetimeColumn(
+                c, format="YYYY-MM-DD" if _dates_only(df[c]) else "YYYY-MM-DD HH:mm"
+            )
             for c in df.columns
             if pd.api.types.is_datetime64_any_dtype(df[c])
         }
@@ -145,6 +147,12 @@ def show(
     event = st.dataframe(styler if styler is not None else df, **kwargs)
     downloads(df if download is None else download, name, key)
     return event.selection if select else None
+
+
+def _dates_only(values: pd.Series) -> bool:
+    """A column of days (评议日期, 完成时限): every time is midnight, so 00:00 says nothing."""
+    known = values.dropna()
+    return not known.empty and bool((known == known.dt.normalize()).all())
 
 
 def selected_row(selection) -> int | None:
