@@ -119,5 +119,5 @@ def test_a_column_of_days_is_shown_without_a_time():
     from ui.tables import _dates_only
 
     assert _dates_only(pd.Series(pd.to_datetime(["2026-11-11", None])))
-    assert not _dates_only(pd.Series(pd.to_datetime(["2026-11-11", "2026-11-12 09:10"])))
+    assert not _dates_only(pd.Series(pd.to_datetime(["2026-11-11 00:00", "2026-11-12 09:10"])))
     assert not _dates_only(pd.Series(pd.to_datetime([None, None])))
