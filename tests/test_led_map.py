@@ -84,10 +84,10 @@ def test_counts_plug_in_per_district(snapshot):
         {"district_code": ["330802", "330824"], "problems_open": [3, 11], "tasks_open": [0, 4]}
     )
     v = board.view("map")
-    assert v.map.count_headings == ["清障未销号", "督办在办"]
+    assert v.map.count_headings == ["清障未解决", "督办在办"]
     by = {d.code: d.counts for d in v.map.districts}
-    assert by["330824"] == {"清障未销号": 11, "督办在办": 4}
-    assert by["330803"] == {"清障未销号": None, "督办在办": None}  # not given: —, not 0
+    assert by["330824"] == {"清障未解决": 11, "督办在办": 4}
+    assert by["330803"] == {"清障未解决": None, "督办在办": None}  # not given: —, not 0
     body = widgets.view_body(v, 0.0)
     row = re.search(r'<div class="r" [^>]*data-code="330824">(.*?)</div>', body).group(1)
     assert row.endswith("<span>11</span><span>4</span>")

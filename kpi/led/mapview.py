@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MAP_VIEW = "map"
 TITLE = "挂图作战 · 区县综合指数"
 # Per-district counts the map can show, in this order (column → heading on the screen).
-COUNT_COLUMNS = {"problems_open": "清障未销号", "tasks_open": "督办在办"}
+COUNT_COLUMNS = {"problems_open": "清障未解决", "tasks_open": "督办在办"}
 # The SVG's design box (px of the 1920×1080 canvas the map panel offers).
 MAP_WIDTH, MAP_HEIGHT = 780.0, 590.0
 
