@@ -477,6 +477,32 @@ def test_bizenv_load_puts_a_ledger_into_the_app_db_not_the_warehouse(tmp_path):
     assert "第 3 行“状态”的值“完成”无效" in run.stderr
 
 
+def test_a_ledger_uploaded_in_the_browser_goes_to_the_app_db_and_the_rest_to_the_load(
+    app_db, tmp_path
+):
+    """The 数据 page's upload: a 台账 among the exports is imported at once (no warehouse job),
+    the other files are handed to the load job; a 台账 with errors writes nothing; 领导 may not."""
+    from office import intake
+
+    good = tmp_path / "清障.xlsx"
+    df = pd.DataFrame(HAND["problems"])
+    good.write_bytes(ledgers.frame_bytes(df, "problems"))
+    bad = tmp_path / "清障_有错.xlsx"
+    wrong = df.copy()
+    wrong.loc[1, "状态"] = "完成"
+    bad.write_bytes(ledgers.frame_bytes(wrong, "problems"))
+    export = tmp_path / "办件.csv"
+    export.write_text("办件编号,事项名称\nBJ1,企业设立登记\n", encoding="utf-8")
+
+    rest, said = intake.import_ledgers(app_db, [good, bad, export], ME, OFFICE)
+    assert rest == [export]
+    assert [ok for ok, _ in said] == [True, False]
+    assert "新增 2" in said[0][1] and "第 3 行“状态”的值“完成”无效" in said[1][1]
+    assert len(items.problems(app_db)) == 2  # the good 台账's two rows, none of the bad one's
+    with pytest.raises(roles.Denied):
+        intake.import_ledgers(app_db, [good], ME, Scope(Role.LEADER))
+
+
 # ── the demo ─────────────────────────────────────────────────────────────────────────────────
 
 

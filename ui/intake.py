@@ -39,6 +39,8 @@ def section(dd: DataDir) -> None:
     if not auth.may(roles.LOAD):
         return
     st.subheader("导入数据")
+    for imported, line in st.session_state.get(LEDGER_KEY) or []:  # 台账 of the last upload
+        (st.success if imported else st.error)(line)
     job_id = st.session_state.get(ACTIVE_KEY)
     job = jobs.get(dd, job_id) if job_id else None
     if job is None:
@@ -51,6 +53,9 @@ def section(dd: DataDir) -> None:
         history(dd)
     with st.expander("定时采集（文件夹监视、数据库采集、夜间重算）", expanded=False):
         scheduler_status(dd)
+
+
+LEDGER_KEY = "intake_ledgers"  # what the last upload's 督办 台账 came to
 
 
 def upload_form(dd: DataDir) -> None:
@@ -91,6 +96,10 @@ def upload_form(dd: DataDir) -> None:
             auth.record(
                 dd, "upload", "、".join(p.name for p in paths)[:255], {"文件数": len(paths)}
             )
+            paths, ledger_lines = intake.import_ledgers(dd, paths, auth.actor(), auth.scope())
+            st.session_state[LEDGER_KEY] = ledger_lines
+            if not paths:  # only 台账: nothing for the warehouse
+                st.rerun()
             job_id = intake.start_load(
                 dd,
                 paths,
