@@ -947,6 +947,25 @@ def approved_lines(data_dir: DataDir, round_id: int) -> tuple[FilingRound, list[
         return r, list(found)
 
 
+def unpublished(data_dir: DataDir, round_id: int, scope: Scope, actor: Actor) -> int:
+    """How many approved lines of the round have not reached the warehouse yet (their publish job
+    failed, or still runs): the review page offers to load them again."""
+    _reviewer(data_dir, scope, actor, f"填报轮次 {round_id}")
+    with store.session(data_dir) as s:
+        return int(
+            s.scalar(
+                sa.select(sa.func.count())
+                .select_from(FilingLine)
+                .where(
+                    FilingLine.round_id == round_id,
+                    FilingLine.status == "approved",
+                    FilingLine.published_at.is_(None),
+                )
+            )
+            or 0
+        )
+
+
 def mark_published(data_dir: DataDir, line_ids: Sequence[int], at: dt.datetime) -> None:
     with store.session(data_dir) as s:
         if line_ids:

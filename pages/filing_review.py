@@ -77,6 +77,16 @@ if c[2].button(toggle, key="rv_toggle"):
     ui.flash("success", f"已{toggle}。")
     st.rerun()
 
+pending = filings.unpublished(dd, rnd.id, who, auth.actor())
+if pending:  # approved, but the publish job failed (or still runs): they are not in the scores
+    warn = st.container(horizontal=True, vertical_alignment="center")
+    warn.warning(
+        f"{pending} 行已审核通过但还没有入库（上次入库失败或仍在运行），评分里还没有它们。"
+    )
+    if warn.button("重新入库", key="rv_republish"):
+        ui.publish_approved(dd, rnd.id)
+        st.rerun()
+
 frame = ui.with_previous(filings.lines(dd, spec, rnd.id, who, auth.actor()), rnd.period)
 review, status_tab, remind_tab = st.tabs(["审核", "填报情况", "催报名单"])
 

@@ -340,8 +340,13 @@ def test_board_reminders_and_publish_agree_with_the_scores(app_db, spec):
     assert remind.at[BANK, "联系人"] == "王科长（rsj-wang，wang@rmyh.example.cn）"
     assert remind.at[RS, "联系人"] == "（没有绑定该部门的账号）"
 
+    # five approved lines not yet in the warehouse: the review page offers to load them again
+    assert filings.unpublished(app_db, r.id, OFFICE, BY_OFFICE) == 5
+    with pytest.raises(roles.Denied):
+        filings.unpublished(app_db, r.id, Scope(Role.LEADER), BY_OFFICE)
     summary = publish(app_db, r.id, BY_OFFICE)
     assert (summary["lines"], summary["rows_loaded"], summary["rows_quarantined"]) == (5, 5, 0)
+    assert filings.unpublished(app_db, r.id, OFFICE, BY_OFFICE) == 0
     con = kstore.connect_snapshot(kstore.current_snapshot_path(app_db))
     try:
         reports = con.execute(
