@@ -143,6 +143,11 @@ def _run(data_dir: DataDir, job: jobs.JobView) -> int:
         progress = _Progress(data_dir, job.id)
         progress(0.1, "重新计算评分")
         path = build_and_publish(data_dir)
+        from office.tracking.tasks import after_build
+
+        line = after_build(data_dir)  # 督办 tasks from the new snapshot, as bizenv build does
+        if line:
+            jobs.append_log(data_dir, job.id, line)
         _finish(data_dir, job.id, jobs.SUCCEEDED, f"已重新计算并发布快照 {path.name}。")
         audit.record(data_dir, "build", _actor(job), path.name, {"任务": job.id})
         audit.record(data_dir, "publish", _actor(job), path.name, {"任务": job.id})

@@ -210,5 +210,8 @@ def undo_loads(data_dir, load_ids: list[str], progress=None) -> dict[str, dict[s
             con.close()
         progress(0.6, "计算评分并发布快照")
         build_and_publish(root)
+        from office.tracking.tasks import after_build
+
+        after_build(root)  # the undone figures may close tasks, or raise new ones
     progress(1.0, "完成")
     return result

@@ -168,3 +168,23 @@ def test_a_dry_run_of_only_refused_files_ends_without_waiting(tmp_path, dd, firs
     j = wait_for(dd, job_id, (jobs.FAILED, jobs.SUCCEEDED, jobs.AWAITING), timeout=60)
     assert j.status == jobs.FAILED and "无法判断是哪种导出" in j.message
     assert j.summary["files"][0]["status"] == "refused"
+
+
+def test_a_rebuild_job_proposes_the_tasks_as_bizenv_build_does(dd, first, monkeypatch):
+    """The nightly rebuild and the page's 重新计算 publish a snapshot: its red cells become 督办
+    tasks there too (before, only bizenv build and loads proposed them)."""
+    from etl import jobrun
+    from office.tracking import tasks
+
+    asked = []
+
+    def after_build(data_dir, actor=None):
+        asked.append(data_dir)
+        return "督办任务：2026Q3 新生成 2 项（待营商办确认），自动销号 0 项。"
+
+    monkeypatch.setattr(tasks, "after_build", after_build)
+    job_id = jobs.create(dd, "build", "tester")
+    assert jobrun.execute(dd, job_id) == 0
+    j = jobs.get(dd, job_id)
+    assert j.status == jobs.SUCCEEDED and len(asked) == 1
+    assert "督办任务：2026Q3 新生成 2 项" in j.log
