@@ -179,6 +179,33 @@ def test_data_status_renders(snapshot):
     s.done()
 
 
+@pytest.mark.parametrize(
+    ("page", "quarter_key"),
+    [
+        ("pages/tracking_tasks.py", "tasks_period"),
+        ("pages/tracking_problems.py", None),
+        ("pages/tracking_projects.py", None),
+        ("pages/tracking_benchmarks.py", "bench_period"),
+        ("pages/tracking_awards.py", "awards_period"),
+        ("pages/filing_review.py", None),  # pages/filing.py is a 部门's: tests/test_filing_pages.py
+    ],
+)
+def test_loop_and_filing_pages_render_for_every_quarter(snapshot, page, quarter_key):
+    """The 督办 and 填报 pages on both snapshots (the demo's tasks come from its red cells; NYC has
+    none): each quarter its picker offers, oldest and in-progress included."""
+    s = Sweep(page, snapshot)
+    offered = {w.key for w in s.at.selectbox}
+    if quarter_key and quarter_key not in offered:  # no 督办 tasks at all: the empty state instead
+        assert snapshot["name"] == "nyc_snapshot", (page, offered)
+    elif quarter_key:
+        options = s.at.selectbox(key=quarter_key).options
+        assert options, page
+        for label in options:
+            s.at.selectbox(key=quarter_key).select(label)
+            s.check(f"{quarter_key}={label}")
+    s.done()
+
+
 def test_led_every_view_renders(snapshot):
     """Every view of the rotation renders (the screen itself would hide an error behind
     "正在恢复显示", so its render function is called directly)."""
