@@ -728,31 +728,7 @@ def approve(
     _reviewer(data_dir, scope, actor, f"填报轮次 {round_id}")
     if line_ids is None and department is None:
         raise FilingError("请选择要审核通过的行，或指定部门。")
-    with store.session(data_dir) as s:
-        r = _round(s, round_id)
-        lines = _review_lines(s, round_id, line_ids, department)
-        if not lines:
-            raise FilingError("所选的行中没有待审核的数据（可能已审核或已退回）。")
-        now = utcnow()
-        for line in lines:
-            line.status, line.reviewed_at, line.reviewed_by = "approved", now, actor.name
-            line.reviewer_comment = None
-            _event(s, line, "approve", actor)
-        for sub_id in {ln.submission_id for ln in lines}:
-            sub = s.get(FilingSubmission, sub_id)
-            assert sub is not None
-            sub.reviewed_at, sub.reviewed_by, sub.updated_at = now, actor.name, now
-            s.flush()
-            _refresh(s, sub)
-        audit.record(
-            data_dir,
-            "filing_approve",
-            actor,
-            f"填报轮次 {r.period}",
-            {"通过行数": len(lines), "部门": "、".join(sorted({ln.department for ln in lines}))},
-            session=s,
-        )
-    return len(lines)
+    return _review(data_dir, round_id, actor, line_ids, department, "approved", None)
 
 
 def return_lines(
@@ -772,6 +748,22 @@ def return_lines(
         raise FilingError("退回时请填写退回意见，说明需要修改什么。")
     if line_ids is None and department is None:
         raise FilingError("请选择要退回的行，或指定退回整个部门的填报。")
+    return _review(data_dir, round_id, actor, line_ids, department, "returned", comment)
+
+
+def _review(
+    data_dir: DataDir,
+    round_id: int,
+    actor: Actor,
+    line_ids: Sequence[int] | None,
+    department: str | None,
+    status: str,
+    comment: str | None,
+) -> int:
+    """The reviewer's decision on submitted lines — approved (comment None) or returned with a
+    comment — recorded on each line, its history, its submission and the audit log."""
+    returned = status == "returned"
+    note = comment[:1000] if comment else None
     with store.session(data_dir) as s:
         r = _round(s, round_id)
         lines = _review_lines(s, round_id, line_ids, department)
@@ -779,28 +771,34 @@ def return_lines(
             raise FilingError("所选的行中没有待审核的数据（可能已审核或已退回）。")
         now = utcnow()
         for line in lines:
-            line.status, line.reviewed_at, line.reviewed_by = "returned", now, actor.name
-            line.reviewer_comment = comment[:1000]
-            _event(s, line, "return", actor, comment[:1000])
+            line.status, line.reviewed_at, line.reviewed_by = status, now, actor.name
+            line.reviewer_comment = note
+            _event(s, line, "return" if returned else "approve", actor, note)
         for sub_id in {ln.submission_id for ln in lines}:
             sub = s.get(FilingSubmission, sub_id)
             assert sub is not None
             sub.reviewed_at, sub.reviewed_by, sub.updated_at = now, actor.name, now
-            if line_ids is None:  # the whole submission came back
-                sub.comment = comment[:1000]
+            if returned and line_ids is None:  # the whole submission came back
+                sub.comment = note
             s.flush()
             _refresh(s, sub)
-        audit.record(
-            data_dir,
-            "filing_return",
-            actor,
-            f"填报轮次 {r.period}",
+        departments = "、".join(sorted({ln.department for ln in lines}))
+        details: dict = (
             {
                 "退回行数": len(lines),
-                "部门": "、".join(sorted({ln.department for ln in lines})),
+                "部门": departments,
                 "退回意见": comment,
                 "整份退回": line_ids is None,
-            },
+            }
+            if returned
+            else {"通过行数": len(lines), "部门": departments}
+        )
+        audit.record(
+            data_dir,
+            "filing_return" if returned else "filing_approve",
+            actor,
+            f"填报轮次 {r.period}",
+            details,
             session=s,
         )
     return len(lines)
