@@ -99,32 +99,17 @@ def _require(scope: roles.Scope | None) -> None:
 def import_ledgers(
     data_dir: DataDir, files: list[Path], actor, scope: roles.Scope | None
 ) -> tuple[list[Path], list[tuple[bool, str]]]:
-    """督办 台账 among the uploads (recognised by their headers) go into the application database
-    at once — they are not warehouse writes, so no job; returns the other files (for the load
-    job) and a line per 台账: (imported, what happened). A 台账 with errors writes nothing."""
+    """督办 台账 among the uploads go into the application database at once — they are not
+    warehouse writes, so no job; returns the other files (for the load job) and a line per 台账:
+    (imported, what happened). A 台账 with errors writes nothing."""
     from office.tracking import ledgers
 
     _require(scope)
-    rest: list[Path] = []
-    said: list[tuple[bool, str]] = []
-    for path in files:
-        found = ledgers.sniff(path)
-        if not found:
-            rest.append(path)
-            continue
-        try:
-            done = ledgers.import_file(data_dir, path, actor, found)
-        except UserInputError as err:
-            said.append((False, f"{path.name}（台账）已拒绝，未写入任何数据：{err}"))
-            continue
-        said.append(
-            (
-                True,
-                f"{path.name}（台账：{ledgers.KIND_NAMES[done.kind]}）读取 {done.rows:,} 行；"
-                f"新增 {done.inserted:,}，更新 {done.updated:,}；已写入督办台账。",
-            )
-        )
-    return rest, said
+    rest, outcomes = ledgers.import_ledgers(data_dir, files, actor)
+    return rest, [
+        (o.imported is not None, o.summary + (f"：{o.refusal}" if o.refusal else "。"))
+        for o in outcomes
+    ]
 
 
 def start_load(

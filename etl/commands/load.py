@@ -218,21 +218,7 @@ def load_ledgers(files: list[str], data_dir) -> tuple[list[str], list[str]]:
     from office.audit import Actor
     from office.tracking import ledgers
 
-    rest, refused = [], []
-    for name in files:
-        path = Path(name)
-        found = ledgers.sniff(path)
-        if not found:
-            rest.append(name)
-            continue
-        try:
-            done = ledgers.import_file(data_dir, path, Actor.cli(), found)
-        except UserInputError as err:
-            print(f"✗ {path.name}：已拒绝（台账），未写入任何数据")
-            refused.append(str(err))
-            continue
-        print(
-            f"✓ {path.name}（台账：{ledgers.KIND_NAMES[done.kind]}）"
-            f"读取 {done.rows:,} 行；新增 {done.inserted:,}，更新 {done.updated:,}；已写入应用数据库"
-        )
-    return rest, refused
+    rest, outcomes = ledgers.import_ledgers(data_dir, [Path(n) for n in files], Actor.cli())
+    for o in outcomes:
+        print(("✓ " if o.imported else "✗ ") + o.summary)
+    return [str(p) for p in rest], [o.refusal for o in outcomes if o.refusal]

@@ -354,6 +354,45 @@ def import_file(
     return import_rows(data_dir, kind, parse(path, kind, header_row), actor, path.name, demo)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one 台账 among a batch of files: imported, or refused (nothing written)."""
+
+    path: Path
+    imported: Imported | None = None
+    refusal: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.imported is None:
+            return f"{self.path.name}：已拒绝（台账），未写入任何数据"
+        done = self.imported
+        return (
+            f"{self.path.name}（台账：{KIND_NAMES[done.kind]}）读取 {done.rows:,} 行；"
+            f"新增 {done.inserted:,}，更新 {done.updated:,}；已写入应用数据库"
+        )
+
+
+def import_ledgers(
+    data_dir: DataDir, paths: list[Path], actor: audit.Actor
+) -> tuple[list[Path], list[Outcome]]:
+    """The 台账 among `paths` (recognised by their headers) imported, each on its own; returns the
+    other files (exports, for the warehouse loader) and an Outcome per 台账. `bizenv load` and the
+    数据 page's upload both come here."""
+    rest: list[Path] = []
+    outcomes: list[Outcome] = []
+    for path in paths:
+        found = sniff(path)
+        if not found:
+            rest.append(path)
+            continue
+        try:
+            outcomes.append(Outcome(path, imported=import_file(data_dir, path, actor, found)))
+        except UserInputError as err:
+            outcomes.append(Outcome(path, refusal=str(err)))
+    return rest, outcomes
+
+
 def import_rows(
     data_dir: DataDir,
     kind: str,
